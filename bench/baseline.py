@@ -1,0 +1,62 @@
+"""The baseline the build benchmark is compared with (issue 7).
+
+A single-process loop that does the least a static-site generator must do per note: read it,
+parse its YAML front matter, render it with Python-Markdown (the same extensions as the real
+builder, one reused instance with ``reset()``), fill one Jinja2 template and write the page.
+No lists, tags, backlinks, feed or search.  ``bench/build.py`` times it in the same run as the
+real build, so the speed-up ratio is measured, not quoted.
+
+    python bench/baseline.py CONTENT_DIR OUT_DIR
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import jinja2
+import markdown
+import yaml
+
+EXTENSIONS = [
+    "tables", "fenced_code", "codehilite", "footnotes", "toc", "admonition", "smarty",
+]
+EXTENSION_CONFIGS = {
+    "codehilite": {"css_class": "highlight", "guess_lang": False},
+    "toc": {"permalink": True},
+}
+PAGE = jinja2.Environment(autoescape=True).from_string(
+    "<!doctype html><html><head><meta charset='utf-8'><title>{{ title }}</title></head>"
+    "<body><main><h1>{{ title }}</h1>{{ toc | safe }}{{ body | safe }}</main></body></html>\n"
+)
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def split_front_matter(text: str) -> tuple[dict, str]:
+    if text.startswith("---\n"):
+        end = text.find("\n---", 4)
+        if end != -1:
+            return yaml.load(text[4:end], Loader=Loader) or {}, text[end + 4 :]
+    return {}, text
+
+
+def run(content: Path, out: Path) -> int:
+    md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
+    count = 0
+    for src in sorted(content.rglob("*.md")):
+        meta, body = split_front_matter(src.read_text("utf-8"))
+        html = md.reset().convert(body)
+        rel = src.relative_to(content).with_suffix("")
+        target = out / rel / "index.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        title = str(meta.get("title") or rel.name)
+        target.write_text(PAGE.render(title=title, toc=md.toc, body=html), "utf-8")
+        count += 1
+    return count
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    n = run(Path(sys.argv[1]), Path(sys.argv[2]))
+    print(f"{n} notes in {time.perf_counter() - started:.2f}s")
