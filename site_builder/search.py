@@ -1,0 +1,132 @@
+"""Full-text search index for the built site, made by Pagefind.
+
+Pagefind runs over the finished HTML and writes a static index plus its UI under ``pagefind/``;
+the browser does the searching, so no server and no CDN are involved.  We index only what the
+builder marks with ``data-pagefind-body`` (the body of each note): once any page carries that
+attribute, Pagefind ignores pages without it, which keeps the 404 page, the home page, sections
+and tag lists out of the results.  Drafts are never built, so they are never indexed.
+
+The index is a pure function of the HTML: Pagefind 1.5 names its files by content hash and writes
+byte-identical output for identical input, so an unchanged site uploads nothing new.
+
+The binary comes from the ``pagefind[bin]`` wheel (package ``pagefind_bin``); a ``pagefind`` on
+PATH is the fallback.  Its progress chatter is captured and shown only when it fails.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from site_builder.errors import NotesError
+
+OUTPUT_SUBDIR = "pagefind"
+_TIMEOUT_SECONDS = 600
+_INSTALL_HINT = "install it with `pip install 'pagefind[bin]'` (or `make install`)"
+# The attribute as an attribute of a tag, not merely the word inside a note's text.
+_BODY_MARKER = re.compile(rb"<[a-zA-Z][^<>]*\sdata-pagefind-body(?=[\s>=/])")
+
+
+class SearchIndexError(NotesError):
+    """The search index could not be built; the message says what and how to fix it."""
+
+
+def pagefind_executable() -> Path:
+    """The Pagefind binary shipped in the ``pagefind_bin`` wheel, else one on PATH."""
+    try:
+        import pagefind_bin
+
+        return Path(pagefind_bin.get_executable()).absolute()
+    except (ImportError, FileNotFoundError):
+        found = shutil.which("pagefind")
+        if found:
+            return Path(found)
+    raise SearchIndexError(f"search index: the Pagefind binary was not found ({_INSTALL_HINT})")
+
+
+def _html_pages(out_dir: Path) -> list[Path]:
+    skip = out_dir / OUTPUT_SUBDIR
+    return [p for p in sorted(out_dir.rglob("*.html")) if skip not in p.parents and p.is_file()]
+
+
+def _has_marked_body(pages: list[Path]) -> bool:
+    return any(_BODY_MARKER.search(page.read_bytes()) for page in pages)
+
+
+def _last_error_line(output: str) -> str:
+    """Pagefind prints progress on stdout and ``Error: ...`` lines at the end; keep the first
+    error line (they repeat), else the last non-empty line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    errors = [line for line in lines if line.lower().startswith("error")]
+    return (errors or lines or ["no output"])[0 if errors else -1]
+
+
+def _run_pagefind(out_dir: Path) -> None:
+    exe = pagefind_executable()
+    cmd = [str(exe), "--site", str(out_dir), "--output-subdir", OUTPUT_SUBDIR]
+    try:
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=_TIMEOUT_SECONDS, check=False
+        )
+    except OSError as exc:
+        raise SearchIndexError(
+            f"search index: could not run {exe}: {exc.strerror or exc} ({_INSTALL_HINT})"
+        ) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise SearchIndexError(
+            f"search index: Pagefind did not finish within {_TIMEOUT_SECONDS}s over {out_dir} "
+            "(build with search disabled to skip the index)"
+        ) from exc
+    if proc.returncode != 0:
+        reason = _last_error_line(proc.stderr + "\n" + proc.stdout)
+        raise SearchIndexError(
+            f"search index: Pagefind failed with exit status {proc.returncode} over {out_dir}: "
+            f"{reason}"
+        )
+
+
+def _indexed_pages(bundle: Path) -> int:
+    """Pages indexed, summed over languages from Pagefind's own ``pagefind-entry.json``."""
+    entry = bundle / "pagefind-entry.json"
+    try:
+        data = json.loads(entry.read_text(encoding="utf-8"))
+        return sum(int(lang["page_count"]) for lang in data["languages"].values())
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SearchIndexError(
+            f"search index: Pagefind wrote no readable {entry} ({exc}); "
+            "rerun the build, and report a bug if it persists"
+        ) from exc
+
+
+def build_index(out_dir: Path) -> int:
+    """Index the built site in ``out_dir`` into ``out_dir/pagefind``; return pages indexed.
+
+    Raises ``SearchIndexError`` (a ``NotesError``) with one line saying what went wrong and how to
+    fix it: no HTML, no page marked for indexing, Pagefind missing or failing, or nothing indexed.
+    """
+    out_dir = Path(out_dir)
+    pages = _html_pages(out_dir) if out_dir.is_dir() else []
+    if not pages:
+        raise SearchIndexError(
+            f"search index: no HTML pages in {out_dir} to index (build the site first)"
+        )
+    if not _has_marked_body(pages):
+        raise SearchIndexError(
+            f"search index: none of the {len(pages)} HTML pages in {out_dir} has a "
+            "data-pagefind-body element, so there is nothing to index "
+            "(publish at least one note, or build with search disabled)"
+        )
+    bundle = out_dir / OUTPUT_SUBDIR
+    # Stale fragments from an earlier run would be uploaded and never cleaned up.
+    shutil.rmtree(bundle, ignore_errors=True)
+    _run_pagefind(out_dir)
+    count = _indexed_pages(bundle)
+    if count == 0:
+        raise SearchIndexError(
+            f"search index: Pagefind indexed 0 of {len(pages)} HTML pages in {out_dir} "
+            "(check that note pages put their text inside data-pagefind-body)"
+        )
+    return count
