@@ -69,7 +69,7 @@ def test_indexes_only_marked_note_bodies(tmp_path: Path) -> None:
     assert set(records) == {"/docker/networking/", "/python/asyncio/"}
     assert records["/python/asyncio/"]["meta"]["title"] == "Asyncio & friends"
     # Only the marked body is indexed: not the header's search form, not the 404.
-    assert records["/docker/networking/"]["content"] == "Docker networking. bridge zebrafish"
+    assert records["/docker/networking/"]["content"] == "Docker networking. bridge zebrafish."
 
 
 def test_two_runs_are_byte_identical_and_stale_files_go(tmp_path: Path) -> None:
