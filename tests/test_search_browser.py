@@ -1,0 +1,152 @@
+"""Search in a real browser: headless Chromium against a site served on 127.0.0.1.
+
+First over hand-written pages with the real search.html template (so it is tested without the
+builder), then over the sample content in content/ built by build_site: a word found only in one
+note's body finds that note, and a draft's word finds nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from site_builder.search import build_index
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATES = REPO / "site_builder" / "templates"
+RESULT_TITLE = ".pagefind-ui__result-title"
+MINIMAL_BASE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>{% block title %}{% endblock %} - Test notes</title>{% block head %}{% endblock %}</head>
+<body><header><form role="search" action="/search/"><input type="search" name="q"></form></header>
+<main>{% block content %}{% endblock %}</main></body></html>"""
+NOTE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
+<body><main><article data-pagefind-body><h1>{title}</h1><p>{body}</p></article></main></body>
+</html>"""
+PLAIN = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
+<body><h1>{title}</h1><p>{body}</p></body></html>"""
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def serve() -> Iterator[object]:
+    """``serve(folder) -> base URL``: a threaded static server on a free 127.0.0.1 port,
+    always shut down when the test ends."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(folder: Path) -> str:
+        handler = functools.partial(_QuietHandler, directory=str(folder))
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+def render_search_page() -> str:
+    """search.html rendered over a stand-in base.html (the builder's own is tested in its build)."""
+    from jinja2 import ChoiceLoader, DictLoader, Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(
+        loader=ChoiceLoader([DictLoader({"base.html": MINIMAL_BASE}), FileSystemLoader(TEMPLATES)]),
+        autoescape=True,
+        undefined=StrictUndefined,
+    )
+    return env.get_template("search.html").render()
+
+
+def write(root: Path, rel: str, text: str) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def hand_site(tmp_path: Path) -> Path:
+    site = tmp_path / "site"
+    write(
+        site,
+        "docker/networking/index.html",
+        NOTE.format(title="Docker networking", body="zebrafish"),
+    )
+    write(
+        site,
+        "python/asyncio/index.html",
+        NOTE.format(title="Asyncio & friends", body="quokka loop"),
+    )
+    write(site, "index.html", PLAIN.format(title="Home", body="zebrafish quokka on the home page"))
+    write(site, "404.html", PLAIN.format(title="Not found", body="zebrafish is not here"))
+    write(site, "search/index.html", render_search_page())
+    assert build_index(site) == 2
+    return site
+
+
+def result_titles(page) -> list[str]:
+    page.wait_for_selector(RESULT_TITLE, timeout=10_000)
+    return [t.strip() for t in page.locator(RESULT_TITLE).all_inner_texts()]
+
+
+def wait_for_no_results(page) -> str:
+    message = page.locator(".pagefind-ui__message")
+    message.wait_for(timeout=10_000)
+    page.wait_for_function(
+        "() => /no results/i.test(document.querySelector('.pagefind-ui__message').textContent)",
+        timeout=10_000,
+    )
+    assert page.locator(RESULT_TITLE).count() == 0
+    return message.inner_text()
+
+
+def test_search_page_prefills_from_q_and_finds_only_notes(page, serve, hand_site: Path) -> None:
+    base = serve(hand_site)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{base}/search/?q=zebrafish")
+    assert page.title() == "Search - Test notes"
+    assert page.locator("#search input").input_value() == "zebrafish"
+    # The home page and the 404 also say "zebrafish" but are not indexed.
+    assert result_titles(page) == ["Docker networking"]
+    assert page.locator(".pagefind-ui__result-link").first.get_attribute("href") == (
+        "/docker/networking/"
+    )
+    # Nothing is fetched from anywhere but this site (no CDN).
+    assert requested and all(url.startswith(base + "/") for url in requested)
+
+
+def test_typing_searches_and_updates_q(page, serve, hand_site: Path) -> None:
+    page.goto(f"{serve(hand_site)}/search/")
+    page.locator("#search input").fill("quokka")
+    assert result_titles(page) == ["Asyncio & friends"]
+    assert page.url.endswith("/search/?q=quokka")
+    page.locator("#search input").fill("xylophone")
+    assert "xylophone" in wait_for_no_results(page)
+
+
+def test_search_page_without_javascript_says_so(chromium_browser, serve, hand_site) -> None:
+    context = chromium_browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{serve(hand_site)}/search/?q=zebrafish")
+        text = page.locator("main").inner_text()
+        assert re.search(r"Search needs JavaScript", text)
+        assert page.locator(RESULT_TITLE).count() == 0
+    finally:
+        context.close()
