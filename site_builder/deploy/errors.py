@@ -1,0 +1,88 @@
+"""AWS failures as one-line ``DeployError``s that say what to do.
+
+botocore raises many exception types with long messages; a user needs to know *which* fix
+applies.  Every S3 call of the engine runs inside :func:`aws_errors`, which translates the
+errors a user can cause (credentials, bucket name, permissions, endpoint) and lets anything else
+through unchanged (a bug, with its traceback).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from botocore.exceptions import (
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+)
+
+from site_builder.errors import DeployError
+
+_CREDENTIALS_FIX = ("configure AWS credentials: `aws configure`, AWS_PROFILE, or "
+                    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+_BAD_CREDENTIAL_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
+                         "InvalidToken", "TokenRefreshRequired"}
+
+
+def client_error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def translate(exc: Exception, bucket: str) -> DeployError | None:
+    """The DeployError for ``exc``, or None when it is not a user-fixable AWS problem."""
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+        return DeployError("no AWS credentials found", _CREDENTIALS_FIX)
+    if isinstance(exc, EndpointConnectionError):
+        return DeployError(f"cannot reach S3 at {exc.kwargs.get('endpoint_url', '?')}",
+                           "check --endpoint-url/--region and that the server is running")
+    if not isinstance(exc, ClientError):
+        return None
+    code = client_error_code(exc)
+    op = exc.operation_name
+    if code in ("NoSuchBucket",) or (code == "404" and op in ("HeadBucket",)):
+        return DeployError(f"bucket {bucket!r} does not exist",
+                           "check --bucket/--region, or create it with `npx cdk deploy`")
+    if code in ("AccessDenied", "403", "AllAccessDisabled"):
+        return DeployError(f"access denied to bucket {bucket!r} ({op})",
+                           "use credentials allowed to read and write this bucket")
+    if code in _BAD_CREDENTIAL_CODES:
+        return DeployError(f"AWS rejected the credentials ({code})", _CREDENTIALS_FIX)
+    if code == "NoSuchVersion":
+        return DeployError(f"an object version needed for the restore no longer exists in "
+                           f"{bucket!r} ({op})",
+                           "it expired under the lifecycle rule; pick a newer record")
+    if code == "PermanentRedirect":
+        return DeployError(f"bucket {bucket!r} is in another region", "pass its --region")
+    return None
+
+
+@contextmanager
+def aws_errors(bucket: str) -> Iterator[None]:
+    try:
+        yield
+    except DeployError:
+        raise
+    except Exception as exc:
+        mapped = translate(exc, bucket)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
+def check_versioning(client: Any, bucket: str) -> None:
+    """Rollback needs old versions: refuse to publish to an unversioned bucket.
+
+    This is also the first call of every command, so a wrong name or missing credentials are
+    reported before anything else happens.
+    """
+    with aws_errors(bucket):
+        status = client.get_bucket_versioning(Bucket=bucket).get("Status")
+    if status != "Enabled":
+        raise DeployError(
+            f"versioning is not enabled on bucket {bucket!r}",
+            f"enable it (`aws s3api put-bucket-versioning --bucket {bucket} "
+            "--versioning-configuration Status=Enabled`); the CDK stack does this",
+        )

@@ -1,0 +1,32 @@
+"""Reading the deploy history (records are append-only JSON objects under ``_notes/deploys/``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from site_builder.deploy.errors import aws_errors
+from site_builder.deploy.record import DeployRecord, load_record, record_ids
+from site_builder.errors import DeployError
+
+
+def history(client: Any, bucket: str, limit: int | None = None) -> list[DeployRecord]:
+    """Records, newest first (ids sort by time)."""
+    with aws_errors(bucket):
+        ids = record_ids(client, bucket)[::-1]
+        if limit is not None:
+            ids = ids[:limit]
+        return [load_record(client, bucket, rid) for rid in ids]
+
+
+def resolve_id(ids: list[str], wanted: str, bucket: str) -> str:
+    """An exact id or an unambiguous prefix of one (ids are long to type)."""
+    if wanted in ids:
+        return wanted
+    matches = [rid for rid in ids if rid.startswith(wanted)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise DeployError(f"no deploy record {wanted!r} in bucket {bucket!r}",
+                          "see `notes history` for the ids")
+    raise DeployError(f"{wanted!r} matches {len(matches)} deploy records in bucket {bucket!r}",
+                      "give more of the id")

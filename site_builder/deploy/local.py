@@ -1,0 +1,158 @@
+"""The built site on this side: a folder or a .zip of one, scanned into ``LocalFile`` values.
+
+A zip is what the CDK Lambda receives (the site asset).  Its members are hashed one by one as
+streams and read again only when uploaded, so a 10,000-note site never sits in memory at once.
+Each file also gets its upload *group*: readers must never see a page that links to something
+not yet uploaded, so assets go first, then note pages, then list pages, then the error page and
+the feeds.  A page says which kind it is with ``<meta name="notes:page" content="...">``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from site_builder.deploy.headers import cache_control, content_type
+from site_builder.errors import DeployError
+
+GROUP_ASSETS, GROUP_NOTES, GROUP_LISTS, GROUP_LAST = "assets", "notes", "lists", "last"
+GROUP_ORDER: tuple[str, ...] = (GROUP_ASSETS, GROUP_NOTES, GROUP_LISTS, GROUP_LAST)
+LAST_KEYS = frozenset({"404.html", "feed.xml", "sitemap.xml", "robots.txt"})
+PRIVATE_PREFIX = "_notes/"
+_CHUNK = 1 << 20
+_PAGE_META = re.compile(
+    rb"""<meta\s+name=["']notes:page["']\s+content=["'](note|list)["']""", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """One file of the built site, as it must look in the bucket."""
+
+    key: str
+    size: int
+    md5: str  # hex digest of the bytes
+    content_type: str
+    cache_control: str
+    group: str
+
+
+class SiteSource(Protocol):
+    """Where file bytes come from at upload time (folder or zip)."""
+
+    def scan(self) -> list[LocalFile]: ...
+
+    def read(self, key: str) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+def group_of(key: str, head: bytes | None) -> str:
+    """The upload group of ``key``; ``head`` is the page's bytes for HTML files."""
+    if key in LAST_KEYS:
+        return GROUP_LAST
+    if not key.endswith((".html", ".htm")):
+        return GROUP_ASSETS
+    match = _PAGE_META.search(head or b"")
+    if match and match.group(1).lower() == b"note":
+        return GROUP_NOTES
+    # List pages and any unmarked page link to notes, so they go after them.
+    return GROUP_LISTS
+
+
+def _describe(key: str, chunks: Iterator[bytes]) -> LocalFile:
+    digest, size = hashlib.md5(usedforsecurity=False), 0
+    head = bytearray()
+    is_html = key.endswith((".html", ".htm"))
+    for chunk in chunks:
+        digest.update(chunk)
+        size += len(chunk)
+        if is_html and len(head) < 65536:
+            head.extend(chunk[: 65536 - len(head)])
+    return LocalFile(key, size, digest.hexdigest(), content_type(key), cache_control(key),
+                     group_of(key, bytes(head) if is_html else None))
+
+
+def _check_key(key: str, where: str) -> None:
+    if key.startswith(PRIVATE_PREFIX):
+        raise DeployError(f"{where}: the site contains {key!r}",
+                          f"{PRIVATE_PREFIX} is the bucket's private area; remove it from the site")
+
+
+class FolderSource:
+    """A built site folder; keys are POSIX paths relative to it."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def scan(self) -> list[LocalFile]:
+        files = []
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames.sort()
+            for name in sorted(filenames):
+                path = Path(dirpath, name)
+                key = path.relative_to(self.root).as_posix()
+                _check_key(key, str(self.root))
+                with path.open("rb") as fh:
+                    files.append(_describe(key, iter(lambda fh=fh: fh.read(_CHUNK), b"")))
+        return files
+
+    def read(self, key: str) -> bytes:
+        return (self.root / key).read_bytes()
+
+    def close(self) -> None:
+        pass
+
+
+class ZipSource:
+    """A zip of a built site; members are streamed, never all extracted."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self._zip = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise DeployError(f"{path}: not a readable zip file ({exc})",
+                              "pass a built site folder or a zip of one") from exc
+        self._lock = threading.Lock()  # one shared file handle: serialise member reads
+        self._names: dict[str, str] = {}  # key -> member name
+
+    def _members(self) -> Iterator[zipfile.ZipInfo]:
+        for info in self._zip.infolist():
+            if not info.is_dir():
+                yield info
+
+    def scan(self) -> list[LocalFile]:
+        files = []
+        for info in sorted(self._members(), key=lambda i: i.filename):
+            key = info.filename.lstrip("/")
+            _check_key(key, str(self.path))
+            self._names[key] = info.filename
+            with self._zip.open(info) as fh:
+                files.append(_describe(key, iter(lambda fh=fh: fh.read(_CHUNK), b"")))
+        return files
+
+    def read(self, key: str) -> bytes:
+        with self._lock:
+            return self._zip.read(self._names.get(key, key))
+
+    def close(self) -> None:
+        self._zip.close()
+
+
+def open_site(site: Path) -> SiteSource:
+    """A folder or a ``.zip``; anything else is a one-line error naming the path."""
+    if site.is_dir():
+        return FolderSource(site)
+    if site.is_file() and zipfile.is_zipfile(site):
+        return ZipSource(site)
+    if not site.exists():
+        raise DeployError(f"{site}: no such site folder", "run `notes build` first or fix --site")
+    raise DeployError(f"{site}: not a folder or a zip file", "pass the built site folder")

@@ -1,0 +1,126 @@
+"""``publish``: make a bucket serve a built site, and record exactly what it left live.
+
+Steps: scan the site (folder or zip) -> check the bucket (exists, credentials, versioning) ->
+take the lock -> list the live objects and read the latest record -> plan (pure) -> safety
+checks -> apply (uploads, deletions, record).  The lock is released on every path.
+
+A deploy that changes nothing and finds the live bucket exactly as the latest record describes
+it writes nothing at all (no record: history stays meaningful).  If the bucket already has the
+right bytes but the latest record does not describe it (a failed deploy, hand edits), a record
+is written so that rollback and verify keep an exact picture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from site_builder.deploy.apply import DEFAULT_WORKERS, DryRunStore, Progress, S3Store, apply_plan
+from site_builder.deploy.errors import aws_errors, check_versioning
+from site_builder.deploy.local import LocalFile, open_site
+from site_builder.deploy.lock import locked
+from site_builder.deploy.plan import Plan, known_versions, make_plan
+from site_builder.deploy.record import DeployRecord, FileEntry, latest_record, new_id
+from site_builder.deploy.remote import RemoteObject, list_live
+from site_builder.errors import DeployError
+
+MIN_DELETE_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    plan: Plan
+    record: DeployRecord | None  # the record written; None on a dry run or a no-op
+    live_id: str | None  # the record describing the live site afterwards
+    dry_run: bool = False
+
+
+def delete_limit(live: Mapping[str, RemoteObject], max_deletes: int | None) -> int:
+    """Default: a quarter of the live pages, at least ``MIN_DELETE_LIMIT``."""
+    if max_deletes is not None:
+        return max_deletes
+    pages = sum(1 for key in live if key.endswith(".html"))
+    return max(MIN_DELETE_LIMIT, pages // 4)
+
+
+def check_deletes(plan: Plan, live: Mapping[str, RemoteObject], max_deletes: int | None,
+                  allow_mass_delete: bool) -> None:
+    """A half-built or wrong --site folder must not wipe the published site."""
+    limit = delete_limit(live, max_deletes)
+    if allow_mass_delete or len(plan.deletes) <= limit:
+        return
+    raise DeployError(
+        f"this deploy would delete {len(plan.deletes)} of {len(live)} live objects "
+        f"(limit {limit})",
+        "check that --site is the complete site; allow it with --max-deletes N or "
+        "--allow-mass-delete",
+    )
+
+
+def record_matches_live(record: DeployRecord | None, live: Mapping[str, RemoteObject]) -> bool:
+    if record is None or set(record.files) != set(live):
+        return False
+    return all(live[k].version_id == e.version_id for k, e in record.files.items())
+
+
+def _entries(files: list[LocalFile], versions: Mapping[str, str],
+             live: Mapping[str, RemoteObject]) -> dict[str, FileEntry]:
+    """Every key of the site with the version this deploy left live."""
+    return {
+        f.key: FileEntry(f.size, f.md5, versions.get(f.key) or live[f.key].version_id,
+                         f.content_type, f.cache_control, f.group)
+        for f in files
+    }
+
+
+def record_factory(*, kind: str, source: str, message: str, parent: DeployRecord | None,
+                   plan: Plan, now: datetime | None = None, target: str | None = None):
+    """A function turning the uploads' VersionIds into the finished record."""
+
+    def make(versions: dict[str, str], files: dict[str, FileEntry]) -> DeployRecord:
+        record_id, created = new_id(now or datetime.now(UTC),
+                                    parent.id if parent else None)
+        counts = {"uploaded": len(plan.uploads), "deleted": len(plan.deletes),
+                  "unchanged": len(plan.unchanged), "files": len(files)}
+        return DeployRecord(record_id, created.isoformat(), kind, source, message,
+                            parent.id if parent else None, counts, files, target)
+
+    return make
+
+
+def publish(client: Any, bucket: str, site: Path | str, *, message: str = "",
+            source: str = "cli", max_deletes: int | None = None,
+            allow_mass_delete: bool = False, dry_run: bool = False,
+            force_unlock: bool = False, progress: Progress | None = None,
+            workers: int = DEFAULT_WORKERS) -> DeployResult:
+    """Publish the built site at ``site`` (folder or .zip) to ``bucket``."""
+    source_files = open_site(Path(site))
+    try:
+        files = source_files.scan()
+        if not files:
+            raise DeployError(f"{site}: the site is empty", "build it first (`notes build`)")
+        check_versioning(client, bucket)
+        with (
+            locked(client, bucket, "deploy", force_unlock=force_unlock, enabled=not dry_run),
+            aws_errors(bucket),
+        ):
+            live = list_live(client, bucket)
+            parent = latest_record(client, bucket)
+            plan = make_plan(files, live, known_versions(parent))
+            check_deletes(plan, live, max_deletes, allow_mass_delete)
+            if plan.is_noop and record_matches_live(parent, live):
+                return DeployResult(plan, None, parent.id if parent else None, dry_run)
+            store = DryRunStore() if dry_run else S3Store(client, bucket)
+            make = record_factory(kind="deploy", source=source, message=message,
+                                  parent=parent, plan=plan)
+            record = apply_plan(plan, store, source_files,
+                                lambda v: make(v, _entries(files, v, live)),
+                                workers=workers, progress=progress)
+    finally:
+        source_files.close()
+    if dry_run:
+        return DeployResult(plan, None, parent.id if parent else None, True)
+    return DeployResult(plan, record, record.id, False)

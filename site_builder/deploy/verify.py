@@ -1,0 +1,60 @@
+"""``verify``: does the live bucket still serve exactly what the latest record says?
+
+Drift is anything changed behind the tool's back: a key the record lists that is gone
+(``missing``), a live key the record does not list (``unexpected``), or a key whose live
+VersionId is not the recorded one (``changed``; the ETag tells whether the bytes differ).
+The next ``notes deploy`` repairs all three, because it plans against the live listing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from site_builder.deploy.errors import aws_errors
+from site_builder.deploy.record import latest_record
+from site_builder.deploy.remote import list_live
+from site_builder.errors import DeployError
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    record_id: str
+    checked: int  # keys in the record
+    missing: tuple[str, ...]
+    unexpected: tuple[str, ...]
+    changed: tuple[tuple[str, str], ...]  # (key, what differs)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing or self.unexpected or self.changed)
+
+    def lines(self) -> list[str]:
+        out = [f"missing     {key}" for key in self.missing]
+        out += [f"unexpected  {key}" for key in self.unexpected]
+        out += [f"changed     {key} ({why})" for key, why in self.changed]
+        return out
+
+
+def verify(client: Any, bucket: str) -> DriftReport:
+    with aws_errors(bucket):
+        record = latest_record(client, bucket)
+        if record is None:
+            raise DeployError(f"bucket {bucket!r} has no deploy records",
+                              "publish with `notes deploy` first")
+        live = list_live(client, bucket)
+    changed = []
+    for key, entry in sorted(record.files.items()):
+        remote = live.get(key)
+        if remote is None or remote.version_id == entry.version_id:
+            continue
+        same = remote.md5 == entry.md5
+        why = "same bytes, new version" if same else "bytes differ"
+        changed.append((key, f"{why}: live {remote.version_id}, recorded {entry.version_id}"))
+    return DriftReport(
+        record_id=record.id,
+        checked=len(record.files),
+        missing=tuple(sorted(set(record.files) - set(live))),
+        unexpected=tuple(sorted(set(live) - set(record.files))),
+        changed=tuple(changed),
+    )
