@@ -1,0 +1,256 @@
+"""NotesSiteStack: the versioned website bucket, and a custom resource that publishes the site.
+
+The bucket's policy and website settings come from ``site_builder.bucket_config`` (shared with
+the local ``notes up``).  The built site is an ``aws_s3_assets.Asset``; a custom resource hands
+the asset's location and hash to a small Lambda (infra/handler/index.py) that runs the deploy
+engine, so ``cdk deploy`` publishes exactly like ``notes deploy`` and records its deploys.
+
+Every cdk-nag AwsSolutions finding is either fixed here or suppressed next to the code it is
+about, with the reason.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import (
+    Acknowledgment,
+    Aws,
+    CfnOutput,
+    CustomResource,
+    Duration,
+    RemovalPolicy,
+    Size,
+    Stack,
+    Validations,
+)
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from infra.lambda_code import HANDLER_ENTRY
+from infra.settings import StackSettings
+from site_builder import bucket_config
+
+PUBLISH_TIMEOUT = Duration.minutes(15)  # Lambda's maximum; a 10,000-note first publish fits
+PUBLISH_MEMORY_MB = 2048  # more memory = more CPU for hashing and parallel uploads
+PUBLISH_EPHEMERAL = Size.mebibytes(4096)  # /tmp holds the downloaded zip of the whole site
+MULTIPART_CLEANUP = Duration.days(7)
+RESOURCE_TYPE = "Custom::NotesSitePublish"
+
+
+class NotesSiteStack(Stack):
+    """One public, versioned website bucket plus the publish-on-deploy custom resource."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        site_dir: Path,
+        lambda_code_dir: Path,
+        settings: StackSettings | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.settings = settings or StackSettings(stack_name=construct_id)
+        self.bucket = self._site_bucket()
+        self.site_asset = s3_assets.Asset(self, "SiteAsset", path=str(site_dir))
+        self.publish_function = self._publish_function(lambda_code_dir)
+        self.publish = self._publish_resource()
+        CfnOutput(
+            self,
+            "WebsiteURL",
+            value=self.bucket.bucket_website_url,
+            description="Read the notes here (HTTP website endpoint)",
+        )
+        CfnOutput(
+            self,
+            "BucketName",
+            value=self.bucket.bucket_name,
+            description="For notes history/rollback/verify --bucket",
+        )
+        CfnOutput(
+            self,
+            "LastDeployId",
+            value=self.publish.get_att_string("DeployId"),
+            description="Deploy record written by the last cdk deploy",
+        )
+
+    # --- the bucket ---------------------------------------------------------------------
+
+    def _site_bucket(self) -> s3.Bucket:
+        days = self.settings.noncurrent_version_days
+        rule = s3.LifecycleRule(
+            id="OldVersionsAndUploads",
+            abort_incomplete_multipart_upload_after=MULTIPART_CLEANUP,
+            noncurrent_version_expiration=Duration.days(days) if days > 0 else None,
+        )
+        retain = self.settings.retain
+        pab = bucket_config.public_access_block()
+        bucket = s3.Bucket(
+            self,
+            "SiteBucket",
+            versioned=True,
+            website_index_document=bucket_config.INDEX_DOCUMENT,
+            website_error_document=bucket_config.ERROR_DOCUMENT,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            block_public_access=s3.BlockPublicAccess(
+                block_public_acls=pab["BlockPublicAcls"],
+                ignore_public_acls=pab["IgnorePublicAcls"],
+                block_public_policy=pab["BlockPublicPolicy"],
+                restrict_public_buckets=pab["RestrictPublicBuckets"],
+            ),
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            lifecycle_rules=[rule],
+            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+            auto_delete_objects=not retain,
+        )
+        for statement in bucket_config.public_read_statements(bucket.bucket_arn, Aws.ACCOUNT_ID):
+            bucket.add_to_resource_policy(iam.PolicyStatement.from_json(statement))
+        _acknowledge(
+            bucket,
+            {
+                "AwsSolutions-S1": "Server access logs are off: the site is public, read-only static "
+                "content; every write goes through the deploy engine, whose deploy records "
+                "in _notes/deploys/ (plus S3 versioning) are the audit trail. A log bucket "
+                "would add cost and a second bucket to manage.",
+                "AwsSolutions-S2": "This is a public website bucket: the bucket policy must be allowed "
+                "to grant anonymous s3:GetObject. ACLs stay blocked (BlockPublicAcls, "
+                "IgnorePublicAcls, BucketOwnerEnforced).",
+                "AwsSolutions-S5": "Served by the S3 website endpoint (pretty URLs, 404.html), not "
+                "CloudFront, so there is no OAI/OAC; the open read is deliberate and limited "
+                "to s3:GetObject, with _notes/ denied outside the account.",
+            },
+        )
+        return bucket
+
+    # --- the publish Lambda and custom resource -----------------------------------------------
+
+    def _publish_function(self, code_dir: Path) -> lambda_.Function:
+        log_group = logs.LogGroup(
+            self,
+            "PublishLogs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        # An explicit role instead of the default one, which would carry the
+        # AWSLambdaBasicExecutionRole managed policy (logs:* on every log group).
+        role = iam.Role(
+            self,
+            "PublishRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="notes-publisher: read the site asset, publish it to the site bucket",
+        )
+        log_group.grant_write(role)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadTheSiteAsset",
+                actions=["s3:GetObject"],
+                resources=[self.site_asset.bucket.arn_for_objects(self.site_asset.s3_object_key)],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ListSiteBucket",
+                actions=["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketVersioning"],
+                resources=[self.bucket.bucket_arn],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadWriteSiteObjects",
+                # Copy = GetObject(Version) on the source + PutObject; DeleteObject only makes
+                # delete markers (no DeleteObjectVersion: deploys never purge history).
+                actions=["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"],
+                resources=[self.bucket.arn_for_objects("*")],
+            )
+        )
+        fn = lambda_.Function(
+            self,
+            "PublishFunction",
+            description="notes-publisher: publish the site asset with site_builder.deploy",
+            runtime=lambda_.Runtime.PYTHON_3_12,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=HANDLER_ENTRY,
+            code=lambda_.Code.from_asset(str(code_dir)),
+            role=role,
+            timeout=PUBLISH_TIMEOUT,
+            memory_size=PUBLISH_MEMORY_MB,
+            ephemeral_storage_size=PUBLISH_EPHEMERAL,
+            log_group=log_group,
+        )
+        _acknowledge(
+            role,
+            {
+                f"AwsSolutions-IAM5[Resource::<{self._logical_id(self.bucket)}.Arn>/*]": (
+                    "Publishing reads and writes any key of this one site bucket: the keys are "
+                    "the site's pages, known only at run time."
+                ),
+            },
+        )
+        _acknowledge(
+            fn,
+            {
+                "AwsSolutions-L1": "Pinned to python3.12 on purpose: the runtime the deploy "
+                "engine is tested for; a runtime bump is a deliberate, tested change.",
+            },
+        )
+        return fn
+
+    def _publish_resource(self) -> CustomResource:
+        provider = cr.Provider(
+            self,
+            "PublishProvider",
+            on_event_handler=self.publish_function,
+            log_group=logs.LogGroup(
+                self,
+                "PublishProviderLogs",
+                retention=logs.RetentionDays.ONE_MONTH,
+                removal_policy=RemovalPolicy.DESTROY,
+            ),
+        )
+        _acknowledge(
+            provider,
+            {
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWSLambdaBasicExecutionRole]": "The CDK Provider framework's own Lambda role: "
+                "AWSLambdaBasicExecutionRole only lets it write CloudWatch Logs.",
+                f"AwsSolutions-IAM5[Resource::<{self._logical_id(self.publish_function)}.Arn>:*]": (
+                    "The Provider framework may invoke the publish function's versions "
+                    "(<arn>:*), as CDK generates it; limited to that one function."
+                ),
+                "AwsSolutions-L1": "The Provider framework's Node.js runtime is chosen by "
+                "aws-cdk-lib and updated with it.",
+            },
+        )
+        return CustomResource(
+            self,
+            "PublishSite",
+            service_token=provider.service_token,
+            resource_type=RESOURCE_TYPE,
+            properties={
+                "SiteBucket": self.bucket.bucket_name,
+                "AssetBucket": self.site_asset.s3_bucket_name,
+                "AssetKey": self.site_asset.s3_object_key,
+                # Changes exactly when the site's content changes: no change, no publish;
+                # CloudFormation rollback sends the previous hash, re-publishing that site.
+                "AssetHash": self.site_asset.asset_hash,
+                "AllowMassDelete": "true" if self.settings.allow_mass_delete else "false",
+            },
+        )
+
+    def _logical_id(self, construct: Construct) -> str:
+        """The CloudFormation logical id of a construct's main resource (for nag finding ids)."""
+        return self.resolve(self.get_logical_id(construct.node.default_child))
+
+
+def _acknowledge(construct: Construct, reasons: dict[str, str]) -> None:
+    """Acknowledge cdk-nag findings on ``construct`` and its children, each with its reason."""
+    Validations.of(construct).acknowledge(
+        *(Acknowledgment(id=rule, reason=why) for rule, why in reasons.items())
+    )
