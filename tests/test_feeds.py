@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -157,3 +158,96 @@ def test_robots_points_to_sitemap(base_url: str | None, line: str) -> None:
     text = render_robots(base_url=base_url).decode("utf-8")
     assert text.splitlines()[0] == "User-agent: *"
     assert line in text.splitlines()
+
+
+# --- The sample content built end to end (needs the builder and content/ notes) ---------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def built_sample(tmp_path: Path) -> Path:
+    """Build content/ into tmp_path (no search index: it is not what these tests look at)."""
+    if not (REPO / "site_builder" / "build.py").is_file():
+        pytest.skip("site_builder/build.py is not written yet")
+    if not any((REPO / "content").rglob("*.md")):
+        pytest.skip("content/ has no notes yet")
+    from site_builder.build import BuildOptions, build_site
+
+    out = tmp_path / "site"
+    build_site(BuildOptions(project_dir=REPO, out_dir=out, search=False))
+    return out
+
+
+def page_url(site: Path, html: Path) -> str:
+    rel = html.relative_to(site).as_posix()
+    return "/" + rel.removesuffix("index.html") if rel.endswith("index.html") else "/" + rel
+
+
+def strip_base(url: str, base_url: str | None) -> str:
+    if base_url:
+        assert url.startswith(base_url.rstrip("/") + "/"), url
+        return url[len(base_url.rstrip("/")) :]
+    assert url.startswith("/"), url
+    return url
+
+
+def test_sample_site_feed_lists_newest_dated_notes(tmp_path: Path) -> None:
+    from site_builder.config import load_settings
+    from site_builder.content import load_content
+
+    site = built_sample(tmp_path)
+    settings = load_settings(REPO)
+    content = load_content(REPO / "content", REPO)
+    dated = [n for n in content.notes if n.date is not None]
+    assert dated, "the sample content should have notes with a date"
+    dated.sort(key=lambda n: n.url)
+    dated.sort(key=lambda n: (n.date, n.updated or n.date), reverse=True)
+    expected = [(n.url, n.title) for n in dated[:20]]
+
+    root = parse((site / "feed.xml").read_bytes())
+    assert root.findtext(A + "title") == settings.title
+    entries = root.findall(A + "entry")
+    got = [
+        (strip_base(e.find(A + "link").get("href"), settings.base_url), e.findtext(A + "title"))
+        for e in entries
+    ]
+    assert got == expected
+    for node, note in zip(entries, dated, strict=False):
+        assert node.findtext(A + "published") == f"{note.date.isoformat()}T00:00:00Z"
+        assert (
+            node.findtext(A + "updated") == f"{(note.updated or note.date).isoformat()}T00:00:00Z"
+        )
+        assert node.find(A + "content").get("type") == "html"
+        assert "<" in node.findtext(A + "content")  # the rendered note, as HTML text
+    drafts = {d.url for d in content.hidden_drafts}
+    assert drafts, "the sample content should have a draft"
+    assert not drafts & {url for url, _ in got}
+
+
+def test_sample_site_sitemap_lists_every_published_page(tmp_path: Path) -> None:
+    from site_builder.config import load_settings
+    from site_builder.content import load_content
+
+    site = built_sample(tmp_path)
+    base_url = load_settings(REPO).base_url
+    content = load_content(REPO / "content", REPO)
+    # Every page a reader can land on: not the 404 page, not the search page (it has no content).
+    pages = {page_url(site, p) for p in site.rglob("*.html") if p.name != "404.html"}
+    assert "/search/" in pages
+    pages.discard("/search/")
+    root = parse((site / "sitemap.xml").read_bytes())
+    locs = [strip_base(u.findtext(SM + "loc"), base_url) for u in root.findall(SM + "url")]
+    assert len(locs) == len(set(locs))
+    assert set(locs) == pages
+    assert {n.url for n in content.notes} <= set(locs)
+    assert not {d.url for d in content.hidden_drafts} & set(locs)
+    lastmods = {
+        strip_base(u.findtext(SM + "loc"), base_url): u.findtext(SM + "lastmod")
+        for u in root.findall(SM + "url")
+    }
+    for note in content.notes:
+        when = note.updated or note.date
+        assert lastmods[note.url] == (when.isoformat() if when else None), note.url
+    robots = (site / "robots.txt").read_text("utf-8").splitlines()
+    sitemap_url = (base_url.rstrip("/") if base_url else "") + "/sitemap.xml"
+    assert f"Sitemap: {sitemap_url}" in robots

@@ -11,6 +11,7 @@ import functools
 import re
 import threading
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -150,3 +151,110 @@ def test_search_page_without_javascript_says_so(chromium_browser, serve, hand_si
         assert page.locator(RESULT_TITLE).count() == 0
     finally:
         context.close()
+
+
+# --- The sample content built by build_site ----------------------------------------------------
+
+WORD = re.compile(r"[a-z]{7,}")
+
+
+class _BodyText(HTMLParser):
+    """Collects the text inside the element carrying ``data-pagefind-body``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        marked = self.depth or any(name == "data-pagefind-body" for name, _ in attrs)
+        if marked and tag not in VOID_TAGS:
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.depth and tag not in VOID_TAGS:
+            self.depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self.depth:
+            self.parts.append(data)
+
+
+VOID_TAGS = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
+
+
+def indexed_text(html: str) -> str:
+    parser = _BodyText()
+    parser.feed(html)
+    return " ".join(parser.parts).lower()
+
+
+@pytest.fixture(scope="module")
+def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not (REPO / "site_builder" / "build.py").is_file():
+        pytest.skip("site_builder/build.py is not written yet")
+    if not any((REPO / "content").rglob("*.md")):
+        pytest.skip("content/ has no notes yet")
+    from site_builder.build import BuildOptions, build_site
+
+    out = tmp_path_factory.mktemp("sample") / "site"
+    build_site(BuildOptions(project_dir=REPO, out_dir=out))
+    assert (out / "search" / "index.html").is_file()
+    assert (out / "pagefind" / "pagefind-ui.js").is_file()
+    return out
+
+
+def unique_body_word(site: Path) -> tuple[str, str]:
+    """(word, page title) for a word in exactly one note's indexed body.  Pagefind stems and
+    prefix-matches, so the word's first five letters must appear in no other indexed page."""
+    bodies: dict[str, tuple[str, str]] = {}
+    for html_file in sorted(site.rglob("*.html")):
+        html = html_file.read_text("utf-8")
+        if "data-pagefind-body" in html:
+            title = re.search(r"<title>(.*?)</title>", html, re.DOTALL).group(1)
+            bodies[str(html_file)] = (indexed_text(html), title)
+    assert len(bodies) >= 2, "the sample site should have several notes"
+    for key, (text, title) in bodies.items():
+        others = " ".join(t for k, (t, _) in bodies.items() if k != key)
+        for word in sorted(set(WORD.findall(text))):
+            if word[:5] not in others:
+                return word, title
+    raise AssertionError("no note in the sample content has a word of its own")
+
+
+def test_sample_site_search_finds_a_note_by_a_body_word(page, serve, sample_site: Path) -> None:
+    word, page_title = unique_body_word(sample_site)
+    page.goto(f"{serve(sample_site)}/search/?q={word}")
+    titles = result_titles(page)
+    assert len(titles) == 1, (word, titles)
+    # The result shows the note's title; the page <title> may add the site's name after it.
+    assert page_title.startswith(titles[0]) or titles[0] in page_title, (word, titles, page_title)
+
+
+def test_sample_site_search_never_finds_a_draft(page, serve, sample_site: Path) -> None:
+    from site_builder.content import load_content
+
+    drafts = load_content(REPO / "content", REPO).hidden_drafts
+    if not drafts:
+        pytest.skip("the sample content has no draft")
+    everything = " ".join(p.read_text("utf-8").lower() for p in sample_site.rglob("*.html"))
+    candidates = sorted(
+        w for d in drafts for w in set(WORD.findall(d.body.lower())) if w[:5] not in everything
+    )
+    assert candidates, "the drafts should have a word that no published page uses"
+    page.goto(f"{serve(sample_site)}/search/?q={candidates[0]}")
+    assert candidates[0] in wait_for_no_results(page)
