@@ -45,7 +45,7 @@ def handle(event: dict[str, Any], client: Any) -> dict[str, Any]:
         raise DeployError(f"unknown CloudFormation request type {request!r}")
     bucket = props["SiteBucket"]
     result = _publish_asset(client, props, _message(event))
-    return {"PhysicalResourceId": f"notes-site:{bucket}", "Data": _data(client, bucket, result)}
+    return {"PhysicalResourceId": f"notes-site:{bucket}", "Data": _data(result)}
 
 
 def _message(event: dict[str, Any]) -> str:
@@ -83,19 +83,15 @@ def _publish_asset(client: Any, props: dict[str, Any], message: str) -> Any:
         )
 
 
-def _data(client: Any, bucket: str, result: Any) -> dict[str, Any]:
-    """Attributes for Fn::GetAtt: the deploy id and what the publish did."""
-    plan = result.plan
-    record = result.record
-    if record is not None:
-        deploy_id = record.id
-    else:  # nothing applied: the live site is the latest record's
-        from site_builder.deploy import history
+def _data(result: Any) -> dict[str, Any]:
+    """Attributes for Fn::GetAtt: the live deploy id and what this publish did.
 
-        records = history(client, bucket)
-        deploy_id = records[0].id if records else ""
+    A publish that changes nothing writes no record; ``live_id`` is then the record that
+    already describes the live site, so ``LastDeployId`` stays truthful.
+    """
+    plan = result.plan
     return {
-        "DeployId": deploy_id,
+        "DeployId": result.live_id or "",
         "Uploaded": len(plan.uploads),
         "Deleted": len(plan.deletes),
         "Unchanged": len(plan.unchanged),
