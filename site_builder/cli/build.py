@@ -1,0 +1,43 @@
+"""``notes build``: Markdown notes in content/ -> a static site in build/site/."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "build", help="build the notes into a static site",
+        description="Build every Markdown note under the content folder into a static site "
+        "(pretty URLs, tags, sections, feed, sitemap and search index).",
+    )
+    parser.add_argument("--content", type=Path, default=None, metavar="DIR",
+                        help="folder of Markdown notes (default: ./content)")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="output folder (default: ./build/site)")
+    parser.add_argument("--drafts", action="store_true", help="include notes with draft: true")
+    parser.add_argument("--allow-broken-links", action="store_true",
+                        help="report broken links as warnings instead of failing")
+    parser.add_argument("--no-search", dest="search", action="store_false",
+                        help="skip building the Pagefind search index")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from site_builder.build import BuildOptions, build_site
+
+    result = build_site(BuildOptions(
+        project_dir=Path.cwd(), content_dir=args.content, out_dir=args.out, drafts=args.drafts,
+        allow_broken_links=args.allow_broken_links, search=args.search,
+    ))
+    for warning in result.warnings:
+        print(f"Warning: {warning}", file=sys.stderr)
+    where = result.out_dir
+    try:
+        where = where.relative_to(Path.cwd().resolve())
+    except ValueError:
+        pass
+    print(f"Built {result.pages} pages ({result.files} files) into {where}/")
+    return 0

@@ -1,0 +1,307 @@
+"""Stage 1: read the content folder into plain values (notes, sections, attachments).
+
+Nothing here knows about Markdown or HTML.  Every problem a user can make in a file (bad
+UTF-8, malformed front matter, a date that does not parse, a slug that escapes the site, two
+notes on one URL) is a one-line ``ContentError`` naming the file and, where there is one, the
+line, raised before anything is rendered or written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from site_builder.errors import ContentError
+
+INDEX_NAME = "_index.md"
+# Output prefixes the builder generates itself (or must never write: _notes/ is the bucket's
+# private area), so content may not claim them.
+RESERVED_PREFIXES = ("_notes", "assets", "pagefind")
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_H1 = re.compile(r"^#\s+(.+?)(?:\s+#+)?\s*$")
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML loader that keeps dates as text, so we parse them ourselves and can say
+    exactly which value is wrong instead of surfacing PyYAML's ValueError."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in _Loader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass(frozen=True)
+class Note:
+    """One Markdown file (a note, or a folder's ``_index.md`` intro) ready to render."""
+
+    source: str  # content-relative posix path, e.g. "docker/networking.md"
+    display_path: str  # what error messages name, e.g. "content/docker/networking.md"
+    title: str
+    url: str  # root-relative pretty URL, e.g. "/docker/networking/"
+    section: str  # content-relative folder, "" for the root
+    body: str
+    body_line: int  # file line number of the first body line
+    date: dt.date | None = None
+    updated: dt.date | None = None
+    tags: tuple[str, ...] = ()
+    draft: bool = False
+    summary: str | None = None
+    is_index: bool = False
+
+    @property
+    def output_path(self) -> str:
+        return url_to_output(self.url)
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A non-Markdown file copied beside the notes that use it."""
+
+    source: str  # content-relative posix path, also its output path
+    path: Path  # absolute file on disk
+
+    @property
+    def url(self) -> str:
+        return "/" + self.source
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything read from the content folder.  ``hidden_drafts`` are drafts left out of
+    this build: kept only so a link to one can be reported with the reason."""
+
+    notes: tuple[Note, ...]
+    intros: tuple[Note, ...]  # _index.md files, keyed by their ``section``
+    assets: tuple[Asset, ...]
+    hidden_drafts: tuple[Note, ...]
+
+
+def url_to_output(url: str) -> str:
+    """``/a/b/`` -> ``a/b/index.html``; ``/`` -> ``index.html``."""
+    return url.strip("/") + "/index.html" if url.strip("/") else "index.html"
+
+
+def display_path(path: Path, project_dir: Path) -> str:
+    """Paths in messages are relative to the project when possible: clickable in a terminal."""
+    try:
+        return path.resolve().relative_to(project_dir.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def url_segment(name: str) -> str:
+    """File and folder names become URL segments; whitespace becomes '-' (S3-friendly keys)."""
+    return re.sub(r"\s+", "-", name.strip())
+
+
+def decode(data: bytes, shown: str) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start : exc.start + 1].hex()
+        raise ContentError(f"not valid UTF-8 (byte 0x{bad})", shown, line) from None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+
+
+def split_front_matter(text: str, shown: str) -> tuple[dict[str, Any], str, int, list[str]]:
+    """Return (front matter, body, line number of the body's first line, front matter lines)."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        return {}, text, 1, []
+    for end in range(1, len(lines)):
+        if lines[end].rstrip() in ("---", "..."):
+            break
+    else:
+        raise ContentError("front matter opened with '---' on line 1 is never closed", shown, 1)
+    fm_lines = lines[1:end]
+    try:
+        data = yaml.load("\n".join(fm_lines), Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 2 if mark is not None else 1  # YAML starts on file line 2
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ContentError(f"malformed YAML front matter: {problem}", shown, line) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ContentError("front matter must be a YAML mapping (key: value lines)", shown, 2)
+    return data, "\n".join(lines[end + 1 :]), end + 2, fm_lines
+
+
+def key_line(fm_lines: list[str], key: str) -> int | None:
+    """The file line of ``key:`` in the front matter, for errors about its value."""
+    for i, line in enumerate(fm_lines):
+        if re.match(rf"^{re.escape(key)}\s*:", line):
+            return i + 2
+    return None
+
+
+def parse_date(value: Any, key: str, shown: str, fm_lines: list[str]) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return dt.datetime.fromisoformat(text).date()
+    except ValueError:
+        raise ContentError(
+            f"{key} '{text}' does not parse (use YYYY-MM-DD)", shown, key_line(fm_lines, key)
+        ) from None
+
+
+def first_heading(body: str) -> tuple[str | None, str]:
+    """The first ``# heading`` outside code, and the body with that line blanked if it opens
+    the note (it becomes the page title; blanking keeps line numbers right)."""
+    lines = body.split("\n")
+    fence: str | None = None
+    seen_text = False
+    for i, line in enumerate(lines):
+        match = _FENCE.match(line)
+        if match:
+            marker = match.group(1)[0] * 3
+            fence = None if fence and marker == fence else (fence or marker)
+            seen_text = True
+            continue
+        if fence:
+            continue
+        heading = _H1.match(line)
+        if heading:
+            if not seen_text:
+                lines[i] = ""
+                return heading.group(1).strip(), "\n".join(lines)
+            return heading.group(1).strip(), body
+        if line.strip():
+            seen_text = True
+    return None, body
+
+
+def _tags(value: Any, shown: str, fm_lines: list[str]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [t for t in value.split(",")]
+    if not isinstance(value, list) or not all(isinstance(t, (str, int, float)) for t in value):
+        raise ContentError("tags must be a list of words", shown, key_line(fm_lines, "tags"))
+    seen: dict[str, None] = {}
+    for tag in value:
+        text = str(tag).strip()
+        if text:
+            seen.setdefault(text, None)
+    return tuple(seen)
+
+
+def note_url(source: str, slug: Any, shown: str, fm_lines: list[str]) -> str:
+    """Pretty URL of a note: its folder plus its file name (or ``slug``), as a directory."""
+    folder = posixpath.dirname(source)
+    name = posixpath.splitext(posixpath.basename(source))[0]
+    if slug is not None:
+        text = str(slug).strip()
+        line = key_line(fm_lines, "slug")
+        parts = text.strip("/").split("/")
+        if not text or text.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", text) or any(
+            p in ("..", ".", "") for p in parts
+        ) or "\\" in text:
+            raise ContentError(f"slug '{text}' would escape the output folder", shown, line)
+        name = text.strip("/")
+    segments = [url_segment(s) for s in (folder.split("/") if folder else [])]
+    segments += [url_segment(s) for s in name.split("/")]
+    return "/" + "/".join(segments) + "/"
+
+
+def load_note(path: Path, content_dir: Path, project_dir: Path) -> Note:
+    """Read one ``.md`` file into a Note (a pure function of the file, for worker processes)."""
+    source = path.relative_to(content_dir).as_posix()
+    shown = display_path(path, project_dir)
+    data, body, body_line, fm_lines = split_front_matter(decode(path.read_bytes(), shown), shown)
+    heading, stripped = first_heading(body)
+    title = data.get("title")
+    title = str(title).strip() if title not in (None, "") else None
+    if title is None or title == heading:
+        body = stripped if heading else body
+    is_index = posixpath.basename(source) == INDEX_NAME
+    section = posixpath.dirname(source)
+    if is_index:
+        url = "/" + "/".join(url_segment(s) for s in section.split("/")) + "/" if section else "/"
+        fallback = posixpath.basename(section).replace("-", " ").replace("_", " ").capitalize()
+    else:
+        url = note_url(source, data.get("slug"), shown, fm_lines)
+        fallback = posixpath.splitext(posixpath.basename(source))[0]
+    summary = data.get("summary")
+    return Note(
+        source=source,
+        display_path=shown,
+        title=title or heading or fallback or "Home",
+        url=url,
+        section=section,
+        body=body,
+        body_line=body_line,
+        date=parse_date(data.get("date"), "date", shown, fm_lines),
+        updated=parse_date(data.get("updated"), "updated", shown, fm_lines),
+        tags=_tags(data.get("tags"), shown, fm_lines),
+        draft=data.get("draft") is True or str(data.get("draft")).lower() == "true",
+        summary=str(summary).strip() if summary not in (None, "") else None,
+        is_index=is_index,
+    )
+
+
+def _walk(content_dir: Path) -> tuple[list[Path], list[Path]]:
+    """All markdown files and other files, sorted, skipping hidden files and folders."""
+    markdown, other = [], []
+    for path in sorted(content_dir.rglob("*")):
+        rel = path.relative_to(content_dir)
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            continue
+        (markdown if path.suffix.lower() == ".md" else other).append(path)
+    return markdown, other
+
+
+def _check_reserved(url: str, shown: str) -> None:
+    first = url.strip("/").split("/", 1)[0]
+    if first in RESERVED_PREFIXES:
+        raise ContentError(f"'{first}/' is reserved for the builder; rename or move this file",
+                           shown)
+
+
+def load_content(content_dir: Path, project_dir: Path, *, drafts: bool = False) -> Content:
+    """Read every file under ``content_dir``; raises ContentError on the first bad file."""
+    if not content_dir.is_dir():
+        raise ContentError("content folder not found", display_path(content_dir, project_dir))
+    md_files, other = _walk(content_dir)
+    notes, intros, hidden = [], [], []
+    claimed: dict[str, str] = {}
+    for path in md_files:
+        note = load_note(path, content_dir, project_dir)
+        if note.is_index:
+            intros.append(note)
+            continue
+        if note.draft and not drafts:
+            hidden.append(note)
+            continue
+        _check_reserved(note.url, note.display_path)
+        if note.url in claimed:
+            raise ContentError(f"maps to the same URL {note.url} as {claimed[note.url]}",
+                               note.display_path)
+        claimed[note.url] = note.display_path
+        notes.append(note)
+    assets = []
+    for path in other:
+        asset = Asset(path.relative_to(content_dir).as_posix(), path)
+        _check_reserved(asset.url, display_path(path, project_dir))
+        assets.append(asset)
+    return Content(tuple(notes), tuple(intros), tuple(assets), tuple(hidden))
