@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 FEED_PATH = "/feed.xml"
 SITEMAP_PATH = "/sitemap.xml"
 # Atom ids must be absolute IRIs; without a base URL we still need stable, valid ones.
@@ -125,6 +126,10 @@ def render_feed(
     chosen = _sorted_feed(entries, limit)
     newest = max((e.last_changed for e in chosen), default=_EPOCH)
     feed = ET.Element("feed", {"xmlns": ATOM_NS})
+    if base_url:
+        # Root-relative links inside the notes' HTML then resolve against the site, not the
+        # reader's idea of where the feed came from.
+        feed.set(XML_BASE, base_url.rstrip("/") + "/")
     _sub(feed, "id", _atom_id("/", base_url))
     _sub(feed, "title", site_title, type="text")
     _sub(feed, "updated", _atom_time(newest))

@@ -44,6 +44,7 @@ def test_feed_every_field_absolute() -> None:
     e = entry(1, dt.date(2024, 3, 1), dt.date(2024, 4, 2))
     root = parse(render_feed([e], site_title="My notes", base_url=BASE + "/", author="Ada"))
     assert root.tag == A + "feed"
+    assert root.get("{http://www.w3.org/XML/1998/namespace}base") == BASE + "/"
     assert root.findtext(A + "id") == BASE + "/"
     assert root.findtext(A + "title") == "My notes"
     assert root.findtext(A + "updated") == "2024-04-02T00:00:00Z"
@@ -71,6 +72,7 @@ def test_feed_relative_urls_and_author_fallback() -> None:
     assert node.findtext(A + "id") == "urn:notes-publisher:/notes/n1/"
     assert node.findtext(A + "updated") == "2024-03-01T00:00:00Z"
     assert root.findtext(f"{A}author/{A}name") == "Site"
+    assert root.get("{http://www.w3.org/XML/1998/namespace}base") is None
     assert {x.get("href") for x in root.findall(A + "link")} == {"/feed.xml", "/"}
 
 
