@@ -11,6 +11,7 @@ import functools
 import re
 import threading
 from collections.abc import Iterator
+from html import unescape
 from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -225,7 +226,7 @@ def unique_body_word(site: Path) -> tuple[str, str]:
     for html_file in sorted(site.rglob("*.html")):
         html = html_file.read_text("utf-8")
         if "data-pagefind-body" in html:
-            title = re.search(r"<title>(.*?)</title>", html, re.DOTALL).group(1)
+            title = unescape(re.search(r"<title>(.*?)</title>", html, re.DOTALL).group(1))
             bodies[str(html_file)] = (indexed_text(html), title)
     assert len(bodies) >= 2, "the sample site should have several notes"
     for key, (text, title) in bodies.items():
