@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "site_builder" / "templates"
 RESULT_TITLE = ".pagefind-ui__result-title"
 MINIMAL_BASE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>{% block title %}{% endblock %} - Test notes</title>{% block head %}{% endblock %}</head>
+<title>{% block title %}{% endblock %}</title>{% block head %}{% endblock %}</head>
 <body><header><form role="search" action="/search/"><input type="search" name="q"></form></header>
 <main>{% block content %}{% endblock %}</main></body></html>"""
 NOTE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
@@ -72,7 +72,7 @@ def render_search_page() -> str:
         autoescape=True,
         undefined=StrictUndefined,
     )
-    return env.get_template("search.html").render()
+    return env.get_template("search.html").render(site={"title": "Test notes"})
 
 
 def write(root: Path, rel: str, text: str) -> None:
@@ -122,7 +122,8 @@ def test_search_page_prefills_from_q_and_finds_only_notes(page, serve, hand_site
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     page.goto(f"{base}/search/?q=zebrafish")
-    assert page.title() == "Search - Test notes"
+    assert page.title() == "Search · Test notes"
+    assert page.locator("head link[href='/pagefind/pagefind-ui.css']").count() == 1
     assert page.locator("#search input").input_value() == "zebrafish"
     # The home page and the 404 also say "zebrafish" but are not indexed.
     assert result_titles(page) == ["Docker networking"]
