@@ -1,0 +1,102 @@
+from html.parser import HTMLParser
+
+from site_builder.content import Content, Note
+from site_builder.links import build_index
+from site_builder.render import Renderer, pygments_css, render_note
+
+
+class Tags(HTMLParser):
+    """Collects (tag, attrs) pairs and the text of the document."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+    def find(self, tag: str, **want: str) -> list[dict]:
+        return [a for t, a in self.tags if t == tag and all(
+            want_v in (a.get(k) or "").split() or a.get(k) == want_v for k, want_v in want.items())]
+
+
+def note(body: str, source: str = "n.md", **kw) -> Note:
+    return Note(source=source, display_path=f"content/{source}", title="T",
+                url="/" + source.removesuffix(".md") + "/", section="", body=body, body_line=1, **kw)
+
+
+def render(body: str):
+    n = note(body)
+    return render_note(n, build_index(Content((n,), (), (), ())))
+
+
+def test_every_heading_gets_an_id_and_permalink_and_toc():
+    r = render("## First part\n\ntext\n\n### Sub part\n\n## Second\n")
+    p = Tags(r.html)
+    assert [a["id"] for a in p.find("h2") + p.find("h3")] == ["first-part", "second", "sub-part"]
+    links = [a["href"] for a in p.find("a", **{"class": "headerlink"})]
+    assert links == ["#first-part", "#sub-part", "#second"]
+    assert [a["href"] for a in Tags(r.toc).find("a")] == ["#first-part", "#sub-part", "#second"]
+    assert {"first-part", "sub-part", "second"} <= r.ids
+
+
+def test_fenced_code_is_highlighted_with_classes():
+    r = render('```python\ndef f():\n    return "x"\n```\n')
+    p = Tags(r.html)
+    assert p.find("div", **{"class": "highlight"})
+    assert p.find("span", **{"class": "k"})  # keyword token: Pygments CSS classes, not styles
+    assert not any("style" in a for _, a in p.tags)
+
+
+def test_tables_footnotes_admonitions_smart_quotes():
+    r = render('| a | b |\n|---|---|\n| 1 | 2 |\n\nSaid "hi" -- ok[^1].\n\n'
+               '!!! warning "Careful"\n    Hot.\n\n[^1]: A footnote.\n')
+    p = Tags(r.html)
+    assert len(p.find("td")) == 2
+    assert p.find("div", **{"class": "footnote"}) and "fn:1" in r.ids
+    assert p.find("div", **{"class": "warning"})
+    text = "".join(p.text)
+    assert "\u201chi\u201d" in text and "\u2013" in text and "Careful" in text
+
+
+def test_task_lists_become_disabled_checkboxes():
+    p = Tags(render("- [ ] todo\n- [x] done\n- plain\n").html)
+    boxes = p.find("input")
+    assert [("checked" in b, "disabled" in b, b["type"]) for b in boxes] == [
+        (False, True, "checkbox"), (True, True, "checkbox")]
+    assert len(p.find("li", **{"class": "task-list-item"})) == 2
+
+
+def test_reading_time_words_and_summary():
+    r = render("First paragraph here.\n\n" + "word " * 700)
+    assert r.summary == "First paragraph here."
+    assert r.words == 703 and r.reading_minutes == 4
+    assert render("short").reading_minutes == 1
+
+
+def test_front_matter_summary_wins():
+    n = note("Body.", summary="Given.")
+    assert render_note(n, build_index(Content((n,), (), (), ()))).summary == "Given."
+
+
+def test_one_renderer_reused_without_leaking_state():
+    renderer = Renderer()
+    a, b = note("Text[^1]\n\n## A\n\n[^1]: foot"), note("## B\n", source="b.md")
+    index = build_index(Content((a, b), (), (), ()))
+    first = renderer.render(a, index)
+    second = renderer.render(b, index)
+    assert "footnote" not in second.html and second.ids == {"b"}
+    assert second.links == () and len(first.links) == 0
+    assert renderer.render(a, index) == first  # same input, same output
+
+
+def test_pygments_css_has_light_and_dark_styles():
+    css = pygments_css()
+    assert "@media (prefers-color-scheme: dark)" in css
+    assert "@media not all and (prefers-color-scheme: dark)" in css
+    assert css.count(".highlight .k ") >= 2
