@@ -1,9 +1,10 @@
 """AWS failures as one-line ``DeployError``s that say what to do.
 
 botocore raises many exception types with long messages; a user needs to know *which* fix
-applies.  Every S3 call of the engine runs inside :func:`aws_errors`, which translates the
-errors a user can cause (credentials, bucket name, permissions, endpoint) and lets anything else
-through unchanged (a bug, with its traceback).
+applies.  Every S3 call of the engine runs inside :func:`aws_errors`, which gives the errors a
+user can cause (credentials, bucket name, permissions, endpoint) a specific fix, turns any other
+botocore error into a generic one-line message, and lets anything else through unchanged (a bug,
+with its traceback).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from botocore.exceptions import (
+    BotoCoreError,
     ClientError,
     EndpointConnectionError,
     NoCredentialsError,
@@ -23,6 +25,8 @@ from site_builder.errors import DeployError
 
 _CREDENTIALS_FIX = ("configure AWS credentials: `aws configure`, AWS_PROFILE, or "
                     "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+_RETRY_FIX = ("nothing was deleted and no record was written; run the command again "
+              "(it only redoes what is missing)")
 _BAD_CREDENTIAL_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
                          "InvalidToken", "TokenRefreshRequired"}
 
@@ -32,12 +36,18 @@ def client_error_code(exc: ClientError) -> str:
 
 
 def translate(exc: Exception, bucket: str) -> DeployError | None:
-    """The DeployError for ``exc``, or None when it is not a user-fixable AWS problem."""
+    """The DeployError for ``exc``, or None when it is not an AWS/botocore error at all.
+
+    Unknown S3 error codes (throttling, 5xx after retries) still become one line: they are
+    not bugs in this tool, and the fix is to run the command again.
+    """
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
         return DeployError("no AWS credentials found", _CREDENTIALS_FIX)
     if isinstance(exc, EndpointConnectionError):
         return DeployError(f"cannot reach S3 at {exc.kwargs.get('endpoint_url', '?')}",
                            "check --endpoint-url/--region and that the server is running")
+    if isinstance(exc, BotoCoreError):
+        return DeployError(f"S3 request failed: {exc}", _RETRY_FIX)
     if not isinstance(exc, ClientError):
         return None
     code = client_error_code(exc)
@@ -56,7 +66,9 @@ def translate(exc: Exception, bucket: str) -> DeployError | None:
                            "it expired under the lifecycle rule; pick a newer record")
     if code == "PermanentRedirect":
         return DeployError(f"bucket {bucket!r} is in another region", "pass its --region")
-    return None
+    message = exc.response.get("Error", {}).get("Message", "")
+    return DeployError(f"S3 {op} failed on bucket {bucket!r}: {code} {message}".rstrip(),
+                       _RETRY_FIX)
 
 
 @contextmanager
