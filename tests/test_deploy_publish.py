@@ -219,8 +219,8 @@ def test_drift_reported_by_verify_and_repaired_by_deploy(s3, bucket, tmp_path):
     assert report.lines() == [
         "missing     robots.txt",
         "unexpected  stray.html",
-        f"changed     index.html (bytes differ: live {live_index}, recorded "
-        f"{record.files['index.html'].version_id})",
+        (f"changed     index.html (bytes differ: live {live_index}, recorded "
+        f"{record.files['index.html'].version_id})"),
     ]
     result = publish(s3, bucket, site)
     assert sorted((u.key, u.reason) for u in result.plan.uploads) == [

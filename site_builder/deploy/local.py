@@ -102,7 +102,7 @@ class FolderSource:
                 _check_key(key, str(self.root))
                 with path.open("rb") as fh:
                     files.append(_describe(key, iter(lambda fh=fh: fh.read(_CHUNK), b"")))
-        return files
+        return sorted(files, key=lambda f: f.key)
 
     def read(self, key: str) -> bytes:
         return (self.root / key).read_bytes()
