@@ -77,14 +77,13 @@ def _run_pagefind(out_dir: Path) -> None:
         ) from exc
     except subprocess.TimeoutExpired as exc:
         raise SearchIndexError(
-            f"search index: Pagefind did not finish within {_TIMEOUT_SECONDS}s over {out_dir} "
-            "(build with search disabled to skip the index)"
+            f"search index: Pagefind did not finish within {_TIMEOUT_SECONDS}s "
+            "(build with --no-search to skip the index)"
         ) from exc
     if proc.returncode != 0:
         reason = _last_error_line(proc.stderr + "\n" + proc.stdout)
         raise SearchIndexError(
-            f"search index: Pagefind failed with exit status {proc.returncode} over {out_dir}: "
-            f"{reason}"
+            f"search index: Pagefind failed with exit status {proc.returncode}: {reason}"
         )
 
 
@@ -115,9 +114,9 @@ def build_index(out_dir: Path) -> int:
         )
     if not _has_marked_body(pages):
         raise SearchIndexError(
-            f"search index: none of the {len(pages)} HTML pages in {out_dir} has a "
+            f"search index: none of the {len(pages)} built HTML pages has a "
             "data-pagefind-body element, so there is nothing to index "
-            "(publish at least one note, or build with search disabled)"
+            "(publish at least one note, or build with --no-search)"
         )
     bundle = out_dir / OUTPUT_SUBDIR
     # Stale fragments from an earlier run would be uploaded and never cleaned up.
@@ -126,7 +125,7 @@ def build_index(out_dir: Path) -> int:
     count = _indexed_pages(bundle)
     if count == 0:
         raise SearchIndexError(
-            f"search index: Pagefind indexed 0 of {len(pages)} HTML pages in {out_dir} "
+            f"search index: Pagefind indexed 0 of {len(pages)} built HTML pages "
             "(check that note pages put their text inside data-pagefind-body)"
         )
     return count
