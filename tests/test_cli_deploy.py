@@ -1,0 +1,170 @@
+"""`notes deploy/history/rollback/verify` through site_builder.cli.main: exact output, exit codes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from test_deploy_publish import SITE_V1, page, site_v2, write_site
+
+import site_builder.cli.deploy as cli_deploy
+from site_builder.cli import main
+from site_builder.deploy import history
+
+URL = "Website: http://notes-test-site.s3-website-us-east-1.amazonaws.com/"
+
+
+def run(capsys, *argv: str) -> tuple[int, list[str], str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err
+
+
+def test_deploy_then_redeploy_then_edit(s3, bucket, tmp_path, capsys):
+    site = str(write_site(tmp_path / "s", SITE_V1))
+    code, out, err = run(capsys, "deploy", "--bucket", bucket, "--site", site, "--message", "v1")
+    first = history(s3, bucket)[0]
+    assert (code, err) == (0, "")  # no progress bar when stderr is not a terminal
+    assert out == ["15 to upload, 0 to delete, 0 unchanged", f"Deployed {first.id}.", URL]
+    assert first.message == "v1"
+
+    code, out, _ = run(capsys, "deploy", "--bucket", bucket, "--site", site)
+    assert (code, out) == (0, [
+        "0 to upload, 0 to delete, 15 unchanged",
+        f"Nothing to deploy: the bucket already serves this site (deploy {first.id}).", URL])
+
+    write_site(tmp_path / "s", site_v2())
+    code, out, _ = run(capsys, "deploy", "--bucket", bucket, "--site", site, "--dry-run")
+    assert (code, out) == (0, [
+        "4 to upload, 1 to delete, 11 unchanged",
+        "  upload  docker/layers/index.html (md5 differs)",
+        "  upload  git/rebase/index.html (new)",
+        "  upload  index.html (md5 differs)",
+        "  upload  feed.xml (md5 differs)",
+        "  delete  docker/networking/index.html",
+        "Dry run: nothing was changed."])
+    assert len(history(s3, bucket)) == 1
+
+
+def test_history_rollback_verify(s3, bucket, tmp_path, capsys):
+    site = str(write_site(tmp_path / "s", SITE_V1))
+    main(["deploy", "--bucket", bucket, "--site", site, "--message", "first"])
+    write_site(tmp_path / "s", site_v2())
+    main(["deploy", "--bucket", bucket, "--site", site, "--message", "second"])
+    capsys.readouterr()
+    v2, v1 = history(s3, bucket)
+
+    code, out, _ = run(capsys, "rollback", "--bucket", bucket)
+    back = history(s3, bucket)[0]
+    restored = sorted(k for k in ("docker/layers/index.html", "docker/networking/index.html",
+                                  "index.html", "feed.xml"))
+    lines = {k: f"  upload  {k} (restore version {v1.files[k].version_id})" for k in restored}
+    assert code == 0
+    assert out == [
+        f"Rolling back to {v1.id} (deploy of {v1.created[:19].replace('T', ' ')}: first)",
+        "4 to upload, 1 to delete, 11 unchanged",
+        lines["docker/layers/index.html"], lines["docker/networking/index.html"],
+        lines["index.html"], lines["feed.xml"],
+        "  delete  git/rebase/index.html",
+        f"Rolled back: new record {back.id}."]
+
+    code, out, _ = run(capsys, "history", "--bucket", bucket)
+    assert code == 0 and out[0].split() == ["ID", "CREATED", "KIND", "SOURCE", "UP", "DEL",
+                                            "SAME", "MESSAGE"]
+    assert [line.split()[0] for line in out[1:]] == [back.id, v2.id, v1.id]
+    assert out[1].split()[3:] == ["rollback", "cli", "4", "1", "11", "rollback", "to", v1.id]
+    assert out[3].split()[3:] == ["deploy", "cli", "15", "0", "0", "first"]
+
+    code, out, _ = run(capsys, "history", "--bucket", bucket, "--json")
+    data = json.loads("\n".join(out))
+    assert [d["id"] for d in data] == [back.id, v2.id, v1.id]
+    assert all("files" not in d for d in data) and data[0]["target"] == v1.id
+
+    code, out, _ = run(capsys, "verify", "--bucket", bucket)
+    assert (code, out) == (0, [f"No drift: bucket {bucket} matches deploy {back.id} (15 files)."])
+    s3.put_object(Bucket=bucket, Key="extra.html", Body=page("note", "x").encode())
+    code, out, _ = run(capsys, "verify", "--bucket", bucket)
+    assert (code, out) == (1, ["unexpected  extra.html",
+                               (f"Drift: 1 difference from deploy {back.id}; "
+                               "`notes deploy` repairs them.")])
+
+
+@pytest.mark.parametrize(("setup", "message"), [
+    ("missing", ("Error: bucket 'no-such-bucket' does not exist (check --bucket/--region, or "
+                "create it with `npx cdk deploy`)")),
+    ("unversioned", ("Error: versioning is not enabled on bucket 'no-such-bucket' (enable it "
+                    "(`aws s3api put-bucket-versioning --bucket no-such-bucket "
+                    "--versioning-configuration Status=Enabled`); the CDK stack does this)")),
+])
+def test_bucket_errors(s3, tmp_path, capsys, setup, message):
+    if setup == "unversioned":
+        s3.create_bucket(Bucket="no-such-bucket")
+    site = str(write_site(tmp_path / "s", SITE_V1))
+    for argv in (["deploy", "--site", site], ["rollback"], ["history"], ["verify"]):
+        if setup == "unversioned" and argv[0] in ("history", "verify"):
+            continue  # reading works without versioning
+        code, out, err = run(capsys, *argv, "--bucket", "no-such-bucket")
+        assert (code, out, err) == (1, [], message + "\n")
+
+
+def test_no_credentials(aws_credentials, monkeypatch, tmp_path, capsys):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN",
+                 "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    code, out, err = run(capsys, "history", "--bucket", "notes-test-site")
+    assert (code, out) == (1, [])
+    assert err == ("Error: no AWS credentials found (configure AWS credentials: `aws configure`, "
+                   "AWS_PROFILE, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)\n")
+
+
+def test_no_bucket_and_notes_toml_default(s3, bucket, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "history")
+    assert (code, err) == (1, ("Error: no bucket given (pass --bucket NAME or --stack NAME, or "
+                              "set bucket in the [deploy] table of notes.toml)\n"))
+    (tmp_path / "notes.toml").write_text(f'title = "T"\n[deploy]\nbucket = "{bucket}"\n')
+    code, out, _ = run(capsys, "history")
+    assert (code, out) == (0, [f"No deploys recorded in bucket {bucket}."])
+
+
+def test_mass_delete_flags(s3, bucket, tmp_path, capsys):
+    big = dict(SITE_V1, **{f"n/{i}/index.html": page("note", str(i)) for i in range(12)})
+    site = str(write_site(tmp_path / "s", big))
+    main(["deploy", "--bucket", bucket, "--site", site])
+    write_site(tmp_path / "s", SITE_V1)
+    capsys.readouterr()
+    code, _, err = run(capsys, "deploy", "--bucket", bucket, "--site", site, "--max-deletes", "5")
+    assert code == 1 and err.startswith("Error: this deploy would delete 12 of 27 live objects "
+                                        "(limit 5)")
+    code, out, _ = run(capsys, "deploy", "--bucket", bucket, "--site", site,
+                       "--allow-mass-delete")
+    assert code == 0 and out[0] == "0 to upload, 12 to delete, 15 unchanged"
+    with pytest.raises(SystemExit):
+        main(["deploy", "--bucket", bucket, "--max-deletes", "3", "--allow-mass-delete"])
+
+
+def test_stack_flag_reads_bucket_output(s3, bucket, tmp_path, capsys, monkeypatch):
+    main(["deploy", "--bucket", bucket, "--site", str(write_site(tmp_path / "s", SITE_V1))])
+    capsys.readouterr()
+    cfn = boto3.client("cloudformation", region_name="us-east-1")
+    stubber = Stubber(cfn)
+    stubber.add_response("describe_stacks", {"Stacks": [{
+        "StackName": "NotesSite", "CreationTime": datetime.now(UTC),
+        "StackStatus": "UPDATE_COMPLETE",
+        "Outputs": [{"OutputKey": "BucketName", "OutputValue": bucket}]}]},
+        {"StackName": "NotesSite"})
+    stubber.activate()
+    real = cli_deploy.make_client
+    monkeypatch.setattr(cli_deploy, "make_client",
+                        lambda service, args: cfn if service == "cloudformation"
+                        else real(service, args))
+    code, out, _ = run(capsys, "verify", "--stack", "NotesSite")
+    record = history(s3, bucket)[0]
+    assert (code, out) == (0, [(f"No drift: bucket {bucket} matches deploy {record.id} "
+                                "(15 files).")])
+    stubber.assert_no_pending_responses()
