@@ -1,0 +1,142 @@
+"""`npx cdk synth` with the pinned CLI, offline, on a temporary notes project; then cfn-lint.
+
+One full synth per module (jsii + Node are slow).  The app applies cdk-nag's AwsSolutions pack
+as a validation plugin: an unacknowledged finding makes the synth itself fail, so a passing
+synth is the "no unsuppressed errors" check (tests/test_infra_stack.py shows the pack is live).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.cdk
+
+REPO = Path(__file__).resolve().parents[1]
+CDK_BIN = REPO / "node_modules" / ".bin" / "cdk"
+NOTES = {
+    "docker/networking.md": "---\ntitle: Networking\ntags: [docker]\n---\n# Networking\n\n"
+    "Bridges and overlays.\n",
+    "docker/volumes.md": "# Volumes\n\nNamed volumes outlive containers.\n",
+}
+
+
+def _env() -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AWS_") and k not in ("CDK_CONTEXT_JSON", "CDK_OUTDIR")
+    }
+    env.update(
+        AWS_EC2_METADATA_DISABLED="true",
+        CDK_DISABLE_CLI_TELEMETRY="true",
+        AWS_REGION="us-east-1",
+        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
+    )
+    return env
+
+
+def _project(root: Path, notes: dict[str, str]) -> Path:
+    for rel, text in notes.items():
+        (root / "content" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / "content" / rel).write_text(text)
+    return root
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
+    if not CDK_BIN.exists() or shutil.which("npx") is None:
+        if os.environ.get("CI"):
+            pytest.fail("node_modules/.bin/cdk is missing: `make test` runs `npm ci` first")
+        pytest.skip("the pinned CDK CLI is not installed (make node)")
+    tmp = tmp_path_factory.mktemp("synth")
+    project = _project(tmp / "project", NOTES)
+    out = tmp / "cdk.out"
+    done = subprocess.run(
+        ["npx", "cdk", "synth", "--quiet", "-o", str(out), "-c", f"projectDir={project}"],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+    return done, out
+
+
+def _template(out: Path) -> dict:
+    return json.loads((out / "NotesSite.template.json").read_text())
+
+
+def test_synth_succeeds_with_the_pinned_cli(synth) -> None:
+    done, out = synth
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Built " in done.stderr and " pages " in done.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "NotesSite" in manifest["artifacts"]
+    assert "Synthesis finished with errors" not in done.stderr
+    assert "AwsSolutions" not in done.stderr  # no unacknowledged cdk-nag finding
+
+
+def test_synthesized_template_is_the_stack(synth) -> None:
+    done, out = synth
+    assert done.returncode == 0, done.stderr
+    t = _template(out)
+    types = sorted(v["Type"] for v in t["Resources"].values())
+    assert types.count("AWS::S3::Bucket") == 1
+    assert types.count("Custom::NotesSitePublish") == 1
+    assert set(t["Outputs"]) == {"WebsiteURL", "BucketName", "LastDeployId"}
+    # The site asset is the builder's output for the temporary project.
+    res = next(v for v in t["Resources"].values() if v["Type"] == "Custom::NotesSitePublish")
+    site = out / f"asset.{res['Properties']['AssetHash']}"
+    assert (site / "docker" / "networking" / "index.html").is_file()
+    assert (site / "index.html").is_file() and (site / "404.html").is_file()
+    assert not (site / "_notes").exists()
+
+
+def test_cfn_lint_passes(synth) -> None:
+    done, out = synth
+    assert done.returncode == 0, done.stderr
+    lint = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("cfn-lint")),
+            "--ignore-checks",
+            "W3005",
+            "--",
+            str(out / "NotesSite.template.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_broken_note_fails_the_synth_with_one_line(tmp_path: Path) -> None:
+    """app.py itself (what the CLI runs): the builder's error, no traceback, exit 1."""
+    project = _project(tmp_path / "project", {"bad.md": "---\ntitle: [broken\n---\nText\n"})
+    env = _env() | {
+        "CDK_CONTEXT_JSON": json.dumps({"projectDir": str(project)}),
+        "CDK_OUTDIR": str(tmp_path / "cdk.out"),
+    }
+    done = subprocess.run(
+        [sys.executable, str(REPO / "app.py")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines[-1].startswith("Error: content/bad.md:3: malformed YAML front matter"), lines
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "cdk.out" / "manifest.json").exists()
