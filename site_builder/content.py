@@ -127,7 +127,8 @@ def split_front_matter(text: str, shown: str) -> tuple[dict[str, Any], str, int,
         data = yaml.load("\n".join(fm_lines), Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 2 if mark is not None else 1  # YAML starts on file line 2
+        # YAML starts on file line 2; a problem found at end of input belongs to the last line.
+        line = min(mark.line, max(len(fm_lines) - 1, 0)) + 2 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ContentError(f"malformed YAML front matter: {problem}", shown, line) from None
     if data is None:

@@ -152,7 +152,7 @@ def build_sections(notes: Sequence[Note], intros: Sequence[Note],
                           key=lambda k: titles[k].lower())
         intro = intro_by.get(key)
         sections[key] = SectionInfo(
-            key, titles[key] if key else "", section_url(key),
+            key, titles[key] if key or intro else "", section_url(key),
             rendered[intro.source].html if intro and intro.source in rendered else "",
             tuple(own), tuple(children),
         )

@@ -1,0 +1,140 @@
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from site_builder.build import BASE_URL_WARNING, BuildOptions, BuildResult, build_site
+from site_builder.errors import ContentError
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+FILES = {
+    "docker/networking.md": "---\ntitle: Docker networking\ndate: 2024-03-01\n"
+                            "tags: [docker]\n---\n## Bridge\n\n![l](img/layers.svg)\n\n"
+                            "```python\nprint('hi')\n```\n",
+    "docker/img/layers.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
+    "docker/files/cheatsheet.pdf": "%PDF-1.4",
+    "k8s/pods.md": "---\ntitle: Pods\ndate: 2024-04-01\nupdated: 2024-05-01\n---\n"
+                   "See [[Docker networking#bridge]].",
+    "k8s/secret.md": "---\ntitle: Top secret plan\ndraft: true\ntags: [hidden]\n"
+                     "date: 2024-06-01\n---\nxyzzy",
+}
+
+
+def write(tmp_path: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = tmp_path / "content" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+
+
+def build(tmp_path: Path, **opts) -> BuildResult:
+    return build_site(BuildOptions(project_dir=tmp_path, search=False, **opts))
+
+
+def snapshot(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def test_build_writes_the_whole_site(tmp_path: Path) -> None:
+    write(tmp_path, FILES)
+    result = build(tmp_path)
+    out = tmp_path / "build" / "site"
+    assert result.out_dir == out.resolve()
+    files = snapshot(out)
+    assert {"index.html", "404.html", "docker/index.html", "docker/networking/index.html",
+            "k8s/pods/index.html", "tags/index.html", "tags/docker/index.html", "feed.xml",
+            "sitemap.xml", "robots.txt", "docker/img/layers.svg",
+            "docker/files/cheatsheet.pdf"} <= set(files)
+    assert result.files == len(files)
+    assert result.pages == sum(1 for f in files if f.endswith(".html"))
+    assert not any(f.startswith("_notes/") for f in files)
+    assert sum(1 for f in files if f.startswith("assets/style.")) == 1
+    note = files["docker/networking/index.html"].decode()
+    assert 'class="highlight"' in note and 'id="bridge"' in note
+    assert 'src="/docker/img/layers.svg"' in note
+
+
+def test_builds_are_byte_identical(tmp_path: Path) -> None:
+    write(tmp_path, FILES)
+    build(tmp_path)
+    first = snapshot(tmp_path / "build" / "site")
+    build(tmp_path, out_dir=tmp_path / "again")
+    assert snapshot(tmp_path / "again") == first
+
+
+def test_drafts_absent_everywhere_unless_asked(tmp_path: Path) -> None:
+    write(tmp_path, FILES)
+    build(tmp_path)
+    files = snapshot(tmp_path / "build" / "site")
+    assert "k8s/secret/index.html" not in files and "tags/hidden/index.html" not in files
+    assert not [f for f, data in files.items() if b"xyzzy" in data or b"Top secret" in data]
+    build(tmp_path, drafts=True)
+    files = snapshot(tmp_path / "build" / "site")
+    assert "k8s/secret/index.html" in files and "tags/hidden/index.html" in files
+    assert b"Top secret plan" in files["feed.xml"]
+
+
+def test_feed_and_sitemap_list_published_pages(tmp_path: Path) -> None:
+    write(tmp_path, FILES)
+    (tmp_path / "notes.toml").write_text('base_url = "https://n.example"\n')
+    result = build(tmp_path)
+    assert BASE_URL_WARNING not in result.warnings
+    out = tmp_path / "build" / "site"
+    feed = ET.parse(out / "feed.xml").getroot()
+    links = [e.find(f"{ATOM}link").get("href") for e in feed.findall(f"{ATOM}entry")]
+    assert links == ["https://n.example/k8s/pods/", "https://n.example/docker/networking/"]
+    sitemap = ET.parse(out / "sitemap.xml").getroot()
+    urls = {u.find(f"{SM}loc").text: getattr(u.find(f"{SM}lastmod"), "text", None)
+            for u in sitemap.findall(f"{SM}url")}
+    assert urls["https://n.example/k8s/pods/"] == "2024-05-01"
+    assert "https://n.example/" in urls and "https://n.example/tags/docker/" in urls
+    assert not any("secret" in u or "404" in u or "search" in u for u in urls)
+
+
+def test_base_url_warning_said_once(tmp_path: Path) -> None:
+    write(tmp_path, FILES)
+    assert build(tmp_path).warnings.count(BASE_URL_WARNING) == 1
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"x.md": "---\ntitle: [oops\n---\n"}, "content/x.md:2: malformed YAML front matter: "),
+    ({"x.md": "---\ndate: someday\n---\n"}, "content/x.md:2: date 'someday' does not parse"),
+    ({"x.md": "---\nslug: ../../etc\n---\n"}, "content/x.md:2: slug '../../etc' would escape"),
+    ({"k8s/x.md": "---\nslug: pods\n---\n"}, "content/k8s/x.md: maps to the same URL /k8s/pods/"),
+    ({"x.md": "[[Nowhere]]"}, "content/x.md:1: broken link to 'Nowhere'"),
+])
+def test_failed_build_leaves_previous_output_untouched(tmp_path: Path, bad, message) -> None:
+    write(tmp_path, FILES)
+    build(tmp_path)
+    out = tmp_path / "build" / "site"
+    before = snapshot(out)
+    write(tmp_path, bad)
+    with pytest.raises(ContentError) as exc:
+        build(tmp_path)
+    assert str(exc.value).startswith(message)
+    assert snapshot(out) == before
+    assert [p.name for p in (tmp_path / "build").iterdir()] == ["site"]
+
+
+def test_invalid_utf8_fails_without_creating_output(tmp_path: Path) -> None:
+    write(tmp_path, {"a.md": "fine"})
+    (tmp_path / "content" / "b.md").write_bytes(b"# T\n\xc3\x28\n")
+    with pytest.raises(ContentError, match=r"^content/b\.md:2: not valid UTF-8"):
+        build(tmp_path)
+    assert not (tmp_path / "build" / "site").exists()
+
+
+def test_missing_content_folder(tmp_path: Path) -> None:
+    with pytest.raises(ContentError, match="^content: content folder not found$"):
+        build(tmp_path)
+
+
+def test_custom_content_and_out_dirs(tmp_path: Path) -> None:
+    src = tmp_path / "elsewhere"
+    src.mkdir()
+    (src / "n.md").write_text("# Hello\n")
+    result = build_site(BuildOptions(project_dir=tmp_path, content_dir=src,
+                                     out_dir=tmp_path / "o", search=False))
+    assert (tmp_path / "o" / "n" / "index.html").is_file() and result.out_dir == tmp_path / "o"
