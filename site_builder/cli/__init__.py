@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from site_builder import __version__
 from site_builder.errors import NotesError
 
-_COMMAND_MODULES: tuple[str, ...] = ("build", "deploy")
+_COMMAND_MODULES: tuple[str, ...] = ("build", "deploy", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,6 +12,8 @@ they are easy to test; :class:`WebsiteServer` only moves bytes (stdlib ``Threadi
 
 from __future__ import annotations
 
+import errno
+import socket
 import sys
 import threading
 from collections.abc import Mapping
@@ -21,6 +23,7 @@ from typing import Self
 from urllib.parse import quote, unquote, urlsplit
 
 from site_builder.bucket_config import ERROR_DOCUMENT, INDEX_DOCUMENT, PRIVATE_PREFIX
+from site_builder.errors import NotesError
 from site_builder.serve.livereload import LiveReload
 from site_builder.serve.stores import Store, StoredObject
 
@@ -39,6 +42,20 @@ def _plain(status: int, text: str, *extra: tuple[str, str]) -> Response:
     return Response(
         status, (("Content-Type", PLAIN), ("Content-Length", str(len(body))), *extra), body
     )
+
+
+def check_port_free(host: str, port: int, flag: str) -> None:
+    """Fail with a one-line error (naming the flag to change) when ``host:port`` is taken."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            busy = exc.errno == errno.EADDRINUSE
+            what = "is already in use" if busy else f"cannot be used ({exc.strerror})"
+            raise NotesError(f"port {port} on {host} {what} (pass {flag} N)") from exc
 
 
 def is_private(key: str) -> bool:

@@ -1,0 +1,141 @@
+"""An embedded S3 for ``notes up``: moto's server in this process, on 127.0.0.1 only.
+
+Why moto's *server* rather than its in-process mock: other terminals must be able to reach the
+same bucket (``notes history/rollback/verify --endpoint-url ...``) while ``notes up`` runs.
+The bucket is configured from ``site_builder.bucket_config`` — the same versioning, website
+configuration, public-access block and policy document the CDK stack uses — so what a user tries
+locally is what CloudFormation provisions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any, Self
+
+from site_builder import bucket_config
+from site_builder.serve.website import check_port_free
+
+DEFAULT_BUCKET = "notes-local"
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "notes-local",
+    "AWS_SECRET_ACCESS_KEY": "notes-local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+_CREDENTIAL_VARS_TO_DROP = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE")
+
+
+def use_dummy_credentials() -> None:
+    """Point this process's AWS configuration at dummy values, so nothing can reach real AWS
+    with real credentials by accident (and boto3 never searches for any)."""
+    os.environ.update(DUMMY_CREDENTIALS)
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+    for name in _CREDENTIAL_VARS_TO_DROP:
+        os.environ.pop(name, None)
+
+
+class EmbeddedS3:
+    """moto's ThreadedMotoServer on ``host:port``; a context manager that always stops it."""
+
+    def __init__(self, port: int = 4566, host: str = "127.0.0.1"):
+        self.host = host
+        self.requested_port = port
+        self._server: Any = None
+
+    def start(self) -> Self:
+        from moto.server import ThreadedMotoServer
+
+        check_port_free(self.host, self.requested_port, "--s3-port")
+        werkzeug = logging.getLogger("werkzeug")  # one log line per request otherwise
+        werkzeug.addHandler(logging.NullHandler())
+        werkzeug.setLevel(logging.WARNING)
+        self._server = ThreadedMotoServer(self.host, self.requested_port, verbose=False)
+        self._server.start()
+        return self
+
+    @property
+    def endpoint_url(self) -> str:
+        host, port = self._server.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def client(self) -> Any:
+        """A boto3 S3 client for the embedded endpoint (path-style, like the CLI's)."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            region_name=DUMMY_CREDENTIALS["AWS_DEFAULT_REGION"],
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            config=Config(s3={"addressing_style": "path"}, max_pool_connections=32),
+        )
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def account_id(client: Any) -> str:
+    """The account the embedded endpoint answers for (moto's default when STS is silent)."""
+    import boto3
+
+    try:
+        sts = boto3.client(
+            "sts",
+            region_name=client.meta.region_name,
+            endpoint_url=client.meta.endpoint_url,
+            aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
+        return str(sts.get_caller_identity()["Account"])
+    except Exception:  # noqa: BLE001 - the id only fills the policy's account condition
+        return "123456789012"
+
+
+def create_site_bucket(client: Any, bucket: str = DEFAULT_BUCKET) -> None:
+    """Create ``bucket`` configured like the CDK stack's (idempotent)."""
+    existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+    if bucket not in existing:
+        client.create_bucket(Bucket=bucket)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    client.put_bucket_website(
+        Bucket=bucket, WebsiteConfiguration=bucket_config.website_configuration()
+    )
+    client.put_public_access_block(
+        Bucket=bucket, PublicAccessBlockConfiguration=bucket_config.public_access_block()
+    )
+    policy = local_policy(bucket_config.bucket_arn(bucket), account_id(client))
+    client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+
+
+# The only condition operator moto's policy evaluation implements; others count as "true".
+_MOTO_CONDITION_OPERATORS = frozenset({"StringEquals"})
+
+
+def local_policy(bucket_arn: str, account: str) -> dict[str, Any]:
+    """The stack's policy document, minus the statements moto would misread.
+
+    moto evaluates bucket policies on object requests but treats condition operators it does
+    not implement (``StringNotEquals``, ``Bool``, ``Null``) as always true, so the stack's two
+    *conditional* Deny statements would deny every request, the owner's uploads included.
+    They are left out locally; what they protect is kept another way: the website server
+    refuses ``_notes/`` itself (the only public reader here), and TLS does not apply on
+    127.0.0.1.  The public-read Allow statement is the stack's, unchanged.
+    """
+    policy = bucket_config.public_read_policy(bucket_arn, account)
+    kept = [
+        statement
+        for statement in policy["Statement"]
+        if set(statement.get("Condition", {})) <= _MOTO_CONDITION_OPERATORS
+    ]
+    return {**policy, "Statement": kept}
