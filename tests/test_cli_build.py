@@ -49,7 +49,7 @@ def test_content_option_and_no_traceback_in_subprocess(tmp_path: Path) -> None:
     notes.mkdir()
     (notes / "x.md").write_text("---\ndate: 2024-02-30\n---\n")
     proc = subprocess.run([sys.executable, "-m", "site_builder", "build", "--content", "mynotes",
-                           "--no-search"], cwd=tmp_path, capture_output=True, text=True,
+                           "--no-search"], cwd=tmp_path, capture_output=True, text=True, check=False,
                           env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 1
     assert proc.stderr == "Error: mynotes/x.md:2: date '2024-02-30' does not parse (use YYYY-MM-DD)\n"

@@ -130,13 +130,13 @@ def test_every_broken_link_reported_with_file_and_line(tmp_path: Path) -> None:
     assert lines == [
         "content/notes/a.md:6: broken link to 'missing.md'",
         "content/notes/a.md:8: broken link to 'img/nope.png'",
-        "content/notes/a.md:9: broken link to '../docker/networking.md#nope' "
-        "(no heading '#nope' in docker/networking.md)",
+        ("content/notes/a.md:9: broken link to '../docker/networking.md#nope' "
+         "(no heading '#nope' in docker/networking.md)"),
         "content/notes/a.md:9: broken link to 'Nowhere'",
-        "content/notes/a.md:10: broken link to '#nothing-here' "
-        "(no heading '#nothing-here' in notes/a.md)",
-        "content/notes/b.md:2: broken link to 'docker/networking#underlay' "
-        "(no heading '#underlay' in docker/networking.md)",
+        ("content/notes/a.md:10: broken link to '#nothing-here' "
+         "(no heading '#nothing-here' in notes/a.md)"),
+        ("content/notes/b.md:2: broken link to 'docker/networking#underlay' "
+         "(no heading '#underlay' in docker/networking.md)"),
         "6 link problems; fix them or build with --allow-broken-links to publish anyway",
     ]
 
@@ -177,8 +177,8 @@ def test_allow_broken_links_warns_and_drops_the_href(tmp_path: Path) -> None:
 def test_ambiguous_wiki_link_names_candidates(tmp_path: Path) -> None:
     lines = failure(tmp_path, {"docker/setup.md": "x", "k8s/setup.md": "y",
                                "index-note.md": "---\ntitle: I\n---\n\nGo to [[Setup]]."})
-    assert lines == ["content/index-note.md:5: ambiguous wiki link '[[Setup]]' matches "
-                     "docker/setup.md, k8s/setup.md"]
+    assert lines == [("content/index-note.md:5: ambiguous wiki link '[[Setup]]' matches "
+                      "docker/setup.md, k8s/setup.md")]
 
 
 def test_ambiguity_resolved_by_path(tmp_path: Path) -> None:

@@ -5,7 +5,13 @@ import pytest
 
 from site_builder.errors import ContentError
 from site_builder.output import (
-    OutputFile, check_unique, hashed_name, staging, static_assets, swap, write_files,
+    OutputFile,
+    check_unique,
+    hashed_name,
+    staging,
+    static_assets,
+    swap,
+    write_files,
 )
 
 
