@@ -36,9 +36,13 @@ from infra.lambda_code import HANDLER_ENTRY
 from infra.settings import StackSettings
 from site_builder import bucket_config
 
-PUBLISH_TIMEOUT = Duration.minutes(15)  # Lambda's maximum; a 10,000-note first publish fits
-PUBLISH_MEMORY_MB = 2048  # more memory = more CPU for hashing and parallel uploads
-PUBLISH_EPHEMERAL = Size.mebibytes(4096)  # /tmp holds the downloaded zip of the whole site
+# Sizing for a 10,000-note site: a first publish is ~10k+ PUTs (pages, tags, Pagefind index),
+# done by the engine's thread pool; later publishes upload only what changed.
+PUBLISH_TIMEOUT = Duration.minutes(15)  # Lambda's maximum: the longest a first publish may take
+PUBLISH_MEMORY_MB = 2048  # Lambda CPU scales with memory: md5 of every file + parallel uploads
+# /tmp holds the downloaded asset zip (read member by member, never extracted): a 10,000-note
+# site zips to a few hundred MB, so 4 GiB leaves ample room (512 MB is Lambda's default).
+PUBLISH_EPHEMERAL = Size.mebibytes(4096)
 MULTIPART_CLEANUP = Duration.days(7)
 RESOURCE_TYPE = "Custom::NotesSitePublish"
 

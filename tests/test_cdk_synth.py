@@ -136,7 +136,14 @@ def test_broken_note_fails_the_synth_with_one_line(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 1
+    # Exactly the builder's own one-line error for this project.
+    from site_builder.build import BuildOptions, build_site
+    from site_builder.errors import ContentError
+
+    with pytest.raises(ContentError) as expected:
+        build_site(BuildOptions(project_dir=project, out_dir=tmp_path / "direct"))
+    assert str(expected.value).startswith("content/bad.md:")
     lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert lines[-1].startswith("Error: content/bad.md:3: malformed YAML front matter"), lines
+    assert lines == [f"Error: {expected.value}"]
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "cdk.out" / "manifest.json").exists()
