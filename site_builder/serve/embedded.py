@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import urllib.request
 from typing import Any, Self
 
 from site_builder import bucket_config
@@ -52,7 +53,16 @@ class EmbeddedS3:
         werkzeug.setLevel(logging.WARNING)
         self._server = ThreadedMotoServer(self.host, self.requested_port, verbose=False)
         self._server.start()
+        self._reset()
         return self
+
+    def _reset(self) -> None:
+        """Start empty.  moto keeps its state per *process*, so a second embedded server in
+        the same process (tests, or a restart in one interpreter) would inherit old buckets
+        and a stale deploy lock without this."""
+        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
 
     @property
     def endpoint_url(self) -> str:
