@@ -20,9 +20,9 @@ import yaml
 from site_builder.errors import ContentError
 
 INDEX_NAME = "_index.md"
-# Output prefixes the builder generates itself (or must never write: _notes/ is the bucket's
+# Output folders written by other tools (Pagefind) or never written (_notes/ is the bucket's
 # private area), so content may not claim them.
-RESERVED_PREFIXES = ("_notes", "assets", "pagefind")
+RESERVED_PREFIXES = ("_notes", "pagefind")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _H1 = re.compile(r"^#\s+(.+?)(?:\s+#+)?\s*$")
 

@@ -181,10 +181,10 @@ def note_pages(maker: PageMaker, notes: Sequence[Note], rendered: Mapping[str, R
                backlinks: Mapping[str, tuple[tuple[str, str], ...]]) -> list[Page]:
     """One page per note, with prev/next in its section's listing order."""
     pages = []
+    position = {c.url: i for s in sections.values() for i, c in enumerate(s.cards)}
     for note in notes:
         section = sections[note.section]
-        order = [c.url for c in section.cards]
-        pos = order.index(note.url)
+        pos = position[note.url]
         card = section.cards[pos]
         r = rendered[note.source]
         pages.append(maker.render(
