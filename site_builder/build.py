@@ -145,10 +145,20 @@ def page_stage(opts: BuildOptions, settings: Settings, content: Content,
     return check_unique(files)
 
 
+def check_out_dir(opts: BuildOptions) -> None:
+    """The output folder is replaced wholesale, so it must not hold the project or the notes."""
+    out = opts.out.resolve()
+    for name, keep in (("the project", Path(opts.project_dir)), ("the content", opts.content)):
+        keep = keep.resolve()
+        if out == keep or keep.is_relative_to(out) or out.is_relative_to(opts.content.resolve()):
+            raise ContentError(f"refusing to build into {out}: it would replace {name} folder")
+
+
 def build_site(opts: BuildOptions) -> BuildResult:
     """Build the whole site into ``opts.out`` (atomically); raises ContentError on bad
     content, leaving the previous output untouched."""
     project = Path(opts.project_dir)
+    check_out_dir(opts)
     settings = load_settings(project)
     content = load_content(opts.content, project, drafts=opts.drafts)
     index = build_index(content, generated_urls(content))

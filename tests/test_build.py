@@ -138,3 +138,12 @@ def test_custom_content_and_out_dirs(tmp_path: Path) -> None:
     result = build_site(BuildOptions(project_dir=tmp_path, content_dir=src,
                                      out_dir=tmp_path / "o", search=False))
     assert (tmp_path / "o" / "n" / "index.html").is_file() and result.out_dir == tmp_path / "o"
+
+
+@pytest.mark.parametrize("out", [".", "..", "content", "content/site"])
+def test_refuses_an_output_folder_that_holds_the_notes(tmp_path: Path, out: str) -> None:
+    write(tmp_path, {"a.md": "x"})
+    target = (tmp_path / out).resolve()
+    with pytest.raises(ContentError, match=f"^refusing to build into {target}: it would replace"):
+        build(tmp_path, out_dir=tmp_path / out)
+    assert (tmp_path / "content" / "a.md").read_text() == "x"
