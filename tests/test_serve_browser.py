@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from test_cli_serve import HELLO, free_port, project, running  # noqa: F401 - fixtures
 
 from site_builder.serve.dev import DevOptions, run_serve
-from tests.test_cli_serve import HELLO, free_port, project, running  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 
