@@ -1,8 +1,12 @@
 # Two entry points for a fresh machine (see README.md):
-#   make run   - install, build content/ and serve it locally at http://127.0.0.1:8000
+#   make run   - install, then `notes up`: build content/, publish it to an embedded S3 bucket
+#                (http://127.0.0.1:4566) and serve it like the S3 website endpoint at
+#                http://127.0.0.1:8000; edits under content/ are rebuilt and redeployed.
+#                Other ports: make run UP_ARGS="--port 8001 --s3-port 4567"
 #   make test  - install everything the suite needs and run it
 # Both create .venv themselves; `make test` also installs Debian's chromium (browser tests)
-# and the pinned CDK CLI from npm (synth test).
+# and the pinned CDK CLI from npm (synth test). `make deploy`/`make synth` install the `cdk`
+# extra (aws-cdk-lib, constructs, cdk-nag) and the pinned CDK CLI.
 
 PYTHON ?= python3
 VENV := .venv
@@ -12,7 +16,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: run test install install-dev chromium node deploy synth bench lint clean
+.PHONY: run test install install-cdk install-dev chromium node deploy synth bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +26,16 @@ $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	touch $@
 
-$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+$(VENV)/.cdk-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[cdk]'
 	touch $@ $(VENV)/.run-installed
 
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.cdk-installed $(VENV)/.run-installed
+
 install: $(VENV)/.run-installed
+install-cdk: $(VENV)/.cdk-installed
 install-dev: $(VENV)/.dev-installed
 
 chromium:
@@ -38,16 +47,18 @@ node_modules/.installed: package.json package-lock.json
 
 node: node_modules/.installed
 
+UP_ARGS ?=
+
 run: install
-	$(BIN)/notes serve
+	$(BIN)/notes up $(UP_ARGS)
 
 test: install-dev chromium node
 	$(BIN)/python -m pytest -q
 
-deploy: install-dev node
+deploy: install-cdk node
 	npx cdk deploy
 
-synth: install-dev node
+synth: install-cdk node
 	npx cdk synth
 
 bench: install-dev
