@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from datetime import UTC, datetime
 
 import boto3
 import pytest
 from botocore.stub import Stubber
-from test_deploy_publish import SITE_V1, page, site_v2, write_site
+from test_deploy_publish import SITE_V1, Calls, page, site_v2, write_site
 
 import site_builder.cli.deploy as cli_deploy
 from site_builder.cli import main
@@ -168,3 +170,111 @@ def test_stack_flag_reads_bucket_output(s3, bucket, tmp_path, capsys, monkeypatc
     assert (code, out) == (0, [(f"No drift: bucket {bucket} matches deploy {record.id} "
                                 "(15 files).")])
     stubber.assert_no_pending_responses()
+
+
+# --- deploy without --site: build first, then publish --------------------------------------
+
+NOTES = {
+    "content/first.md": ("---\ntitle: First note\ndate: 2024-05-01\ntags: [demo]\n---\n"
+                         "Hello, see [[Second note]].\n"),
+    "content/second.md": "# Second note\n\nBack to [the first](first.md).\n",
+    "notes.toml": 'title = "Tiny"\nbase_url = "https://notes.example.org/"\n',
+}
+
+
+def tiny_project(root, extra: dict[str, str] | None = None):
+    for rel, text in {**NOTES, **(extra or {})}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def test_deploy_without_site_builds_then_publishes(s3, bucket, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tiny_project(tmp_path))
+    code, out, err = run(capsys, "deploy", "--bucket", bucket, "--message", "built here")
+    built = tmp_path / "build" / "site"
+    files = {p.relative_to(built).as_posix(): p.read_bytes()
+             for p in built.rglob("*") if p.is_file()}
+    record = history(s3, bucket)[0]
+    assert (code, err) == (0, "")
+    assert out == [f"Built 7 pages ({len(files)} files) into build/site/",
+                   f"{len(files)} to upload, 0 to delete, 0 unchanged",
+                   f"Deployed {record.id}.", URL]
+    assert {"first/index.html", "second/index.html", "index.html", "404.html", "feed.xml",
+            "sitemap.xml", "tags/demo/index.html", "pagefind/pagefind-ui.js"} <= set(files)
+    live = {k: s3.get_object(Bucket=bucket, Key=k)["Body"].read()
+            for k in (o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
+            if not k.startswith("_notes/")}
+    assert live == files
+    assert b"Second note" in live["first/index.html"]  # the wiki link was resolved and built
+    assert record.message == "built here" and set(record.files) == set(files)
+
+    code, out, _ = run(capsys, "deploy", "--bucket", bucket)  # rebuild: nothing changed
+    assert (code, out[1:3]) == (0, [
+        f"0 to upload, 0 to delete, {len(files)} unchanged",
+        f"Nothing to deploy: the bucket already serves this site (deploy {record.id})."])
+
+
+def test_deploy_build_error_is_one_line_and_uploads_nothing(s3, bucket, tmp_path, capsys,
+                                                            monkeypatch):
+    broken = {"content/third.md": "# Third\n\nSee [[First note]] and [[Nowhere]].\n"}
+    monkeypatch.chdir(tiny_project(tmp_path, broken))
+    code, out, err = run(capsys, "deploy", "--bucket", bucket)
+    assert (code, out) == (1, [])
+    assert err == "Error: content/third.md:3: broken link to 'Nowhere'\n"
+    assert "Versions" not in s3.list_object_versions(Bucket=bucket)
+    assert not (tmp_path / "build" / "site").exists()
+
+
+# --- progress bar ----------------------------------------------------------------------------
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_redraws_one_line_on_a_terminal():
+    stream = FakeTerminal()
+    bar = cli_deploy.ProgressBar(stream)
+    for done in (1, 2, 4):
+        bar(done, 4)
+    bar.close()  # already ended: adds nothing
+    assert stream.getvalue() == ("\r[#######-----------------------] 1/4"
+                                 "\r[###############---------------] 2/4"
+                                 "\r[##############################] 4/4\n")
+
+
+def test_progress_bar_silent_off_terminal_and_for_empty_uploads():
+    plain = io.StringIO()
+    bar = cli_deploy.ProgressBar(plain)
+    bar(1, 2)
+    bar.close()
+    term = FakeTerminal()
+    cli_deploy.ProgressBar(term)(0, 0)
+    assert (plain.getvalue(), term.getvalue()) == ("", "")
+
+
+def test_deploy_progress_on_terminal_stderr_and_failed_upload_ends_the_line(
+        s3, bucket, tmp_path, capsys, monkeypatch):
+    site = str(write_site(tmp_path / "s", SITE_V1))
+    monkeypatch.setattr(cli_deploy, "make_client", lambda service, args: s3)
+    term = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    calls = Calls(s3, fail_after=4)  # the 4 assets (the first upload group) go through
+    code, out, _ = run(capsys, "deploy", "--bucket", bucket, "--site", site)
+    bar_line, error_line, rest = term.getvalue().split("\n")
+    assert (code, out, rest) == (1, [], "")
+    assert bar_line.startswith("\r[##----------------------------] 1/15\r")
+    assert "\r[########----------------------] 4/15" in bar_line
+    assert "15/15" not in bar_line  # stopped midway ...
+    assert error_line.startswith("Error: S3 PutObject failed")  # ... and the error has its line
+
+    calls.fail_after = None
+    term.seek(0)
+    term.truncate()
+    code, out, _ = run(capsys, "deploy", "--bucket", bucket, "--site", site)
+    left = int(out[0].split()[0])  # what the failed deploy did not upload
+    assert code == 0 and out[-2] == f"Deployed {history(s3, bucket)[0].id}."
+    assert 0 < left <= 11 and out[0] == f"{left} to upload, 0 to delete, {15 - left} unchanged"
+    assert term.getvalue().endswith(f"] {left}/{left}\n")  # stdout carries no bar
+    assert term.getvalue().count("\n") == 1

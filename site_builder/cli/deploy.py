@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from site_builder.errors import DeployError
 
@@ -112,30 +112,56 @@ def _setup(args: argparse.Namespace) -> tuple[Any, str]:
     return make_client("s3", args), args.bucket
 
 
-class _ProgressBar:
-    """``[#####-----] 120/480`` on stderr, only when it is a terminal."""
+class ProgressBar:
+    """``[#######-----] 120/480`` redrawn in place while uploading.
 
-    def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty()
+    Drawn only when its stream (stderr by default) is a terminal, so redirected logs, CI output
+    and tests get no carriage-return noise; stdout keeps only the plan summary and the result.
+    """
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._open = False  # a bar is drawn and its line not yet ended
 
     def __call__(self, done: int, total: int) -> None:
-        if not self.enabled or total == 0:
+        if not self.enabled or total <= 0:
             return
-        filled = 30 * done // total
-        sys.stderr.write(f"\r[{'#' * filled}{'-' * (30 - filled)}] {done}/{total}")
-        if done == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+        filled = self.WIDTH * done // total
+        self.stream.write(f"\r[{'#' * filled}{'-' * (self.WIDTH - filled)}] {done}/{total}")
+        self._open = done < total
+        if not self._open:
+            self.stream.write("\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End a bar left half-drawn by a failed upload, so ``Error: ...`` gets its own line."""
+        if self._open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._open = False
 
 
 def _build_site() -> Path:
+    """Build the project in the current folder, as `notes build` does with its defaults.
+
+    A ContentError (bad front matter, broken links, ...) propagates before any S3 call that
+    writes, so a broken build publishes nothing.
+    """
     from site_builder.build import BuildOptions, build_site
 
     result = build_site(BuildOptions(project_dir=Path.cwd()))
     for warning in result.warnings:
         print(f"Warning: {warning}", file=sys.stderr)
-    print(f"Built {result.pages} pages ({result.files} files) into {result.out_dir}")
-    return Path(result.out_dir)
+    out = Path(result.out_dir)
+    try:
+        shown = f"{out.resolve().relative_to(Path.cwd().resolve())}/"
+    except ValueError:
+        shown = str(out)
+    print(f"Built {result.pages} pages ({result.files} files) into {shown}")
+    return out
 
 
 def _print_plan_lines(plan: Any) -> None:
@@ -150,9 +176,13 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
     client, bucket = _setup(args)
     site = Path(args.site) if args.site else _build_site()
-    result = publish(client, bucket, site, message=args.message, dry_run=args.dry_run,
-                     max_deletes=args.max_deletes, allow_mass_delete=args.allow_mass_delete,
-                     force_unlock=args.force_unlock, progress=_ProgressBar())
+    bar = ProgressBar()
+    try:
+        result = publish(client, bucket, site, message=args.message, dry_run=args.dry_run,
+                         max_deletes=args.max_deletes, allow_mass_delete=args.allow_mass_delete,
+                         force_unlock=args.force_unlock, progress=bar)
+    finally:
+        bar.close()
     print(result.plan.summary())
     if result.dry_run:
         _print_plan_lines(result.plan)
@@ -194,8 +224,12 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     from site_builder.deploy import rollback
 
     client, bucket = _setup(args)
-    result, target = rollback(client, bucket, args.to, dry_run=args.dry_run,
-                              force_unlock=args.force_unlock, progress=_ProgressBar())
+    bar = ProgressBar()
+    try:
+        result, target = rollback(client, bucket, args.to, dry_run=args.dry_run,
+                                  force_unlock=args.force_unlock, progress=bar)
+    finally:
+        bar.close()
     print(f"Rolling back to {target.id} ({target.kind} of {target.created[:19].replace('T', ' ')}"
           f"{': ' + target.message if target.message else ''})")
     print(result.plan.summary())
