@@ -1,8 +1,9 @@
 """The baseline the build benchmark is compared with (issue 7).
 
 A single-process loop that does the least a static-site generator must do per note: read it,
-parse its YAML front matter, render it with Python-Markdown (the same extensions as the real
-builder, one reused instance with ``reset()``), fill one Jinja2 template and write the page.
+parse its YAML front matter, render it with Python-Markdown (exactly the real builder's
+extensions and settings, from ``site_builder.render``, minus its link-graph extension; one
+reused instance with ``reset()``), fill one Jinja2 template and write the page.
 No lists, tags, backlinks, feed or search.  ``bench/build.py`` times it in the same run as the
 real build, so the speed-up ratio is measured, not quoted.
 
@@ -19,13 +20,9 @@ import jinja2
 import markdown
 import yaml
 
-EXTENSIONS = [
-    "tables", "fenced_code", "codehilite", "footnotes", "toc", "admonition", "smarty",
-]
-EXTENSION_CONFIGS = {
-    "codehilite": {"css_class": "highlight", "guess_lang": False},
-    "toc": {"permalink": True},
-}
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from site_builder.render import EXTENSION_CONFIGS, markdown_extensions
+
 PAGE = jinja2.Environment(autoescape=True).from_string(
     "<!doctype html><html><head><meta charset='utf-8'><title>{{ title }}</title></head>"
     "<body><main><h1>{{ title }}</h1>{{ toc | safe }}{{ body | safe }}</main></body></html>\n"
@@ -42,7 +39,8 @@ def split_front_matter(text: str) -> tuple[dict, str]:
 
 
 def run(content: Path, out: Path) -> int:
-    md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
+    md = markdown.Markdown(extensions=markdown_extensions(), extension_configs=EXTENSION_CONFIGS,
+                           output_format="html")
     count = 0
     for src in sorted(content.rglob("*.md")):
         meta, body = split_front_matter(src.read_text("utf-8"))

@@ -6,8 +6,10 @@ For each corpus size it generates notes with ``../shared/bench/gen_corpus.py`` (
 cached under bench/.corpus/), then, ``--runs`` times: a cold build (empty output and cache), a
 warm rebuild with nothing changed, a rebuild after editing one note, the single-process
 baseline loop (bench/baseline.py) and, separately, the Pagefind search indexing.  Each step runs
-in a fresh process; the table shows medians.  Peak memory is sampled as the summed RSS of the
-whole process tree (the builder and its worker pool) every 20 ms.
+in a fresh process; the table shows medians.  Peak memory is sampled every 20 ms over the whole
+process tree (the builder and its forked workers) as summed PSS (shared pages split between the
+processes sharing them: the memory the build really occupies) and as summed RSS (shared pages
+counted once per process: an upper bound).
 """
 
 from __future__ import annotations
@@ -41,42 +43,52 @@ def corpus(n: int) -> Path:
     return target
 
 
-def tree_rss_kb(pid: int) -> int:
-    """Summed VmRSS of pid and all its descendants, read from /proc."""
-    total, stack = 0, [pid]
+def tree_memory_kb(pid: int) -> tuple[int, int]:
+    """(summed RSS, summed PSS) in KiB of pid and all its descendants, read from /proc.
+
+    RSS counts a page shared by the builder and its forked workers once per process; PSS
+    splits it between them, so the PSS sum is the memory the build really occupies."""
+    rss = pss = 0
+    stack = [pid]
     while stack:
         p = stack.pop()
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Rss:"):
+                    rss += int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss += int(line.split()[1])
             for task in Path(f"/proc/{p}/task").iterdir():
                 stack.extend(int(c) for c in (task / "children").read_text().split())
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
+        except (FileNotFoundError, ProcessLookupError, PermissionError, ValueError):
             continue
-    return total
+    return rss, pss
 
 
 def timed(mode: str, project: Path, content: Path, out: Path, opts: dict | None = None) -> dict:
     cmd = [sys.executable, str(HERE / "_build_once.py"), mode, str(project), str(content),
            str(out), json.dumps(opts or {})]
+    started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=REPO)
-    peak = [0]
+    peak = [0, 0]
 
     def sample() -> None:
         while proc.poll() is None:
-            peak[0] = max(peak[0], tree_rss_kb(proc.pid))
+            rss, pss = tree_memory_kb(proc.pid)
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     stdout, stderr = proc.communicate()
+    wall = time.perf_counter() - started
     sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"{mode} failed:\n{stderr[-3000:]}")
     result = json.loads(stdout.strip().splitlines()[-1])
-    result["tree_peak_mb"] = peak[0] / 1024
+    result["wall"] = wall  # the whole process: interpreter start, imports, build, exit
+    result["tree_rss_mb"], result["tree_pss_mb"] = peak[0] / 1024, peak[1] / 1024
     return result
 
 
@@ -90,8 +102,11 @@ def edit_one_note(content: Path, run: int) -> Path:
 
 def bench_size(n: int, runs: int) -> dict:
     source = corpus(n)
-    rows: dict[str, list[float]] = {k: [] for k in (
-        "cold", "warm", "edit", "baseline", "search", "cold_mb", "warm_mb", "edit_mb")}
+    rows: dict[str, list[float]] = {}
+
+    def keep(key: str, value: float) -> None:
+        rows.setdefault(key, []).append(value)
+
     for run in range(runs):
         project = WORK / f"n{n}"
         shutil.rmtree(project, ignore_errors=True)
@@ -99,18 +114,20 @@ def bench_size(n: int, runs: int) -> dict:
         shutil.copytree(source, content, ignore=shutil.ignore_patterns(".complete"))
         out = project / "build" / "site"
         opts = {"search": False}
-        cold = timed("build", project, content, out, opts)
-        warm = timed("build", project, content, out, opts)
+        steps = {"cold": timed("build", project, content, out, opts)}
+        steps["baseline"] = timed("baseline", project, content, project / "baseline-out")
+        steps["warm"] = timed("build", project, content, out, opts)
         edit_one_note(content, run)
-        edit = timed("build", project, content, out, opts)
-        search = timed("search", project, content, out)
-        base = timed("baseline", project, content, project / "baseline-out")
-        for key, res in (("cold", cold), ("warm", warm), ("edit", edit),
-                         ("search", search), ("baseline", base)):
-            rows[key].append(res["seconds"])
-        for key, res in (("cold_mb", cold), ("warm_mb", warm), ("edit_mb", edit)):
-            rows[key].append(res["tree_peak_mb"])
-        rows.setdefault("pages", []).append(cold["count"])
+        steps["edit"] = timed("build", project, content, out, opts)
+        steps["search"] = timed("search", project, content, out)
+        for key, res in steps.items():
+            keep(key, res["seconds"])
+            keep(f"{key}_wall", res["wall"])
+            keep(f"{key}_pss", res["tree_pss_mb"])
+            keep(f"{key}_rss", res["tree_rss_mb"])
+        print(f"  run {run + 1}: " + ", ".join(
+            f"{k} {v['seconds']:.2f}s/{v['wall']:.2f}s wall/{v['tree_pss_mb']:.0f} MB"
+            for k, v in steps.items()), file=sys.stderr)
     return {k: statistics.median(v) for k, v in rows.items()}
 
 
@@ -119,15 +136,20 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores; medians of {args.runs} runs; search timed apart")
+    print(f"machine: {os.cpu_count()} cores; medians of {args.runs} runs; seconds inside the "
+          "build process (wall = whole process incl. interpreter start); search timed apart")
     print(f"{'notes':>6} {'cold s':>7} {'notes/s':>8} {'baseline s':>10} {'ratio':>6} "
-          f"{'warm s':>7} {'edit s':>7} {'search s':>8} {'peak MB':>8}")
+          f"{'warm s':>7} {'(wall)':>7} {'edit s':>7} {'(wall)':>7} {'search s':>8} "
+          f"{'peak PSS MB':>11} {'peak RSS MB':>11}")
     for n in args.sizes:
         r = bench_size(n, args.runs)
-        peak = max(r["cold_mb"], r["warm_mb"], r["edit_mb"])
+        builds = ("cold", "warm", "edit")
+        pss = max(r[f"{k}_pss"] for k in builds)
+        rss = max(r[f"{k}_rss"] for k in builds)
         print(f"{n:>6} {r['cold']:>7.2f} {n / r['cold']:>8.0f} {r['baseline']:>10.2f} "
-              f"{r['baseline'] / r['cold']:>6.2f} {r['warm']:>7.2f} {r['edit']:>7.2f} "
-              f"{r['search']:>8.2f} {peak:>8.0f}")
+              f"{r['baseline'] / r['cold']:>6.2f} {r['warm']:>7.2f} {r['warm_wall']:>7.2f} "
+              f"{r['edit']:>7.2f} {r['edit_wall']:>7.2f} {r['search']:>8.2f} {pss:>11.0f} "
+              f"{rss:>11.0f}")
         sys.stdout.flush()
 
 

@@ -1,46 +1,70 @@
 """The build pipeline: content -> render -> links -> pages -> output, one clear stage each.
 
 ``build_site`` is the API the CLI, ``notes serve`` and the deploy commands call.  Every stage
-before ``output`` works on values in memory; the output stage writes a temporary folder and
-swaps it in, so a failed build (bad content, broken links, search indexing) leaves the previous
-site untouched.
+before ``output`` works on values in memory (note bodies live in the build cache as blobs, so
+memory stays flat as a site grows); the output stage makes every changed file into a temporary
+folder and only then moves them in, so a failed build (bad content, broken links, a template
+error) leaves the previous site untouched.
+
+Speed comes from two things.  The per-note steps (Markdown rendering, note pages) run on all
+cores (``site_builder.parallel``), merged in input order so the output is byte-identical to a
+serial build.  And the build cache (``site_builder.cache``) lets a rebuild skip every note whose
+file and link targets are unchanged and every page whose inputs key is unchanged: editing one
+note re-renders that note and re-makes only the pages that show it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from site_builder import feeds
+from site_builder.cache import RACY_NS, BuildCache, CacheState, fingerprint
 from site_builder.config import Settings, load_settings
-from site_builder.content import Content, Note, load_content
+from site_builder.content import Content, Note, load_content, load_note, pack_note
 from site_builder.errors import ContentError
-from site_builder.links import LinkIndex, backlinks, build_index, check_links
+from site_builder.links import LinkIndex, backlinks, build_index, check_links, index_key
 from site_builder.output import (
     OutputFile,
     check_unique,
+    commit,
+    make_file,
+    needs_making,
+    source_key,
     staging,
     static_assets,
-    swap,
-    write_files,
 )
 from site_builder.pages import (
-    Page,
     PageMaker,
-    SectionInfo,
     build_sections,
     list_pages,
     make_env,
     note_pages,
+    page_key,
+    sections_key,
     tag_url,
 )
-from site_builder.render import RenderedNote, pygments_css, render_note
+from site_builder.parallel import run_step
+from site_builder.render import (
+    RenderedNote,
+    RenderEntry,
+    RenderMeta,
+    link_urls,
+    pygments_css,
+    render_note,
+    to_meta,
+)
 
 BASE_URL_WARNING = (
     "base_url should be set in notes.toml: feed.xml and sitemap.xml use root-relative URLs "
     "until it is"
 )
+
+
+FEED_LIMIT = 20
 
 
 @dataclass(frozen=True)
@@ -51,6 +75,8 @@ class BuildOptions:
     drafts: bool = False
     allow_broken_links: bool = False
     search: bool = True
+    cache: bool = True  # False: ignore .notes-cache/ and redo everything (then refill it)
+    jobs: int | None = None  # worker processes; None = all cores for large steps, 1 = serial
 
     @property
     def content(self) -> Path:
@@ -60,6 +86,10 @@ class BuildOptions:
     def out(self) -> Path:
         return Path(self.out_dir or Path(self.project_dir) / "build" / "site")
 
+    @property
+    def cache_dir(self) -> Path:
+        return Path(self.project_dir) / ".notes-cache"
+
 
 @dataclass(frozen=True)
 class BuildResult:
@@ -67,6 +97,11 @@ class BuildResult:
     pages: int
     files: int
     warnings: tuple[str, ...]
+    rendered: tuple[str, ...] = ()  # notes whose Markdown was rendered (content paths)
+    made: tuple[str, ...] = ()  # output files made again (the rest were known unchanged)
+    written: tuple[str, ...] = ()  # output files whose bytes changed
+    removed: tuple[str, ...] = ()  # output files the site no longer has
+    searched: bool = False  # whether the search index was rebuilt
 
 
 def generated_urls(content: Content) -> set[str]:
@@ -77,11 +112,49 @@ def generated_urls(content: Content) -> set[str]:
 
 
 def render_all(notes: Sequence[Note], index: LinkIndex) -> dict[str, RenderedNote]:
-    """The per-note stage: pure calls, the unit a process pool would distribute."""
+    """Render notes in this process, keeping their HTML (tests and small tools)."""
     return {note.source: render_note(note, index) for note in notes}
 
 
-def link_stage(content: Content, rendered: Mapping[str, RenderedNote], index: LinkIndex,
+def _render_into(store: BuildCache, todo: Sequence[Note], index: LinkIndex, i: int) -> RenderMeta:
+    """One note, in a worker: its HTML goes to the cache's blob store, its metadata back."""
+    rendered = render_note(todo[i], index)
+    return to_meta(rendered, store.put_html(rendered.html))
+
+
+def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: CacheState,
+                 store: BuildCache) -> tuple[dict[str, RenderMeta], list[str]]:
+    """Render every note the cache cannot vouch for; returns every note's metadata and the
+    content paths of the notes rendered."""
+    blobs = store.blob_names()
+    metas: dict[str, RenderMeta] = {}
+    todo: list[Note] = []
+    # Same index as last time: every link resolves as it did, no need to ask link by link.
+    same_index = index_key(index) == state.index_key
+    for note in (*content.notes, *content.intros):
+        packed = state.renders.get(note.source)
+        entry = RenderEntry.unpack(packed) if packed is not None else None
+        digest = content.stamps[note.source].digest
+        if entry is not None and entry.meta.html_digest in blobs and (
+                entry.source_digest == digest if same_index
+                else entry.still_valid(digest, index, note)):
+            metas[note.source] = entry.meta
+        elif note.source in content.reused:  # metadata from the cache: read the body again
+            todo.append(load_note(opts.content / note.source, opts.content, Path(opts.project_dir)))
+        else:
+            todo.append(note)
+    done = run_step(partial(_render_into, store, todo, index), len(todo), opts.jobs)
+    renders = {s: e for s, e in state.renders.items() if s in metas}
+    for note, meta in zip(todo, done):
+        metas[note.source] = meta
+        renders[note.source] = RenderEntry(content.stamps[note.source].digest, meta,
+                                           link_urls(index, meta.links)).pack()
+    state.renders = renders
+    state.index_key = index_key(index)
+    return metas, [n.display_path for n in todo]
+
+
+def link_stage(content: Content, rendered: Mapping[str, RenderMeta], index: LinkIndex,
                allow_broken: bool) -> tuple[dict, list[str]]:
     """Check every link; broken ones stop the build (or become warnings).  Returns the
     backlinks and the warnings."""
@@ -100,13 +173,15 @@ def link_stage(content: Content, rendered: Mapping[str, RenderedNote], index: Li
     return backlinks(by_note, index), warnings
 
 
-def feed_files(settings: Settings, notes: Sequence[Note], rendered: Mapping[str, RenderedNote],
-               pages: Sequence[Page], sections: Mapping[str, SectionInfo]) -> list[OutputFile]:
+def feed_files(settings: Settings, notes: Sequence[Note], rendered: Mapping[str, RenderMeta],
+               pages: Sequence[OutputFile], body_of: Callable[[str], str]) -> list[OutputFile]:
+    """Feed, sitemap and robots.txt, each keyed by exactly what it lists."""
     entries = [
         feeds.FeedEntry(n.title, n.url, n.date, n.updated, rendered[n.source].summary,
-                        rendered[n.source].html)
+                        rendered[n.source].html_digest)  # the body's digest until made
         for n in notes if n.date
     ]
+    newest = feeds.newest_entries(entries, FEED_LIMIT)
     dated = {n.url: n.updated or n.date for n in notes}
     site_map = [
         feeds.SitemapEntry("/" + p.path.removesuffix("index.html"),
@@ -114,34 +189,48 @@ def feed_files(settings: Settings, notes: Sequence[Note], rendered: Mapping[str,
         for p in pages if p.path.endswith("index.html") and not p.path.startswith("search/")
     ]
     base = settings.base_url
+
+    def feed() -> bytes:
+        full = [replace(e, content_html=body_of(e.content_html)) for e in newest]
+        return feeds.render_feed(full, site_title=settings.title, base_url=base,
+                                 author=settings.author, limit=FEED_LIMIT)
+
     return [
-        OutputFile("feed.xml", "the feed", data=feeds.render_feed(
-            entries, site_title=settings.title, base_url=base, author=settings.author)),
-        OutputFile("sitemap.xml", "the sitemap", data=feeds.render_sitemap(site_map, base_url=base)),
+        OutputFile("feed.xml", "the feed", make=feed,
+                   key=page_key("feed", newest, settings.title, base, settings.author)),
+        OutputFile("sitemap.xml", "the sitemap", key=page_key("sitemap", site_map, base),
+                   make=lambda: feeds.render_sitemap(site_map, base_url=base)),
         OutputFile("robots.txt", "robots.txt", data=feeds.render_robots(base_url=base)),
     ]
 
 
 def page_stage(opts: BuildOptions, settings: Settings, content: Content,
-               rendered: Mapping[str, RenderedNote], links_to: Mapping) -> list[OutputFile]:
-    """Assemble every page, feed and asset as in-memory files."""
+               rendered: Mapping[str, RenderMeta], links_to: Mapping,
+               store: BuildCache) -> list[OutputFile]:
+    """Every page, feed and asset of the site, each made on demand from its inputs key."""
     assets = static_assets(pygments_css())
-    sections = build_sections(content.notes, content.intros, rendered)
+    intros = {i.source: store.get_html(rendered[i.source].html_digest) for i in content.intros}
+    sections = build_sections(content.notes, content.intros, rendered, intros)
     nav = [(sections[k].title, sections[k].url) for k in sections[""].children]
-    maker = PageMaker(make_env(Path(opts.project_dir)), Path(opts.project_dir), {
+    asset_urls = {name: "/" + a.path for name, a in assets.items()}
+    project = Path(opts.project_dir)
+    # Packaged templates show only what each page's key covers; a user's templates/ may show
+    # anything (every section's cards on every page), so their pages depend on all of it.
+    everything = sections_key(sections) if (project / "templates").is_dir() else None
+    maker = PageMaker(make_env(project), project, {
         "site": settings, "nav": nav, "sections": sections, "has_feed": True,
-        "asset": lambda name: "/" + assets[name].path,
-    })
-    pages = note_pages(maker, content.notes, rendered, sections, links_to)
+        "asset": asset_urls.__getitem__,
+    }, common_key=page_key(settings, nav, sorted(asset_urls.items()), everything))
+    pages = note_pages(maker, content.notes, rendered, sections, links_to, store.get_html)
     pages += list_pages(maker, sections)
     if maker.has("search.html"):
-        pages.append(maker.render("search.html", "search/index.html", "the search page",
-                                  page_kind="list", canonical="/search/"))
-    pages.append(maker.render("404.html", "404.html", "the 404 page"))
-    files = [OutputFile(p.path, p.owner, data=p.html) for p in pages]
-    files += feed_files(settings, content.notes, rendered, pages, sections)
+        pages.append(maker.page("search.html", "search/index.html", "the search page", (),
+                                partial(dict, page_kind="list", canonical="/search/")))
+    pages.append(maker.page("404.html", "404.html", "the 404 page", (), dict))
+    files = pages + feed_files(settings, content.notes, rendered, pages, store.get_html)
     files += assets.values()
-    files += [OutputFile(a.source, a.source, source=a.path) for a in content.assets]
+    files += [OutputFile(a.source, a.source, source=a.path, key=source_key(a.path))
+              for a in content.assets]
     return check_unique(files)
 
 
@@ -154,26 +243,108 @@ def check_out_dir(opts: BuildOptions) -> None:
             raise ContentError(f"refusing to build into {out}: it would replace {name} folder")
 
 
+def write_stage(files: Sequence[OutputFile], state: CacheState, out: Path,
+                jobs: int | None) -> tuple[list[str], list[str], list[str]]:
+    """Make what changed (in parallel), then move it into ``out``; returns the paths made,
+    written and removed, and leaves ``state.outputs`` describing the output folder."""
+    old = state.outputs
+    todo = [f for f in files if needs_making(f, old.get(f.path), out)]
+    with staging(out) as stage:
+        made = run_step(lambda i: make_file(todo[i], old.get(todo[i].path), out, stage),
+                        len(todo), jobs)
+        written = [m.path for m in made if m.written]
+        removed = commit(stage, out, written, {f.path for f in files}, set(old) or None)
+    outputs = {f.path: old[f.path] for f in files if f.path in old}
+    outputs.update((m.path, m.entry) for m in made)
+    state.outputs = outputs
+    return [m.path for m in made], written, removed
+
+
+def search_stage(out: Path, state: CacheState, enabled: bool) -> bool:
+    """Re-index when any page changed (Pagefind has no incremental mode); True if it ran.
+    Without search, a previous index is removed: it would describe pages that may be gone."""
+    from site_builder.search import OUTPUT_SUBDIR, remove_index
+    from site_builder.search import build_index as build_search_index
+
+    if not enabled:
+        remove_index(out)
+        state.search_key = None
+        return False
+    key = page_key(sorted((p, e.digest) for p, e in state.outputs.items() if p.endswith(".html")))
+    if key == state.search_key and (out / OUTPUT_SUBDIR).is_dir():
+        return False
+    state.search_key = None  # until it succeeds
+    build_search_index(out)
+    state.search_key = key
+    return True
+
+
+def _for_cache(content: Content, state: CacheState) -> dict[str, tuple]:
+    """Every note (drafts included) as the cache keeps it: its stamp and packed metadata."""
+    old = state.notes
+    packed = {}
+    for n in (*content.notes, *content.intros, *content.hidden_drafts):
+        stamp = content.stamps[n.source]
+        kept = old.get(n.source) if n.source in content.reused else None
+        packed[n.source] = (*stamp, kept[3] if kept else pack_note(n))
+    return packed
+
+
+def _without_bodies(content: Content) -> Content:
+    """The same content with every body dropped: rendering is done, and 5,000 bodies are
+    tens of megabytes the page workers would otherwise inherit."""
+    strip = lambda notes: tuple(replace(n, body="") if n.body else n for n in notes)
+    return Content(strip(content.notes), strip(content.intros), content.assets, (),
+                   content.stamps, content.reused)
+
+
+@dataclass(frozen=True)
+class _Before:
+    """The cache as loaded: an unchanged site does not rewrite it."""
+
+    notes: dict
+    keys: tuple
+
+
 def build_site(opts: BuildOptions) -> BuildResult:
-    """Build the whole site into ``opts.out`` (atomically); raises ContentError on bad
-    content, leaving the previous output untouched."""
+    """Build the whole site into ``opts.out``; raises ContentError on bad content, leaving the
+    previous output untouched.  Reuses ``.notes-cache/`` unless ``opts.cache`` is False."""
     project = Path(opts.project_dir)
     check_out_dir(opts)
+    out = opts.out.resolve()
     settings = load_settings(project)
-    content = load_content(opts.content, project, drafts=opts.drafts)
+    store = BuildCache(opts.cache_dir, fingerprint(project, opts.content))
+    state, warning = store.load() if opts.cache else (CacheState(), None)
+    warnings = [warning] if warning else []
+    before = _Before(state.notes, (state.index_key, state.out_dir, state.search_key))
+    if state.out_dir != str(out):
+        state.outputs, state.search_key, state.out_dir = {}, None, str(out)
+    content = load_content(opts.content, project, drafts=opts.drafts, known=state.notes,
+                           trust_before_ns=state.saved_ns - RACY_NS)
     index = build_index(content, generated_urls(content))
-    rendered = render_all((*content.notes, *content.intros), index)
-    links_to, warnings = link_stage(content, rendered, index, opts.allow_broken_links)
-    files = page_stage(opts, settings, content, rendered, links_to)
+    rendered, rendered_notes = render_stage(opts, content, index, state, store)
+    state.notes = _for_cache(content, state)
+    content = _without_bodies(content)
+    links_to, link_warnings = link_stage(content, rendered, index, opts.allow_broken_links)
+    warnings += link_warnings
+    files = page_stage(opts, settings, content, rendered, links_to, store)
     if not settings.base_url:
         warnings.append(BASE_URL_WARNING)
-    with staging(opts.out) as tmp:
-        write_files(tmp, files)
-        if opts.search:
-            from site_builder.search import build_index as build_search_index
+    made, written, removed = write_stage(files, state, out, opts.jobs)
+    searched = False
+    try:
+        searched = search_stage(out, state, opts.search)
+    finally:
+        if rendered_notes or made or removed or searched or state.notes != before.notes \
+                or (state.index_key, state.out_dir, state.search_key) != before.keys:
+            store.save(state)
+            store.prune({m.html_digest for m in rendered.values()})
+    return BuildResult(
+        out, pages=sum(1 for f in files if f.path.endswith(".html")),
+        files=len(files) + _count_files(out / "pagefind"), warnings=tuple(warnings),
+        rendered=tuple(rendered_notes), made=tuple(made), written=tuple(written),
+        removed=tuple(removed), searched=searched)
 
-            build_search_index(tmp)
-        total = sum(1 for p in tmp.rglob("*") if p.is_file())
-        swap(tmp, opts.out)
-    pages = sum(1 for f in files if f.path.endswith(".html"))
-    return BuildResult(opts.out.resolve(), pages, total, tuple(warnings))
+
+def _count_files(folder: Path) -> int:
+    return sum(len(names) for _, _, names in os.walk(folder))

@@ -9,14 +9,18 @@ line, raised before anything is rendered or written.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import posixpath
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from site_builder.cache import Stamp, digest
 from site_builder.errors import ContentError
 
 INDEX_NAME = "_index.md"
@@ -61,6 +65,29 @@ class Note:
         return url_to_output(self.url)
 
 
+def _ordinal(day: dt.date | None) -> int | None:
+    return day.toordinal() if day else None
+
+
+def _day(ordinal: int | None) -> dt.date | None:
+    return dt.date.fromordinal(ordinal) if ordinal else None
+
+
+def pack_note(note: Note) -> tuple:
+    """A note without its body as plain values, for the build cache."""
+    n = note
+    return (n.source, n.display_path, n.title, n.url, n.section, n.body_line, _ordinal(n.date),
+            _ordinal(n.updated), n.tags, n.draft, n.summary, n.is_index)
+
+
+def unpack_note(data: tuple) -> Note:
+    """The inverse of ``pack_note`` (the body stays empty: it is read again if needed)."""
+    source, shown, title, url, section, body_line, date, updated, tags, draft, summary, \
+        is_index = data
+    return Note(source, shown, title, url, section, "", body_line, _day(date), _day(updated),
+                tuple(tags), draft, summary, is_index)
+
+
 @dataclass(frozen=True)
 class Asset:
     """A non-Markdown file copied beside the notes that use it."""
@@ -82,6 +109,8 @@ class Content:
     intros: tuple[Note, ...]  # _index.md files, keyed by their ``section``
     assets: tuple[Asset, ...]
     hidden_drafts: tuple[Note, ...]
+    stamps: Mapping[str, Stamp] = field(default_factory=dict)  # source -> how it was read
+    reused: frozenset[str] = frozenset()  # notes taken from the build cache (body not loaded)
 
 
 def url_to_output(url: str) -> str:
@@ -95,6 +124,14 @@ def display_path(path: Path, project_dir: Path) -> str:
         return path.resolve().relative_to(project_dir.resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+@lru_cache(maxsize=16)
+def _display_prefix(content_dir: Path, project_dir: Path) -> str:
+    """How the content folder is shown in messages ("content/"), computed once per build
+    instead of resolving every note's path."""
+    shown = display_path(content_dir, project_dir)
+    return "" if shown == "." else shown.rstrip("/") + "/"
 
 
 def url_segment(name: str) -> str:
@@ -228,8 +265,13 @@ def note_url(source: str, slug: Any, shown: str, fm_lines: list[str]) -> str:
 def load_note(path: Path, content_dir: Path, project_dir: Path) -> Note:
     """Read one ``.md`` file into a Note (a pure function of the file, for worker processes)."""
     source = path.relative_to(content_dir).as_posix()
-    shown = display_path(path, project_dir)
-    data, body, body_line, fm_lines = split_front_matter(decode(path.read_bytes(), shown), shown)
+    return parse_note(path.read_bytes(), source, content_dir, project_dir)
+
+
+def parse_note(raw: bytes, source: str, content_dir: Path, project_dir: Path) -> Note:
+    """The Note in ``raw``, the bytes of the file ``content_dir/source``."""
+    shown = _display_prefix(content_dir, project_dir) + source
+    data, body, body_line, fm_lines = split_front_matter(decode(raw, shown), shown)
     heading, stripped = first_heading(body)
     title = data.get("title")
     title = str(title).strip() if title not in (None, "") else None
@@ -261,15 +303,25 @@ def load_note(path: Path, content_dir: Path, project_dir: Path) -> Note:
     )
 
 
-def _walk(content_dir: Path) -> tuple[list[Path], list[Path]]:
-    """All markdown files and other files, sorted, skipping hidden files and folders."""
+def _walk(content_dir: Path) -> tuple[list[tuple[str, Path]], list[tuple[str, Path]]]:
+    """(content-relative posix path, path) of every markdown file and every other file, sorted,
+    skipping hidden files and folders.  ``os.scandir`` and string paths keep this to one
+    system call per entry: it runs on every build, cached or not."""
     markdown, other = [], []
-    for path in sorted(content_dir.rglob("*")):
-        rel = path.relative_to(content_dir)
-        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
-            continue
-        (markdown if path.suffix.lower() == ".md" else other).append(path)
-    return markdown, other
+    stack = [("", str(content_dir))]
+    while stack:
+        rel, folder = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir():
+                    stack.append((rel + entry.name + "/", entry.path))
+                elif entry.is_file():
+                    found = (rel + entry.name, Path(entry.path))
+                    (markdown if entry.name.lower().endswith(".md") else other).append(found)
+    key = lambda item: item[0].split("/")
+    return sorted(markdown, key=key), sorted(other, key=key)
 
 
 def _check_reserved(url: str, shown: str) -> None:
@@ -279,15 +331,43 @@ def _check_reserved(url: str, shown: str) -> None:
                            shown)
 
 
-def load_content(content_dir: Path, project_dir: Path, *, drafts: bool = False) -> Content:
-    """Read every file under ``content_dir``; raises ContentError on the first bad file."""
+def _read_note(source: str, path: Path, content_dir: Path, project_dir: Path,
+               known: Mapping[str, tuple], trust_before_ns: int) -> tuple[Note, Stamp, bool]:
+    """(note, stamp, reused): a note whose file is unchanged since the cached read comes back
+    from the cache without its body (``reused``); anything else is read and parsed."""
+    st = os.stat(path)
+    cached = known.get(source)
+    if cached and cached[0] == st.st_size and cached[1] == st.st_mtime_ns \
+            and st.st_mtime_ns < trust_before_ns:
+        return unpack_note(cached[3]), Stamp(*cached[:3]), True
+    data = path.read_bytes()
+    stamp = Stamp(st.st_size, st.st_mtime_ns, digest(data))
+    if cached and cached[2] == stamp.digest:
+        return unpack_note(cached[3]), stamp, True
+    return parse_note(data, source, content_dir, project_dir), stamp, False
+
+
+def load_content(content_dir: Path, project_dir: Path, *, drafts: bool = False,
+                 known: Mapping[str, tuple] | None = None,
+                 trust_before_ns: int = 0) -> Content:
+    """Read every file under ``content_dir``; raises ContentError on the first bad file.
+
+    ``known`` is the build cache's notes (source -> (size, mtime_ns, digest, packed note)); a
+    file whose size and mtime match, and whose mtime is older than ``trust_before_ns``, is not
+    even read.
+    """
     if not content_dir.is_dir():
         raise ContentError("content folder not found", display_path(content_dir, project_dir))
     md_files, other = _walk(content_dir)
     notes, intros, hidden = [], [], []
+    stamps: dict[str, Stamp] = {}
+    reused: set[str] = set()
     claimed: dict[str, str] = {}
-    for path in md_files:
-        note = load_note(path, content_dir, project_dir)
+    for source, path in md_files:
+        note, stamps[source], was_cached = _read_note(
+            source, path, content_dir, project_dir, known or {}, trust_before_ns)
+        if was_cached:
+            reused.add(note.source)
         if note.is_index:
             intros.append(note)
             continue
@@ -301,8 +381,9 @@ def load_content(content_dir: Path, project_dir: Path, *, drafts: bool = False) 
         claimed[note.url] = note.display_path
         notes.append(note)
     assets = []
-    for path in other:
-        asset = Asset(path.relative_to(content_dir).as_posix(), path)
+    for source, path in other:
+        asset = Asset(source, path)
         _check_reserved(asset.url, display_path(path, project_dir))
         assets.append(asset)
-    return Content(tuple(notes), tuple(intros), tuple(assets), tuple(hidden))
+    return Content(tuple(notes), tuple(intros), tuple(assets), tuple(hidden), stamps,
+                   frozenset(reused))

@@ -92,7 +92,7 @@ def _serialize(root: ET.Element) -> bytes:
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n").encode("utf-8")
 
 
-def _sorted_feed(entries: Iterable[FeedEntry], limit: int) -> list[FeedEntry]:
+def newest_entries(entries: Iterable[FeedEntry], limit: int) -> list[FeedEntry]:
     """Newest first by publication date; ties broken by path so the order never wobbles."""
     ordered = sorted(entries, key=lambda e: e.path)
     ordered.sort(key=lambda e: (e.published, e.last_changed), reverse=True)
@@ -123,7 +123,7 @@ def render_feed(
     The feed's ``updated`` is the newest entry's updated-or-published date rather than "now",
     so the file only changes when a note in it changes.
     """
-    chosen = _sorted_feed(entries, limit)
+    chosen = newest_entries(entries, limit)
     newest = max((e.last_changed for e in chosen), default=_EPOCH)
     feed = ET.Element("feed", {"xmlns": ATOM_NS})
     if base_url:

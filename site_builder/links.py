@@ -14,6 +14,7 @@ import re
 import xml.etree.ElementTree as etree
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import quote, unquote
 
 from markdown import Extension, Markdown
@@ -50,9 +51,9 @@ class LinkIndex:
     site_urls: frozenset[str] = frozenset()  # generated pages root-absolute links may name
 
 
-@dataclass(frozen=True)
-class Link:
-    """One internal link as written in a note, and what it resolved to."""
+class Link(NamedTuple):
+    """One internal link as written in a note, and what it resolved to.  A named tuple rather
+    than a dataclass: the build cache restores tens of thousands of these on every build."""
 
     line: int | None
     raw: str  # as written: "../a/b.md#x" or "Title#x"
@@ -60,6 +61,7 @@ class Link:
     anchor: str | None = None
     problem: str | None = None  # why it is broken ("" = plain missing target)
     ambiguous: tuple[str, ...] = ()
+    wiki: bool = False  # written as [[raw]] rather than as a Markdown link to raw
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,9 @@ def build_index(content: Content, site_urls: Iterable[str] = ()) -> LinkIndex:
     targets: dict[str, Target] = {}
     names: dict[str, list[str]] = {}
     paths: dict[str, str] = {}
-    for note in (*content.notes, *content.hidden_drafts):
-        targets[note.source] = Target(note.url, note.title, draft=note in content.hidden_drafts)
+    hidden = len(content.notes)
+    for i, note in enumerate((*content.notes, *content.hidden_drafts)):
+        targets[note.source] = Target(note.url, note.title, draft=i >= hidden)
         stem = posixpath.splitext(note.source)[0]
         paths[stem.lower()] = note.source
         for key in {note.title.lower(), posixpath.basename(stem).lower()}:
@@ -99,6 +102,15 @@ def build_index(content: Content, site_urls: Iterable[str] = ()) -> LinkIndex:
         names.setdefault(posixpath.basename(asset.source).lower(), []).append(asset.source)
     return LinkIndex(targets, {k: tuple(v) for k, v in names.items()}, paths, folders,
                      frozenset(site_urls))
+
+
+def index_key(index: LinkIndex) -> str:
+    """Digest of everything links resolve against (names, paths and folders all derive from
+    the targets' sources and titles): equal keys mean every link resolves the same way."""
+    from site_builder.cache import digest
+
+    targets = [(k, t.url, t.title, t.draft) for k, t in sorted(index.targets.items())]
+    return digest(repr((targets, sorted(index.site_urls))).encode("utf-8"))
 
 
 def section_url(folder: str) -> str:
@@ -144,6 +156,18 @@ def resolve_href(index: LinkIndex, source: str, href: str, line: int | None) -> 
 
 def resolve_wiki(index: LinkIndex, source: str, raw: str, line: int | None) -> Link:
     """Resolve ``[[target#anchor]]`` by path, then by title or file name, case-insensitively."""
+    return _resolve_wiki(index, source, raw, line)._replace(wiki=True)
+
+
+def re_resolve(index: LinkIndex, source: str, link: Link) -> Link | None:
+    """Resolve a link recorded by an earlier render against today's index: the build cache
+    reuses that render only if every link comes out the same."""
+    if link.wiki:
+        return resolve_wiki(index, source, link.raw, link.line)
+    return resolve_href(index, source, link.raw, link.line)
+
+
+def _resolve_wiki(index: LinkIndex, source: str, raw: str, line: int | None) -> Link:
     name, _, anchor = raw.partition("#")
     name = name.strip()
     anchor = anchor.strip() or None

@@ -1,9 +1,15 @@
-"""Stage 5: write the site -- into a fresh temporary folder beside the output, then swap it in.
+"""Stage 5: write the site -- only the files whose bytes change, and only once all are made.
 
 A failed build must leave the previous site untouched (the deploy engine and `notes serve` read
-it), so nothing here writes into ``out_dir`` directly.  Assets get a content hash in their
-name so they can be cached forever; every byte written is a function of the content alone
-(no timestamps), so two builds of the same notes are byte-identical.
+it), so every file is first made into a temporary folder beside the output; only when every page
+has been made are the changed ones moved into place (one rename each) and the files the site no
+longer has removed.  A file whose bytes would not change is not rewritten: its mtime stays, so
+tools that watch the output (and the deploy engine's upload plan) see only real changes.
+
+Each file carries a *key*, a digest of everything it is made from.  When the key and the file on
+disk both match what the build cache recorded, the file is not even made again.  Assets get a
+content hash in their name so they can be cached forever; every byte written is a function of
+the content alone (no timestamps), so two builds of the same notes are byte-identical.
 """
 
 from __future__ import annotations
@@ -12,25 +18,61 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from site_builder.cache import OutputEntry, digest
 from site_builder.errors import ContentError
 
 PRIVATE_PREFIX = "_notes/"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+# Written by the search step, not by page making: never "stale".
+MANAGED_ELSEWHERE = ("pagefind",)
 
 
 @dataclass(frozen=True)
 class OutputFile:
-    """One file of the built site: bytes to write, or a source file to copy."""
+    """One file of the built site: bytes, a function making them, or a source file to copy."""
 
     path: str  # output-relative posix path
     owner: str  # what produced it, named in "same URL" errors
     data: bytes | None = None
     source: Path | None = None
+    make: Callable[[], bytes] | None = None
+    key: str = ""  # digest of the inputs; "" means "the data itself"
+
+    def content(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        if self.make is not None:
+            return self.make()
+        assert self.source is not None, f"{self.path}: nothing to write"
+        return self.source.read_bytes()
+
+    @property
+    def input_key(self) -> str:
+        if self.key:
+            return self.key
+        if self.data is not None:
+            return digest(self.data)
+        return ""  # unknown inputs: always made again
+
+
+@dataclass(frozen=True)
+class Made:
+    """What making one file did: its new cache entry, and whether it was written."""
+
+    path: str
+    entry: OutputEntry
+    written: bool
+
+
+def source_key(path: Path) -> str:
+    """Inputs key of a copied file: its size and mtime (a changed file is copied again)."""
+    st = os.stat(path)
+    return f"file:{st.st_size}:{st.st_mtime_ns}"
 
 
 def hashed_name(name: str, data: bytes) -> str:
@@ -70,8 +112,8 @@ def check_unique(files: Iterable[OutputFile]) -> list[OutputFile]:
 
 @contextmanager
 def staging(out_dir: Path) -> Iterator[Path]:
-    """A temporary folder in ``out_dir``'s parent (same filesystem, so the swap is a rename).
-    Removed if the build fails; on success the caller calls ``swap``."""
+    """A temporary folder in ``out_dir``'s parent (same filesystem, so moving a file in is a
+    rename).  Removed when the build ends, whether it failed or not."""
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
@@ -82,28 +124,93 @@ def staging(out_dir: Path) -> Iterator[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def write_files(root: Path, files: Iterable[OutputFile]) -> int:
-    count = 0
-    for item in files:
-        target = root / item.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if item.data is not None:
-            target.write_bytes(item.data)
-        elif item.source is not None:
-            shutil.copyfile(item.source, target)
-        count += 1
-    return count
+def intact(path: Path, entry: OutputEntry) -> bool:
+    """Is the file on disk the one the cache recorded (same size and mtime)?"""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return st.st_size == entry.size and st.st_mtime_ns == entry.mtime_ns
 
 
-def swap(tmp: Path, out_dir: Path) -> None:
-    """Replace ``out_dir`` with ``tmp``: two renames, so readers never see a half-built site."""
+def needs_making(item: OutputFile, entry: OutputEntry | None, out_dir: Path) -> bool:
+    key = item.input_key
+    return not key or entry is None or entry.key != key or not intact(out_dir / item.path, entry)
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        if os.stat(path).st_size != len(data):
+            return False
+        return path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def make_file(item: OutputFile, entry: OutputEntry | None, out_dir: Path, stage: Path) -> Made:
+    """Make one file; write it into ``stage`` only if the output does not already hold it."""
+    data = item.content()
+    found = digest(data)
+    target = out_dir / item.path
+    if entry is not None and entry.digest == found and intact(target, entry):
+        return Made(item.path, replace(entry, key=item.input_key), False)
+    if _same_bytes(target, data):
+        st = os.stat(target)
+        return Made(item.path, OutputEntry(item.input_key, found, st.st_size, st.st_mtime_ns),
+                    False)
+    dest = stage / item.path
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(data)
+    st = os.stat(dest)
+    return Made(item.path, OutputEntry(item.input_key, found, st.st_size, st.st_mtime_ns), True)
+
+
+def _walk_files(root: Path) -> Iterator[str]:
+    """Output-relative paths of every file under ``root``, except folders managed elsewhere."""
+    stack = [("", str(root))]
+    while stack:
+        rel, folder = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if not (rel == "" and entry.name in MANAGED_ELSEWHERE):
+                        stack.append((rel + entry.name + "/", entry.path))
+                else:
+                    yield rel + entry.name
+
+
+def commit(stage: Path, out_dir: Path, written: Iterable[str], keep: set[str],
+           known: set[str] | None = None) -> list[str]:
+    """Move the written files into ``out_dir`` and remove every file the site no longer has:
+    of ``known`` (what the last build left there, from the cache), or of everything found in
+    the folder when that is not known.  Returns the removed paths.  Only renames and unlinks:
+    nothing here can fail half-way for a content reason."""
     out_dir = out_dir.resolve()
-    os.chmod(tmp, 0o755)
-    old = None
-    if out_dir.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-        os.rmdir(old)
-        os.rename(out_dir, old)
-    os.rename(tmp, out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    if not out_dir.exists():
+        os.chmod(stage, 0o755)
+        os.rename(stage, out_dir)
+        return []
+    made_dirs: set[str] = set()
+    for path in written:
+        parent = os.path.dirname(path)
+        if parent not in made_dirs:
+            (out_dir / parent).mkdir(parents=True, exist_ok=True)
+            made_dirs.add(parent)
+        os.replace(stage / path, out_dir / path)
+    present = known if known is not None else _walk_files(out_dir)
+    removed = sorted(p for p in present if p not in keep and os.path.lexists(out_dir / p))
+    for path in removed:
+        os.unlink(out_dir / path)
+    _prune_empty_dirs(out_dir, {os.path.dirname(p) for p in removed})
+    return removed
+
+
+def _prune_empty_dirs(out_dir: Path, candidates: set[str]) -> None:
+    """Remove folders left empty by removed files (deepest first), never ``out_dir`` itself."""
+    for rel in sorted(candidates, key=lambda d: d.count("/"), reverse=True):
+        while rel:
+            try:
+                os.rmdir(out_dir / rel)
+            except OSError:
+                break
+            rel = os.path.dirname(rel)

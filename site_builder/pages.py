@@ -9,18 +9,22 @@ packaged template by name.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.meta
 from markupsafe import Markup
 
+from site_builder.cache import digest
 from site_builder.content import Note, display_path, url_to_output
 from site_builder.errors import ContentError
 from site_builder.links import href_for, section_url
-from site_builder.render import RenderedNote
+from site_builder.output import OutputFile
+from site_builder.render import RenderMeta
 
 RECENT_ON_HOME = 10
 
@@ -44,6 +48,13 @@ class Card:
     minutes: int
     section: str
 
+    @cached_property
+    def key(self) -> str:
+        """Digest of everything the card shows: page keys of a 5,000-note site hold tens of
+        thousands of cards, and a dataclass ``repr`` of each, each time, would dominate."""
+        return page_key(self.title, self.url, self.date, self.updated, self.summary,
+                        tuple(t.name for t in self.tags), self.minutes, self.section)
+
 
 @dataclass(frozen=True)
 class SectionInfo:
@@ -62,6 +73,7 @@ class Page:
     owner: str  # what produced it, for "same URL" errors
 
 
+@lru_cache(maxsize=4096)
 def tag_slug(name: str) -> str:
     slug = re.sub(r"[^\w]+", "-", name.lower(), flags=re.UNICODE).strip("-")
     return slug or "tag"
@@ -95,20 +107,35 @@ def make_env(project_dir: Path) -> jinja2.Environment:
     return env
 
 
-class PageMaker:
-    """Renders templates with the context every page shares (site, assets, navigation)."""
+def page_key(*parts: Any) -> str:
+    """Digest of everything a page shows: equal keys mean byte-identical pages.  ``repr`` of
+    frozen dataclasses, tuples, strings and dates is deterministic, which is all keys hold."""
+    return digest(repr(parts).encode("utf-8"))
 
-    def __init__(self, env: jinja2.Environment, project_dir: Path, common: Mapping[str, Any]):
+
+class PageMaker:
+    """Renders templates with the context every page shares (site, assets, navigation).
+
+    ``common_key`` is the digest of that shared context; each page's key adds its template (and
+    every template it extends, imports or includes) and what only that page shows."""
+
+    def __init__(self, env: jinja2.Environment, project_dir: Path, common: Mapping[str, Any],
+                 common_key: str = ""):
         self.env, self.project_dir, self.common = env, project_dir, dict(common)
+        self.common_key = common_key
+        self._template_keys: dict[str, str] = {}
+
+    def _template_error(self, exc: jinja2.TemplateError, template: str) -> ContentError:
+        if isinstance(exc, jinja2.TemplateSyntaxError):
+            shown = display_path(Path(exc.filename), self.project_dir) if exc.filename else template
+            return ContentError(f"template error: {exc.message}", shown, exc.lineno)
+        return ContentError(f"template error: {exc}", template)
 
     def render(self, template: str, path: str, owner: str, **context: Any) -> Page:
         try:
             html = self.env.get_template(template).render(**self.common, **context)
-        except jinja2.TemplateSyntaxError as exc:
-            shown = display_path(Path(exc.filename), self.project_dir) if exc.filename else template
-            raise ContentError(f"template error: {exc.message}", shown, exc.lineno) from None
         except jinja2.TemplateError as exc:
-            raise ContentError(f"template error: {exc}", template) from None
+            raise self._template_error(exc, template) from None
         return Page(path, html.encode("utf-8"), owner)
 
     def has(self, template: str) -> bool:
@@ -118,8 +145,45 @@ class PageMaker:
             return False
         return True
 
+    def template_key(self, name: str) -> str:
+        """Digest of a template's source and of every template it pulls in, so editing
+        ``base.html`` re-makes every page and editing ``tag.html`` only the tag pages."""
+        if name not in self._template_keys:
+            sources: dict[str, str] = {}
+            pending = [name]
+            while pending:
+                current = pending.pop()
+                if current in sources:
+                    continue
+                try:
+                    loader = self.env.loader
+                    assert loader is not None
+                    source, filename, _ = loader.get_source(self.env, current)
+                    tree = self.env.parse(source, current, filename)
+                    names = list(jinja2.meta.find_referenced_templates(tree))
+                except jinja2.TemplateError as exc:
+                    raise self._template_error(exc, current) from None
+                sources[current] = source
+                if None in names:  # a computed name: depend on every template there is
+                    names = self.env.list_templates()
+                pending.extend(n for n in names if n)
+            self._template_keys[name] = page_key(sorted(sources.items()))
+        return self._template_keys[name]
 
-def cards_for(notes: Sequence[Note], rendered: Mapping[str, RenderedNote],
+    def page(self, template: str, path: str, owner: str, parts: tuple,
+             context: Callable[[], dict[str, Any]]) -> OutputFile:
+        """A page made on demand: ``parts`` is what it shows besides the shared context,
+        ``context`` builds the template variables (reading note bodies only when made)."""
+        key = page_key(self.template_key(template), self.common_key, parts)
+        return OutputFile(path, owner, key=key, make=partial(self._make, template, path, owner,
+                                                             context))
+
+    def _make(self, template: str, path: str, owner: str,
+              context: Callable[[], dict[str, Any]]) -> bytes:
+        return self.render(template, path, owner, **context()).html
+
+
+def cards_for(notes: Sequence[Note], rendered: Mapping[str, RenderMeta],
               titles: Mapping[str, str]) -> dict[str, Card]:
     return {
         n.source: Card(
@@ -134,7 +198,8 @@ def cards_for(notes: Sequence[Note], rendered: Mapping[str, RenderedNote],
 
 
 def build_sections(notes: Sequence[Note], intros: Sequence[Note],
-                   rendered: Mapping[str, RenderedNote]) -> dict[str, SectionInfo]:
+                   rendered: Mapping[str, RenderMeta],
+                   intro_html: Mapping[str, str]) -> dict[str, SectionInfo]:
     """Every folder holding notes (and its ancestors) is a section; ``_index.md`` titles it."""
     intro_by = {i.section: i for i in intros}
     keys = {""}
@@ -153,7 +218,7 @@ def build_sections(notes: Sequence[Note], intros: Sequence[Note],
         intro = intro_by.get(key)
         sections[key] = SectionInfo(
             key, titles[key] if key or intro else "", section_url(key),
-            rendered[intro.source].html if intro and intro.source in rendered else "",
+            intro_html.get(intro.source, "") if intro else "",
             tuple(own), tuple(children),
         )
     return sections
@@ -176,10 +241,19 @@ def collect_tags(cards: Sequence[Card]) -> dict[str, tuple[str, list[Card]]]:
     return dict(sorted(tags.items()))
 
 
-def note_pages(maker: PageMaker, notes: Sequence[Note], rendered: Mapping[str, RenderedNote],
+def _note_context(card: Card, body: Callable[[], str], toc: str, section: SectionInfo,
+                  prev: Card | None, nxt: Card | None, links: tuple, url: str) -> dict[str, Any]:
+    return {"page_kind": "note", "note": card, "body": Markup(body()), "toc": Markup(toc),
+            "section": section, "prev": prev, "next": nxt, "backlinks": links, "canonical": url}
+
+
+def note_pages(maker: PageMaker, notes: Sequence[Note], rendered: Mapping[str, RenderMeta],
                sections: Mapping[str, SectionInfo],
-               backlinks: Mapping[str, tuple[tuple[str, str], ...]]) -> list[Page]:
-    """One page per note, with prev/next in its section's listing order."""
+               backlinks: Mapping[str, tuple[tuple[str, str], ...]],
+               body_of: Callable[[str], str]) -> list[OutputFile]:
+    """One page per note, with prev/next in its section's listing order.  A note page shows
+    its own card and body, its section's name, its neighbours' titles and its backlinks:
+    that is its key, so editing a note re-makes exactly the pages that show it."""
     pages = []
     position = {c.url: i for s in sections.values() for i, c in enumerate(s.cards)}
     for note in notes:
@@ -187,38 +261,62 @@ def note_pages(maker: PageMaker, notes: Sequence[Note], rendered: Mapping[str, R
         pos = position[note.url]
         card = section.cards[pos]
         r = rendered[note.source]
-        pages.append(maker.render(
-            "note.html", url_to_output(note.url), note.display_path,
-            page_kind="note", note=card, body=Markup(r.html),
-            toc=Markup(r.toc), section=section,
-            prev=section.cards[pos - 1] if pos > 0 else None,
-            next=section.cards[pos + 1] if pos + 1 < len(section.cards) else None,
-            backlinks=backlinks.get(note.source, ()),
-            canonical=note.url,
-        ))
+        prev = section.cards[pos - 1] if pos > 0 else None
+        nxt = section.cards[pos + 1] if pos + 1 < len(section.cards) else None
+        links = backlinks.get(note.source, ())
+        parts = (card.key, (section.key, section.title, section.url),
+                 prev and (prev.title, prev.url), nxt and (nxt.title, nxt.url), links,
+                 r.html_digest, r.toc)
+        pages.append(maker.page(
+            "note.html", url_to_output(note.url), note.display_path, parts,
+            partial(_note_context, card, partial(body_of, r.html_digest), r.toc, section, prev,
+                    nxt, links, note.url)))
     return pages
 
 
-def list_pages(maker: PageMaker, sections: Mapping[str, SectionInfo]) -> list[Page]:
+def _keys(cards: Sequence[Card]) -> tuple[str, ...]:
+    return tuple(c.key for c in cards)
+
+
+def _section_key(section: SectionInfo) -> tuple:
+    s = section
+    return (s.key, s.title, s.url, s.intro, _keys(s.cards), s.children)
+
+
+def sections_key(sections: Mapping[str, SectionInfo]) -> str:
+    """One digest of every section and card (what a user's own templates might show)."""
+    return page_key([_section_key(s) for s in sections.values()])
+
+
+def _children(sections: Mapping[str, SectionInfo], section: SectionInfo) -> tuple:
+    """What a list page shows of its sub-sections (title, link, note count)."""
+    return tuple((sections[k].title, sections[k].url, len(sections[k].cards))
+                 for k in section.children)
+
+
+def list_pages(maker: PageMaker, sections: Mapping[str, SectionInfo]) -> list[OutputFile]:
     """Home, one page per section, the tag index and one page per tag."""
     all_cards = [c for s in sections.values() for c in s.cards]
     recent = sorted((c for c in all_cards if c.date), key=sort_key)[:RECENT_ON_HOME]
     home = sections[""]
-    pages = [maker.render("home.html", "index.html", "the home page", page_kind="list",
-                          home=home, recent=recent, canonical="/",
-                          intro=Markup(home.intro))]
+    pages = [maker.page("home.html", "index.html", "the home page",
+                        (_section_key(home), _keys(recent), _children(sections, home)),
+                        lambda: {"page_kind": "list", "home": home, "recent": recent,
+                                 "canonical": "/", "intro": Markup(home.intro)})]
     for key, section in sections.items():
         if key:
-            pages.append(maker.render(
+            pages.append(maker.page(
                 "section.html", url_to_output(section.url), f"the section {key}/",
-                page_kind="list", section=section, canonical=section.url,
-                intro=Markup(section.intro)))
+                (_section_key(section), _children(sections, section)),
+                partial(dict, page_kind="list", section=section, canonical=section.url,
+                        intro=Markup(section.intro))))
     tags = collect_tags(all_cards)
-    pages.append(maker.render("tags.html", "tags/index.html", "the tag index", page_kind="list",
-                              tags=[(n, tag_url(n), len(c)) for n, c in tags.values()],
-                              canonical="/tags/"))
+    index = [(n, tag_url(n), len(c)) for n, c in tags.values()]
+    pages.append(maker.page("tags.html", "tags/index.html", "the tag index", (index,),
+                            partial(dict, page_kind="list", tags=index, canonical="/tags/")))
     for slug, (name, cards) in tags.items():
-        pages.append(maker.render("tag.html", f"tags/{slug}/index.html", f"the tag '{name}'",
-                                  page_kind="list", tag=name, cards=cards,
-                                  canonical=f"/tags/{slug}/"))
+        pages.append(maker.page("tag.html", f"tags/{slug}/index.html", f"the tag '{name}'",
+                                (name, _keys(cards)),
+                                partial(dict, page_kind="list", tag=name, cards=cards,
+                                        canonical=f"/tags/{slug}/")))
     return pages

@@ -21,7 +21,7 @@ from markdown.extensions.toc import slugify_unicode
 from markdown.treeprocessors import Treeprocessor
 
 from site_builder.content import Note
-from site_builder.links import Link, LinkExtension, LinkIndex
+from site_builder.links import Link, LinkExtension, LinkIndex, re_resolve
 
 WORDS_PER_MINUTE = 220
 _TASK = re.compile(r"^\[([ xX])\]\s+")
@@ -45,6 +45,65 @@ class RenderedNote:
     @property
     def reading_minutes(self) -> int:
         return max(1, math.ceil(self.words / WORDS_PER_MINUTE))
+
+
+@dataclass(frozen=True)
+class RenderMeta:
+    """A rendered note without its HTML (which lives in the build cache under ``html_digest``):
+    what links, lists and feeds need, small enough to keep for every note of a large site."""
+
+    source: str
+    toc: str
+    ids: frozenset[str]
+    links: tuple[Link, ...]
+    words: int
+    summary: str
+    html_digest: str
+
+    @property
+    def reading_minutes(self) -> int:
+        return max(1, math.ceil(self.words / WORDS_PER_MINUTE))
+
+
+@dataclass(frozen=True)
+class RenderEntry:
+    """The build cache's record of one render: valid while the note's file is byte-identical
+    and every link it made still resolves to the same URL (``urls``, in link order)."""
+
+    source_digest: str
+    meta: RenderMeta
+    urls: tuple[str | None, ...]
+
+    def pack(self) -> tuple:
+        m = self.meta
+        links = tuple(tuple(k) for k in m.links)
+        return (self.source_digest, m.source, m.toc, tuple(sorted(m.ids)), links, m.words,
+                m.summary, m.html_digest, self.urls)
+
+    @classmethod
+    def unpack(cls, data: tuple) -> RenderEntry:
+        digest, source, toc, ids, links, words, summary, html_digest, urls = data
+        meta = RenderMeta(source, toc, frozenset(ids), tuple(map(Link._make, links)), words,
+                          summary, html_digest)
+        return cls(digest, meta, tuple(urls))
+
+    def still_valid(self, source_digest: str, index: LinkIndex, note: Note) -> bool:
+        if source_digest != self.source_digest:
+            return False
+        links = self.meta.links
+        return all(re_resolve(index, note.source, link) == link for link in links) and \
+            link_urls(index, links) == self.urls
+
+
+def link_urls(index: LinkIndex, links: tuple[Link, ...]) -> tuple[str | None, ...]:
+    """The URL each link points at (what the rendered ``href`` is made of)."""
+    return tuple(index.targets[k.target].url if k.target and k.target in index.targets else None
+                 for k in links)
+
+
+def to_meta(rendered: RenderedNote, html_digest: str) -> RenderMeta:
+    r = rendered
+    return RenderMeta(r.source, r.toc, r.ids, r.links, r.words, r.summary, html_digest)
 
 
 class TaskListTreeprocessor(Treeprocessor):
@@ -84,16 +143,20 @@ EXTENSION_CONFIGS = {
 }
 
 
+def markdown_extensions() -> list:
+    """Every Markdown extension a note is rendered with, except the link graph's own (the
+    build benchmark's baseline loop uses exactly these, so the comparison is fair)."""
+    return ["tables", "fenced_code", "codehilite", "footnotes", "toc", "admonition", "smarty",
+            "sane_lists", TaskListExtension()]
+
+
 class Renderer:
     """One configured Markdown instance and its link extension's shared state."""
 
     def __init__(self) -> None:
         self.links = LinkExtension()
         self.md = markdown.Markdown(
-            extensions=[
-                "tables", "fenced_code", "codehilite", "footnotes", "toc", "admonition",
-                "smarty", "sane_lists", TaskListExtension(), self.links,
-            ],
+            extensions=[*markdown_extensions(), self.links],
             extension_configs=EXTENSION_CONFIGS,
             output_format="html",
         )

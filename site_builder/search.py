@@ -15,10 +15,13 @@ PATH is the fallback.  Its progress chatter is captured and shown only when it f
 
 from __future__ import annotations
 
+import filecmp
 import json
+import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from site_builder.errors import NotesError
@@ -64,9 +67,9 @@ def _last_error_line(output: str) -> str:
     return (errors or lines or ["no output"])[0 if errors else -1]
 
 
-def _run_pagefind(out_dir: Path) -> None:
+def _run_pagefind(out_dir: Path, bundle: Path) -> None:
     exe = pagefind_executable()
-    cmd = [str(exe), "--site", str(out_dir), "--output-subdir", OUTPUT_SUBDIR]
+    cmd = [str(exe), "--site", str(out_dir), "--output-path", str(bundle)]
     try:
         proc = subprocess.run(
             cmd, capture_output=True, text=True, timeout=_TIMEOUT_SECONDS, check=False
@@ -118,14 +121,43 @@ def build_index(out_dir: Path) -> int:
             "data-pagefind-body element, so there is nothing to index "
             "(publish at least one note, or build with --no-search)"
         )
-    bundle = out_dir / OUTPUT_SUBDIR
-    # Stale fragments from an earlier run would be uploaded and never cleaned up.
-    shutil.rmtree(bundle, ignore_errors=True)
-    _run_pagefind(out_dir)
-    count = _indexed_pages(bundle)
-    if count == 0:
-        raise SearchIndexError(
-            f"search index: Pagefind indexed 0 of {len(pages)} built HTML pages "
-            "(check that note pages put their text inside data-pagefind-body)"
-        )
+    # Pagefind writes into a fresh folder beside the site; only a complete index replaces the
+    # old one, file by file, so unchanged fragments keep their mtime and stale ones go.
+    bundle = Path(tempfile.mkdtemp(prefix=".pagefind-", dir=out_dir.resolve().parent))
+    try:
+        _run_pagefind(out_dir, bundle)
+        count = _indexed_pages(bundle)
+        if count == 0:
+            raise SearchIndexError(
+                f"search index: Pagefind indexed 0 of {len(pages)} built HTML pages "
+                "(check that note pages put their text inside data-pagefind-body)"
+            )
+        sync_tree(bundle, out_dir / OUTPUT_SUBDIR)
+    finally:
+        shutil.rmtree(bundle, ignore_errors=True)
     return count
+
+
+def remove_index(out_dir: Path) -> None:
+    """Remove a previous index (a build without search must not keep a stale one)."""
+    shutil.rmtree(Path(out_dir) / OUTPUT_SUBDIR, ignore_errors=True)
+
+
+def sync_tree(src: Path, dest: Path) -> None:
+    """Make ``dest`` hold exactly ``src``'s files: identical files are left alone, changed
+    and new ones moved in, missing ones removed."""
+    wanted = {p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file()}
+    if dest.is_dir():
+        for path in sorted(dest.rglob("*"), reverse=True):
+            rel = path.relative_to(dest).as_posix()
+            if path.is_dir() and not path.is_symlink():
+                if not any(path.iterdir()):
+                    path.rmdir()
+            elif rel not in wanted:
+                path.unlink()
+    for rel in sorted(wanted):
+        target = dest / rel
+        if target.is_file() and filecmp.cmp(src / rel, target, shallow=False):
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src / rel, target)

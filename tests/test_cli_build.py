@@ -53,3 +53,19 @@ def test_content_option_and_no_traceback_in_subprocess(tmp_path: Path) -> None:
                           env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 1
     assert proc.stderr == "Error: mynotes/x.md:2: date '2024-02-30' does not parse (use YYYY-MM-DD)\n"
+
+
+def test_no_cache_and_jobs_flags(project: Path, capsys) -> None:
+    (project / "content" / "b.md").write_text("---\ntitle: B\n---\nDone.\n")
+    assert main(["build", "--no-search", "--jobs", "2"]) == 0
+    site = project / "build" / "site"
+    first = {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    assert (project / ".notes-cache" / "state.bin").is_file()
+    assert main(["build", "--no-search", "--no-cache", "--jobs", "1"]) == 0
+    assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == first
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(["build", "--jobs", "0"])
+    assert exc.value.code == 2
+    assert "argument --jobs: expected a whole number of at least 1, got '0'" in \
+        capsys.readouterr().err

@@ -1,17 +1,21 @@
+import os
 import re
 from pathlib import Path
 
 import pytest
 
+from site_builder.cache import OutputEntry, digest
 from site_builder.errors import ContentError
 from site_builder.output import (
     OutputFile,
     check_unique,
+    commit,
     hashed_name,
+    intact,
+    make_file,
+    needs_making,
     staging,
     static_assets,
-    swap,
-    write_files,
 )
 
 
@@ -43,29 +47,68 @@ def test_nothing_may_be_written_under_the_private_prefix() -> None:
         check_unique([OutputFile("_notes/deploys/x.json", "content/_notes/deploys/x.json", b"")])
 
 
-def test_staging_then_swap_replaces_the_output(tmp_path: Path) -> None:
+def _files(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def test_first_build_moves_the_staged_folder_into_place(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    out.mkdir()
-    (out / "old.html").write_text("old")
     src = tmp_path / "pic.png"
     src.write_bytes(b"\x89PNG")
-    with staging(out) as tmp:
-        assert tmp.parent == tmp_path and tmp != out
-        write_files(tmp, [OutputFile("a/index.html", "x", b"new"), OutputFile("pic.png", "y",
-                                                                             source=src)])
-        swap(tmp, out)
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
-        "a/index.html", "pic.png"]
+    items = [OutputFile("a/index.html", "x", b"new"), OutputFile("pic.png", "y", source=src)]
+    with staging(out) as stage:
+        assert stage.parent == tmp_path and stage != out
+        made = [make_file(i, None, out, stage) for i in items]
+        assert all(m.written for m in made)
+        assert commit(stage, out, [m.path for m in made], {i.path for i in items}) == []
+    assert _files(out) == ["a/index.html", "pic.png"]
     assert (out / "pic.png").read_bytes() == b"\x89PNG"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pic.png", "site"]
+
+
+def test_commit_rewrites_only_changed_files_and_removes_stale_ones(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    (out / "old" / "deep").mkdir(parents=True)
+    (out / "old" / "deep" / "index.html").write_text("gone")
+    (out / "same.html").write_bytes(b"same")
+    (out / "changed.html").write_bytes(b"before")
+    (out / "pagefind").mkdir()
+    (out / "pagefind" / "x.js").write_text("kept: the search step owns it")
+    os.utime(out / "same.html", ns=(1_000_000_000, 1_000_000_000))
+    items = [OutputFile("same.html", "a", b"same"), OutputFile("changed.html", "b", b"after")]
+    with staging(out) as stage:
+        made = [make_file(i, None, out, stage) for i in items]
+        assert [m.written for m in made] == [False, True]
+        removed = commit(stage, out, [m.path for m in made if m.written], {"same.html",
+                                                                             "changed.html"})
+    assert removed == ["old/deep/index.html"]
+    assert _files(out) == ["changed.html", "pagefind/x.js", "same.html"]
+    assert (out / "changed.html").read_bytes() == b"after"
+    assert (out / "same.html").stat().st_mtime_ns == 1_000_000_000  # not rewritten
+    assert not (out / "old").exists()
+
+
+def test_a_recorded_intact_file_is_not_made_again(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "p.html").write_bytes(b"page")
+    st = (out / "p.html").stat()
+    item = OutputFile("p.html", "x", key="k1", make=lambda: pytest.fail("made"))
+    entry = OutputEntry("k1", digest(b"page"), st.st_size, st.st_mtime_ns)
+    assert intact(out / "p.html", entry)
+    assert not needs_making(item, entry, out)
+    assert needs_making(item, OutputEntry("k0", entry.digest, entry.size, entry.mtime_ns), out)
+    (out / "p.html").write_bytes(b"edited by hand")
+    assert needs_making(item, entry, out)  # size/mtime no longer match: make it again
+    assert needs_making(OutputFile("q.html", "x", key="k"), None, out)
 
 
 def test_failed_stage_removes_its_temp_folder_and_keeps_output(tmp_path: Path) -> None:
     out = tmp_path / "site"
     out.mkdir()
     (out / "keep.html").write_text("keep")
-    with pytest.raises(RuntimeError), staging(out) as tmp:
-        write_files(tmp, [OutputFile("x.html", "x", b"x")])
+    with pytest.raises(RuntimeError), staging(out) as stage:
+        make_file(OutputFile("x.html", "x", b"x"), None, out, stage)
         raise RuntimeError("boom")
     assert [p.name for p in tmp_path.iterdir()] == ["site"]
     assert [p.name for p in out.iterdir()] == ["keep.html"]

@@ -146,7 +146,7 @@ def test_pagefind_failure_reports_its_error(
 
 def test_zero_pages_indexed_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     entry = '{"version":"x","languages":{"en":{"hash":"h","wasm":"en","page_count":0}}}'
-    script = f'mkdir -p "$2/pagefind"\necho \'{entry}\' > "$2/pagefind/pagefind-entry.json"\n'
+    script = f'mkdir -p "$4"\necho \'{entry}\' > "$4/pagefind-entry.json"\n'
     fake_pagefind(tmp_path, script, monkeypatch)
     site = make_site(tmp_path / "site")
     with pytest.raises(NotesError, match=r"Pagefind indexed 0 of 5 built HTML pages \(check that"):

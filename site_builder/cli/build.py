@@ -22,7 +22,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="report broken links as warnings instead of failing")
     parser.add_argument("--no-search", dest="search", action="store_false",
                         help="skip building the Pagefind search index")
+    parser.add_argument("--no-cache", dest="cache", action="store_false",
+                        help="ignore the build cache (.notes-cache/) and render everything")
+    parser.add_argument("--jobs", type=_positive, default=None, metavar="N",
+                        help="worker processes for rendering (default: one per core)")
     parser.set_defaults(func=run)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got '{text}'")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
 
     result = build_site(BuildOptions(
         project_dir=Path.cwd(), content_dir=args.content, out_dir=args.out, drafts=args.drafts,
-        allow_broken_links=args.allow_broken_links, search=args.search,
+        allow_broken_links=args.allow_broken_links, search=args.search, cache=args.cache,
+        jobs=args.jobs,
     ))
     for warning in result.warnings:
         print(f"Warning: {warning}", file=sys.stderr)

@@ -1,0 +1,211 @@
+"""The incremental build cache in ``.notes-cache/``: what the last build read, rendered and wrote.
+
+A warm build asks three questions, each answered from here instead of redoing the work:
+
+* is this note file the one we parsed last time?  (``notes``: size, mtime and content digest)
+* is its rendered HTML still right?  (``renders``: the source digest it came from, and every
+  link it made with the URL that link resolved to; the HTML itself is a blob named by its digest)
+* is this output file already what we would write?  (``outputs``: the inputs key of each file
+  and the digest, size and mtime of what is on disk)
+
+The state holds plain values only (tuples, strings, numbers: each type packs itself, see
+``content.pack_note`` and ``render.RenderEntry.pack``) serialised with ``marshal``: loading
+5,000 notes' worth takes milliseconds, and unlike pickle, loading can never run code.  It sits
+behind a header (a format number, the versions of everything that shapes the output, the
+project and content folders) and a SHA-256 of the payload.  Anything that does not match
+(another version, another project, a truncated or edited file) is discarded with a warning and
+the build starts from nothing: a wrong cache would publish a wrong site, a missing one only
+costs time.  Writes go to a temporary file renamed into place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import marshal
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, NamedTuple
+
+CACHE_DIRNAME = ".notes-cache"
+FORMAT = 1
+_STATE = "state.bin"
+_BLOBS = "html"
+# Files modified this close to the last save may share its mtime tick: verify them by content.
+RACY_NS = 2_000_000_000
+_LIBRARIES = ("markdown", "pygments", "jinja2", "pyyaml", "markupsafe")
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class Stamp(NamedTuple):
+    """How a source file looked when it was read (a tuple: the cache stores it as is)."""
+
+    size: int
+    mtime_ns: int
+    digest: str
+
+
+class OutputEntry(NamedTuple):
+    """One file of the output folder: the inputs key it was made from and what is on disk."""
+
+    key: str
+    digest: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class CacheState:
+    """Everything one build leaves for the next, as plain values (mutable while a build runs)."""
+
+    notes: dict[str, tuple] = field(default_factory=dict)  # source -> (*Stamp, packed Note)
+    renders: dict[str, tuple] = field(default_factory=dict)  # source -> packed RenderEntry
+    outputs: dict[str, OutputEntry] = field(default_factory=dict)  # output path -> entry
+    out_dir: str = ""
+    search_key: str | None = None
+    index_key: str | None = None  # links.index_key of the index the renders resolved against
+    saved_ns: int = 0
+
+    def pack(self) -> tuple:
+        return (self.notes, self.renders, {k: tuple(v) for k, v in self.outputs.items()},
+                self.out_dir, self.search_key, self.index_key, self.saved_ns)
+
+    @classmethod
+    def unpack(cls, data: Any) -> CacheState:
+        notes, renders, outputs, out_dir, search_key, index_key, saved_ns = data
+        if not (isinstance(notes, dict) and isinstance(renders, dict)
+                and isinstance(outputs, dict) and isinstance(saved_ns, int)):
+            raise TypeError("unexpected content")
+        return cls(notes, renders, {k: OutputEntry(*v) for k, v in outputs.items()}, out_dir,
+                   search_key, index_key, saved_ns)
+
+
+def source_digest() -> str:
+    """Digest of the builder's own code: a cache made by other code is not trusted."""
+    here = Path(__file__).resolve().parent
+    h = hashlib.blake2b(digest_size=16)
+    for path in sorted(here.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def fingerprint(project_dir: Path, content_dir: Path) -> dict[str, Any]:
+    """What a cache must have been made with to be trusted by this build."""
+    from site_builder import __version__
+
+    versions = {}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "format": FORMAT,
+        "notes-publisher": __version__,
+        "code": source_digest(),
+        "python": sys.version.split()[0],
+        "libraries": versions,
+        "project": str(Path(project_dir).resolve()),
+        "content": str(Path(content_dir).resolve()),
+    }
+
+
+class BuildCache:
+    """The cache folder: the state file plus content-addressed HTML blobs."""
+
+    def __init__(self, root: Path, expected: dict[str, Any]):
+        self.root = Path(root)
+        self.blob_dir = self.root / _BLOBS
+        self.expected = expected
+
+    def load(self) -> tuple[CacheState, str | None]:
+        """The saved state, or an empty one and a warning saying why the saved one was not used.
+        A missing cache is normal (no warning)."""
+        path = self.root / _STATE
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return CacheState(), None
+        except OSError as exc:
+            return CacheState(), self._discard(f"unreadable: {exc.strerror or exc}")
+        header, _, rest = raw.partition(b"\n")
+        checksum, _, payload = rest.partition(b"\n")
+        try:
+            found = json.loads(header)
+        except ValueError:
+            return CacheState(), self._discard("not a notes-publisher cache")
+        if not isinstance(found, dict) or found.get("format") is None:
+            return CacheState(), self._discard("not a notes-publisher cache")
+        if found != self.expected:
+            reason = next((k for k in self.expected if found.get(k) != self.expected[k]), "header")
+            return CacheState(), self._discard(f"made with a different {reason}")
+        if hashlib.sha256(payload).hexdigest().encode() != checksum:
+            return CacheState(), self._discard("corrupted: checksum mismatch")
+        try:
+            state = CacheState.unpack(marshal.loads(payload))
+        except Exception as exc:  # noqa: BLE001 - any decoding failure means "do not trust"
+            return CacheState(), self._discard(f"corrupted: {type(exc).__name__}")
+        return state, None
+
+    def _discard(self, reason: str) -> str:
+        return f"discarded the build cache {self.root.name}/ ({reason}); building everything"
+
+    def save(self, state: CacheState) -> None:
+        """Write the state atomically; a cache that cannot be written only costs speed."""
+        state.saved_ns = time.time_ns()
+        payload = marshal.dumps(state.pack())
+        header = json.dumps(self.expected, sort_keys=True).encode()
+        checksum = hashlib.sha256(payload).hexdigest().encode()
+        self.root.mkdir(parents=True, exist_ok=True)
+        _atomic_write(self.root / _STATE, b"\n".join((header, checksum, payload)))
+
+    # -- HTML blobs ------------------------------------------------------------------------
+
+    def put_html(self, html: str) -> str:
+        """Store a rendered note body under its digest (idempotent) and return the digest."""
+        data = html.encode("utf-8")
+        name = digest(data)
+        path = self.blob_dir / f"{name}.html"
+        if not path.exists():
+            self.blob_dir.mkdir(parents=True, exist_ok=True)
+            _atomic_write(path, data)
+        return name
+
+    def get_html(self, name: str) -> str:
+        return (self.blob_dir / f"{name}.html").read_text("utf-8")
+
+    def blob_names(self) -> set[str]:
+        try:
+            return {n[:-5] for n in os.listdir(self.blob_dir) if n.endswith(".html")}
+        except FileNotFoundError:
+            return set()
+
+    def prune(self, keep: set[str]) -> None:
+        """Remove blobs no note refers to any more (edited notes leave their old HTML behind)."""
+        for name in self.blob_names() - keep:
+            try:
+                os.unlink(self.blob_dir / f"{name}.html")
+            except FileNotFoundError:
+                pass
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

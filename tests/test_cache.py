@@ -1,0 +1,115 @@
+"""The build cache file: trusted only when it is ours, whole, and made by this very code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from site_builder.build import BuildOptions, BuildResult, build_site
+from site_builder.cache import BuildCache, CacheState, OutputEntry, fingerprint
+
+NOTE = "---\ntitle: A\ndate: 2024-01-01\n---\nBody of [b](b.md).\n"
+DISCARDED = "discarded the build cache .notes-cache/ ({}); building everything"
+
+
+def build(project: Path) -> BuildResult:
+    return build_site(BuildOptions(project_dir=project, search=False))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "a.md").write_text(NOTE)
+    (tmp_path / "content" / "b.md").write_text("# B\n\nThe other note.\n")
+    first = build(tmp_path)
+    assert len(first.rendered) == 2 and not [w for w in first.warnings if "cache" in w]
+    return tmp_path
+
+
+def state_file(project: Path) -> Path:
+    return project / ".notes-cache" / "state.bin"
+
+
+def rebuild_warns(project: Path, reason: str) -> None:
+    result = build(project)
+    assert DISCARDED.format(reason) in result.warnings
+    assert len(result.rendered) == 2  # nothing from the discarded cache was trusted
+    again = build(project)  # ...and the new cache is good
+    assert again.rendered == () and not [w for w in again.warnings if "cache" in w]
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    cache = BuildCache(tmp_path / "c", fingerprint(tmp_path, tmp_path / "content"))
+    state = CacheState(notes={"a.md": (1, 2, "d", ("a.md",))}, renders={"a.md": ("x",)},
+                       outputs={"a.html": OutputEntry("k", "d", 3, 4)}, out_dir="/o",
+                       search_key="s", index_key="i")
+    cache.save(state)
+    loaded, warning = cache.load()
+    assert warning is None
+    assert (loaded.notes, loaded.renders, loaded.outputs, loaded.out_dir, loaded.search_key,
+            loaded.index_key) == (state.notes, state.renders, state.outputs, "/o", "s", "i")
+    assert loaded.saved_ns == state.saved_ns > 0
+
+
+def test_missing_cache_is_silent(tmp_path: Path) -> None:
+    cache = BuildCache(tmp_path / "none", fingerprint(tmp_path, tmp_path))
+    state, warning = cache.load()
+    assert warning is None and state.notes == {}
+
+
+def test_flipped_byte_is_a_checksum_mismatch(project: Path) -> None:
+    data = bytearray(state_file(project).read_bytes())
+    data[-10] ^= 0xFF
+    state_file(project).write_bytes(bytes(data))
+    rebuild_warns(project, "corrupted: checksum mismatch")
+
+
+def test_truncated_file_is_discarded(project: Path) -> None:
+    data = state_file(project).read_bytes()
+    state_file(project).write_bytes(data[: len(data) // 2])
+    rebuild_warns(project, "corrupted: checksum mismatch")
+
+
+def test_garbage_is_not_a_cache(project: Path) -> None:
+    state_file(project).write_bytes(b"\x00\x01 not a cache at all")
+    rebuild_warns(project, "not a notes-publisher cache")
+
+
+def test_cache_of_another_project_is_foreign(project: Path) -> None:
+    header, rest = state_file(project).read_bytes().split(b"\n", 1)
+    fields = json.loads(header)
+    fields["project"] = "/somewhere/else"
+    state_file(project).write_bytes(json.dumps(fields, sort_keys=True).encode() + b"\n" + rest)
+    rebuild_warns(project, "made with a different project")
+
+
+def test_cache_of_other_code_is_foreign(project: Path) -> None:
+    header, rest = state_file(project).read_bytes().split(b"\n", 1)
+    fields = json.loads(header)
+    fields["code"] = "0" * 32
+    state_file(project).write_bytes(json.dumps(fields, sort_keys=True).encode() + b"\n" + rest)
+    rebuild_warns(project, "made with a different code")
+
+
+def test_valid_checksum_over_a_wrong_payload_is_still_refused(project: Path) -> None:
+    import hashlib
+    import marshal
+
+    header = state_file(project).read_bytes().split(b"\n", 1)[0]
+    payload = marshal.dumps(("not", "a", "state"))
+    checksum = hashlib.sha256(payload).hexdigest().encode()
+    state_file(project).write_bytes(b"\n".join((header, checksum, payload)))
+    rebuild_warns(project, "corrupted: ValueError")
+
+
+def test_cli_prints_the_warning(project: Path, monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    from site_builder.cli import main
+
+    state_file(project).write_bytes(b"junk")
+    monkeypatch.chdir(project)
+    assert main(["build", "--no-search"]) == 0
+    err = capsys.readouterr().err
+    assert f"Warning: {DISCARDED.format('not a notes-publisher cache')}\n" in err

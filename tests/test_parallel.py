@@ -1,0 +1,53 @@
+"""The worker pool: results in input order, errors come back whole, small steps stay local."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from site_builder.errors import ContentError
+from site_builder.parallel import AUTO_MIN_ITEMS, pool_size, run_step
+
+
+def test_results_keep_input_order_and_come_from_workers() -> None:
+    parent = os.getpid()
+    results = run_step(lambda i: (i * i, os.getpid()), 200, jobs=2)
+    assert [r[0] for r in results] == [i * i for i in range(200)]
+    assert parent not in {r[1] for r in results}  # really run by forked workers
+
+
+def test_workers_see_what_the_step_closes_over() -> None:
+    big = {f"note-{i}": i for i in range(5000)}  # inherited, never pickled
+    assert run_step(lambda i: big[f"note-{i}"], 50, jobs=2) == list(range(50))
+
+
+def test_an_error_in_a_worker_reaches_the_caller_unchanged() -> None:
+    def step(i: int) -> int:
+        if i == 7:
+            raise ContentError("template error: boom", "templates/note.html", 3)
+        return i
+
+    with pytest.raises(ContentError) as exc:
+        run_step(step, 20, jobs=2)
+    assert str(exc.value) == "templates/note.html:3: template error: boom"
+
+
+@pytest.mark.parametrize(("jobs", "items", "expected"), [
+    (1, 1000, 1),  # serial on request
+    (2, 1, 1),  # one item: no pool
+    (2, 2, 2),
+    (8, 3, 3),  # never more workers than items
+    (None, AUTO_MIN_ITEMS - 1, 1),  # automatic: small steps stay in-process
+])
+def test_pool_size(jobs: int | None, items: int, expected: int) -> None:
+    assert pool_size(jobs, items) == expected
+
+
+def test_automatic_pool_uses_the_cores_for_large_steps() -> None:
+    assert 1 <= pool_size(None, 10_000) <= (os.cpu_count() or 1)
+
+
+def test_serial_run_calls_in_process() -> None:
+    parent = os.getpid()
+    assert run_step(lambda i: os.getpid(), 5, jobs=1) == [parent] * 5
