@@ -320,13 +320,17 @@ def build_site(opts: BuildOptions) -> BuildResult:
     if state.out_dir != str(out):
         state.outputs, state.search_key, state.out_dir = {}, None, str(out)
     content = load_content(opts.content, project, drafts=opts.drafts, known=state.notes,
-                           trust_before_ns=state.saved_ns - RACY_NS)
+                           trust_before_ns=state.saved_ns - RACY_NS, jobs=opts.jobs)
     index = build_index(content, generated_urls(content))
     rendered, rendered_notes = render_stage(opts, content, index, state, store)
     state.notes = _for_cache(content, state)
     content = _without_bodies(content)
     links_to, link_warnings = link_stage(content, rendered, index, opts.allow_broken_links)
     warnings += link_warnings
+    if opts.search and not content.notes:  # Pagefind would fail after the pages are written
+        from site_builder.search import NO_NOTES, SearchIndexError
+
+        raise SearchIndexError(NO_NOTES)
     files = page_stage(opts, settings, content, rendered, links_to, store)
     if not settings.base_url:
         warnings.append(BASE_URL_WARNING)

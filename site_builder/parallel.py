@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 # Below this many items an automatic pool is not worth its start-up (jobs=None).
 AUTO_MIN_ITEMS = 48
-_CHUNKS_PER_WORKER = 8
+_CHUNKS_PER_WORKER = 32  # small chunks: no worker idles long at the end
 
 _STEP: Callable[[int], Any] | None = None  # the step a forked worker runs
 

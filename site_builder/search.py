@@ -28,6 +28,8 @@ from site_builder.errors import NotesError
 
 OUTPUT_SUBDIR = "pagefind"
 _TIMEOUT_SECONDS = 600
+NO_NOTES = ("search index: no published note to index (publish at least one note, or build "
+            "with --no-search)")
 _INSTALL_HINT = "install it with `pip install 'pagefind[bin]'` (or `make install`)"
 # The attribute as an attribute of a tag, not merely the word inside a note's text.
 _BODY_MARKER = re.compile(rb"<[a-zA-Z][^<>]*\sdata-pagefind-body(?=[\s>=/])")

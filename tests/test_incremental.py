@@ -228,3 +228,14 @@ def test_failed_build_changes_neither_output_nor_cache(built: Path) -> None:
         build(built)
     assert tree(out_of(built)) == before
     assert (built / ".notes-cache/state.bin").read_bytes() == state
+
+
+def test_nothing_to_search_fails_before_anything_is_written(tmp_path: Path) -> None:
+    project = tmp_path / "drafts-only"
+    write(project, {"content/wip.md": "---\ntitle: WIP\ndraft: true\n---\nNot yet.\n"})
+    with pytest.raises(Exception, match=r"^search index: no published note to index "
+                                        r"\(publish at least one note, or build with "
+                                        r"--no-search\)$"):
+        build(project, search=True)
+    assert not out_of(project).exists()
+    assert build(project, search=False).pages > 0  # without search the site still builds
