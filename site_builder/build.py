@@ -18,11 +18,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 from site_builder import feeds
-from site_builder.cache import RACY_NS, BuildCache, CacheState, fingerprint
+from site_builder.cache import RACY_NS, BuildCache, CacheState, digest, fingerprint
 from site_builder.config import Settings, load_settings
 from site_builder.content import Content, Note, load_content, load_note, pack_note
 from site_builder.errors import ContentError
@@ -31,6 +31,7 @@ from site_builder.output import (
     OutputFile,
     check_unique,
     commit,
+    intact,
     make_file,
     needs_making,
     source_key,
@@ -298,14 +299,6 @@ def _without_bodies(content: Content) -> Content:
                    content.stamps, content.reused)
 
 
-@dataclass(frozen=True)
-class _Before:
-    """The cache as loaded: an unchanged site does not rewrite it."""
-
-    notes: dict
-    keys: tuple
-
-
 def build_site(opts: BuildOptions) -> BuildResult:
     """Build the whole site into ``opts.out``; raises ContentError on bad content, leaving the
     previous output untouched.  Reuses ``.notes-cache/`` unless ``opts.cache`` is False."""
@@ -316,11 +309,15 @@ def build_site(opts: BuildOptions) -> BuildResult:
     store = BuildCache(opts.cache_dir, fingerprint(project, opts.content))
     state, warning = store.load() if opts.cache else (CacheState(), None)
     warnings = [warning] if warning else []
-    before = _Before(state.notes, (state.index_key, state.out_dir, state.search_key))
     if state.out_dir != str(out):
         state.outputs, state.search_key, state.out_dir = {}, None, str(out)
     content = load_content(opts.content, project, drafts=opts.drafts, known=state.notes,
                            trust_before_ns=state.saved_ns - RACY_NS, jobs=opts.jobs)
+    inputs = inputs_key(opts, settings, content)
+    if inputs == state.inputs_key and _output_intact(out, state, opts.search):
+        pages, files, kept_warnings = state.summary
+        return BuildResult(out, pages, files, tuple(kept_warnings))
+    state.inputs_key = None  # until this build succeeds
     index = build_index(content, generated_urls(content))
     rendered, rendered_notes = render_stage(opts, content, index, state, store)
     state.notes = _for_cache(content, state)
@@ -336,18 +333,48 @@ def build_site(opts: BuildOptions) -> BuildResult:
         warnings.append(BASE_URL_WARNING)
     made, written, removed = write_stage(files, state, out, opts.jobs)
     searched = False
+    pages = sum(1 for f in files if f.path.endswith(".html"))
+    total = len(files)
     try:
         searched = search_stage(out, state, opts.search)
+        total += _count_files(out / "pagefind")
+        kept = tuple(w for w in warnings if w != warning)  # the cache's own is said once
+        state.inputs_key, state.summary = inputs, (pages, total, kept)
     finally:
-        if rendered_notes or made or removed or searched or state.notes != before.notes \
-                or (state.index_key, state.out_dir, state.search_key) != before.keys:
-            store.save(state)
-            store.prune({m.html_digest for m in rendered.values()})
+        store.save(state)
+        store.prune({m.html_digest for m in rendered.values()})
     return BuildResult(
-        out, pages=sum(1 for f in files if f.path.endswith(".html")),
-        files=len(files) + _count_files(out / "pagefind"), warnings=tuple(warnings),
+        out, pages=pages, files=total, warnings=tuple(warnings),
         rendered=tuple(rendered_notes), made=tuple(made), written=tuple(written),
         removed=tuple(removed), searched=searched)
+
+
+def inputs_key(opts: BuildOptions, settings: Settings, content: Content) -> str:
+    """Digest of everything a build reads: note files (their stamps), attachments, settings,
+    the project's templates, the packaged templates and styles, and the options.  The
+    builder's own code is part of the cache's fingerprint.  Equal to the last build's key
+    and an intact output folder: there is nothing to do."""
+    templates = Path(opts.project_dir) / "templates"
+    overrides = sorted((p.relative_to(templates).as_posix(), digest(p.read_bytes()))
+                       for p in templates.rglob("*") if p.is_file()) if templates.is_dir() else []
+    return page_key(sorted(content.stamps.items()),
+                    [(a.source, source_key(a.path)) for a in content.assets], settings,
+                    overrides, _packaged_files_key(), opts.drafts, opts.allow_broken_links,
+                    opts.search)
+
+
+@lru_cache(maxsize=1)
+def _packaged_files_key() -> str:
+    here = Path(__file__).resolve().parent
+    files = sorted(p for d in ("templates", "static") for p in (here / d).rglob("*") if p.is_file())
+    return page_key([(p.relative_to(here).as_posix(), digest(p.read_bytes())) for p in files])
+
+
+def _output_intact(out: Path, state: CacheState, search: bool) -> bool:
+    """Every file the last build wrote is still there, untouched (size and mtime)."""
+    if search and (state.search_key is None or not (out / "pagefind").is_dir()):
+        return False
+    return bool(state.outputs) and all(intact(out / p, e) for p, e in state.outputs.items())
 
 
 def _count_files(folder: Path) -> int:

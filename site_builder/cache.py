@@ -72,20 +72,24 @@ class CacheState:
     out_dir: str = ""
     search_key: str | None = None
     index_key: str | None = None  # links.index_key of the index the renders resolved against
+    inputs_key: str | None = None  # every input of the last successful build, digested
+    summary: tuple = ()  # (pages, files, warnings) that build reported
     saved_ns: int = 0
 
     def pack(self) -> tuple:
         return (self.notes, self.renders, {k: tuple(v) for k, v in self.outputs.items()},
-                self.out_dir, self.search_key, self.index_key, self.saved_ns)
+                self.out_dir, self.search_key, self.index_key, self.inputs_key, self.summary,
+                self.saved_ns)
 
     @classmethod
     def unpack(cls, data: Any) -> CacheState:
-        notes, renders, outputs, out_dir, search_key, index_key, saved_ns = data
+        notes, renders, outputs, out_dir, search_key, index_key, inputs_key, summary, \
+            saved_ns = data
         if not (isinstance(notes, dict) and isinstance(renders, dict)
                 and isinstance(outputs, dict) and isinstance(saved_ns, int)):
             raise TypeError("unexpected content")
         return cls(notes, renders, {k: OutputEntry(*v) for k, v in outputs.items()}, out_dir,
-                   search_key, index_key, saved_ns)
+                   search_key, index_key, inputs_key, summary, saved_ns)
 
 
 def source_digest() -> str:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import jinja2.meta
 from markupsafe import Markup
 
 from site_builder.cache import digest
@@ -27,6 +26,8 @@ from site_builder.output import OutputFile
 from site_builder.render import RenderMeta
 
 RECENT_ON_HOME = 10
+_TEMPLATE_REF = re.compile(r"""\{%-?\s*(?:extends|include|import|from)\s+(["'])(.+?)\1""")
+_DYNAMIC_REF = re.compile(r"""\{%-?\s*(?:extends|include|import|from)\s+[^\s"']""")
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,9 @@ class PageMaker:
 
     def template_key(self, name: str) -> str:
         """Digest of a template's source and of every template it pulls in, so editing
-        ``base.html`` re-makes every page and editing ``tag.html`` only the tag pages."""
+        ``base.html`` re-makes every page and editing ``tag.html`` only the tag pages.
+        References are found by pattern, not by parsing (a rebuild must stay fast); a
+        computed name makes the page depend on every template there is."""
         if name not in self._template_keys:
             sources: dict[str, str] = {}
             pending = [name]
@@ -158,15 +161,13 @@ class PageMaker:
                 try:
                     loader = self.env.loader
                     assert loader is not None
-                    source, filename, _ = loader.get_source(self.env, current)
-                    tree = self.env.parse(source, current, filename)
-                    names = list(jinja2.meta.find_referenced_templates(tree))
-                except jinja2.TemplateError as exc:
-                    raise self._template_error(exc, current) from None
-                sources[current] = source
-                if None in names:  # a computed name: depend on every template there is
-                    names = self.env.list_templates()
-                pending.extend(n for n in names if n)
+                    sources[current] = loader.get_source(self.env, current)[0]
+                except jinja2.TemplateNotFound:
+                    sources[current] = ""  # rendering it will say so, with the file
+                    continue
+                if _DYNAMIC_REF.search(sources[current]):
+                    pending.extend(self.env.list_templates())
+                pending.extend(m.group(2) for m in _TEMPLATE_REF.finditer(sources[current]))
             self._template_keys[name] = page_key(sorted(sources.items()))
         return self._template_keys[name]
 

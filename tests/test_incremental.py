@@ -95,8 +95,11 @@ def test_serial_parallel_cached_and_uncached_builds_are_byte_identical(
 
 def test_unchanged_rebuild_renders_makes_and_writes_nothing(built: Path) -> None:
     before = mtimes(out_of(built))
+    first = build(built, cache=False)
     again = build(built)
     assert (again.rendered, again.made, again.written, again.removed) == ((), (), (), ())
+    assert (again.pages, again.files, again.warnings) == (first.pages, first.files,
+                                                          first.warnings)
     assert mtimes(out_of(built)) == before
 
 
@@ -214,10 +217,12 @@ def test_a_file_edited_within_the_same_mtime_is_still_seen(built: Path) -> None:
     assert "FIFTH" in (out_of(built) / "b/five/index.html").read_text()
 
 
-def test_lost_html_blobs_are_rendered_again(built: Path, tmp_path: Path) -> None:
+def test_lost_html_blobs_are_rendered_again_when_needed(built: Path, tmp_path: Path) -> None:
     shutil.rmtree(built / ".notes-cache" / "html")
-    result = build(built)
-    assert set(result.rendered) == ALL_NOTES and result.written == ()
+    assert build(built).rendered == ()  # nothing changed: the output needs no note bodies
+    write(built, {"notes.toml": 'title = "Every page again"\n'})
+    result = build(built)  # every page is made again and needs its note's HTML
+    assert set(result.rendered) == ALL_NOTES
     assert tree(out_of(built)) == from_scratch(built, tmp_path)
 
 
