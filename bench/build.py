@@ -6,7 +6,7 @@ For each corpus size it generates notes with ``../shared/bench/gen_corpus.py`` (
 cached under bench/.corpus/), then, ``--runs`` times: a cold build (empty output and cache), a
 warm rebuild with nothing changed, a rebuild after editing one note, the single-process
 baseline loop (bench/baseline.py) and, separately, the Pagefind search indexing.  Each step runs
-in a fresh process; the table shows medians.  Peak memory is sampled every 50 ms over the whole
+in a fresh process; the table shows medians.  Peak memory is sampled every 200 ms over the whole
 process tree (the builder and its forked workers) as summed PSS (shared pages split between the
 processes sharing them: the memory the build really occupies) and as summed RSS (shared pages
 counted once per process: an upper bound).
@@ -77,7 +77,7 @@ def timed(mode: str, project: Path, content: Path, out: Path, opts: dict | None 
         while proc.poll() is None:
             rss, pss = tree_memory_kb(proc.pid)
             peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
-            time.sleep(0.05)
+            time.sleep(0.2)  # reading smaps costs CPU the build should have
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

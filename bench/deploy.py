@@ -41,38 +41,12 @@ def corpus(n: int) -> Path:
     return target
 
 
-def adapt_corpus(content: Path) -> None:
-    """gen_corpus puts images in content/assets/, a folder the builder reserves for its own
-    hashed assets (it refuses the corpus with a ContentError): move them to content/figures/."""
-    images = content / "assets"
-    if not images.is_dir():
-        return
-    images.rename(content / "figures")
-    for md in content.rglob("*.md"):
-        text = md.read_text()
-        if "assets/" in text:
-            md.write_text(text.replace("assets/figure-", "figures/figure-"))
-
-
 def build(content: Path, out: Path) -> tuple[Path, str]:
-    """Build with the real builder; on failure a synthetic site of the same shape."""
-    try:
-        from site_builder.build import BuildOptions, build_site
+    """Build with the real builder (a failure stops the benchmark: it measures real sites)."""
+    from site_builder.build import BuildOptions, build_site
 
-        result = build_site(BuildOptions(project_dir=WORK, content_dir=content, out_dir=out))
-        return result.out_dir, f"built by build_site: {result.pages} pages, {result.files} files"
-    except Exception as exc:  # noqa: BLE001 - the benchmark must still measure the deploy
-        shutil.rmtree(out, ignore_errors=True)
-        for i in range(1000):
-            p = out / f"n{i}" / "index.html"
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_text(f'<meta name="notes:page" content="note">note {i} ' + "x" * 4000)
-        for name in ("index.html", "404.html", "feed.xml", "sitemap.xml", "robots.txt",
-                     "assets/style.3f2a9c1b.css", "tags/index.html", "search/index.html",
-                     "pagefind/pagefind.js", "pagefind/pagefind-entry.json"):
-            (out / name).parent.mkdir(parents=True, exist_ok=True)
-            (out / name).write_text(name)
-        return out, f"SYNTHETIC site (builder failed: {exc})"
+    result = build_site(BuildOptions(project_dir=WORK, content_dir=content, out_dir=out))
+    return result.out_dir, f"built by build_site: {result.pages} pages, {result.files} files"
 
 
 def free_port() -> int:
@@ -131,7 +105,6 @@ def main() -> None:
     shutil.rmtree(WORK, ignore_errors=True)
     content = WORK / "content"
     shutil.copytree(corpus(args.notes), content, ignore=shutil.ignore_patterns(".complete"))
-    adapt_corpus(content)
     site, how = build(content, WORK / "site")
     files = sum(1 for p in site.rglob("*") if p.is_file())
     print(f"site: {files} files ({how})")

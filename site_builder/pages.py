@@ -265,9 +265,10 @@ def note_pages(maker: PageMaker, notes: Sequence[Note], rendered: Mapping[str, R
         prev = section.cards[pos - 1] if pos > 0 else None
         nxt = section.cards[pos + 1] if pos + 1 < len(section.cards) else None
         links = backlinks.get(note.source, ())
+        # The table of contents is made from the body's headings: the body digest covers it.
         parts = (card.key, (section.key, section.title, section.url),
                  prev and (prev.title, prev.url), nxt and (nxt.title, nxt.url), links,
-                 r.html_digest, r.toc)
+                 r.html_digest)
         pages.append(maker.page(
             "note.html", url_to_output(note.url), note.display_path, parts,
             partial(_note_context, card, partial(body_of, r.html_digest), r.toc, section, prev,
