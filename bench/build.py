@@ -26,21 +26,11 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _corpus import corpus
+
 REPO = HERE.parent
-GEN = REPO.parent / "shared" / "bench" / "gen_corpus.py"
 WORK = HERE / ".work"
-CORPORA = HERE / ".corpus"
-
-
-def corpus(n: int) -> Path:
-    """Generate (once) an n-note corpus; gen_corpus is deterministic so a cached copy is exact."""
-    target = CORPORA / f"n{n}"
-    if not (target / ".complete").exists():
-        shutil.rmtree(target, ignore_errors=True)
-        subprocess.run([sys.executable, str(GEN), str(target), str(n)], check=True,
-                       stdout=subprocess.DEVNULL)
-        (target / ".complete").write_text("ok")
-    return target
 
 
 def tree_memory_kb(pid: int) -> tuple[int, int]:

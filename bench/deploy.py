@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -24,21 +23,12 @@ from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _corpus import corpus
+
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
-GEN = REPO.parent / "shared" / "bench" / "gen_corpus.py"
 WORK = HERE / ".work" / "deploy"
-CORPORA = HERE / ".corpus"
-
-
-def corpus(n: int) -> Path:
-    target = CORPORA / f"n{n}"
-    if not (target / ".complete").exists():
-        shutil.rmtree(target, ignore_errors=True)
-        subprocess.run([sys.executable, str(GEN), str(target), str(n)], check=True,
-                       stdout=subprocess.DEVNULL)
-        (target / ".complete").write_text("ok")
-    return target
 
 
 def build(content: Path, out: Path) -> tuple[Path, str]:
