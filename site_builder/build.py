@@ -50,7 +50,6 @@ from site_builder.pages import (
 )
 from site_builder.parallel import run_step
 from site_builder.render import (
-    RenderedNote,
     RenderEntry,
     RenderMeta,
     link_urls,
@@ -112,11 +111,6 @@ def generated_urls(content: Content) -> set[str]:
     return urls
 
 
-def render_all(notes: Sequence[Note], index: LinkIndex) -> dict[str, RenderedNote]:
-    """Render notes in this process, keeping their HTML (tests and small tools)."""
-    return {note.source: render_note(note, index) for note in notes}
-
-
 def _render_into(store: BuildCache, todo: Sequence[Note], index: LinkIndex, i: int) -> RenderMeta:
     """One note, in a worker: its HTML goes to the cache's blob store, its metadata back."""
     rendered = render_note(todo[i], index)
@@ -131,7 +125,8 @@ def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: 
     metas: dict[str, RenderMeta] = {}
     todo: list[Note] = []
     # Same index as last time: every link resolves as it did, no need to ask link by link.
-    same_index = index_key(index) == state.index_key
+    key = index_key(index)
+    same_index = key == state.index_key
     for note in (*content.notes, *content.intros):
         packed = state.renders.get(note.source)
         entry = RenderEntry.unpack(packed) if packed is not None else None
@@ -151,7 +146,7 @@ def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: 
         renders[note.source] = RenderEntry(content.stamps[note.source].digest, meta,
                                            link_urls(index, meta.links)).pack()
     state.renders = renders
-    state.index_key = index_key(index)
+    state.index_key = key
     return metas, [n.display_path for n in todo]
 
 
