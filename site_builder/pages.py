@@ -84,6 +84,12 @@ def tag_url(name: str) -> str:
     return f"/tags/{tag_slug(name)}/"
 
 
+@lru_cache(maxsize=4096)
+def tag_ref(name: str) -> TagRef:
+    """One shared (immutable) TagRef per tag: thousands of cards carry the same few tags."""
+    return TagRef(name, tag_url(name))
+
+
 def sort_key(card: Card) -> tuple:
     """Newest first; undated notes after dated ones, alphabetically."""
     return (card.date is None, -(card.date.toordinal() if card.date else 0), card.title.lower())
@@ -190,7 +196,7 @@ def cards_for(notes: Sequence[Note], rendered: Mapping[str, RenderMeta],
         n.source: Card(
             title=n.title, url=n.url, date=n.date, updated=n.updated,
             summary=rendered[n.source].summary,
-            tags=tuple(TagRef(t, tag_url(t)) for t in n.tags),
+            tags=tuple(map(tag_ref, n.tags)),
             minutes=rendered[n.source].reading_minutes,
             section=titles.get(n.section, ""),
         )
@@ -211,9 +217,12 @@ def build_sections(notes: Sequence[Note], intros: Sequence[Note],
             folder = folder.rpartition("/")[0]
     titles = {k: (intro_by[k].title if k in intro_by else _folder_title(k)) for k in keys}
     cards = cards_for(notes, rendered, titles)
+    by_section: dict[str, list[Card]] = {}
+    for note in notes:
+        by_section.setdefault(note.section, []).append(cards[note.source])
     sections = {}
     for key in sorted(keys):
-        own = sorted((cards[n.source] for n in notes if n.section == key), key=sort_key)
+        own = sorted(by_section.get(key, ()), key=sort_key)
         children = sorted((k for k in keys if k and k.rpartition("/")[0] == key and k != key),
                           key=lambda k: titles[k].lower())
         intro = intro_by.get(key)

@@ -55,10 +55,13 @@ def bucket(s3) -> str:
     return name
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_browser() -> Iterator[object]:
     """Debian's chromium driven by Playwright.  Outside CI a missing chromium skips;
-    in CI (CI=true) it fails, because `make test` installs it there."""
+    in CI (CI=true) it fails, because `make test` installs it there.
+
+    One browser per test module, not per session: the builder's tests fork worker pools, and
+    a Playwright driver kept alive across them once hung the suite's final teardown."""
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing: `make test` should have installed chromium")

@@ -44,7 +44,7 @@ def test_generated_corpus_builds_the_same_in_parallel_serially_and_from_the_cach
     assert tree(serial.out_dir) == tree(parallel.out_dir)
     assert serial.pages == parallel.pages
 
-    note = sorted((project / "content").rglob("note-7.md"))[0]
+    note = min((project / "content").rglob("note-7.md"))
     note.write_text(note.read_text() + "\nOne more paragraph.\n")
     edit = build_site(BuildOptions(project_dir=project, search=False, jobs=2))
     assert edit.rendered == (note.relative_to(project).as_posix(),)
