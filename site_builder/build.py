@@ -18,11 +18,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache, partial
+from functools import partial
 from pathlib import Path
 
 from site_builder import feeds
-from site_builder.cache import RACY_NS, BuildCache, CacheState, digest, fingerprint
+from site_builder.cache import RACY_NS, BuildCache, CacheState, digest, files_digest, fingerprint
 from site_builder.config import Settings, load_settings
 from site_builder.content import Content, Note, load_content, load_note, pack_note
 from site_builder.errors import ContentError
@@ -130,10 +130,10 @@ def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: 
     for note in (*content.notes, *content.intros):
         packed = state.renders.get(note.source)
         entry = RenderEntry.unpack(packed) if packed is not None else None
-        digest = content.stamps[note.source].digest
+        file_digest = content.stamps[note.source].digest
         if entry is not None and entry.meta.html_digest in blobs and (
-                entry.source_digest == digest if same_index
-                else entry.still_valid(digest, index, note)):
+                entry.source_digest == file_digest if same_index
+                else entry.still_valid(file_digest, index, note)):
             metas[note.source] = entry.meta
         elif note.source in content.reused:  # metadata from the cache: read the body again
             todo.append(load_note(opts.content / note.source, opts.content, Path(opts.project_dir)))
@@ -354,15 +354,8 @@ def inputs_key(opts: BuildOptions, settings: Settings, content: Content) -> str:
                        for p in templates.rglob("*") if p.is_file()) if templates.is_dir() else []
     return page_key(sorted(content.stamps.items()),
                     [(a.source, source_key(a.path)) for a in content.assets], settings,
-                    overrides, _packaged_files_key(), opts.drafts, opts.allow_broken_links,
-                    opts.search)
-
-
-@lru_cache(maxsize=1)
-def _packaged_files_key() -> str:
-    here = Path(__file__).resolve().parent
-    files = sorted(p for d in ("templates", "static") for p in (here / d).rglob("*") if p.is_file())
-    return page_key([(p.relative_to(here).as_posix(), digest(p.read_bytes())) for p in files])
+                    overrides, files_digest("templates/**/*", "static/**/*"), opts.drafts,
+                    opts.allow_broken_links, opts.search)
 
 
 def _output_intact(out: Path, state: CacheState, search: bool) -> bool:

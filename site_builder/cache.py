@@ -92,12 +92,16 @@ class CacheState:
                    search_key, index_key, inputs_key, summary, saved_ns)
 
 
-def source_digest() -> str:
-    """Digest of the builder's own code: a cache made by other code is not trusted."""
-    here = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def files_digest(*patterns: str) -> str:
+    """Digest of the package's files matching ``patterns`` (names and bytes), e.g. its code
+    or its shipped templates: what a cache or a build must have been made with."""
     h = hashlib.blake2b(digest_size=16)
-    for path in sorted(here.glob("*.py")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    paths = sorted({p for pattern in patterns for p in PACKAGE_DIR.glob(pattern) if p.is_file()})
+    for path in paths:
+        h.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
 
@@ -114,7 +118,7 @@ def fingerprint(project_dir: Path, content_dir: Path) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "notes-publisher": __version__,
-        "code": source_digest(),
+        "code": files_digest("*.py"),  # a cache made by other code is not trusted
         "python": sys.version.split()[0],
         "libraries": versions,
         "project": str(Path(project_dir).resolve()),

@@ -21,6 +21,7 @@ from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
+from site_builder.cache import digest
 from site_builder.content import INDEX_NAME, Content, Note
 
 WIKI_SCHEME = "notes-wiki:"
@@ -107,8 +108,6 @@ def build_index(content: Content, site_urls: Iterable[str] = ()) -> LinkIndex:
 def index_key(index: LinkIndex) -> str:
     """Digest of everything links resolve against (names, paths and folders all derive from
     the targets' sources and titles): equal keys mean every link resolves the same way."""
-    from site_builder.cache import digest
-
     targets = [(k, t.url, t.title, t.draft) for k, t in sorted(index.targets.items())]
     return digest(repr((targets, sorted(index.site_urls))).encode("utf-8"))
 

@@ -31,6 +31,10 @@ _IDS = re.compile(r'\sid="([^"]+)"')
 _FIRST_P = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 
 
+def reading_minutes(words: int) -> int:
+    return max(1, math.ceil(words / WORDS_PER_MINUTE))
+
+
 @dataclass(frozen=True)
 class RenderedNote:
     """The HTML of one note plus what list pages, feeds and the link check need from it."""
@@ -45,7 +49,7 @@ class RenderedNote:
 
     @property
     def reading_minutes(self) -> int:
-        return max(1, math.ceil(self.words / WORDS_PER_MINUTE))
+        return reading_minutes(self.words)
 
 
 class RenderMeta(NamedTuple):
@@ -64,7 +68,7 @@ class RenderMeta(NamedTuple):
 
     @property
     def reading_minutes(self) -> int:
-        return max(1, math.ceil(self.words / WORDS_PER_MINUTE))
+        return reading_minutes(self.words)
 
 
 @dataclass(frozen=True)
