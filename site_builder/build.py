@@ -22,6 +22,7 @@ from functools import partial
 from pathlib import Path
 
 from site_builder import feeds
+from site_builder.blobs import BlobRef, BlobStore
 from site_builder.cache import RACY_NS, BuildCache, CacheState, digest, files_digest, fingerprint
 from site_builder.config import Settings, load_settings
 from site_builder.content import Content, Note, load_content, load_note, pack_note
@@ -111,17 +112,20 @@ def generated_urls(content: Content) -> set[str]:
     return urls
 
 
-def _render_into(store: BuildCache, todo: Sequence[Note], index: LinkIndex, i: int) -> RenderMeta:
-    """One note, in a worker: its HTML goes to the cache's blob store, its metadata back."""
+def _render_into(blobs: BlobStore, todo: Sequence[Note], index: LinkIndex,
+                 i: int) -> tuple[RenderMeta, BlobRef]:
+    """One note, in a worker: its HTML goes to the worker's pack file, its metadata and the
+    HTML's place in the pack back to the main process."""
     rendered = render_note(todo[i], index)
-    return to_meta(rendered, store.put_html(rendered.html))
+    name, ref = blobs.put(rendered.html)
+    return to_meta(rendered, name), ref
 
 
 def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: CacheState,
-                 store: BuildCache) -> tuple[dict[str, RenderMeta], list[str]]:
+                 blobs: BlobStore) -> tuple[dict[str, RenderMeta], list[str]]:
     """Render every note the cache cannot vouch for; returns every note's metadata and the
     content paths of the notes rendered."""
-    blobs = store.blob_names()
+    stored = blobs.available()
     metas: dict[str, RenderMeta] = {}
     todo: list[Note] = []
     # Same index as last time: every link resolves as it did, no need to ask link by link.
@@ -131,7 +135,7 @@ def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: 
         packed = state.renders.get(note.source)
         entry = RenderEntry.unpack(packed) if packed is not None else None
         file_digest = content.stamps[note.source].digest
-        if entry is not None and entry.meta.html_digest in blobs and (
+        if entry is not None and entry.meta.html_digest in stored and (
                 entry.source_digest == file_digest if same_index
                 else entry.still_valid(file_digest, index, note)):
             metas[note.source] = entry.meta
@@ -139,9 +143,11 @@ def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: 
             todo.append(load_note(opts.content / note.source, opts.content, Path(opts.project_dir)))
         else:
             todo.append(note)
-    done = run_step(partial(_render_into, store, todo, index), len(todo), opts.jobs)
+    done = run_step(partial(_render_into, blobs, todo, index), len(todo), opts.jobs)
+    blobs.close()  # when this process rendered: a long-running `notes serve` keeps no fd
     renders = {s: e for s, e in state.renders.items() if s in metas}
-    for note, meta in zip(todo, done):
+    for note, (meta, ref) in zip(todo, done):
+        blobs.record(meta.html_digest, ref)
         metas[note.source] = meta
         renders[note.source] = RenderEntry(content.stamps[note.source].digest, meta,
                                            link_urls(index, meta.links)).pack()
@@ -202,10 +208,10 @@ def feed_files(settings: Settings, notes: Sequence[Note], rendered: Mapping[str,
 
 def page_stage(opts: BuildOptions, settings: Settings, content: Content,
                rendered: Mapping[str, RenderMeta], links_to: Mapping,
-               store: BuildCache) -> list[OutputFile]:
+               blobs: BlobStore) -> list[OutputFile]:
     """Every page, feed and asset of the site, each made on demand from its inputs key."""
     assets = static_assets(pygments_css())
-    intros = {i.source: store.get_html(rendered[i.source].html_digest) for i in content.intros}
+    intros = {i.source: blobs.get(rendered[i.source].html_digest) for i in content.intros}
     sections = build_sections(content.notes, content.intros, rendered, intros)
     nav = [(sections[k].title, sections[k].url) for k in sections[""].children]
     asset_urls = {name: "/" + a.path for name, a in assets.items()}
@@ -217,13 +223,13 @@ def page_stage(opts: BuildOptions, settings: Settings, content: Content,
         "site": settings, "nav": nav, "sections": sections, "has_feed": True,
         "asset": asset_urls.__getitem__,
     }, common_key=page_key(settings, nav, sorted(asset_urls.items()), everything))
-    pages = note_pages(maker, content.notes, rendered, sections, links_to, store.get_html)
+    pages = note_pages(maker, content.notes, rendered, sections, links_to, blobs.get)
     pages += list_pages(maker, sections)
     if maker.has("search.html"):
         pages.append(maker.page("search.html", "search/index.html", "the search page", (),
                                 partial(dict, page_kind="list", canonical="/search/")))
     pages.append(maker.page("404.html", "404.html", "the 404 page", (), dict))
-    files = pages + feed_files(settings, content.notes, rendered, pages, store.get_html)
+    files = pages + feed_files(settings, content.notes, rendered, pages, blobs.get)
     files += assets.values()
     files += [OutputFile(a.source, a.source, source=a.path, key=source_key(a.path))
               for a in content.assets]
@@ -296,14 +302,22 @@ def _without_bodies(content: Content) -> Content:
 
 def build_site(opts: BuildOptions) -> BuildResult:
     """Build the whole site into ``opts.out``; raises ContentError on bad content, leaving the
-    previous output untouched.  Reuses ``.notes-cache/`` unless ``opts.cache`` is False."""
-    project = Path(opts.project_dir)
+    previous output untouched.  Reuses ``.notes-cache/`` unless ``opts.cache`` is False.
+    Builds of one project take turns (``notes serve`` and ``notes build`` at once would
+    otherwise delete each other's fresh pack files)."""
     check_out_dir(opts)
+    store = BuildCache(opts.cache_dir, fingerprint(Path(opts.project_dir), opts.content))
+    with store.locked():
+        return _build(opts, store)
+
+
+def _build(opts: BuildOptions, store: BuildCache) -> BuildResult:
+    project = Path(opts.project_dir)
     out = opts.out.resolve()
     settings = load_settings(project)
-    store = BuildCache(opts.cache_dir, fingerprint(project, opts.content))
     state, warning = store.load() if opts.cache else (CacheState(), None)
     warnings = [warning] if warning else []
+    blobs = BlobStore(store.blob_dir, state.blobs)
     if state.out_dir != str(out):
         state.outputs, state.search_key, state.out_dir = {}, None, str(out)
     content = load_content(opts.content, project, drafts=opts.drafts, known=state.notes,
@@ -314,7 +328,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
         return BuildResult(out, pages, files, tuple(kept_warnings))
     state.inputs_key = None  # until this build succeeds
     index = build_index(content, generated_urls(content))
-    rendered, rendered_notes = render_stage(opts, content, index, state, store)
+    rendered, rendered_notes = render_stage(opts, content, index, state, blobs)
     state.notes = _for_cache(content, state)
     content = _without_bodies(content)
     links_to, link_warnings = link_stage(content, rendered, index, opts.allow_broken_links)
@@ -323,7 +337,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
         from site_builder.search import NO_NOTES, SearchIndexError
 
         raise SearchIndexError(NO_NOTES)
-    files = page_stage(opts, settings, content, rendered, links_to, store)
+    files = page_stage(opts, settings, content, rendered, links_to, blobs)
     if not settings.base_url:
         warnings.append(BASE_URL_WARNING)
     made, written, removed = write_stage(files, state, out, opts.jobs)
@@ -336,8 +350,9 @@ def build_site(opts: BuildOptions) -> BuildResult:
         kept = tuple(w for w in warnings if w != warning)  # the cache's own is said once
         state.inputs_key, state.summary = inputs, (pages, total, kept)
     finally:
+        blobs.compact(m.html_digest for m in rendered.values())
         store.save(state)
-        store.prune({m.html_digest for m in rendered.values()})
+        blobs.remove_unused()
     return BuildResult(
         out, pages=pages, files=total, warnings=tuple(warnings),
         rendered=tuple(rendered_notes), made=tuple(made), written=tuple(written),

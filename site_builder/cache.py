@@ -4,7 +4,8 @@ A warm build asks three questions, each answered from here instead of redoing th
 
 * is this note file the one we parsed last time?  (``notes``: size, mtime and content digest)
 * is its rendered HTML still right?  (``renders``: the source digest it came from, and every
-  link it made with the URL that link resolved to; the HTML itself is a blob named by its digest)
+  link it made with the URL that link resolved to; the HTML itself is a blob named by its
+  digest, kept in pack files, see ``site_builder.blobs``; ``blobs`` is their index)
 * is this output file already what we would write?  (``outputs``: the inputs key of each file
   and the digest, size and mtime of what is on disk)
 
@@ -20,6 +21,7 @@ costs time.  Writes go to a temporary file renamed into place.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import marshal
@@ -27,15 +29,18 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any, NamedTuple
 
 CACHE_DIRNAME = ".notes-cache"
-FORMAT = 1
+FORMAT = 2  # 2: note bodies in pack files
 _STATE = "state.bin"
-_BLOBS = "html"
+_LOCK = "lock"
+BLOBS_DIRNAME = "html"
 # Files modified this close to the last save may share its mtime tick: verify them by content.
 RACY_NS = 2_000_000_000
 _LIBRARIES = ("markdown", "pygments", "jinja2", "pyyaml", "markupsafe")
@@ -75,21 +80,22 @@ class CacheState:
     inputs_key: str | None = None  # every input of the last successful build, digested
     summary: tuple = ()  # (pages, files, warnings) that build reported
     saved_ns: int = 0
+    blobs: dict[str, tuple] = field(default_factory=dict)  # html digest -> (pack, offset, length)
 
     def pack(self) -> tuple:
         return (self.notes, self.renders, {k: tuple(v) for k, v in self.outputs.items()},
                 self.out_dir, self.search_key, self.index_key, self.inputs_key, self.summary,
-                self.saved_ns)
+                self.saved_ns, self.blobs)
 
     @classmethod
     def unpack(cls, data: Any) -> CacheState:
         notes, renders, outputs, out_dir, search_key, index_key, inputs_key, summary, \
-            saved_ns = data
-        if not (isinstance(notes, dict) and isinstance(renders, dict)
+            saved_ns, blobs = data
+        if not (isinstance(notes, dict) and isinstance(renders, dict) and isinstance(blobs, dict)
                 and isinstance(outputs, dict) and isinstance(saved_ns, int)):
             raise TypeError("unexpected content")
         return cls(notes, renders, {k: OutputEntry(*v) for k, v in outputs.items()}, out_dir,
-                   search_key, index_key, inputs_key, summary, saved_ns)
+                   search_key, index_key, inputs_key, summary, saved_ns, blobs)
 
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -127,11 +133,11 @@ def fingerprint(project_dir: Path, content_dir: Path) -> dict[str, Any]:
 
 
 class BuildCache:
-    """The cache folder: the state file plus content-addressed HTML blobs."""
+    """The cache folder: the state file (and, in ``html/``, the note bodies' pack files)."""
 
     def __init__(self, root: Path, expected: dict[str, Any]):
         self.root = Path(root)
-        self.blob_dir = self.root / _BLOBS
+        self.blob_dir = self.root / BLOBS_DIRNAME
         self.expected = expected
 
     def load(self) -> tuple[CacheState, str | None]:
@@ -163,6 +169,17 @@ class BuildCache:
             return CacheState(), self._discard(f"corrupted: {type(exc).__name__}")
         return state, None
 
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the cache's lock file for one build; another build of the project waits."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / _LOCK, "a+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
     def _discard(self, reason: str) -> str:
         return f"discarded the build cache {self.root.name}/ ({reason}); building everything"
 
@@ -174,35 +191,6 @@ class BuildCache:
         checksum = hashlib.sha256(payload).hexdigest().encode()
         self.root.mkdir(parents=True, exist_ok=True)
         _atomic_write(self.root / _STATE, b"\n".join((header, checksum, payload)))
-
-    # -- HTML blobs ------------------------------------------------------------------------
-
-    def put_html(self, html: str) -> str:
-        """Store a rendered note body under its digest (idempotent) and return the digest."""
-        data = html.encode("utf-8")
-        name = digest(data)
-        path = self.blob_dir / f"{name}.html"
-        if not path.exists():
-            self.blob_dir.mkdir(parents=True, exist_ok=True)
-            _atomic_write(path, data)
-        return name
-
-    def get_html(self, name: str) -> str:
-        return (self.blob_dir / f"{name}.html").read_text("utf-8")
-
-    def blob_names(self) -> set[str]:
-        try:
-            return {n[:-5] for n in os.listdir(self.blob_dir) if n.endswith(".html")}
-        except FileNotFoundError:
-            return set()
-
-    def prune(self, keep: set[str]) -> None:
-        """Remove blobs no note refers to any more (edited notes leave their old HTML behind)."""
-        for name in self.blob_names() - keep:
-            try:
-                os.unlink(self.blob_dir / f"{name}.html")
-            except FileNotFoundError:
-                pass
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -113,3 +115,16 @@ def test_cli_prints_the_warning(project: Path, monkeypatch: pytest.MonkeyPatch,
     assert main(["build", "--no-search"]) == 0
     err = capsys.readouterr().err
     assert f"Warning: {DISCARDED.format('not a notes-publisher cache')}\n" in err
+
+
+def test_builds_of_one_project_take_turns(project: Path) -> None:
+    results: list[BuildResult] = []
+    with open(project / ".notes-cache" / "lock", "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)  # as another build would hold it
+        waiting = threading.Thread(target=lambda: results.append(build(project)))
+        waiting.start()
+        waiting.join(timeout=1.0)
+        assert waiting.is_alive() and results == []
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    waiting.join(timeout=60)
+    assert not waiting.is_alive() and results[0].rendered == ()
