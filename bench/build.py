@@ -58,6 +58,9 @@ def tree_memory_kb(pid: int) -> tuple[int, int]:
 def timed(mode: str, project: Path, content: Path, out: Path, opts: dict | None = None) -> dict:
     cmd = [sys.executable, str(HERE / "_build_once.py"), mode, str(project), str(content),
            str(out), json.dumps(opts or {})]
+    # Start every step with the disk quiet: the corpus copy, or the previous step's output,
+    # would otherwise still be written back while this step runs (and slow it, not its peer).
+    os.sync()
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=REPO)

@@ -95,6 +95,12 @@ def sort_key(card: Card) -> tuple:
     return (card.date is None, -(card.date.toordinal() if card.date else 0), card.title.lower())
 
 
+@lru_cache(maxsize=1 << 16)
+def _href(url: str, anchor: str | None = None) -> str:
+    """The ``href`` filter: every page quotes the same navigation and card URLs again."""
+    return href_for(url, anchor)
+
+
 def make_env(project_dir: Path) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     override = project_dir / "templates"
@@ -107,8 +113,9 @@ def make_env(project_dir: Path) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # one environment per build: no need to stat templates per page
     )
-    env.filters["href"] = lambda url, anchor=None: href_for(url, anchor)
+    env.filters["href"] = _href
     env.filters["isodate"] = lambda d: d.isoformat() if d else ""
     env.filters["longdate"] = lambda d: f"{d:%B} {d.day}, {d.year}" if d else ""
     return env

@@ -22,7 +22,11 @@ T = TypeVar("T")
 
 # Below this many items an automatic pool is not worth its start-up (jobs=None).
 AUTO_MIN_ITEMS = 48
-_CHUNKS_PER_WORKER = 32  # small chunks: no worker idles long at the end
+# Items are handed out a few at a time: a chunk of 5,000 / 64 notes is most of a second of
+# Markdown, which one core would spend alone at the end of the step while the other idles.
+# Sending a chunk costs a fraction of a millisecond, so small chunks are almost free.
+_CHUNKS_PER_WORKER = 32
+_MAX_CHUNK = 8
 
 _STEP: Callable[[int], Any] | None = None  # the step a forked worker runs
 
@@ -64,7 +68,7 @@ def run_step(step: Callable[[int], T], count: int, jobs: int | None) -> list[T]:
     _STEP = step
     try:
         ctx = multiprocessing.get_context("fork")
-        chunk = max(1, count // (workers * _CHUNKS_PER_WORKER))
+        chunk = max(1, min(_MAX_CHUNK, count // (workers * _CHUNKS_PER_WORKER)))
         with ctx.Pool(workers) as pool:
             return list(pool.imap(_run, range(count), chunksize=chunk))
     finally:
