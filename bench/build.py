@@ -31,6 +31,7 @@ from _corpus import corpus
 
 REPO = HERE.parent
 WORK = HERE / ".work"
+PAUSE_SECONDS = 10
 
 
 def tree_memory_kb(pid: int) -> tuple[int, int]:
@@ -58,9 +59,12 @@ def tree_memory_kb(pid: int) -> tuple[int, int]:
 def timed(mode: str, project: Path, content: Path, out: Path, opts: dict | None = None) -> dict:
     cmd = [sys.executable, str(HERE / "_build_once.py"), mode, str(project), str(content),
            str(out), json.dumps(opts or {})]
-    # Start every step with the disk quiet: the corpus copy, or the previous step's output,
-    # would otherwise still be written back while this step runs (and slow it, not its peer).
+    # Start every step on a quiet machine: the corpus copy, or the previous step's output,
+    # would otherwise still be written back while this step runs (and slow it, not its peer),
+    # and this shared VM runs noticeably slower for a while after a minute of full load (a
+    # one-note edit measured just after the baseline took up to 1.7x its time a minute later).
     os.sync()
+    time.sleep(PAUSE_SECONDS)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=REPO)

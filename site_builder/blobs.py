@@ -21,7 +21,6 @@ deletes what the saved index no longer names.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
@@ -74,7 +73,7 @@ class BlobStore:
         if self._fd is None or self._owner != os.getpid():
             self.folder.mkdir(parents=True, exist_ok=True)
             self._owner, self._offset = os.getpid(), 0
-            self._pack = f"{self._owner}-{secrets.token_hex(6)}{PACK_SUFFIX}"
+            self._pack = f"{self._owner}-{os.urandom(6).hex()}{PACK_SUFFIX}"
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
             self._fd = os.open(self.folder / self._pack, flags, 0o644)
         view = memoryview(data)
