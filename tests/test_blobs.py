@@ -131,3 +131,27 @@ def test_refs_are_plain_tuples_for_the_cache_state(tmp_path: Path) -> None:
     store = store_with(tmp_path / "html", BODIES[:1])
     (ref,) = store.index.values()
     assert type(ref) is tuple and BlobRef(*ref).offset == 0
+
+
+def test_builds_keep_bodies_in_few_packs(tmp_path: Path) -> None:
+    """A parallel build writes one pack per worker; an edit loop does not pile up packs."""
+    from site_builder.build import BuildOptions, build_site
+
+    content = tmp_path / "content"
+    content.mkdir()
+    for i in range(6):
+        (content / f"n{i}.md").write_text(f"# Note {i}\n\nBody {i}.\n")
+    opts = BuildOptions(project_dir=tmp_path, search=False, jobs=2)
+    assert len(build_site(opts).rendered) == 6
+    folder = tmp_path / ".notes-cache" / "html"
+    assert all(n.endswith(".pack") for n in packs(folder)) and 1 <= len(packs(folder)) <= 2
+    for edit in range(blobs_mod.MAX_SMALL_PACKS + 4):
+        (content / "n0.md").write_text(f"# Note 0\n\nEdit {edit}.\n")
+        assert build_site(opts).rendered == ("content/n0.md",)
+        assert len(packs(folder)) <= blobs_mod.MAX_SMALL_PACKS + 1
+    page = (tmp_path / "build/site/n0/index.html").read_text()
+    assert f"Edit {blobs_mod.MAX_SMALL_PACKS + 3}." in page
+    (tmp_path / "notes.toml").write_text('title = "Every page again"\n')
+    again = build_site(opts)  # every page made again, each body read back from the packs
+    assert again.rendered == () and "n3/index.html" in again.made
+    assert "Body 3." in (tmp_path / "build/site/n3/index.html").read_text()
