@@ -7,11 +7,16 @@ reused instance with ``reset()``), fill one Jinja2 template and write the page.
 No lists, tags, backlinks, feed or search.  ``bench/build.py`` times it in the same run as the
 real build, so the speed-up ratio is measured, not quoted.
 
-    python bench/baseline.py CONTENT_DIR OUT_DIR
+With ``processes=2`` the same loop runs in two forked processes, each taking every other note:
+no build doing at least the baseline's work can beat that on two cores, so it measures the
+ceiling for the speed-up (two busy cores of this virtual machine each run slower than one).
+
+    python bench/baseline.py CONTENT_DIR OUT_DIR [PROCESSES]
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 import time
 from pathlib import Path
@@ -38,11 +43,21 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     return {}, text
 
 
-def run(content: Path, out: Path) -> int:
+def run(content: Path, out: Path, processes: int = 1) -> int:
+    """Render every note under ``content`` into ``out``; returns how many."""
+    sources = sorted(content.rglob("*.md"))
+    if processes == 1:
+        return _loop(sources, content, out)
+    parts = [(sources[k::processes], content, out) for k in range(processes)]
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        return sum(pool.starmap(_loop, parts))
+
+
+def _loop(sources: list[Path], content: Path, out: Path) -> int:
     md = markdown.Markdown(extensions=markdown_extensions(), extension_configs=EXTENSION_CONFIGS,
                            output_format="html")
     count = 0
-    for src in sorted(content.rglob("*.md")):
+    for src in sources:
         meta, body = split_front_matter(src.read_text("utf-8"))
         html = md.reset().convert(body)
         rel = src.relative_to(content).with_suffix("")
@@ -56,5 +71,5 @@ def run(content: Path, out: Path) -> int:
 
 if __name__ == "__main__":
     started = time.perf_counter()
-    n = run(Path(sys.argv[1]), Path(sys.argv[2]))
+    n = run(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 1)
     print(f"{n} notes in {time.perf_counter() - started:.2f}s")
