@@ -321,7 +321,7 @@ def _build(opts: BuildOptions, store: BuildCache) -> BuildResult:
     if state.out_dir != str(out):
         state.outputs, state.search_key, state.out_dir = {}, None, str(out)
     content = load_content(opts.content, project, drafts=opts.drafts, known=state.notes,
-                           trust_before_ns=state.saved_ns - RACY_NS, jobs=opts.jobs)
+                           trust_before_ns=state.saved_ns - RACY_NS)
     inputs = inputs_key(opts, settings, content)
     if inputs == state.inputs_key and _output_intact(out, state, opts.search):
         pages, files, kept_warnings = state.summary

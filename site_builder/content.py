@@ -22,7 +22,6 @@ import yaml
 
 from site_builder.cache import Stamp, digest
 from site_builder.errors import ContentError
-from site_builder.parallel import run_step
 
 INDEX_NAME = "_index.md"
 # Output folders written by other tools (Pagefind) or never written (_notes/ is the bucket's
@@ -359,27 +358,22 @@ def _read_note(source: str, path: Path, content_dir: Path, project_dir: Path,
 
 
 def _read_all(md_files: list[tuple[str, Path]], content_dir: Path, project_dir: Path,
-              known: Mapping[str, tuple], trust_before_ns: int,
-              jobs: int | None) -> list[tuple[Note, Stamp, bool]]:
-    """Every note file, in order: unchanged ones from the cache, the rest read and parsed on
-    all cores (a cold 5,000-note build spends over a second in YAML and heading scans)."""
-    found = [_trusted(s, p, known, trust_before_ns) for s, p in md_files]
-    pending = [i for i, item in enumerate(found) if item is None]
-    read = run_step(lambda k: _read_note(*md_files[pending[k]], content_dir, project_dir, known),
-                    len(pending), jobs)
-    for i, item in zip(pending, read):
-        found[i] = item
-    return found  # type: ignore[return-value]
+              known: Mapping[str, tuple], trust_before_ns: int) -> list[tuple[Note, Stamp, bool]]:
+    """Every note file, in order: unchanged ones from the cache, the rest read and parsed.
+    In this process: parsing 5,000 notes takes about 0.65 s here, and handing the parsed notes
+    back from two worker processes cost more than it saved (0.8 s)."""
+    return [_trusted(s, p, known, trust_before_ns)
+            or _read_note(s, p, content_dir, project_dir, known) for s, p in md_files]
 
 
 def load_content(content_dir: Path, project_dir: Path, *, drafts: bool = False,
                  known: Mapping[str, tuple] | None = None,
-                 trust_before_ns: int = 0, jobs: int | None = 1) -> Content:
+                 trust_before_ns: int = 0) -> Content:
     """Read every file under ``content_dir``; raises ContentError on the first bad file.
 
     ``known`` is the build cache's notes (source -> (size, mtime_ns, digest, packed note)); a
     file whose size and mtime match, and whose mtime is older than ``trust_before_ns``, is not
-    even read.  ``jobs`` as for ``parallel.run_step`` (1: in this process).
+    even read.
     """
     if not content_dir.is_dir():
         raise ContentError("content folder not found", display_path(content_dir, project_dir))
@@ -389,7 +383,7 @@ def load_content(content_dir: Path, project_dir: Path, *, drafts: bool = False,
     reused: set[str] = set()
     claimed: dict[str, str] = {}
     for note, stamp, was_cached in _read_all(md_files, content_dir, project_dir, known or {},
-                                             trust_before_ns, jobs):
+                                             trust_before_ns):
         stamps[note.source] = stamp
         if was_cached:
             reused.add(note.source)
