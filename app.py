@@ -23,11 +23,11 @@ from site_builder.errors import NotesError
 def main() -> int:
     import aws_cdk as cdk
     from cdk_nag import AwsSolutionsChecks
-    from site_builder.build import BuildOptions, build_site
 
     from infra.lambda_code import stage_lambda_code
     from infra.settings import settings_from_context
     from infra.stack import NotesSiteStack
+    from site_builder.build import BuildOptions, build_site
 
     app = cdk.App()
     # `-c projectDir=...` builds another notes folder (the synth test uses a temporary one).
