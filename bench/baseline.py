@@ -9,7 +9,8 @@ real build, so the speed-up ratio is measured, not quoted.
 
 With ``processes=2`` the same loop runs in two forked processes, each taking every other note:
 no build doing at least the baseline's work can beat that on two cores, so it measures the
-ceiling for the speed-up (two busy cores of this virtual machine each run slower than one).
+ceiling for the speed-up on this machine (below 2x as far as two busy cores run slower, or
+the two halves take unequal time).
 
     python bench/baseline.py CONTENT_DIR OUT_DIR [PROCESSES]
 """

@@ -8,10 +8,10 @@ single-process baseline loop (bench/baseline.py) and that loop split over two pr
 ceiling), then a warm rebuild with nothing changed, a rebuild after editing one note and,
 separately, the Pagefind search indexing.  Each step runs in a fresh process; the table shows
 medians, and the speed-up both as the ratio of the medians and as the median of each run's
-own ratio (its cold build and baseline timed minutes apart, not runs apart).  Peak memory is sampled every 200 ms over the whole
-process tree (the builder and its forked workers) as summed PSS (shared pages split between the
-processes sharing them: the memory the build really occupies) and as summed RSS (shared pages
-counted once per process: an upper bound).
+own ratio (its cold build and baseline timed minutes apart, not runs apart).  Peak memory is
+sampled every 200 ms over the whole process tree (the builder and its forked workers) as summed
+PSS (shared pages split between the processes sharing them: the memory the build really
+occupies) and as summed RSS (shared pages counted once per process: an upper bound).
 """
 
 from __future__ import annotations

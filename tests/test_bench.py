@@ -19,6 +19,10 @@ def baseline(monkeypatch: pytest.MonkeyPatch):
     sys.modules.pop("baseline", None)
 
 
+def pages(out: Path) -> dict[Path, str]:
+    return {p.relative_to(out): p.read_text() for p in out.rglob("*.html")}
+
+
 def test_split_baseline_writes_the_same_pages(tmp_path: Path, baseline) -> None:
     content = tmp_path / "content"
     (content / "a").mkdir(parents=True)
@@ -27,8 +31,7 @@ def test_split_baseline_writes_the_same_pages(tmp_path: Path, baseline) -> None:
     (content / "top.md").write_text("No front matter, \"quoted\".\n")
     assert baseline.run(content, tmp_path / "one") == 6
     assert baseline.run(content, tmp_path / "two", processes=2) == 6
-    one = {p.relative_to(tmp_path / "one"): p.read_text() for p in (tmp_path / "one").rglob("*.html")}
-    two = {p.relative_to(tmp_path / "two"): p.read_text() for p in (tmp_path / "two").rglob("*.html")}
+    one, two = pages(tmp_path / "one"), pages(tmp_path / "two")
     assert one == two and len(one) == 6
     page = one[Path("a/n3/index.html")]
     assert "<title>Note 3</title>" in page and "<em>Body 3</em>" in page
