@@ -99,6 +99,9 @@ class DeployRecord:
             raise TypeError("not a JSON object")
         known = {f.name for f in fields(cls)}
         data = {k: v for k, v in data.items() if k in known}  # newer fields: ignored
+        for name in _REQUIRED:
+            if name not in data:
+                raise KeyError(name)
         raw_files = data.pop("files", None)
         if not isinstance(raw_files, dict):
             raise KeyError("files")
@@ -109,6 +112,7 @@ class DeployRecord:
 
 
 _STR_FIELDS = ("id", "created", "kind", "source", "message")
+_REQUIRED = (*_STR_FIELDS, "parent", "counts", "files")
 _ENTRY_TYPES = {"size": int, "md5": str, "version_id": str, "content_type": str,
                 "cache_control": str, "group": str}
 
@@ -116,9 +120,13 @@ _ENTRY_TYPES = {"size": int, "md5": str, "version_id": str, "content_type": str,
 def _entry(key: str, value: Any) -> FileEntry:
     if not isinstance(value, dict):
         raise TypeError(f"files[{key!r}] is not an object")
+    for name in tuple(_ENTRY_TYPES)[:-1]:  # group has a default
+        if name not in value:
+            raise KeyError(f"files[{key!r}].{name}")
     for name, kind in _ENTRY_TYPES.items():
         if name in value and not isinstance(value[name], kind):
-            raise TypeError(f"files[{key!r}].{name} is not a {kind.__name__}")
+            raise TypeError(f"files[{key!r}].{name} is not a "
+                            f"{'number' if kind is int else 'string'}")
     return FileEntry(**{k: v for k, v in value.items() if k in _ENTRY_TYPES})
 
 
@@ -148,9 +156,12 @@ def parse_record(key: str, body: bytes) -> DeployRecord:
         record = DeployRecord.from_json(body)
     except KeyError as exc:
         raise RecordError(key, f"missing {exc.args[0]!r}") from None
-    except (ValueError, TypeError, EOFError, OSError) as exc:
-        why = "not valid JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
-        raise RecordError(key, why or type(exc).__name__) from None
+    except (EOFError, OSError):  # gzip.BadGzipFile is an OSError
+        raise RecordError(key, "corrupt gzip data") from None
+    except (ValueError, TypeError) as exc:
+        why = ("not valid JSON" if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError)
+               else str(exc))
+        raise RecordError(key, why) from None
     if key.rsplit("/", 1)[-1].split(".", 1)[0] != record.id:
         raise RecordError(key, f"its id {record.id!r} does not match its key")
     return record
