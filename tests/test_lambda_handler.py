@@ -239,3 +239,11 @@ def test_staged_code_imports_without_the_builder(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "index"
+
+
+def test_lambda_client_has_a_connection_per_worker_and_standard_retries(aws_credentials):
+    from site_builder.deploy.apply import DEFAULT_WORKERS
+
+    client = index.make_client()
+    assert client.meta.config.max_pool_connections >= DEFAULT_WORKERS
+    assert client.meta.config.retries["mode"] == "standard"

@@ -30,9 +30,21 @@ SOURCE = "cloudformation"
 
 def on_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Lambda entry point (handler ``index.on_event``)."""
-    import boto3
+    return handle(event, make_client())
 
-    return handle(event, boto3.client("s3"))
+
+def make_client() -> Any:
+    """The S3 client: a connection per upload worker (botocore's default pool of 10 would make
+    16 workers queue for connections) and standard retries (throttling, 5xx, lost responses),
+    which the engine's conditional writes are safe under."""
+    import boto3
+    from botocore.config import Config
+
+    from site_builder.deploy.apply import DEFAULT_WORKERS
+
+    config = Config(max_pool_connections=DEFAULT_WORKERS + 4,
+                    retries={"mode": "standard", "max_attempts": 5})
+    return boto3.client("s3", config=config)
 
 
 def handle(event: dict[str, Any], client: Any) -> dict[str, Any]:
