@@ -257,11 +257,16 @@ def test_progress_bar_silent_off_terminal_and_for_empty_uploads():
 
 def test_deploy_progress_on_terminal_stderr_and_failed_upload_ends_the_line(
         s3, bucket, tmp_path, capsys, monkeypatch):
-    site = str(write_site(tmp_path / "s", SITE_V1))
+    assets = ("/assets/style.3f2a9c1b.css", "/docker/img/layers.svg", "/pagefind/pagefind.js",
+              "/pagefind/index/en_b2deec9.pf_index")
+    links = "".join(f'<link href="{a}">' for a in assets)
+    files = {k: v.replace("</body>", links + "</body>") if k.endswith(".html") else v
+             for k, v in SITE_V1.items()}  # every page links the 4 assets: they go up first
+    site = str(write_site(tmp_path / "s", files))
     monkeypatch.setattr(cli_deploy, "make_client", lambda service, args: s3)
     term = FakeTerminal()
     monkeypatch.setattr(sys, "stderr", term)
-    calls = Calls(s3, fail_after=4)  # the 4 assets (the first upload group) go through
+    calls = Calls(s3, fail_after=4)  # the 4 assets (the first upload wave) go through
     code, out, _ = run(capsys, "deploy", "--bucket", bucket, "--site", site)
     bar_line, error_line, rest = term.getvalue().split("\n")
     assert (code, out, rest) == (1, [], "")

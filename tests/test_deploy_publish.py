@@ -150,17 +150,25 @@ def test_record_lists_live_version_of_every_key(s3, bucket, tmp_path):
     assert record.counts == {"uploaded": 15, "deleted": 0, "unchanged": 0, "files": 15}
 
 
-def test_upload_order_assets_notes_lists_then_last(s3, bucket, tmp_path):
+def test_upload_order_follows_links(s3, bucket, tmp_path):
+    """A page goes up after the new objects it links to; feed and sitemap after every page."""
+    files = dict(SITE_V1)
+    files["docker/layers/index.html"] = page(
+        "note", '<a href="../networking/">n</a><img src="../img/layers.svg">'
+        '<link rel="stylesheet" href="/assets/style.3f2a9c1b.css">')
+    files["index.html"] = page("list", '<a href="/docker/layers/">layers</a>')
+    files["docker/index.html"] = page("list", '<a href="/">home</a>')
     calls = Calls(s3)
-    publish(s3, bucket, write_site(tmp_path / "s", SITE_V1), workers=1)
+    plan = publish(s3, bucket, write_site(tmp_path / "s", files), workers=1).plan
     order = [k for name, k in calls.ops if name == "PutObject" and not k.startswith("_notes/")]
-    first_note = order.index("docker/layers/index.html")
-    assert set(order[:first_note]) == {"assets/style.3f2a9c1b.css", "docker/img/layers.svg",
-                                       "pagefind/pagefind.js",
-                                       "pagefind/index/en_b2deec9.pf_index"}
-    assert set(order[first_note:first_note + 2]) == {"docker/layers/index.html",
-                                                      "docker/networking/index.html"}
-    assert set(order[-4:]) == {"404.html", "feed.xml", "sitemap.xml", "robots.txt"}
+    assert order == [u.key for u in plan.uploads]
+    pos = order.index
+    assert pos("docker/layers/index.html") > max(
+        pos("docker/networking/index.html"), pos("docker/img/layers.svg"),
+        pos("assets/style.3f2a9c1b.css"))
+    assert pos("docker/index.html") > pos("index.html") > pos("docker/layers/index.html")
+    assert pos("feed.xml") > max(pos(k) for k in files if k.endswith(".html"))
+    assert plan.cycles == ()
 
 
 def test_unchanged_rebuild_uploads_nothing_and_one_edit_uploads_one(s3, bucket, tmp_path):
@@ -220,7 +228,8 @@ def test_drift_reported_by_verify_and_repaired_by_deploy(s3, bucket, tmp_path):
         "missing     robots.txt",
         "unexpected  stray.html",
         (f"changed     index.html (bytes differ: live {live_index}, recorded "
-        f"{record.files['index.html'].version_id})"),
+         f"{record.files['index.html'].version_id}; headers differ: Content-Type text/html "
+         "(should be text/html; charset=utf-8), Cache-Control (none) (should be no-cache))"),
     ]
     result = publish(s3, bucket, site)
     assert sorted((u.key, u.reason) for u in result.plan.uploads) == [

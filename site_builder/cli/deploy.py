@@ -270,11 +270,13 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     from site_builder.deploy import history
+    from site_builder.deploy.history import restorable
 
     client, bucket = _setup(args)
     records = history(client, bucket)
+    ok = restorable(client, bucket, records)
     if args.json:
-        print(json.dumps([r.summary() for r in records], indent=2))
+        print(json.dumps([dict(r.summary(), restorable=ok[r.id]) for r in records], indent=2))
         return 0
     if not records:
         print(f"No deploys recorded in bucket {bucket}.")
@@ -283,9 +285,13 @@ def cmd_history(args: argparse.Namespace) -> int:
           f"{'UP':>5}  {'DEL':>5}  {'SAME':>6}  MESSAGE")
     for r in records:
         c = r.counts
+        mark = "" if ok[r.id] else "(not restorable) "
         print(f"{r.id:<27}  {r.created[:19].replace('T', ' '):<19}  {r.kind:<8}  "
               f"{r.source:<14}  {c.get('uploaded', 0):>5}  {c.get('deleted', 0):>5}  "
-              f"{c.get('unchanged', 0):>6}  {r.message}".rstrip())
+              f"{c.get('unchanged', 0):>6}  {mark}{r.message}".rstrip())
+    if not all(ok.values()):
+        print("(not restorable): some object versions the record lists are gone (expired "
+              "under the lifecycle rule or deleted); `notes rollback --to` refuses it")
     return 0
 
 
@@ -302,6 +308,8 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         bar.close()
     print(f"Rolling back to {target.id} ({target.kind} of {target.created[:19].replace('T', ' ')}"
           f"{': ' + target.message if target.message else ''})")
+    if result.note:
+        print(f"Default target: {result.note}.")
     print(result.plan.summary())
     _print_plan_lines(result.plan)
     if result.dry_run:

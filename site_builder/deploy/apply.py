@@ -1,9 +1,10 @@
 """Carrying out a plan: the only code that writes site objects and records to S3.
 
-Order is what keeps the live site consistent for readers at every moment:
-upload groups one after another (assets, note pages, list pages, then 404/feeds/sitemap), each
-group in parallel on a thread pool; deletions only once every upload succeeded; the deploy
-record last, so a record exists only for a deploy that completed.  A failure stops the pool
+Order is what keeps the live site consistent for readers at every moment: the plan's upload
+waves one after another (a page goes up only once the new pages and assets it links to are
+live; see ``plan.order_waves``), each wave in parallel on a thread pool, in the plan's order
+(so the members of a link cycle are submitted back to back); deletions only once every upload
+succeeded; the deploy record last, so a record exists only for a deploy that completed.  A failure stops the pool
 (pending uploads are cancelled), skips deletions and the record, and propagates.
 
 Writes go through a ``Store``.  ``S3Store`` talks to the bucket; ``DryRunStore`` accepts the
@@ -141,8 +142,8 @@ def apply_plan(plan: Plan, store: Store, source: SiteSource | None,
             progress(done, total)
 
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="notes-up") as pool:
-        for _group, uploads in plan.groups():
-            _upload_group(pool, store, source, uploads, versions, tick)
+        for wave in plan.waves or ((plan.uploads,) if plan.uploads else ()):
+            _upload_group(pool, store, source, wave, versions, tick)
     if plan.deletes:
         store.delete(plan.deletes)
     record = make_record(versions)

@@ -73,7 +73,8 @@ def translate(exc: Exception, bucket: str, phase: str | None = None) -> DeployEr
     if code == "NoSuchVersion":
         return DeployError(f"an object version needed for the restore no longer exists in "
                            f"{bucket!r} ({op})",
-                           "it expired under the lifecycle rule; pick a newer record")
+                           "it expired under the lifecycle rule or the version id is wrong; "
+                           "pick a record `notes history` shows as restorable")
     if code == "PermanentRedirect":
         return DeployError(f"bucket {bucket!r} is in another region", "pass its --region")
     message = exc.response.get("Error", {}).get("Message", "")

@@ -7,6 +7,7 @@ from typing import Any
 
 from site_builder.deploy.errors import aws_errors
 from site_builder.deploy.record import DeployRecord, RecordError, load_record, record_ids
+from site_builder.deploy.remote import list_versions
 from site_builder.errors import DeployError
 
 log = logging.getLogger("site_builder.deploy")
@@ -42,3 +43,12 @@ def resolve_id(ids: list[str], wanted: str, bucket: str) -> str:
                           "see `notes history` for the ids")
     raise DeployError(f"{wanted!r} matches {len(matches)} deploy records in bucket {bucket!r}",
                       "give more of the id")
+
+
+def restorable(client: Any, bucket: str, records: list[DeployRecord]) -> dict[str, bool]:
+    """For each record, whether every object version it lists still exists (a rollback to it
+    can succeed), from one ListObjectVersions pass."""
+    with aws_errors(bucket):
+        existing = list_versions(client, bucket)[1]
+    return {r.id: all((key, e.version_id) in existing for key, e in r.files.items())
+            for r in records}

@@ -2,9 +2,9 @@
 
 A zip is what the CDK Lambda receives (the site asset).  Its members are hashed one by one as
 streams and read again only when uploaded, so a 10,000-note site never sits in memory at once.
-Each file also gets its upload *group*: readers must never see a page that links to something
-not yet uploaded, so assets go first, then note pages, then list pages, then the error page and
-the feeds.  A page says which kind it is with ``<meta name="notes:page" content="...">``.
+Each file also gets a *group* (asset, note page, list page, or the error page and feeds; a page
+says which kind it is with ``<meta name="notes:page" content="...">``), kept in deploy records.
+The upload order no longer comes from it but from each page's links (``plan.order_waves``).
 """
 
 from __future__ import annotations

@@ -9,7 +9,27 @@ The ETag of a single-part upload is the MD5 of its bytes; a multipart ETag (``<h
 not, so for those the MD5 comes from the last record when that record describes the very same
 version, and otherwise the file is re-uploaded ("md5 unknown").  The record also carries the
 headers each version was uploaded with, which catches a header-only change (e.g. a new
-Content-Type rule) that no listing would show.
+Content-Type rule) that no listing would show.  A live version no record knows (uploaded by
+hand, or by a deploy that failed) has unknown headers: the caller HEADs those keys
+(``needs_head``) and passes what S3 answered as ``heads``, so drift such as identical bytes
+re-uploaded as ``binary/octet-stream`` is repaired and never recorded as ``text/html``.
+
+Upload order (``order_waves``): readers must never follow a link to an object that is not there
+yet.  A page may go live only once every *new* object it links to (a key not live in the bucket
+now) is live; a link to a key that is already live is safe whatever its version.  The uploads
+form a graph (page -> new targets it links to); its strongly connected components, in
+dependency order, give *waves*: wave n holds what depends only on waves < n, each wave runs in
+parallel and the next starts when it is complete.  Acyclic dependencies are therefore exact: no
+page is ever live before a new page it links to.
+
+Cycles cannot be ordered: a new note links to its new tag page, which lists the note; two new
+notes that link each other (or are neighbours, or get each other's backlink).  The members of a
+cycle are uploaded as one batch, submitted back to back at the end of their wave, after
+everything else they link to is live.  The residual window: between the first member of a batch
+going live and the last, a reader may follow a link from one member to another that is not yet
+there.  With at most ``workers`` (16) members that is about one PUT round trip; a first deploy,
+where nearly every page is in one cycle (every page links the home page, which links them), has
+a window as long as its page uploads, but nothing was readable before it either.
 """
 
 from __future__ import annotations
@@ -17,11 +37,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from site_builder.deploy.local import GROUP_ORDER, LocalFile
+from site_builder.deploy.local import LAST_KEYS, LocalFile
+from site_builder.deploy.pagelinks import is_html, resolve
 from site_builder.deploy.record import DeployRecord, FileEntry
-from site_builder.deploy.remote import RemoteObject
+from site_builder.deploy.remote import Headers, RemoteObject
 
 Known = Mapping[tuple[str, str], FileEntry]  # (key, version_id) -> what a record saw
+Links = Mapping[str, frozenset[str]]  # page key -> the site keys it links to
+Wave = tuple["Upload", ...]
 
 
 @dataclass(frozen=True)
@@ -40,22 +63,15 @@ class Upload:
 
 @dataclass(frozen=True)
 class Plan:
-    uploads: tuple[Upload, ...]  # ordered: group by group (GROUP_ORDER), then by key
+    uploads: tuple[Upload, ...]  # in upload order: wave after wave
     deletes: tuple[str, ...]
     unchanged: tuple[str, ...]
+    waves: tuple[Wave, ...] = ()  # uploads split into waves (see the module docstring)
+    cycles: tuple[tuple[str, ...], ...] = ()  # keys that link each other: uploaded as a batch
 
     @property
     def is_noop(self) -> bool:
         return not self.uploads and not self.deletes
-
-    def groups(self) -> list[tuple[str, tuple[Upload, ...]]]:
-        """Uploads split into their groups, in upload order, empty groups left out."""
-        out = []
-        for group in GROUP_ORDER:
-            members = tuple(u for u in self.uploads if u.group == group)
-            if members:
-                out.append((group, members))
-        return out
 
     def summary(self) -> str:
         return (f"{len(self.uploads)} to upload, {len(self.deletes)} to delete, "
@@ -69,12 +85,110 @@ def known_versions(record: DeployRecord | None) -> dict[tuple[str, str], FileEnt
     return {(key, entry.version_id): entry for key, entry in record.files.items()}
 
 
-def _order(uploads: Iterable[Upload]) -> tuple[Upload, ...]:
-    rank = {g: i for i, g in enumerate(GROUP_ORDER)}
-    return tuple(sorted(uploads, key=lambda u: (rank.get(u.group, len(rank)), u.key)))
+def _implicit(key: str, new: Iterable[str]) -> set[str]:
+    """Links no ``href`` shows: the feed, sitemap and robots.txt point at pages; Pagefind's
+    entry file names its hashed meta file, which names the hashed index chunks."""
+    if key in LAST_KEYS and not is_html(key):
+        return {k for k in new if is_html(k)}
+    if key == "pagefind/pagefind-entry.json":
+        return {k for k in new if k.startswith("pagefind/") and k != key}
+    if key.startswith("pagefind/") and key.endswith(".pf_meta"):
+        return {k for k in new if k.startswith("pagefind/")
+                and k.endswith((".pf_index", ".pf_fragment", ".pf_filter"))}
+    return set()
 
 
-def _upload_reason(f: LocalFile, remote: RemoteObject | None, known: Known) -> str | None:
+def dependencies(keys: Iterable[str], links: Links, live: Mapping[str, object]
+                 ) -> dict[str, set[str]]:
+    """For each key to upload, the uploads that must be live before it: the keys it links to
+    that are not live now (a live target stays readable while its new version goes up)."""
+    keys = set(keys)
+    new = {k for k in keys if k not in live}
+    deps: dict[str, set[str]] = {}
+    for key in keys:
+        targets = {resolve(t, keys) for t in links.get(key, ()) if resolve(t, live) is None}
+        targets |= _implicit(key, new)
+        deps[key] = {t for t in targets if t in new and t != key}
+    return deps
+
+
+def _components(deps: Mapping[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components (Tarjan, iterative), each after every component it
+    depends on: that is already a valid upload order."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+    for root in sorted(deps):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(deps[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, targets = work[-1]
+            for nxt in targets:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(sorted(deps[nxt]))))
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while not component or component[-1] != node:
+                        component.append(stack.pop())
+                        on_stack.discard(component[-1])
+                    out.append(sorted(component))
+    return out
+
+
+def order_waves(uploads: Iterable[Upload], links: Links, live: Mapping[str, object]
+                ) -> tuple[tuple[Wave, ...], tuple[tuple[str, ...], ...]]:
+    """The uploads in waves (see the module docstring), and the cycles batched inside them."""
+    by_key = {u.key: u for u in uploads}
+    deps = dependencies(by_key, links, live)
+    level: dict[str, int] = {}
+    waves: list[tuple[list[str], list[list[str]]]] = []  # (single keys, cycles) per wave
+    for component in _components(deps):
+        outside = {d for k in component for d in deps[k]} - set(component)
+        n = 1 + max((level[d] for d in outside), default=-1)
+        for k in component:
+            level[k] = n
+        while len(waves) <= n:
+            waves.append(([], []))
+        if len(component) == 1:
+            waves[n][0].append(component[0])
+        else:
+            waves[n][1].append(component)
+    ordered = tuple(tuple(by_key[k] for k in sorted(single) + [k for c in cycles for k in c])
+                    for single, cycles in waves)
+    cycles = tuple(tuple(c) for _, wave_cycles in waves for c in wave_cycles)
+    return ordered, cycles
+
+
+def ordered_plan(uploads: Iterable[Upload], deletes: Iterable[str], unchanged: Iterable[str],
+                 links: Links, live: Mapping[str, object]) -> Plan:
+    waves, cycles = order_waves(uploads, links, live)
+    return Plan(tuple(u for wave in waves for u in wave), tuple(sorted(deletes)),
+                tuple(sorted(unchanged)), waves, cycles)
+
+
+def expected_headers(f: LocalFile | FileEntry) -> Headers:
+    """The headers a deploy gives an object (never a Content-Encoding)."""
+    return Headers(f.content_type, f.cache_control, "")
+
+
+def _upload_reason(f: LocalFile, remote: RemoteObject | None, known: Known,
+                   heads: Mapping[str, Headers]) -> str | None:
     """Why ``f`` must be uploaded, or None when the live object already matches it."""
     if remote is None:
         return "new"
@@ -84,26 +198,41 @@ def _upload_reason(f: LocalFile, remote: RemoteObject | None, known: Known) -> s
         return "md5 unknown (multipart ETag)"
     if md5 != f.md5:
         return "md5 differs"
-    if entry and (entry.content_type, entry.cache_control) != (f.content_type, f.cache_control):
-        return "headers differ"
+    seen = expected_headers(entry) if entry else heads.get(f.key)
+    if seen is None:
+        return "headers unknown (live version not in the record)"
+    if seen != expected_headers(f):
+        return f"headers differ: {seen.diff(expected_headers(f))}"
     return None
 
 
+def needs_head(local: Iterable[LocalFile], live: Mapping[str, RemoteObject],
+               known: Known) -> list[str]:
+    """Keys whose live bytes match but whose live version no record knows: only a HEAD can
+    tell their headers (cheap: after a clean deploy there are none)."""
+    out = []
+    for f in local:
+        remote = live.get(f.key)
+        if remote is not None and (f.key, remote.version_id) not in known and remote.md5 == f.md5:
+            out.append(f.key)
+    return out
+
+
 def make_plan(local: Iterable[LocalFile], live: Mapping[str, RemoteObject],
-              known: Known | None = None) -> Plan:
-    """Make the live bucket equal the local site."""
-    known = known or {}
+              known: Known | None = None, links: Links | None = None,
+              heads: Mapping[str, Headers] | None = None) -> Plan:
+    """Make the live bucket equal the local site (``links``: see ``order_waves``)."""
+    known, heads = known or {}, heads or {}
     uploads, unchanged, keys = [], [], set()
     for f in local:
         keys.add(f.key)
-        reason = _upload_reason(f, live.get(f.key), known)
+        reason = _upload_reason(f, live.get(f.key), known, heads)
         if reason is None:
             unchanged.append(f.key)
         else:
             uploads.append(Upload(f.key, f.group, reason, f.size, f.md5, f.content_type,
                                   f.cache_control))
-    deletes = tuple(sorted(set(live) - keys))
-    return Plan(_order(uploads), deletes, tuple(sorted(unchanged)))
+    return ordered_plan(uploads, set(live) - keys, unchanged, links or {}, live)
 
 
 def _restored(key: str, entry: FileEntry, remote: RemoteObject | None, known: Known) -> bool:
@@ -120,7 +249,7 @@ def _restored(key: str, entry: FileEntry, remote: RemoteObject | None, known: Kn
 
 
 def make_restore_plan(target: DeployRecord, live: Mapping[str, RemoteObject],
-                      known: Known | None = None) -> Plan:
+                      known: Known | None = None, links: Links | None = None) -> Plan:
     """Make the live bucket equal what ``target`` recorded (copy old versions back)."""
     known = known or {}
     uploads, unchanged = [], []
@@ -131,5 +260,4 @@ def make_restore_plan(target: DeployRecord, live: Mapping[str, RemoteObject],
             uploads.append(Upload(key, entry.group, f"restore version {entry.version_id}",
                                   entry.size, entry.md5, entry.content_type,
                                   entry.cache_control, copy_version=entry.version_id))
-    deletes = tuple(sorted(set(live) - set(target.files)))
-    return Plan(_order(uploads), deletes, tuple(sorted(unchanged)))
+    return ordered_plan(uploads, set(live) - set(target.files), unchanged, links or {}, live)

@@ -27,11 +27,12 @@ from typing import Any
 from site_builder.deploy.apply import DEFAULT_WORKERS, DryRunStore, Progress, S3Store, apply_plan
 from site_builder.deploy.errors import aws_errors, check_versioning
 from site_builder.deploy.guard import GuardedStore
-from site_builder.deploy.local import LocalFile, open_site
+from site_builder.deploy.local import LocalFile, SiteSource, open_site
 from site_builder.deploy.lock import LockOptions, locked
-from site_builder.deploy.plan import Plan, known_versions, make_plan
+from site_builder.deploy.pagelinks import read_links
+from site_builder.deploy.plan import Plan, known_versions, make_plan, needs_head
 from site_builder.deploy.record import DeployRecord, FileEntry, latest_record, new_id
-from site_builder.deploy.remote import RemoteObject, list_live
+from site_builder.deploy.remote import RemoteObject, head_headers, list_live
 from site_builder.errors import DeployError
 
 MIN_DELETE_LIMIT = 10
@@ -43,6 +44,7 @@ class DeployResult:
     record: DeployRecord | None  # the record written; None on a dry run or a no-op
     live_id: str | None  # the record describing the live site afterwards
     dry_run: bool = False
+    note: str = ""  # rollback: why its default target was chosen
 
 
 def delete_limit(live: Mapping[str, RemoteObject], max_deletes: int | None) -> int:
@@ -111,6 +113,17 @@ def record_factory(*, kind: str, source: str, message: str, parent: DeployRecord
     return make
 
 
+def _plan(client: Any, bucket: str, source: SiteSource, files: list[LocalFile],
+          live: dict[str, RemoteObject], parent: DeployRecord | None, workers: int) -> Plan:
+    """Plan with what only extra reads can tell: the headers of live versions no record knows
+    (HEAD), and the links of every page to upload (for the upload order)."""
+    known = known_versions(parent)
+    heads = head_headers(client, bucket, needs_head(files, live, known), workers)
+    keys = [u.key for u in make_plan(files, live, known, heads=heads).uploads]
+    links = read_links(keys, source.read, workers)
+    return make_plan(files, live, known, links, heads)
+
+
 def publish(client: Any, bucket: str, site: Path | str, *, message: str = "",
             source: str = "cli", max_deletes: int | None = None,
             allow_mass_delete: bool = False, dry_run: bool = False,
@@ -131,7 +144,7 @@ def publish(client: Any, bucket: str, site: Path | str, *, message: str = "",
         ):
             live = list_live(client, bucket)
             parent = latest_record(client, bucket, skip_invalid=True)
-            plan = make_plan(files, live, known_versions(parent))
+            plan = _plan(client, bucket, source_files, files, live, parent, workers)
             check_adopt(plan, parent, adopt)
             check_deletes(plan, live, max_deletes, allow_mass_delete)
             if plan.is_noop and record_matches_live(parent, live):

@@ -8,6 +8,8 @@ so one listing serves all three.  Keys under ``_notes/`` (records, lock) are not
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,17 +37,62 @@ class RemoteObject:
 
 def list_live(client: Any, bucket: str) -> dict[str, RemoteObject]:
     """Every live site object (latest version that is not a delete marker), by key."""
+    return list_versions(client, bucket)[0]
+
+
+def list_versions(client: Any, bucket: str
+                  ) -> tuple[dict[str, RemoteObject], set[tuple[str, str]]]:
+    """The live objects, and every (key, VersionId) pair that still exists in the bucket (what a
+    rollback can copy back), from the same single listing."""
     live: dict[str, RemoteObject] = {}
+    existing: set[tuple[str, str]] = set()
     paginator = client.get_paginator("list_object_versions")
     for page in paginator.paginate(Bucket=bucket):
         for version in page.get("Versions", ()):
             key = version["Key"]
-            if not version.get("IsLatest") or key.startswith(PRIVATE_PREFIX):
+            if key.startswith(PRIVATE_PREFIX):
                 continue
-            live[key] = RemoteObject(
-                key=key,
-                etag=version.get("ETag", "").strip('"'),
-                size=int(version.get("Size", 0)),
-                version_id=version.get("VersionId") or "null",
-            )
-    return live
+            version_id = version.get("VersionId") or "null"
+            existing.add((key, version_id))
+            if version.get("IsLatest"):
+                live[key] = RemoteObject(key=key, etag=version.get("ETag", "").strip('"'),
+                                         size=int(version.get("Size", 0)),
+                                         version_id=version_id)
+    return live, existing
+
+
+@dataclass(frozen=True)
+class Headers:
+    """The headers S3 serves an object with (what a browser acts on)."""
+
+    content_type: str
+    cache_control: str
+    content_encoding: str = ""
+
+    def diff(self, wanted: Headers) -> str:
+        """``Content-Type binary/octet-stream (should be text/html)``, for each that differs."""
+        out = []
+        for label, have, want in (
+            ("Content-Type", self.content_type, wanted.content_type),
+            ("Cache-Control", self.cache_control, wanted.cache_control),
+            ("Content-Encoding", self.content_encoding, wanted.content_encoding),
+        ):
+            if have != want:
+                out.append(f"{label} {have or '(none)'} (should be {want or '(none)'})")
+        return ", ".join(out)
+
+
+def head_headers(client: Any, bucket: str, keys: Iterable[str],
+                 workers: int = 16) -> dict[str, Headers]:
+    """The live headers of ``keys``: one HeadObject each, in parallel."""
+
+    def head(key: str) -> tuple[str, Headers]:
+        r = client.head_object(Bucket=bucket, Key=key)
+        return key, Headers(r.get("ContentType", ""), r.get("CacheControl", ""),
+                            r.get("ContentEncoding", ""))
+
+    keys = list(keys)
+    if not keys:
+        return {}
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(keys)))) as pool:
+        return dict(pool.map(head, keys))

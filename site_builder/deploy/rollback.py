@@ -8,33 +8,98 @@ deploy (same order, same lock, same failure handling) and writes a new record of
 
 Default target: the deploy before the one whose content is live.  If the live record is itself
 a rollback, "live content" is its target's, so repeated ``notes rollback`` keeps stepping back.
+After a failed deploy (the bucket is not what the latest record says) it is the latest record.
+
+Before its first write, a rollback checks that every version it will copy still exists (from
+the same ListObjectVersions pass that gives the live listing), so a record whose versions
+expired is refused with the keys named, instead of failing half-way; ``--dry-run`` runs the
+same check.  The restored pages go up in link order, like a deploy's (``plan.order_waves``):
+their links are read from the old versions' bytes (one GetObject per restored page).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from site_builder.deploy.apply import DEFAULT_WORKERS, DryRunStore, Progress, S3Store, apply_plan
 from site_builder.deploy.errors import aws_errors, check_versioning
 from site_builder.deploy.guard import GuardedStore
 from site_builder.deploy.history import resolve_id
 from site_builder.deploy.lock import LockOptions, locked
-from site_builder.deploy.plan import known_versions, make_restore_plan
-from site_builder.deploy.publish import DeployResult, record_factory
+from site_builder.deploy.pagelinks import read_links
+from site_builder.deploy.plan import Plan, known_versions, make_restore_plan
+from site_builder.deploy.publish import DeployResult, record_factory, record_matches_live
 from site_builder.deploy.record import DeployRecord, FileEntry, load_record, record_ids
-from site_builder.deploy.remote import RemoteObject, list_live
+from site_builder.deploy.remote import RemoteObject, list_versions
 from site_builder.errors import DeployError
 
+_SHOWN = 3  # missing keys named in the error; the rest are counted
 
-def default_target(client: Any, bucket: str, live: DeployRecord) -> str:
-    content = live
-    if live.kind == "rollback" and live.target:
-        content = load_record(client, bucket, live.target)
+
+def default_target(client: Any, bucket: str, latest: DeployRecord,
+                   live: Mapping[str, RemoteObject]) -> tuple[str, str]:
+    """(target id, why it is the default when that needs saying, else "").
+
+    When the bucket is not what the latest record describes (a deploy failed half-way, or
+    objects were changed by hand), the latest record is the last one that was fully live
+    (records are written only once everything they list is live): restoring it repairs the
+    bucket.  Otherwise, the deploy before the live content.
+    """
+    if not record_matches_live(latest, live):
+        return latest.id, (f"the bucket does not match the latest record {latest.id} (a deploy "
+                           "failed or objects were changed by hand); it is the last record "
+                           "that was fully live")
+    content = latest
+    if latest.kind == "rollback" and latest.target:
+        content = load_record(client, bucket, latest.target)
     if content.parent is None:
         raise DeployError(f"deploy {content.id} has no earlier deploy to roll back to",
                           "pick a record with --to ID (see `notes history`)")
-    return content.parent
+    return content.parent, ""
+
+
+def _lifecycle_days(client: Any, bucket: str) -> int | None:
+    """Days the bucket's lifecycle rule keeps non-current versions (None: no such rule)."""
+    try:
+        rules = client.get_bucket_lifecycle_configuration(Bucket=bucket).get("Rules", [])
+    except ClientError:
+        return None
+    days = [r["NoncurrentVersionExpiration"].get("NoncurrentDays") for r in rules
+            if r.get("Status") == "Enabled" and r.get("NoncurrentVersionExpiration")]
+    days = [d for d in days if d]
+    return min(days) if days else None
+
+
+def missing_versions(plan: Plan, existing: set[tuple[str, str]]) -> list[str]:
+    return sorted(u.key for u in plan.uploads
+                  if u.copy_version and (u.key, u.copy_version) not in existing)
+
+
+def check_versions(client: Any, bucket: str, target: DeployRecord, plan: Plan,
+                   existing: set[tuple[str, str]], now: datetime) -> None:
+    """Refuse, before the first write, a rollback that would fail half-way on a gone version."""
+    missing = missing_versions(plan, existing)
+    if not missing:
+        return
+    shown = ", ".join(missing[:_SHOWN]) + (f" and {len(missing) - _SHOWN} more"
+                                           if len(missing) > _SHOWN else "")
+    days = _lifecycle_days(client, bucket)
+    age = (now - datetime.fromisoformat(target.created)).days
+    if days is not None and age > days:
+        why = (f"expired under the lifecycle rule: non-current versions are kept {days} days "
+               f"and the record is {age} days old")
+    else:
+        why = ("deleted from the bucket, or the record names a version id that never existed"
+               + (f"; the lifecycle rule keeps non-current versions {days} days and the "
+                  f"record is {age} days old" if days is not None else ""))
+    raise DeployError(
+        f"cannot restore {target.id}: {len(missing)} of the object versions it needs "
+        f"{'is' if len(missing) == 1 else 'are'} gone ({shown}): {why}",
+        "nothing was changed; pick a record `notes history` shows as restorable")
 
 
 def _entries(target: DeployRecord, versions: dict[str, str],
@@ -46,15 +111,49 @@ def _entries(target: DeployRecord, versions: dict[str, str],
     return out
 
 
+def _target(client: Any, bucket: str, ids: list[str], to: str | None,
+            live: Mapping[str, RemoteObject]) -> tuple[DeployRecord, DeployRecord, str]:
+    """(latest record, target record, why that target)."""
+    latest = load_record(client, bucket, ids[-1])
+    if to:
+        target_id, why = resolve_id(ids, to, bucket), ""
+    else:
+        target_id, why = default_target(client, bucket, latest, live)
+    target = latest if target_id == latest.id else load_record(client, bucket, target_id)
+    return latest, target, why
+
+
+def _restore_plan(client: Any, bucket: str, target: DeployRecord, latest: DeployRecord,
+                  live: dict[str, RemoteObject], existing: set[tuple[str, str]],
+                  workers: int) -> Plan:
+    """The restore plan, checked (every version exists) and ordered by the links of the
+    pages it restores, read from the very versions it will copy."""
+    known = known_versions(latest)
+    first = make_restore_plan(target, live, known)
+    check_versions(client, bucket, target, first, existing, datetime.now(UTC))
+    wanted = {u.key: u.copy_version for u in first.uploads}
+
+    def old_bytes(key: str) -> bytes:
+        return client.get_object(Bucket=bucket, Key=key,
+                                 VersionId=wanted[key])["Body"].read()
+
+    links = read_links(wanted, old_bytes, workers)
+    return make_restore_plan(target, live, known, links)
+
+
 def rollback(client: Any, bucket: str, to: str | None = None, *, dry_run: bool = False,
              source: str = "cli", force_unlock: bool = False, message: str = "",
              progress: Progress | None = None,
              workers: int = DEFAULT_WORKERS, lock_options: LockOptions | None = None
              ) -> tuple[DeployResult, DeployRecord]:
-    """Restore record ``to`` (id or unique prefix; default: the deploy before the live one).
+    """Restore record ``to`` (id or unique prefix; default: see ``default_target``).
 
-    Returns the result and the record that was restored.
+    Returns the result (its ``note`` says why the default target was chosen) and the record
+    that was restored.
     """
+    if to is not None and not to.strip():
+        raise DeployError("--to is empty", "give a record id or a unique prefix of one (see "
+                          "`notes history`), or leave --to out for the default target")
     check_versioning(client, bucket)
     with (
         locked(client, bucket, "rollback", force_unlock=force_unlock, enabled=not dry_run,
@@ -65,12 +164,9 @@ def rollback(client: Any, bucket: str, to: str | None = None, *, dry_run: bool =
         if not ids:
             raise DeployError(f"bucket {bucket!r} has no deploy records",
                               "nothing to roll back to; publish with `notes deploy`")
-        latest = load_record(client, bucket, ids[-1])
-        target_id = resolve_id(ids, to, bucket) if to else default_target(
-            client, bucket, latest)
-        target = latest if target_id == latest.id else load_record(client, bucket, target_id)
-        live = list_live(client, bucket)
-        plan = make_restore_plan(target, live, known_versions(latest))
+        live, existing = list_versions(client, bucket)
+        latest, target, why = _target(client, bucket, ids, to, live)
+        plan = _restore_plan(client, bucket, target, latest, live, existing, workers)
         store = GuardedStore(DryRunStore() if dry_run else S3Store(client, bucket), bucket,
                              lease)
         make = record_factory(kind="rollback", source=source,
@@ -81,5 +177,5 @@ def rollback(client: Any, bucket: str, to: str | None = None, *, dry_run: bool =
                             lambda v: make(v, _entries(target, v, live)),
                             workers=workers, progress=progress)
     if dry_run:
-        return DeployResult(plan, None, latest.id, True), target
-    return DeployResult(plan, record, record.id, False), target
+        return DeployResult(plan, None, latest.id, True, why), target
+    return DeployResult(plan, record, record.id, False, why), target

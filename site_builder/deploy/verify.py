@@ -2,7 +2,11 @@
 
 Drift is anything changed behind the tool's back: a key the record lists that is gone
 (``missing``), a live key the record does not list (``unexpected``), or a key whose live
-VersionId is not the recorded one (``changed``; the ETag tells whether the bytes differ).
+VersionId is not the recorded one (``changed``; the ETag tells whether the bytes differ), or
+whose served headers (Content-Type, Cache-Control, Content-Encoding: one HeadObject per key,
+in parallel) are not the recorded ones.  A version's headers cannot change without a new
+version, so the HEADs only catch records that were wrong when written; they make the report
+truthful whatever wrote the record.
 The next ``notes deploy`` repairs all three, because it plans against the live listing.
 """
 
@@ -11,9 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from site_builder.deploy.apply import DEFAULT_WORKERS
 from site_builder.deploy.errors import aws_errors
-from site_builder.deploy.record import latest_record
-from site_builder.deploy.remote import list_live
+from site_builder.deploy.plan import expected_headers
+from site_builder.deploy.record import FileEntry, latest_record
+from site_builder.deploy.remote import Headers, RemoteObject, head_headers, list_live
 from site_builder.errors import DeployError
 
 
@@ -36,21 +42,31 @@ class DriftReport:
         return out
 
 
-def verify(client: Any, bucket: str) -> DriftReport:
+def _differences(entry: FileEntry, remote: RemoteObject, head: Headers | None) -> str:
+    out = []
+    if remote.version_id != entry.version_id:
+        same = remote.md5 == entry.md5
+        why = "same bytes, new version" if same else "bytes differ"
+        out.append(f"{why}: live {remote.version_id}, recorded {entry.version_id}")
+    if head is not None and head != expected_headers(entry):
+        out.append(f"headers differ: {head.diff(expected_headers(entry))}")
+    return "; ".join(out)
+
+
+def verify(client: Any, bucket: str, workers: int = DEFAULT_WORKERS) -> DriftReport:
     with aws_errors(bucket):
         record = latest_record(client, bucket)
         if record is None:
             raise DeployError(f"bucket {bucket!r} has no deploy records",
                               "publish with `notes deploy` first")
         live = list_live(client, bucket)
+        heads = head_headers(client, bucket, [k for k in record.files if k in live], workers)
     changed = []
     for key, entry in sorted(record.files.items()):
-        remote = live.get(key)
-        if remote is None or remote.version_id == entry.version_id:
-            continue
-        same = remote.md5 == entry.md5
-        why = "same bytes, new version" if same else "bytes differ"
-        changed.append((key, f"{why}: live {remote.version_id}, recorded {entry.version_id}"))
+        if key in live:
+            why = _differences(entry, live[key], heads.get(key))
+            if why:
+                changed.append((key, why))
     return DriftReport(
         record_id=record.id,
         checked=len(record.files),
