@@ -382,11 +382,15 @@ def test_site_asset_holds_the_built_site(synth: Synth) -> None:
     assert files == SITE
 
 
-def test_lambda_code_asset_contains_only_engine_and_handler(synth: Synth) -> None:
+def test_lambda_code_asset_contains_only_engine_handler_and_sdk(synth: Synth) -> None:
     _, fn = _publish_function(synth.t["default"])
     key = fn["Properties"]["Code"]["S3Key"]
     staged = synth.outdir / f"asset.{key.removesuffix('.zip')}"
-    files = sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file())
+    all_files = sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file())
+    sdk_tops = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py"}
+    tops = {f.split("/")[0] for f in all_files if not f.split("/")[0].endswith(".dist-info")}
+    assert tops == sdk_tops | {"index.py", "site_builder"}
+    files = [f for f in all_files if f.split("/")[0] in ("index.py", "site_builder")]
     assert "index.py" in files and "site_builder/errors.py" in files
     assert "site_builder/deploy/__init__.py" in files
     for f in files:

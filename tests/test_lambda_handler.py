@@ -217,25 +217,96 @@ def test_on_event_entry_point_makes_its_own_client(s3, bucket: str, assets: str)
     assert _live(s3, bucket) == SITE_V1
 
 
-def test_staged_code_imports_without_the_builder(tmp_path: Path) -> None:
-    """In the Lambda only the staged files exist: the handler must import from them alone."""
-    code = stage_lambda_code(tmp_path / "lambda")
-    probe = (
-        "import sys, index, site_builder, site_builder.deploy\n"
-        "assert site_builder.__file__.startswith(sys.argv[1]), site_builder.__file__\n"
-        "bad = sorted(m for m in ('markdown', 'jinja2', 'yaml', 'pygments', 'aws_cdk')"
-        " if m in sys.modules)\n"
-        "assert not bad, bad\n"
-        "print(index.on_event.__module__)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", probe, str(code)],
+_CLEAN_PROBE = """
+import json, sys
+code = sys.argv[1]
+sys.path.insert(0, code)
+import boto3, botocore, index, site_builder.deploy
+for mod in (boto3, botocore, index, site_builder):
+    assert mod.__file__.startswith(code), mod.__file__
+bad = sorted(m for m in ('markdown', 'jinja2', 'yaml', 'pygments', 'aws_cdk', 'moto')
+             if m in sys.modules)
+assert not bad, bad
+if len(sys.argv) > 2:  # publish through moto's server with the bundled SDK
+    endpoint, event = sys.argv[2], json.loads(sys.argv[3])
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    index.check_sdk(botocore.__version__)
+    print(json.dumps(index.handle(event, client)["Data"]))
+print(boto3.__version__, botocore.__version__)
+"""
+
+
+def _run_clean(code: Path, *args: str) -> subprocess.CompletedProcess:
+    """Python isolated (-I: no PYTHONPATH, no user site) without site-packages (-S): only the
+    standard library and the staged asset can be imported, as in the Lambda."""
+    return subprocess.run(
+        [sys.executable, "-I", "-S", "-c", _CLEAN_PROBE, str(code), *args],
         check=False,
         cwd=code,
-        env={"PYTHONPATH": str(code), "PATH": "/usr/bin:/bin"},
+        env={"PATH": "/usr/bin:/bin", "AWS_EC2_METADATA_DISABLED": "true"},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
     )
+
+
+def test_staged_code_imports_alone_in_a_clean_interpreter(tmp_path: Path) -> None:
+    """In the Lambda only the staged files exist: handler, engine and SDK import from them."""
+    import boto3
+    import botocore
+
+    code = stage_lambda_code(tmp_path / "lambda")
+    done = _run_clean(code)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "index"
+    assert done.stdout.split() == [boto3.__version__, botocore.__version__]
+
+
+def test_staged_code_publishes_through_moto_server(tmp_path: Path) -> None:
+    """The staged asset alone (its bundled SDK) publishes a site: lock, uploads, record."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    code = stage_lambda_code(tmp_path / "lambda")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+        s3.create_bucket(Bucket="site")
+        s3.put_bucket_versioning(Bucket="site", VersioningConfiguration={"Status": "Enabled"})
+        s3.create_bucket(Bucket=ASSETS)
+        event = _event("Create", _props("site", _put_asset(s3, "f" * 64, SITE_V1)))
+        done = _run_clean(code, endpoint, json.dumps(event))
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout.splitlines()[0])["Uploaded"] == len(SITE_V1)
+        assert _live(s3, "site") == SITE_V1
+        assert [r.source for r in history(s3, "site")] == ["cloudformation"]
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("old", ["1.34.162", "1.35.1", "1.29.0"])
+def test_old_botocore_refused_in_one_line(old: str) -> None:
+    with pytest.raises(DeployError) as err:
+        index.check_sdk(old)
+    message = str(err.value)
+    assert message.startswith(f"the publish Lambda runs botocore {old}, older than 1.35.2 ")
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("ok", ["1.35.2", "1.35.10", "1.44.8", "2.0.0"])
+def test_recent_botocore_accepted(ok: str) -> None:
+    index.check_sdk(ok)
+
+
+def test_on_event_refuses_old_sdk_before_any_request(monkeypatch, s3, bucket, assets) -> None:
+    import botocore
+
+    monkeypatch.setattr(botocore, "__version__", "1.34.0")
+    props = _props(bucket, _put_asset(s3, "e" * 64, SITE_V1))
+    with pytest.raises(DeployError, match="runs botocore 1.34.0, older than 1.35.2"):
+        index.on_event(_event("Create", props), context=None)
+    assert _live(s3, bucket) == {}

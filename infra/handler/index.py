@@ -13,12 +13,19 @@ records (with source "cloudformation").
 * Errors raise: the Provider framework reports the message to CloudFormation, which shows it
   and rolls back.
 
-Lives in the Lambda beside ``site_builder/{__init__,errors}.py`` and ``site_builder/deploy/``
-only (see infra/lambda_code.py); boto3 comes with the runtime.
+Lives in the Lambda beside ``site_builder/{__init__,errors}.py``, ``site_builder/deploy/`` and
+the AWS SDK it was tested with (see infra/lambda_code.py).  The runtime's own SDK is not relied
+on: below ``MIN_BOTOCORE`` the handler refuses to start with one line instead of failing every
+lock write with ``Unknown parameter in input: "IfNoneMatch"``.
+
+Logging (CloudWatch, ``/aws/lambda/<function name>``): the request, the plan's size, progress
+every ``PROGRESS_EVERY`` files and the deploy id, so a slow publish can be watched live.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -26,13 +33,48 @@ from typing import Any
 from site_builder.errors import DeployError
 
 SOURCE = "cloudformation"
+# Conditional writes (PutObject IfNoneMatch, the lock and the records) came in botocore 1.35.2.
+MIN_BOTOCORE = "1.35.2"
+PROGRESS_EVERY = 1000
+log = logging.getLogger("notes.publish")
 
 
 def on_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Lambda entry point (handler ``index.on_event``)."""
     import boto3
+    import botocore
 
+    log.setLevel(logging.INFO)
+    check_sdk(botocore.__version__)
     return handle(event, boto3.client("s3"))
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
+
+
+def check_sdk(botocore_version: str) -> None:
+    """Refuse an SDK the engine cannot work with, naming both versions."""
+    if _version(botocore_version) < _version(MIN_BOTOCORE):
+        raise DeployError(
+            f"the publish Lambda runs botocore {botocore_version}, older than {MIN_BOTOCORE} "
+            "which the deploy engine needs (conditional writes)",
+            "its code asset should bundle the SDK (infra/lambda_code.py): run `npx cdk deploy` "
+            "from an environment with `make install-cdk` done",
+        )
+
+
+class ProgressLog:
+    """The engine's progress callback: one log line at the start, every N files and the end."""
+
+    def __init__(self, every: int = PROGRESS_EVERY):
+        self.every = every
+
+    def __call__(self, done: int, total: int) -> None:
+        if done == 1:
+            log.info("uploading %d files", total)
+        if done % self.every == 0 or done == total:
+            log.info("uploaded %d of %d files", done, total)
 
 
 def handle(event: dict[str, Any], client: Any) -> dict[str, Any]:
@@ -44,7 +86,10 @@ def handle(event: dict[str, Any], client: Any) -> dict[str, Any]:
     if request not in ("Create", "Update"):
         raise DeployError(f"unknown CloudFormation request type {request!r}")
     bucket = props["SiteBucket"]
+    log.info("%s: publish asset %s to bucket %s", request, props.get("AssetHash"), bucket)
     result = _publish_asset(client, props, _message(event))
+    plan = result.plan
+    log.info("done: %s; deploy id %s", plan.summary(), result.live_id or "(none)")
     return {"PhysicalResourceId": f"notes-site:{bucket}", "Data": _data(result)}
 
 
@@ -80,6 +125,7 @@ def _publish_asset(client: Any, props: dict[str, Any], message: str) -> Any:
             message=message,
             source=SOURCE,
             allow_mass_delete=str(props.get("AllowMassDelete", "false")).lower() == "true",
+            progress=ProgressLog(),
         )
 
 
