@@ -1,51 +1,206 @@
-"""The bucket lock: conditional create, holder in the error, --force-unlock, release."""
+"""The bucket lock as a lease: holder in the error, idempotent acquire, exact release,
+stale locks (expired lease, dead pid on this host) broken by a conditional write, a heartbeat,
+a bounded wait, ``unlock``, and the break noted in the next record."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
 from test_deploy_publish import SITE_V1, write_site
 
-from site_builder.deploy import publish, rollback
-from site_builder.deploy.lock import LOCK_KEY, acquire, release
+from site_builder.deploy import history, publish, rollback
+from site_builder.deploy.lock import (
+    LOCK_KEY,
+    LockOptions,
+    Owner,
+    acquire,
+    read_lock,
+    this_host,
+    unlock,
+)
+from site_builder.deploy.lock import _break as break_lock
 from site_builder.errors import DeployError
 
+ALICE = Owner("alice", "laptop", 42, "deploy", "20261130-100000-ab12")
 
-def test_second_deploy_fails_naming_the_holder(s3, bucket, tmp_path):
-    held = acquire(s3, bucket, "deploy", holder="alice@laptop pid 42")
+
+def lock_versions(s3, bucket) -> list[dict]:
+    listing = s3.list_object_versions(Bucket=bucket, Prefix=LOCK_KEY)
+    return listing.get("Versions", []) + listing.get("DeleteMarkers", [])
+
+
+def later(seconds: float):
+    return lambda: datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_live_lock_fails_naming_holder_and_the_command_that_frees_it(s3, bucket, tmp_path):
+    held = acquire(s3, bucket, "deploy", owner=ALICE)
     site = write_site(tmp_path / "s", SITE_V1)
     with pytest.raises(DeployError) as err:
         publish(s3, bucket, site)
     assert str(err.value) == (
-        f"bucket 'notes-test-site' is locked by alice@laptop pid 42 (deploy) since "
-        f"{held.started} (0 min ago) (wait for it to finish; if it crashed, rerun with "
-        "--force-unlock (allowed after 15 min))")
+        f"bucket 'notes-test-site' is locked by alice@laptop pid 42 (deploy "
+        f"20261130-100000-ab12) since {held.body.acquired} (lease renewed 0 s ago) (wait for "
+        "it to finish; `notes unlock --bucket notes-test-site` shows the lock, add "
+        "--force-unlock to break it if that process is stuck)")
     with pytest.raises(DeployError, match="locked by alice@laptop pid 42"):
         rollback(s3, bucket)
-    with pytest.raises(DeployError, match="only breaks locks older than 15 min"):
-        publish(s3, bucket, site, force_unlock=True)
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="docker/")
-    release(s3, bucket, held)
-    assert publish(s3, bucket, site).record is not None
+    held.release()
+    assert lock_versions(s3, bucket) == []  # exactly our version deleted: no delete marker
+    assert publish(s3, bucket, site).record.broke_lock is None
+    assert lock_versions(s3, bucket) == []
 
 
-def test_force_unlock_breaks_a_stale_lock_and_releases(s3, bucket, tmp_path):
-    acquire(s3, bucket, "deploy", holder="crashed",
-            now=datetime.now(UTC) - timedelta(hours=2))
+def test_expired_lease_is_broken_and_noted_in_the_next_record(s3, bucket, tmp_path):
+    acquire(s3, bucket, "deploy", owner=ALICE, lease_seconds=60)
     site = write_site(tmp_path / "s", SITE_V1)
-    with pytest.raises(DeployError, match=r"locked by crashed \(deploy\) since .* \(120 min ago\)"):
-        publish(s3, bucket, site)
-    assert publish(s3, bucket, site, force_unlock=True).record is not None
-    with pytest.raises(ClientError, match="NoSuchKey"):
-        s3.get_object(Bucket=bucket, Key=LOCK_KEY)
+    with pytest.raises(DeployError, match=r"lease renewed 3[01] s ago"):
+        publish(s3, bucket, site, lock_options=LockOptions(clock=later(30)))
+    record = publish(s3, bucket, site, lock_options=LockOptions(clock=later(61))).record
+    assert record.broke_lock["holder"] == ALICE.describe()
+    assert record.broke_lock["reason"] == "lease expired"
+    assert history(s3, bucket)[0].broke_lock == record.broke_lock  # stored, not only returned
+    assert lock_versions(s3, bucket) == []  # the broken version went with ours
 
 
-def test_release_leaves_someone_elses_lock(s3, bucket):
-    mine = acquire(s3, bucket, "deploy", holder="me",
-                   now=datetime.now(UTC) - timedelta(hours=1))
-    theirs = acquire(s3, bucket, "deploy", holder="them", force_unlock=True)
-    release(s3, bucket, mine)  # must not delete "them"'s lock
-    body = s3.get_object(Bucket=bucket, Key=LOCK_KEY)["Body"].read()
-    assert theirs.token.encode() in body
+def test_dead_holder_on_this_host_is_broken_at_once(s3, bucket, tmp_path):
+    ghost = Owner("me", this_host(), dead_pid(), "deploy", "x")
+    acquire(s3, bucket, "deploy", owner=ghost)
+    record = publish(s3, bucket, write_site(tmp_path / "s", SITE_V1)).record
+    assert record.broke_lock["reason"] == "holder's process is gone"
+    # the same pid on another host proves nothing: that lock is live
+    acquire(s3, bucket, "deploy", owner=Owner("me", "elsewhere", ghost.pid, "deploy", "y"))
+    with pytest.raises(DeployError, match="locked by me@elsewhere"):
+        rollback(s3, bucket)
+
+
+def test_two_breakers_cannot_both_win(s3, bucket):
+    acquire(s3, bucket, "deploy", owner=ALICE, lease_seconds=1)
+    stale = read_lock(s3, bucket, later(5))
+    assert stale.stale
+    first = acquire(s3, bucket, "deploy", clock=later(5))  # breaks it
+    second = break_lock(s3, bucket, first.body.__class__(ALICE, "tok2", "now", 60.0),
+                        stale, later(5))
+    assert second is None  # its If-Match names the version the first breaker replaced
+    assert read_lock(s3, bucket).body.token == first.token
+
+
+class LostResponses:
+    """Performs each lock/record PUT, then 'retries' it as botocore does after a lost response
+    and returns what the retry got (for a conditional PUT: 412)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def put_object(self, **kw):
+        self.client.put_object(**kw)
+        return self.client.put_object(**kw)
+
+
+def test_acquire_is_idempotent_when_the_response_was_lost(s3, bucket, tmp_path):
+    lease = acquire(LostResponses(s3), bucket, "deploy")
+    assert read_lock(s3, bucket).body.token == lease.token
+    lease.renew()  # the renewal's retry gets 412 too: read back, still ours
+    assert lease.lost is None and read_lock(s3, bucket).etag == lease.etag
+    lease.release()
+    assert lock_versions(s3, bucket) == []
+    # a whole deploy whose lock and record responses are lost succeeds, with one record
+    result = publish(LostResponses(s3), bucket, write_site(tmp_path / "s", SITE_V1))
+    assert [r.id for r in history(s3, bucket)] == [result.record.id]
+
+
+def test_heartbeat_renews_and_a_broken_lease_stops_the_operation(s3, bucket):
+    lease = acquire(s3, bucket, "deploy", lease_seconds=0.3)
+    lease.start_heartbeat()
+    time.sleep(0.5)
+    body = read_lock(s3, bucket).body
+    assert body.token == lease.token and body.renewed  # renewed at least once
+    assert len(lock_versions(s3, bucket)) == 1  # each renewal deleted the version it replaced
+    held, broken = unlock(s3, bucket, force=True)
+    assert broken and held.body.token == lease.token
+    time.sleep(0.3)
+    assert lease.lost and "broken while this operation ran" in lease.lost
+    with pytest.raises(DeployError, match="lock was broken while this operation ran"):
+        lease.check()
+    lease.release()
+    assert read_lock(s3, bucket).body.released  # the breaker's body survives our release
+
+
+def test_bounded_wait_then_acquires_or_fails(s3, bucket):
+    held = acquire(s3, bucket, "deploy", owner=ALICE)
+    slept: list[float] = []
+    with pytest.raises(DeployError, match="locked by alice@laptop"):
+        acquire(s3, bucket, "deploy", wait_seconds=0.3, sleep=slept.append)
+    assert slept == [0.3]
+    timer = threading.Timer(0.2, held.release)
+    timer.start()
+    mine = acquire(s3, bucket, "deploy", wait_seconds=10)
+    timer.join()
+    assert read_lock(s3, bucket).body.token == mine.token
+    mine.release()
+
+
+def test_unlock_breaks_only_stale_locks_unless_forced(s3, bucket, tmp_path):
+    assert unlock(s3, bucket) == (None, False)
+    live = acquire(s3, bucket, "deploy", owner=ALICE, lease_seconds=60)
+    held, broken = unlock(s3, bucket)
+    assert (held.body.token, broken) == (live.token, False)
+    held, broken = unlock(s3, bucket, clock=later(120))
+    assert broken and read_lock(s3, bucket).body.released
+    assert unlock(s3, bucket)[1] is False  # already released: nothing to break
+    record = publish(s3, bucket, write_site(tmp_path / "s", SITE_V1)).record
+    assert record.broke_lock["holder"] == ALICE.describe()
+    assert "(unlock " in record.broke_lock["broken_by"]
+    assert lock_versions(s3, bucket) == []
+
+
+def test_force_unlock_breaks_a_live_lock(s3, bucket, tmp_path):
+    acquire(s3, bucket, "deploy", owner=ALICE)
+    record = publish(s3, bucket, write_site(tmp_path / "s", SITE_V1), force_unlock=True).record
+    assert record.broke_lock["reason"] == "forced"
+
+
+def test_pre_lease_lock_is_stale_after_15_minutes(s3, bucket):
+    old = {"holder": "bob@box pid 7", "operation": "deploy", "started": "2026-01-01T00:00:00",
+           "token": "abc"}
+    s3.put_object(Bucket=bucket, Key=LOCK_KEY, Body=json.dumps(old).encode())
+    with pytest.raises(DeployError, match=r"locked by bob@box pid 7@\? pid 0"):
+        acquire(s3, bucket, "deploy", clock=later(14 * 60))
+    assert acquire(s3, bucket, "deploy", clock=later(16 * 60)).broke["holder"].startswith("bob")
+
+
+class Flaky404:
+    """DeleteObject answers 404 (S3 can, just after versioning is enabled)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def delete_object(self, **kw):
+        raise ClientError({"Error": {"Code": "NoSuchKey", "Message": "transient"}},
+                          "DeleteObject")
+
+
+def test_release_tolerates_a_404(s3, bucket):
+    lease = acquire(Flaky404(s3), bucket, "deploy")
+    lease.release()  # no exception
+    assert read_lock(s3, bucket).body.token == lease.token  # left for its lease to expire

@@ -25,8 +25,16 @@ from site_builder.errors import DeployError
 
 _CREDENTIALS_FIX = ("configure AWS credentials: `aws configure`, AWS_PROFILE, or "
                     "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
-_RETRY_FIX = ("nothing was deleted and no record was written; run the command again "
-              "(it only redoes what is missing)")
+_AGAIN = "run the command again (it only redoes what is missing)"
+# What is true of the bucket when a write of each phase of ``apply`` fails (see guard.py).
+PHASE_FIXES = {
+    None: _AGAIN,
+    "uploads": f"nothing was deleted and no record was written; {_AGAIN}",
+    "deletes": ("every upload is done and some deletions may be done, but no record was "
+                f"written; {_AGAIN}"),
+    "record": ("the site is live but its deploy record is missing; run the command again to "
+               "write it"),
+}
 _BAD_CREDENTIAL_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
                          "InvalidToken", "TokenRefreshRequired"}
 
@@ -35,19 +43,21 @@ def client_error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-def translate(exc: Exception, bucket: str) -> DeployError | None:
+def translate(exc: Exception, bucket: str, phase: str | None = None) -> DeployError | None:
     """The DeployError for ``exc``, or None when it is not an AWS/botocore error at all.
 
     Unknown S3 error codes (throttling, 5xx after retries) still become one line: they are
-    not bugs in this tool, and the fix is to run the command again.
+    not bugs in this tool, and the fix is to run the command again.  ``phase`` (uploads,
+    deletes, record) says what the bucket holds after a failed write of that phase.
     """
+    retry_fix = PHASE_FIXES.get(phase, _AGAIN)
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
         return DeployError("no AWS credentials found", _CREDENTIALS_FIX)
     if isinstance(exc, EndpointConnectionError):
         return DeployError(f"cannot reach S3 at {exc.kwargs.get('endpoint_url', '?')}",
                            "check --endpoint-url/--region and that the server is running")
     if isinstance(exc, BotoCoreError):
-        return DeployError(f"S3 request failed: {exc}", _RETRY_FIX)
+        return DeployError(f"S3 request failed: {exc}", retry_fix)
     if not isinstance(exc, ClientError):
         return None
     code = client_error_code(exc)
@@ -68,17 +78,17 @@ def translate(exc: Exception, bucket: str) -> DeployError | None:
         return DeployError(f"bucket {bucket!r} is in another region", "pass its --region")
     message = exc.response.get("Error", {}).get("Message", "")
     return DeployError(f"S3 {op} failed on bucket {bucket!r}: {code} {message}".rstrip(),
-                       _RETRY_FIX)
+                       retry_fix)
 
 
 @contextmanager
-def aws_errors(bucket: str) -> Iterator[None]:
+def aws_errors(bucket: str, phase: str | None = None) -> Iterator[None]:
     try:
         yield
     except DeployError:
         raise
     except Exception as exc:
-        mapped = translate(exc, bucket)
+        mapped = translate(exc, bucket, phase)
         if mapped is None:
             raise
         raise mapped from exc

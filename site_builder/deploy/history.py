@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from site_builder.deploy.errors import aws_errors
-from site_builder.deploy.record import DeployRecord, load_record, record_ids
+from site_builder.deploy.record import DeployRecord, RecordError, load_record, record_ids
 from site_builder.errors import DeployError
+
+log = logging.getLogger("site_builder.deploy")
 
 
 def history(client: Any, bucket: str, limit: int | None = None) -> list[DeployRecord]:
-    """Records, newest first (ids sort by time)."""
+    """Records, newest first (ids sort by time).
+
+    A record that fails validation is skipped with a one-line warning naming its key: the
+    history of every other deploy stays readable (and so does the Lambda's).
+    """
+    records: list[DeployRecord] = []
     with aws_errors(bucket):
-        ids = record_ids(client, bucket)[::-1]
-        if limit is not None:
-            ids = ids[:limit]
-        return [load_record(client, bucket, rid) for rid in ids]
+        for rid in record_ids(client, bucket)[::-1]:
+            if limit is not None and len(records) >= limit:
+                break
+            try:
+                records.append(load_record(client, bucket, rid))
+            except RecordError as exc:
+                log.warning("skipping %s", exc.what)
+    return records
 
 
 def resolve_id(ids: list[str], wanted: str, bucket: str) -> str:

@@ -1,10 +1,23 @@
-"""One deploy or rollback at a time per bucket, via a conditional write.
+"""One deploy or rollback at a time per bucket: a lease on ``_notes/lock`` that heals itself.
 
-``PutObject _notes/lock`` with ``If-None-Match: *`` succeeds only when no live lock exists, so
-exactly one of two racing writers wins; the loser fails at once (no waiting, no retry loop) and
-is told who holds the lock and since when.  A crashed deploy leaves its lock behind: once older
-than ``STALE_AFTER`` it may be broken with ``--force-unlock``.  Releasing deletes the lock only
-if it is still ours (its token matches), so a lock broken and re-taken by someone else survives.
+* **Acquire** writes the lock with ``If-None-Match: *``: of two racing writers exactly one wins.
+  The body names the owner (user, host, pid, command, operation id) and carries a random token
+  and the lease length.  A 412 is read back: a lock carrying *our* token is ours (botocore
+  retried a PUT whose first response was lost), anything else is someone else's.
+* **Lease**: a heartbeat thread renews the lock every third of the lease with a write
+  conditional on the lock's ETag (``If-Match``).  A renewal that finds another body means the
+  lock was broken under us: the operation is told (:meth:`Lease.check`) and stops before its
+  next write.  The lease is judged by the server's clock (LastModified and the response's Date),
+  so a laptop whose clock is off cannot break or keep a lock by mistake.
+* **Stale locks break themselves**: a lease that expired, or a holder on this host whose pid is
+  dead, is overwritten with ``If-Match: <its ETag>``, so of two breakers only one wins; the
+  break is remembered (:attr:`Lease.broke`) and noted in the next deploy record.
+  ``notes unlock`` breaks one the same way, writing a *released* body that the next acquire
+  takes over (and notes).  A live lock is broken only on request (``--force-unlock``).
+* **Release** deletes exactly the versions this lease wrote (by VersionId), so a lock broken
+  and re-taken by someone else survives, and no delete markers pile up in the listing.
+* **Waiting**: ``wait_seconds`` polls a live lock for a bounded time (the CloudFormation Lambda
+  uses it) and then fails naming the holder and the command that frees it.
 """
 
 from __future__ import annotations
@@ -15,116 +28,378 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from site_builder.deploy.errors import aws_errors, client_error_code
 from site_builder.errors import DeployError
 
 LOCK_KEY = "_notes/lock"
-STALE_AFTER = timedelta(minutes=15)
+DEFAULT_LEASE = 120.0  # seconds; renewed every third of it
+LEGACY_LEASE = 15 * 60.0  # locks written before leases existed: their old "stale after"
+POLL_SECONDS = 5.0
 _HELD_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
+_GONE_CODES = {"NoSuchKey", "404", "NoSuchVersion"}
+Clock = Callable[[], datetime]
+log = logging.getLogger("site_builder.deploy")
 
 
 @dataclass(frozen=True)
-class LockInfo:
-    holder: str
-    operation: str
-    started: str  # ISO 8601 UTC
-    token: str
+class Owner:
+    """Who holds a lock: enough to find the process, or to know it is gone."""
 
-    def age(self, now: datetime) -> timedelta:
-        return now - datetime.fromisoformat(self.started)
+    user: str
+    host: str
+    pid: int
+    command: str
+    operation: str  # an id for this one operation (shown in logs and errors)
+
+    def describe(self) -> str:
+        return f"{self.user}@{self.host} pid {self.pid} ({self.command} {self.operation})"
 
 
-def default_holder() -> str:
+def this_owner(command: str) -> Owner:
     try:
         user = getpass.getuser()
     except Exception:  # noqa: BLE001 - no user database in a Lambda
         user = "unknown"
-    return f"{user}@{socket.gethostname()} pid {os.getpid()}"
+    op = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+    return Owner(user, this_host(), os.getpid(), command, op)
 
 
-def _read(client: Any, bucket: str) -> LockInfo | None:
+def this_host() -> str:
+    """The host name, or in a Lambda its sandbox (log stream): sandboxes share host names and
+    pid numbers, so a pid is only meaningful within one."""
+    sandbox = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+    return f"lambda:{sandbox}" if sandbox else socket.gethostname()
+
+
+@dataclass(frozen=True)
+class LockBody:
+    owner: Owner
+    token: str
+    acquired: str  # ISO 8601, holder's clock (for people; the lease uses the server's)
+    lease_seconds: float
+    renewed: str = ""  # ISO 8601 of the last heartbeat (holder's clock)
+    released: bool = False  # written by `notes unlock`: free, but remembers what it broke
+    broke: dict[str, Any] | None = None  # the lock this one replaced, for the record
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), sort_keys=True).encode()
+
+    @classmethod
+    def parse(cls, raw: bytes) -> LockBody:
+        """Any body at all: unreadable or pre-lease locks become expired-looking bodies."""
+        try:
+            data = json.loads(raw)
+            if "owner" in data:
+                return cls(**{**data, "owner": Owner(**data["owner"])})
+            # pre-lease format: {holder, operation, started, token}
+            owner = Owner(str(data["holder"]), "?", 0, str(data["operation"]), "?")
+            return cls(owner, str(data["token"]), str(data["started"]), LEGACY_LEASE)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return cls(Owner("unknown", "?", 0, "(unreadable lock)", "?"), "", "?", 0.0)
+
+
+@dataclass(frozen=True)
+class Held:
+    """The lock as read from the bucket, with what a conditional write needs."""
+
+    body: LockBody
+    etag: str
+    version_id: str
+    age: timedelta  # since its last write, by the server's clock
+
+    @property
+    def expired(self) -> bool:
+        return self.age.total_seconds() > self.body.lease_seconds
+
+    @property
+    def dead_here(self) -> bool:
+        """Held by a process of this host that no longer exists."""
+        owner = self.body.owner
+        return owner.host == this_host() and owner.pid > 0 and not pid_alive(owner.pid)
+
+    @property
+    def stale(self) -> bool:
+        return self.body.released or self.expired or self.dead_here
+
+    def describe(self, bucket: str) -> str:
+        if self.body.released:
+            return f"the lock of bucket {bucket!r} was released by `notes unlock`"
+        left = self.body.lease_seconds - self.age.total_seconds()
+        state = (f"lease expired {int(-left)} s ago" if left < 0
+                 else f"lease renewed {int(self.age.total_seconds())} s ago")
+        if self.dead_here:
+            state += ", that process is gone"
+        return (f"bucket {bucket!r} is locked by {self.body.owner.describe()} since "
+                f"{self.body.acquired} ({state})")
+
+
+def pid_alive(pid: int) -> bool:
     try:
-        body = client.get_object(Bucket=bucket, Key=LOCK_KEY)["Body"].read()
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, belongs to someone else
+        return True
+    return True
+
+
+def _server_now(response: dict[str, Any], clock: Clock | None) -> datetime:
+    if clock is not None:
+        return clock()
+    date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+    try:
+        return parsedate_to_datetime(date).astimezone(UTC) if date else datetime.now(UTC)
+    except (TypeError, ValueError):
+        return datetime.now(UTC)
+
+
+def read_lock(client: Any, bucket: str, clock: Clock | None = None) -> Held | None:
+    try:
+        response = client.get_object(Bucket=bucket, Key=LOCK_KEY)
     except ClientError as exc:
-        if client_error_code(exc) in ("NoSuchKey", "404"):
+        if client_error_code(exc) in _GONE_CODES:
             return None
         raise
-    try:
-        return LockInfo(**json.loads(body))
-    except (ValueError, TypeError):
-        return LockInfo("unknown (unreadable lock)", "?", "1970-01-01T00:00:00+00:00", "")
+    body = LockBody.parse(response["Body"].read())
+    age = _server_now(response, clock) - response["LastModified"].astimezone(UTC)
+    return Held(body, response["ETag"], response.get("VersionId") or "null", age)
 
 
-def _try_put(client: Any, bucket: str, info: LockInfo) -> bool:
-    body = json.dumps(info.__dict__).encode()
+def _put(client: Any, bucket: str, body: LockBody, **condition: str) -> dict[str, Any] | None:
+    """A conditional PUT of the lock; None when the condition failed (someone else won)."""
     try:
-        client.put_object(Bucket=bucket, Key=LOCK_KEY, Body=body, IfNoneMatch="*",
-                          ContentType="application/json")
-        return True
+        return client.put_object(Bucket=bucket, Key=LOCK_KEY, Body=body.to_json(),
+                                 ContentType="application/json", CacheControl="no-cache",
+                                 **condition)
     except ClientError as exc:
-        if client_error_code(exc) in _HELD_CODES:
-            return False
+        if client_error_code(exc) in _HELD_CODES | _GONE_CODES:
+            return None
         raise
 
 
-def acquire(client: Any, bucket: str, operation: str, *, force_unlock: bool = False,
-            holder: str | None = None, now: datetime | None = None) -> LockInfo:
-    now = now or datetime.now(UTC)
-    mine = LockInfo(holder or default_holder(), operation, now.isoformat(), secrets.token_hex(8))
-    with aws_errors(bucket):
-        if _try_put(client, bucket, mine):
-            return mine
-        held = _read(client, bucket)
-        if held is None and _try_put(client, bucket, mine):  # released meanwhile
-            return mine
-    if held is None:
-        raise DeployError(f"bucket {bucket!r} is being locked by another deploy right now",
-                          "try again in a moment")
-    age = held.age(now)
-    minutes = int(age.total_seconds() // 60)
-    what = (f"bucket {bucket!r} is locked by {held.holder} ({held.operation}) since "
-            f"{held.started} ({minutes} min ago)")
-    if not force_unlock:
-        raise DeployError(what, "wait for it to finish; if it crashed, rerun with "
-                          f"--force-unlock (allowed after {int(STALE_AFTER.total_seconds()//60)} min)")
-    if age < STALE_AFTER:
-        raise DeployError(what, f"--force-unlock only breaks locks older than "
-                          f"{int(STALE_AFTER.total_seconds() // 60)} min; wait for it to finish")
-    with aws_errors(bucket):
-        client.delete_object(Bucket=bucket, Key=LOCK_KEY)
-        if _try_put(client, bucket, mine):
-            return mine
-    raise DeployError(f"bucket {bucket!r} was locked again by another deploy", "try again later")
+def _delete_version(client: Any, bucket: str, version_id: str) -> None:
+    client.delete_object(Bucket=bucket, Key=LOCK_KEY, VersionId=version_id)
 
 
-def release(client: Any, bucket: str, mine: LockInfo) -> None:
-    """Delete the lock if it is still ours (best effort: never masks the real error)."""
-    try:
-        held = _read(client, bucket)
-        if held is not None and held.token == mine.token:
-            client.delete_object(Bucket=bucket, Key=LOCK_KEY)
-    except Exception as exc:  # noqa: BLE001 - a stale lock is recoverable with --force-unlock
-        logging.getLogger(__name__).warning("could not release %s in %s: %s", LOCK_KEY, bucket,
-                                            exc)
+def unlock_fix(bucket: str) -> str:
+    return (f"wait for it to finish; `notes unlock --bucket {bucket}` shows the lock, add "
+            "--force-unlock to break it if that process is stuck")
+
+
+class Lease:
+    """A held lock: renewed by a heartbeat until :meth:`release`."""
+
+    def __init__(self, client: Any, bucket: str, body: LockBody, etag: str, version_id: str,
+                 broke: dict[str, Any] | None = None):
+        self.client, self.bucket, self.body = client, bucket, body
+        self.etag, self.versions = etag, [version_id]
+        self.broke = broke  # what this acquire (or an earlier `notes unlock`) broke
+        self.lost: str | None = None  # set when someone broke our lock
+        self._stop = threading.Event()
+        self._mutex = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def token(self) -> str:
+        return self.body.token
+
+    def start_heartbeat(self) -> None:
+        interval = max(0.05, self.body.lease_seconds / 3)
+        self._thread = threading.Thread(target=self._beat, args=(interval,), daemon=True,
+                                        name="notes-lock-heartbeat")
+        self._thread.start()
+
+    def _beat(self, interval: float) -> None:
+        while not self._stop.wait(interval) and self.lost is None:
+            try:
+                self.renew()
+            except (ClientError, BotoCoreError) as exc:  # try again next beat: lease still runs
+                log.warning("could not renew the lock of %s: %s", self.bucket, exc)
+
+    def renew(self) -> None:
+        """Extend the lease: rewrite the lock only if it is still the version we wrote."""
+        with self._mutex:
+            body = replace(self.body, renewed=datetime.now(UTC).isoformat())
+            response = _put(self.client, self.bucket, body, IfMatch=self.etag)
+            if response is None:  # a lost response whose retry got 412, or a break
+                held = read_lock(self.client, self.bucket)
+                if held is None or held.body.token != self.token:
+                    who = "nobody" if held is None else held.body.owner.describe()
+                    self.lost = f"the lock was broken while this operation ran (now: {who})"
+                    log.warning("%s on bucket %s", self.lost, self.bucket)
+                    return
+                response = {"ETag": held.etag, "VersionId": held.version_id}
+            old = self.versions[:]
+            self.etag = response["ETag"]
+            self.versions = [response.get("VersionId") or "null"]
+        for version in old:
+            if version not in self.versions:
+                self._forget(version)
+
+    def _forget(self, version: str) -> None:
+        try:
+            _delete_version(self.client, self.bucket, version)
+        except (ClientError, BotoCoreError) as exc:
+            self.versions.append(version)  # retried at release
+            log.warning("could not delete an old lock version in %s: %s", self.bucket, exc)
+
+    def check(self) -> None:
+        """Raise before a write when the lock is no longer ours."""
+        if self.lost:
+            raise DeployError(f"{self.lost} on bucket {self.bucket!r}",
+                              "another operation owns the bucket now; check `notes history` "
+                              "and `notes verify` when it is done, then run the command again")
+
+    def release(self) -> None:
+        """Stop the heartbeat; delete exactly the lock versions we wrote (best effort)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        with self._mutex:
+            for version in reversed(self.versions):
+                try:
+                    _delete_version(self.client, self.bucket, version)
+                except ClientError as exc:
+                    if client_error_code(exc) in _GONE_CODES:  # already gone (or 404 glitch)
+                        continue
+                    log.warning("could not release %s in %s: %s (the lease expires by itself "
+                                "after %d s)", LOCK_KEY, self.bucket, exc,
+                                self.body.lease_seconds)
+                    return
+                except BotoCoreError as exc:
+                    log.warning("could not release %s in %s: %s", LOCK_KEY, self.bucket, exc)
+                    return
+
+
+def _break_note(held: Held, by: Owner, now: datetime) -> dict[str, Any]:
+    if held.body.released and held.body.broke:
+        return held.body.broke
+    reason = ("lease expired" if held.expired else
+              "holder's process is gone" if held.dead_here else "forced")
+    return {"holder": held.body.owner.describe(), "acquired": held.body.acquired,
+            "reason": reason, "broken_by": by.describe(), "broken_at": now.isoformat()}
+
+
+def acquire(client: Any, bucket: str, command: str, *, force_unlock: bool = False,
+            lease_seconds: float = DEFAULT_LEASE, wait_seconds: float = 0.0,
+            owner: Owner | None = None, clock: Clock | None = None,
+            sleep: Callable[[float], None] = time.sleep) -> Lease:
+    """Take the lock (see the module doc); ``force_unlock`` also breaks a live one."""
+    me = owner or this_owner(command)
+    now = clock() if clock else datetime.now(UTC)
+    mine = LockBody(me, secrets.token_hex(8), now.isoformat(), float(lease_seconds))
+    waited, vanished = 0.0, 0
+    while True:
+        with aws_errors(bucket):
+            response = _put(client, bucket, mine, IfNoneMatch="*")
+            if response is not None:
+                return Lease(client, bucket, mine, response["ETag"],
+                             response.get("VersionId") or "null")
+            held = read_lock(client, bucket, clock)
+            if held is None:  # released meanwhile (or S3's brief 404 on a new versioned key)
+                vanished += 1
+                if vanished > 5:
+                    raise DeployError(f"bucket {bucket!r} is being locked and unlocked by "
+                                      "another operation right now", "try again in a moment")
+                sleep(0.2 * vanished)
+                continue
+            if held.body.token == mine.token:  # our own PUT, its response lost
+                return Lease(client, bucket, mine, held.etag, held.version_id)
+            if held.stale or force_unlock:
+                lease = _break(client, bucket, mine, held, clock)
+                if lease is not None:
+                    return lease
+                continue
+        remaining = wait_seconds - waited  # counted in sleeps: a fake sleep in tests is exact
+        if remaining <= 0:
+            raise DeployError(held.describe(bucket), unlock_fix(bucket))
+        if waited == 0:
+            log.warning("%s; waiting up to %d s", held.describe(bucket), int(wait_seconds))
+        step = min(POLL_SECONDS, remaining)
+        sleep(step)
+        waited += step
+
+
+def _break(client: Any, bucket: str, mine: LockBody, held: Held,
+           clock: Clock | None) -> Lease | None:
+    """Overwrite ``held`` only if it is still the version we judged; None if we lost the race."""
+    note = _break_note(held, mine.owner, clock() if clock else datetime.now(UTC))
+    body = replace(mine, broke=note)
+    response = _put(client, bucket, body, IfMatch=held.etag)
+    if response is None:
+        again = read_lock(client, bucket, clock)
+        if again is None or again.body.token != mine.token:
+            return None
+        response = {"ETag": again.etag, "VersionId": again.version_id}
+    if not held.body.released:
+        log.warning("broke the lock of %s held by %s (%s)", bucket, note["holder"],
+                    note["reason"])
+    lease = Lease(client, bucket, body, response["ETag"], response.get("VersionId") or "null",
+                  broke=note)
+    lease._forget(held.version_id)  # the broken version must not come back at release
+    return lease
+
+
+def unlock(client: Any, bucket: str, *, force: bool = False,
+           clock: Clock | None = None) -> tuple[Held | None, bool]:
+    """Break the lock when stale (or ``force``): (what was held, whether it was broken).
+
+    The break writes a *released* lock conditional on the held ETag, so it cannot race a
+    renewal or another breaker; the next acquire takes it over and notes the break.
+    """
+    me = this_owner("unlock")
+    with aws_errors(bucket):
+        held = read_lock(client, bucket, clock)
+        if held is None or held.body.released or not (held.stale or force):
+            return held, False
+        now = clock() if clock else datetime.now(UTC)
+        body = LockBody(me, secrets.token_hex(8), now.isoformat(), 0.0, released=True,
+                        broke=_break_note(held, me, now))
+        if _put(client, bucket, body, IfMatch=held.etag) is None:
+            again = read_lock(client, bucket, clock)
+            if again is None or again.body.token != body.token:
+                return held, False
+        try:  # the broken version must not come back when the next owner releases
+            _delete_version(client, bucket, held.version_id)
+        except (ClientError, BotoCoreError) as exc:
+            log.warning("could not delete the broken lock version in %s: %s", bucket, exc)
+        return held, True
+
+
+@dataclass(frozen=True)
+class LockOptions:
+    """How an operation takes the lock (the Lambda: a short lease and a bounded wait)."""
+
+    force_unlock: bool = False
+    lease_seconds: float = DEFAULT_LEASE
+    wait_seconds: float = 0.0
+    clock: Clock | None = field(default=None, compare=False)
 
 
 @contextmanager
-def locked(client: Any, bucket: str, operation: str, *, force_unlock: bool = False,
-           enabled: bool = True) -> Iterator[LockInfo | None]:
-    """Hold the bucket lock for the body; ``enabled=False`` (dry runs) takes no lock."""
+def locked(client: Any, bucket: str, command: str, *, force_unlock: bool = False,
+           enabled: bool = True, options: LockOptions | None = None) -> Iterator[Lease | None]:
+    """Hold the bucket lock (renewed) for the body; ``enabled=False`` (dry runs) takes none."""
     if not enabled:
         yield None
         return
-    mine = acquire(client, bucket, operation, force_unlock=force_unlock)
+    opts = options or LockOptions()
+    lease = acquire(client, bucket, command, force_unlock=force_unlock or opts.force_unlock,
+                    lease_seconds=opts.lease_seconds, wait_seconds=opts.wait_seconds,
+                    clock=opts.clock)
+    lease.start_heartbeat()
     try:
-        yield mine
+        yield lease
     finally:
-        release(client, bucket, mine)
+        lease.release()

@@ -4,6 +4,12 @@ Steps: scan the site (folder or zip) -> check the bucket (exists, credentials, v
 take the lock -> list the live objects and read the latest record -> plan (pure) -> safety
 checks -> apply (uploads, deletions, record).  The lock is released on every path.
 
+The parent is the newest *valid* record: an invalid newer one is skipped with a warning, which
+is safe because the plan is made against the live listing; the parent only adds what it knows
+about versions (MD5 of multipart uploads, headers), and a skipped record costs at most a
+re-upload.  A first deploy (no record) into a bucket that already holds objects refuses to
+delete them unless ``adopt``: no record could bring them back.
+
 A deploy that changes nothing and finds the live bucket exactly as the latest record describes
 it writes nothing at all (no record: history stays meaningful).  If the bucket already has the
 right bytes but the latest record does not describe it (a failed deploy, hand edits), a record
@@ -20,8 +26,9 @@ from typing import Any
 
 from site_builder.deploy.apply import DEFAULT_WORKERS, DryRunStore, Progress, S3Store, apply_plan
 from site_builder.deploy.errors import aws_errors, check_versioning
+from site_builder.deploy.guard import GuardedStore
 from site_builder.deploy.local import LocalFile, open_site
-from site_builder.deploy.lock import locked
+from site_builder.deploy.lock import LockOptions, locked
 from site_builder.deploy.plan import Plan, known_versions, make_plan
 from site_builder.deploy.record import DeployRecord, FileEntry, latest_record, new_id
 from site_builder.deploy.remote import RemoteObject, list_live
@@ -60,6 +67,18 @@ def check_deletes(plan: Plan, live: Mapping[str, RemoteObject], max_deletes: int
     )
 
 
+def check_adopt(plan: Plan, parent: DeployRecord | None, adopt: bool) -> None:
+    """Objects no record knows are someone else's until the user says otherwise."""
+    if parent is not None or adopt or not plan.deletes:
+        return
+    shown = ", ".join(plan.deletes[:3]) + (", ..." if len(plan.deletes) > 3 else "")
+    raise DeployError(
+        f"the bucket holds {len(plan.deletes)} objects that no deploy record knows ({shown}), "
+        "and this first deploy would delete them",
+        "check that it is the right bucket; pass --adopt to take it over and delete them",
+    )
+
+
 def record_matches_live(record: DeployRecord | None, live: Mapping[str, RemoteObject]) -> bool:
     if record is None or set(record.files) != set(live):
         return False
@@ -77,7 +96,8 @@ def _entries(files: list[LocalFile], versions: Mapping[str, str],
 
 
 def record_factory(*, kind: str, source: str, message: str, parent: DeployRecord | None,
-                   plan: Plan, now: datetime | None = None, target: str | None = None):
+                   plan: Plan, now: datetime | None = None, target: str | None = None,
+                   broke_lock: dict[str, Any] | None = None):
     """A function turning the uploads' VersionIds into the finished record."""
 
     def make(versions: dict[str, str], files: dict[str, FileEntry]) -> DeployRecord:
@@ -86,7 +106,7 @@ def record_factory(*, kind: str, source: str, message: str, parent: DeployRecord
         counts = {"uploaded": len(plan.uploads), "deleted": len(plan.deletes),
                   "unchanged": len(plan.unchanged), "files": len(files)}
         return DeployRecord(record_id, created.isoformat(), kind, source, message,
-                            parent.id if parent else None, counts, files, target)
+                            parent.id if parent else None, counts, files, target, broke_lock)
 
     return make
 
@@ -95,7 +115,8 @@ def publish(client: Any, bucket: str, site: Path | str, *, message: str = "",
             source: str = "cli", max_deletes: int | None = None,
             allow_mass_delete: bool = False, dry_run: bool = False,
             force_unlock: bool = False, progress: Progress | None = None,
-            workers: int = DEFAULT_WORKERS) -> DeployResult:
+            workers: int = DEFAULT_WORKERS, adopt: bool = False,
+            lock_options: LockOptions | None = None) -> DeployResult:
     """Publish the built site at ``site`` (folder or .zip) to ``bucket``."""
     source_files = open_site(Path(site))
     try:
@@ -104,18 +125,22 @@ def publish(client: Any, bucket: str, site: Path | str, *, message: str = "",
             raise DeployError(f"{site}: the site is empty", "build it first (`notes build`)")
         check_versioning(client, bucket)
         with (
-            locked(client, bucket, "deploy", force_unlock=force_unlock, enabled=not dry_run),
+            locked(client, bucket, "deploy", force_unlock=force_unlock, enabled=not dry_run,
+                   options=lock_options) as lease,
             aws_errors(bucket),
         ):
             live = list_live(client, bucket)
-            parent = latest_record(client, bucket)
+            parent = latest_record(client, bucket, skip_invalid=True)
             plan = make_plan(files, live, known_versions(parent))
+            check_adopt(plan, parent, adopt)
             check_deletes(plan, live, max_deletes, allow_mass_delete)
             if plan.is_noop and record_matches_live(parent, live):
                 return DeployResult(plan, None, parent.id if parent else None, dry_run)
-            store = DryRunStore() if dry_run else S3Store(client, bucket)
+            store = GuardedStore(DryRunStore() if dry_run else S3Store(client, bucket), bucket,
+                                 lease)
             make = record_factory(kind="deploy", source=source, message=message,
-                                  parent=parent, plan=plan)
+                                  parent=parent, plan=plan,
+                                  broke_lock=lease.broke if lease else None)
             record = apply_plan(plan, store, source_files,
                                 lambda v: make(v, _entries(files, v, live)),
                                 workers=workers, progress=progress)

@@ -17,8 +17,9 @@ from typing import Any
 
 from site_builder.deploy.apply import DEFAULT_WORKERS, DryRunStore, Progress, S3Store, apply_plan
 from site_builder.deploy.errors import aws_errors, check_versioning
+from site_builder.deploy.guard import GuardedStore
 from site_builder.deploy.history import resolve_id
-from site_builder.deploy.lock import locked
+from site_builder.deploy.lock import LockOptions, locked
 from site_builder.deploy.plan import known_versions, make_restore_plan
 from site_builder.deploy.publish import DeployResult, record_factory
 from site_builder.deploy.record import DeployRecord, FileEntry, load_record, record_ids
@@ -48,14 +49,16 @@ def _entries(target: DeployRecord, versions: dict[str, str],
 def rollback(client: Any, bucket: str, to: str | None = None, *, dry_run: bool = False,
              source: str = "cli", force_unlock: bool = False, message: str = "",
              progress: Progress | None = None,
-             workers: int = DEFAULT_WORKERS) -> tuple[DeployResult, DeployRecord]:
+             workers: int = DEFAULT_WORKERS, lock_options: LockOptions | None = None
+             ) -> tuple[DeployResult, DeployRecord]:
     """Restore record ``to`` (id or unique prefix; default: the deploy before the live one).
 
     Returns the result and the record that was restored.
     """
     check_versioning(client, bucket)
     with (
-        locked(client, bucket, "rollback", force_unlock=force_unlock, enabled=not dry_run),
+        locked(client, bucket, "rollback", force_unlock=force_unlock, enabled=not dry_run,
+               options=lock_options) as lease,
         aws_errors(bucket),
     ):
         ids = record_ids(client, bucket)
@@ -68,7 +71,8 @@ def rollback(client: Any, bucket: str, to: str | None = None, *, dry_run: bool =
         target = latest if target_id == latest.id else load_record(client, bucket, target_id)
         live = list_live(client, bucket)
         plan = make_restore_plan(target, live, known_versions(latest))
-        store = DryRunStore() if dry_run else S3Store(client, bucket)
+        store = GuardedStore(DryRunStore() if dry_run else S3Store(client, bucket), bucket,
+                             lease)
         make = record_factory(kind="rollback", source=source,
                               message=message or f"rollback to {target.id}",
                               parent=latest, plan=plan, target=target.id,

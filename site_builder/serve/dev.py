@@ -144,7 +144,7 @@ def latest_record_id(client: Any, bucket: str) -> str | None:
         for obj in page.get("Contents", []):
             if newest is None or obj["Key"] > newest:
                 newest = obj["Key"]
-    return newest and newest.removeprefix(RECORDS_PREFIX).removesuffix(".json")
+    return newest and newest.removeprefix(RECORDS_PREFIX).removesuffix(".gz").removesuffix(".json")
 
 
 def _print_up_banner(opts: DevOptions, endpoint: str, title: str, url: str, out: Say) -> None:
