@@ -288,16 +288,16 @@ def test_staged_code_publishes_through_moto_server(tmp_path: Path) -> None:
         server.stop()
 
 
-@pytest.mark.parametrize("old", ["1.34.162", "1.35.1", "1.29.0"])
+@pytest.mark.parametrize("old", ["1.34.162", "1.35.1", "1.35.68", "1.29.0"])
 def test_old_botocore_refused_in_one_line(old: str) -> None:
     with pytest.raises(DeployError) as err:
         index.check_sdk(old)
     message = str(err.value)
-    assert message.startswith(f"the publish Lambda runs botocore {old}, older than 1.35.2 ")
+    assert message.startswith(f"the publish Lambda runs botocore {old}, older than 1.35.69 ")
     assert "\n" not in message
 
 
-@pytest.mark.parametrize("ok", ["1.35.2", "1.35.10", "1.44.8", "2.0.0"])
+@pytest.mark.parametrize("ok", ["1.35.69", "1.35.100", "1.44.8", "2.0.0"])
 def test_recent_botocore_accepted(ok: str) -> None:
     index.check_sdk(ok)
 
@@ -307,6 +307,17 @@ def test_on_event_refuses_old_sdk_before_any_request(monkeypatch, s3, bucket, as
 
     monkeypatch.setattr(botocore, "__version__", "1.34.0")
     props = _props(bucket, _put_asset(s3, "e" * 64, SITE_V1))
-    with pytest.raises(DeployError, match="runs botocore 1.34.0, older than 1.35.2"):
+    with pytest.raises(DeployError, match="runs botocore 1.34.0, older than 1.35.69"):
         index.on_event(_event("Create", props), context=None)
     assert _live(s3, bucket) == {}
+
+
+def test_pyproject_boto3_floor_is_the_engines_minimum() -> None:
+    """boto3 X.Y.Z requires botocore X.Y.Z: the declared floor is the real minimum."""
+    import re as _re
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    deps = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+    (boto3_dep,) = [d for d in deps if _re.match(r"boto3\b", d)]
+    assert boto3_dep.replace(" ", "") == f"boto3>={index.MIN_BOTOCORE}"

@@ -33,8 +33,9 @@ from typing import Any
 from site_builder.errors import DeployError
 
 SOURCE = "cloudformation"
-# Conditional writes (PutObject IfNoneMatch, the lock and the records) came in botocore 1.35.2.
-MIN_BOTOCORE = "1.35.2"
+# Conditional writes: PutObject IfNoneMatch (lock, records) came in botocore 1.35.2, PutObject
+# IfMatch (the lock's renewal and stale-lock break) in 1.35.69.
+MIN_BOTOCORE = "1.35.69"
 PROGRESS_EVERY = 1000
 log = logging.getLogger("notes.publish")
 
