@@ -5,9 +5,15 @@ A thin adapter: all publishing logic is ``site_builder.deploy.publish``, the sam
 records (with source "cloudformation").
 
 * Create / Update: download the asset zip (the built site, zipped by the CDK CLI) to /tmp and
-  publish it; the engine reads members lazily from the zip.  Because the asset hash is one of
-  the resource's properties, CloudFormation's own rollback of a failed update sends an Update
-  with the previous asset, which re-publishes the previous site.
+  publish it; the engine reads members lazily from the zip.  Each record keeps the asset hash
+  it published.  Because the hash is one of the resource's properties, CloudFormation's own
+  rollback of a failed update sends an Update with the previous asset: when a recent record
+  published that asset, its versions are restored exactly (``rollback``: CopyObject from
+  VersionIds, no mass-delete guard, since that site was live and complete before; versions the
+  lifecycle rule expired are uploaded again from the asset, the same bytes).
+* The lock is the engine's lease (see ``LOCK_*`` below): a killed publish cannot wedge the
+  stack, and a live lock of someone else fails the update in minutes, naming the holder and
+  ``notes unlock --bucket ...``.
 * Delete: nothing.  The published site and its history belong to the bucket, which is retained
   (or emptied by the bucket's auto-delete when the stack is built with retain=false).
 * Errors raise: the Provider framework reports the message to CloudFormation, which shows it
@@ -37,6 +43,15 @@ SOURCE = "cloudformation"
 # IfMatch (the lock's renewal and stale-lock break) in 1.35.69.
 MIN_BOTOCORE = "1.35.69"
 PROGRESS_EVERY = 1000
+# The lock (site_builder/deploy/lock.py): a lease renewed every third of LOCK_LEASE_SECONDS, far
+# below the Lambda's 13 minutes, so a killed publish's lock expires within a minute; a live lock
+# held by someone else is waited for up to LOCK_WAIT_SECONDS (longer than one lease: a killed
+# publish's lock always expires within the wait), then the update fails naming the holder.
+LOCK_LEASE_SECONDS = 60.0
+LOCK_WAIT_SECONDS = 150.0
+# How far back an Update looks for a record of the same asset (CloudFormation's rollback goes
+# back one update; older content is published afresh).
+RESTORE_LOOKBACK = 10
 log = logging.getLogger("notes.publish")
 
 
@@ -104,12 +119,30 @@ def _message(event: dict[str, Any]) -> str:
     )
 
 
+def _lock_options() -> Any:
+    from site_builder.deploy.lock import LockOptions
+
+    return LockOptions(lease_seconds=LOCK_LEASE_SECONDS, wait_seconds=LOCK_WAIT_SECONDS)
+
+
+def _record_for_asset(client: Any, bucket: str, asset_hash: str) -> Any:
+    """The newest of the last ``RESTORE_LOOKBACK`` records that published this asset."""
+    from site_builder.deploy import history
+
+    for record in history(client, bucket, limit=RESTORE_LOOKBACK):
+        if record.asset_hash == asset_hash:
+            return record
+    return None
+
+
 def _publish_asset(client: Any, props: dict[str, Any], message: str) -> Any:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from site_builder.deploy import publish
+    from site_builder.deploy import publish, rollback
+    from site_builder.deploy.local import open_site
 
     asset = f"s3://{props['AssetBucket']}/{props['AssetKey']}"
+    bucket, asset_hash = props["SiteBucket"], str(props["AssetHash"])
     with tempfile.TemporaryDirectory(prefix="notes-asset-") as tmp:
         zip_path = Path(tmp) / "site.zip"
         try:
@@ -119,15 +152,27 @@ def _publish_asset(client: Any, props: dict[str, Any], message: str) -> Any:
                 f"cannot read the site asset {asset}: {exc}",
                 "check that the CDK bootstrap bucket holds the asset (re-run cdk deploy)",
             ) from exc
-        return publish(
-            client,
-            props["SiteBucket"],
-            zip_path,
-            message=message,
-            source=SOURCE,
-            allow_mass_delete=str(props.get("AllowMassDelete", "false")).lower() == "true",
-            progress=ProgressLog(),
-        )
+        earlier = _record_for_asset(client, bucket, asset_hash)
+        if earlier is None:
+            return publish(
+                client, bucket, zip_path, message=message, source=SOURCE,
+                allow_mass_delete=str(props.get("AllowMassDelete", "false")).lower() == "true",
+                progress=ProgressLog(), lock_options=_lock_options(), asset_hash=asset_hash,
+            )
+        # This asset was published before (CloudFormation's rollback, or content edited
+        # back): restore that record's versions exactly, as `notes rollback --to` does.
+        log.info("asset %s is deploy %s: restoring its versions", asset_hash, earlier.id)
+        source = open_site(zip_path)
+        try:
+            result, _target = rollback(
+                client, bucket, earlier.id, source=SOURCE,
+                message=f"{message}: restore {earlier.id}", progress=ProgressLog(),
+                lock_options=_lock_options(), asset_hash=asset_hash, refill=source,
+                skip_if_live=True,
+            )
+        finally:
+            source.close()
+        return result
 
 
 def _data(result: Any) -> dict[str, Any]:

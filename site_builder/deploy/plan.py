@@ -15,7 +15,8 @@ Content-Type rule) that no listing would show.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, replace
 
 from site_builder.deploy.local import GROUP_ORDER, LocalFile
 from site_builder.deploy.record import DeployRecord, FileEntry
@@ -133,3 +134,20 @@ def make_restore_plan(target: DeployRecord, live: Mapping[str, RemoteObject],
                                   entry.cache_control, copy_version=entry.version_id))
     deletes = tuple(sorted(set(live) - set(target.files)))
     return Plan(_order(uploads), deletes, tuple(sorted(unchanged)))
+
+
+def refill_expired(plan: Plan, stored: AbstractSet[tuple[str, str]],
+                   local: Mapping[str, LocalFile]) -> Plan:
+    """Restores whose version no longer exists (the lifecycle rule expired it) become PUTs of
+    the same bytes from ``local``, when ``local`` has them (same MD5).  Others stay copies and
+    fail as such: a restore never puts different bytes than the record describes."""
+    uploads = []
+    for u in plan.uploads:
+        f = local.get(u.key)
+        if u.copy_version is None or (u.key, u.copy_version) in stored or f is None \
+                or f.md5 != u.md5:
+            uploads.append(u)
+            continue
+        uploads.append(replace(u, reason=f"re-upload (version {u.copy_version} expired)",
+                               copy_version=None))
+    return replace(plan, uploads=tuple(uploads))

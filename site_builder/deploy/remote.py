@@ -49,3 +49,13 @@ def list_live(client: Any, bucket: str) -> dict[str, RemoteObject]:
                 version_id=version.get("VersionId") or "null",
             )
     return live
+
+
+def stored_versions(client: Any, bucket: str) -> set[tuple[str, str]]:
+    """Every (key, VersionId) the bucket still holds (delete markers are not versions)."""
+    out: set[tuple[str, str]] = set()
+    for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        for version in page.get("Versions", ()):
+            if not version["Key"].startswith(PRIVATE_PREFIX):
+                out.add((version["Key"], version.get("VersionId") or "null"))
+    return out

@@ -19,11 +19,12 @@ from site_builder.deploy.apply import DEFAULT_WORKERS, DryRunStore, Progress, S3
 from site_builder.deploy.errors import aws_errors, check_versioning
 from site_builder.deploy.guard import GuardedStore
 from site_builder.deploy.history import resolve_id
+from site_builder.deploy.local import SiteSource
 from site_builder.deploy.lock import LockOptions, locked
-from site_builder.deploy.plan import known_versions, make_restore_plan
-from site_builder.deploy.publish import DeployResult, record_factory
+from site_builder.deploy.plan import Plan, known_versions, make_restore_plan, refill_expired
+from site_builder.deploy.publish import DeployResult, record_factory, record_matches_live
 from site_builder.deploy.record import DeployRecord, FileEntry, load_record, record_ids
-from site_builder.deploy.remote import RemoteObject, list_live
+from site_builder.deploy.remote import RemoteObject, list_live, stored_versions
 from site_builder.errors import DeployError
 
 
@@ -46,14 +47,25 @@ def _entries(target: DeployRecord, versions: dict[str, str],
     return out
 
 
+def _refilled(client: Any, bucket: str, plan: Plan, refill: SiteSource) -> Plan:
+    stored = stored_versions(client, bucket)
+    if all((u.key, u.copy_version) in stored for u in plan.uploads if u.copy_version):
+        return plan
+    return refill_expired(plan, stored, {f.key: f for f in refill.scan()})
+
+
 def rollback(client: Any, bucket: str, to: str | None = None, *, dry_run: bool = False,
              source: str = "cli", force_unlock: bool = False, message: str = "",
              progress: Progress | None = None,
-             workers: int = DEFAULT_WORKERS, lock_options: LockOptions | None = None
-             ) -> tuple[DeployResult, DeployRecord]:
+             workers: int = DEFAULT_WORKERS, lock_options: LockOptions | None = None,
+             asset_hash: str | None = None, refill: SiteSource | None = None,
+             skip_if_live: bool = False) -> tuple[DeployResult, DeployRecord]:
     """Restore record ``to`` (id or unique prefix; default: the deploy before the live one).
 
-    Returns the result and the record that was restored.
+    For CloudFormation's rollback (infra/handler): ``asset_hash`` goes into the new record,
+    ``refill`` is the asset holding the target's bytes, used for versions the lifecycle rule
+    expired, and ``skip_if_live`` writes nothing when the latest record already is the live
+    site.  Returns the result and the record that was restored.
     """
     check_versioning(client, bucket)
     with (
@@ -71,13 +83,17 @@ def rollback(client: Any, bucket: str, to: str | None = None, *, dry_run: bool =
         target = latest if target_id == latest.id else load_record(client, bucket, target_id)
         live = list_live(client, bucket)
         plan = make_restore_plan(target, live, known_versions(latest))
+        if refill is not None:
+            plan = _refilled(client, bucket, plan, refill)
+        if skip_if_live and plan.is_noop and record_matches_live(latest, live):
+            return DeployResult(plan, None, latest.id, dry_run), target
         store = GuardedStore(DryRunStore() if dry_run else S3Store(client, bucket), bucket,
                              lease)
         make = record_factory(kind="rollback", source=source,
                               message=message or f"rollback to {target.id}",
                               parent=latest, plan=plan, target=target.id,
-                              now=datetime.now(UTC))
-        record = apply_plan(plan, store, None,
+                              now=datetime.now(UTC), asset_hash=asset_hash)
+        record = apply_plan(plan, store, refill,
                             lambda v: make(v, _entries(target, v, live)),
                             workers=workers, progress=progress)
     if dry_run:
