@@ -494,6 +494,12 @@ def test_live_laptop_lock_fails_update_naming_holder_then_succeeds(s3, bucket, c
     try:
         with pytest.raises(DeployError) as err:
             index.handle(_event("Update", v2, old=v1, physical=physical), s3)
+        # CloudFormation's rollback of that update: v1 is live as recorded, so it succeeds
+        # without the lock (no UPDATE_ROLLBACK_FAILED while the laptop works).
+        back = index.handle(_event("Update", v1, old=v2, physical=physical), s3)
+        assert back["Data"] == {"DeployId": first["Data"]["DeployId"], "Uploaded": 0,
+                                "Deleted": 0, "Unchanged": len(SITE_V1)}
+        assert lock.read_lock(s3, bucket).body.token == laptop.token
     finally:
         laptop.release()
     message = str(err.value)

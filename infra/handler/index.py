@@ -125,14 +125,34 @@ def _lock_options() -> Any:
     return LockOptions(lease_seconds=LOCK_LEASE_SECONDS, wait_seconds=LOCK_WAIT_SECONDS)
 
 
-def _record_for_asset(client: Any, bucket: str, asset_hash: str) -> Any:
-    """The newest of the last ``RESTORE_LOOKBACK`` records that published this asset."""
+def _record_for_asset(client: Any, bucket: str, asset_hash: str) -> tuple[Any, bool]:
+    """The newest of the last ``RESTORE_LOOKBACK`` records that published this asset (or
+    None), and whether it is the latest record."""
     from site_builder.deploy import history
 
-    for record in history(client, bucket, limit=RESTORE_LOOKBACK):
+    records = history(client, bucket, limit=RESTORE_LOOKBACK)
+    for record in records:
         if record.asset_hash == asset_hash:
-            return record
-    return None
+            return record, record.id == records[0].id
+    return None, False
+
+
+def _already_live(client: Any, bucket: str, record: Any) -> Any:
+    """A result for "nothing to do" when ``record`` is exactly what the bucket serves.
+
+    Checked without the lock: the rollback of an update that failed on someone else's live
+    lock (nothing was written) must not fail on that lock too, which would leave the stack in
+    UPDATE_ROLLBACK_FAILED.  Read-only, so it cannot disturb the lock holder.
+    """
+    from site_builder.deploy import DeployResult, Plan
+    from site_builder.deploy.errors import aws_errors
+    from site_builder.deploy.publish import record_matches_live
+    from site_builder.deploy.remote import list_live
+
+    with aws_errors(bucket):
+        if not record_matches_live(record, list_live(client, bucket)):
+            return None
+    return DeployResult(Plan((), (), tuple(sorted(record.files))), None, record.id)
 
 
 def _publish_asset(client: Any, props: dict[str, Any], message: str) -> Any:
@@ -152,7 +172,12 @@ def _publish_asset(client: Any, props: dict[str, Any], message: str) -> Any:
                 f"cannot read the site asset {asset}: {exc}",
                 "check that the CDK bootstrap bucket holds the asset (re-run cdk deploy)",
             ) from exc
-        earlier = _record_for_asset(client, bucket, asset_hash)
+        earlier, is_latest = _record_for_asset(client, bucket, asset_hash)
+        noop = _already_live(client, bucket, earlier) if is_latest else None
+        if noop is not None:
+            log.info("asset %s is deploy %s, live as recorded: nothing to do", asset_hash,
+                     earlier.id)
+            return noop
         if earlier is None:
             return publish(
                 client, bucket, zip_path, message=message, source=SOURCE,
