@@ -1,15 +1,21 @@
-"""Stage the publish Lambda's code: the deploy engine and the thin handler, nothing else.
+"""Stage the publish Lambda's code: the deploy engine, the thin handler and the AWS SDK.
 
-Copying the few files into a folder at synth time is the whole "bundling": no Docker, no pip
-(boto3 ships with the Lambda Python runtime).  Markdown, Jinja2, templates and content stay out,
-so the asset is small and the Lambda cannot import the builder by accident.  The folder's
-content (not its path or mtimes) makes the asset hash, so an unchanged engine keeps the hash.
+Copying files into a folder at synth time is the whole "bundling": no Docker, no pip, no
+network.  Markdown, Jinja2, templates and content stay out, so the Lambda cannot import the
+builder by accident.  The SDK (boto3, botocore and their dependencies, all pure Python) is
+copied from the distributions installed here, the ones the test suite ran with: the Lambda
+then runs the SDK it was tested with, not whatever the runtime bundles (AWS no longer documents
+that version and recommends bundling; the lock's conditional writes need a recent botocore).
+botocore's service models are cut down to S3, the only service the engine calls (32 MB -> 4).
+The folder's content (not its path or mtimes) makes the asset hash, so an unchanged engine and
+SDK keep the hash.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import shutil
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from site_builder.errors import DeployError
 
@@ -18,10 +24,16 @@ HANDLER = Path(__file__).resolve().parent / "handler" / "index.py"
 HANDLER_ENTRY = "index.on_event"
 _PACKAGE_FILES = ("site_builder/__init__.py", "site_builder/errors.py")
 _ENGINE_DIR = "site_builder/deploy"
+# boto3's dependency closure (tests/test_infra_lambda_code.py checks it against the metadata).
+SDK_DISTRIBUTIONS = (
+    "boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3",
+)
+BOTOCORE_SERVICES = frozenset({"s3"})  # botocore/data/<service>/ kept in the asset
+_DIST_INFO_KEEP = ("METADATA", "LICENSE", "NOTICE", "licenses", "top_level.txt")
 
 
 def lambda_files(repo: Path = REPO) -> dict[str, Path]:
-    """Destination path (relative, posix) -> source file, for everything the Lambda needs."""
+    """Destination path (relative, posix) -> source file, for the engine and the handler."""
     engine = repo / _ENGINE_DIR
     if not (engine / "__init__.py").is_file():
         raise DeployError(
@@ -36,9 +48,41 @@ def lambda_files(repo: Path = REPO) -> dict[str, Path]:
     return files
 
 
-def stage_lambda_code(dest: Path, repo: Path = REPO) -> Path:
+def _wanted(rel: PurePosixPath) -> bool:
+    """Whether an installed file of an SDK distribution belongs in the Lambda."""
+    parts = rel.parts
+    if parts[0] == ".." or "__pycache__" in parts or rel.suffix == ".pyc":
+        return False  # console scripts outside site-packages, bytecode of this Python
+    if parts[0].endswith(".dist-info"):
+        return len(parts) > 1 and parts[1].startswith(_DIST_INFO_KEEP)
+    if parts[:2] == ("botocore", "data") and len(parts) > 3:
+        return parts[2] in BOTOCORE_SERVICES
+    return True
+
+
+def sdk_files() -> dict[str, Path]:
+    """Destination path -> installed file, for every SDK distribution this Python has."""
+    files: dict[str, Path] = {}
+    for name in SDK_DISTRIBUTIONS:
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError as exc:
+            raise DeployError(
+                f"{name} is not installed: the publish Lambda bundles it from this environment",
+                "install the project (`make install-cdk`)",
+            ) from exc
+        for rel in dist.files or ():
+            path = PurePosixPath(rel.as_posix())
+            if _wanted(path):
+                files[path.as_posix()] = Path(str(dist.locate_file(rel)))
+    return files
+
+
+def stage_lambda_code(dest: Path, repo: Path = REPO, *, sdk: bool = True) -> Path:
     """Replace ``dest`` with a fresh copy of the Lambda's files; return ``dest``."""
     files = lambda_files(repo)
+    if sdk:
+        files = {**sdk_files(), **files}
     if dest.exists():
         shutil.rmtree(dest)
     for rel, src in files.items():

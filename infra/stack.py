@@ -39,13 +39,21 @@ from site_builder.deploy.lock import LOCK_KEY
 
 # Sizing for a 10,000-note site: a first publish is ~10k+ PUTs (pages, tags, Pagefind index),
 # done by the engine's thread pool; later publishes upload only what changed.
-PUBLISH_TIMEOUT = Duration.minutes(15)  # Lambda's maximum: the longest a first publish may take
+# Timeouts, innermost first, so that each layer sees the inner one fail and reports it:
+# the publish Lambda (13 min, lock wait included) < the Provider framework's Lambda (15 min,
+# fixed by aws-cdk-lib) <= CloudFormation's ServiceTimeout for the custom resource (15 min,
+# instead of the default hour).
+PUBLISH_TIMEOUT = Duration.minutes(13)
+SERVICE_TIMEOUT = Duration.minutes(15)
 PUBLISH_MEMORY_MB = 2048  # Lambda CPU scales with memory: md5 of every file + parallel uploads
 # /tmp holds the downloaded asset zip (read member by member, never extracted): a 10,000-note
 # site zips to a few hundred MB, so 4 GiB leaves ample room (512 MB is Lambda's default).
 PUBLISH_EPHEMERAL = Size.mebibytes(4096)
 MULTIPART_CLEANUP = Duration.days(7)
 RESOURCE_TYPE = "Custom::NotesSitePublish"
+_ASSET_OBJECTS = (
+    "arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*"
+)
 
 
 class NotesSiteStack(Stack):
@@ -145,9 +153,13 @@ class NotesSiteStack(Stack):
     # --- the publish Lambda and custom resource -----------------------------------------------
 
     def _publish_function(self, code_dir: Path) -> lambda_.Function:
+        # A fixed function name, so that the Provider framework's error message
+        # ("Logs: /aws/lambda/<function name>") names the log group the handler really uses.
+        name = publish_function_name(self.stack_name)
         log_group = logs.LogGroup(
             self,
             "PublishLogs",
+            log_group_name=f"/aws/lambda/{name}",
             retention=logs.RetentionDays.ONE_MONTH,
             removal_policy=RemovalPolicy.DESTROY,
         )
@@ -160,11 +172,13 @@ class NotesSiteStack(Stack):
             description="notes-publisher: read the site asset, publish it to the site bucket",
         )
         log_group.grant_write(role)
+        # Any object of the bootstrap asset bucket, as BucketDeployment grants it: naming the
+        # asset's key (its content hash) would make every content edit an IAM change.
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="ReadTheSiteAsset",
                 actions=["s3:GetObject"],
-                resources=[self.site_asset.bucket.arn_for_objects(self.site_asset.s3_object_key)],
+                resources=[self.site_asset.bucket.arn_for_objects("*")],
             )
         )
         role.add_to_policy(
@@ -201,10 +215,13 @@ class NotesSiteStack(Stack):
             handler=HANDLER_ENTRY,
             code=lambda_.Code.from_asset(str(code_dir)),
             role=role,
+            function_name=name,
             timeout=PUBLISH_TIMEOUT,
             memory_size=PUBLISH_MEMORY_MB,
             ephemeral_storage_size=PUBLISH_EPHEMERAL,
             log_group=log_group,
+            # Never re-run a half-done publish blindly: a failure goes to CloudFormation.
+            retry_attempts=0,
         )
         _acknowledge(
             role,
@@ -212,6 +229,11 @@ class NotesSiteStack(Stack):
                 f"AwsSolutions-IAM5[Resource::<{self._logical_id(self.bucket)}.Arn>/*]": (
                     "Publishing reads and writes any key of this one site bucket: the keys are "
                     "the site's pages, known only at run time."
+                ),
+                f"AwsSolutions-IAM5[Resource::{_ASSET_OBJECTS}]": (
+                    "s3:GetObject (only) on the CDK bootstrap asset bucket's objects, as "
+                    "BucketDeployment grants it: the site asset's key is its content hash, so "
+                    "naming it would turn every content edit into an IAM change."
                 ),
             },
         )
@@ -225,17 +247,28 @@ class NotesSiteStack(Stack):
         return fn
 
     def _publish_resource(self) -> CustomResource:
+        framework_name = f"{publish_function_name(self.stack_name)}Framework"[:64]
         provider = cr.Provider(
             self,
             "PublishProvider",
             on_event_handler=self.publish_function,
+            provider_function_name=framework_name,
+            # The framework logs each request and the handler's answer; at FATAL (the default)
+            # a failed publish would leave nothing there to read.
+            framework_lambda_logging_level=lambda_.ApplicationLogLevel.INFO,
             log_group=logs.LogGroup(
                 self,
                 "PublishProviderLogs",
+                log_group_name=f"/aws/lambda/{framework_name}",
                 retention=logs.RetentionDays.ONE_MONTH,
                 removal_policy=RemovalPolicy.DESTROY,
             ),
         )
+        # CloudFormation invokes the framework asynchronously; Lambda would retry a failed or
+        # timed-out call twice, re-running a half-done publish into its own lock.
+        framework = provider.node.find_child("framework-onEvent")
+        assert isinstance(framework, lambda_.Function)
+        framework.configure_async_invoke(retry_attempts=0)
         _acknowledge(
             provider,
             {
@@ -255,6 +288,7 @@ class NotesSiteStack(Stack):
             "PublishSite",
             service_token=provider.service_token,
             resource_type=RESOURCE_TYPE,
+            service_timeout=SERVICE_TIMEOUT,
             properties={
                 "SiteBucket": self.bucket.bucket_name,
                 "AssetBucket": self.site_asset.s3_bucket_name,
@@ -269,6 +303,11 @@ class NotesSiteStack(Stack):
     def _logical_id(self, construct: Construct) -> str:
         """The CloudFormation logical id of a construct's main resource (for nag finding ids)."""
         return self.resolve(self.get_logical_id(construct.node.default_child))
+
+
+def publish_function_name(stack_name: str) -> str:
+    """The publish Lambda's name (and so its log group's): fixed per stack, at most 64 chars."""
+    return f"{stack_name}-Publish"[:56]
 
 
 def _acknowledge(construct: Construct, reasons: dict[str, str]) -> None:

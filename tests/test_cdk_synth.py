@@ -49,16 +49,15 @@ def _project(root: Path, notes: dict[str, str]) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
+def _need_cli() -> None:
     if not CDK_BIN.exists() or shutil.which("npx") is None:
         if os.environ.get("CI"):
             pytest.fail("node_modules/.bin/cdk is missing: `make test` runs `npm ci` first")
         pytest.skip("the pinned CDK CLI is not installed (make node)")
-    tmp = tmp_path_factory.mktemp("synth")
-    project = _project(tmp / "project", NOTES)
-    out = tmp / "cdk.out"
-    done = subprocess.run(
+
+
+def _synth(project: Path, out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
         ["npx", "cdk", "synth", "--quiet", "-o", str(out), "-c", f"projectDir={project}"],
         cwd=REPO,
         env=_env(),
@@ -67,7 +66,25 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Complete
         timeout=280,
         check=False,
     )
-    return done, out
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
+    _need_cli()
+    tmp = tmp_path_factory.mktemp("synth")
+    project = _project(tmp / "project", NOTES)
+    out = tmp / "cdk.out"
+    return _synth(project, out), out
+
+
+@pytest.fixture(scope="module")
+def edited(tmp_path_factory: pytest.TempPathFactory, synth) -> tuple[subprocess.CompletedProcess, Path]:
+    """The same project with one note edited: the next `cdk deploy` of a notes author."""
+    tmp = tmp_path_factory.mktemp("synth-edited")
+    text = NOTES["docker/volumes.md"].replace("containers.", "containers, and images.")
+    project = _project(tmp / "project", {**NOTES, "docker/volumes.md": text})
+    out = tmp / "cdk.out"
+    return _synth(project, out), out
 
 
 def _template(out: Path) -> dict:
@@ -98,6 +115,70 @@ def test_synthesized_template_is_the_stack(synth) -> None:
     assert (site / "docker" / "networking" / "index.html").is_file()
     assert (site / "index.html").is_file() and (site / "404.html").is_file()
     assert not (site / "_notes").exists()
+
+
+def test_edited_note_changes_only_the_publish_resource(synth, edited) -> None:
+    """Resource by resource: only the custom resource's asset properties (and the assets'
+    metadata) differ between two content versions; no AWS::IAM::* resource changes."""
+    for done, _out in (synth, edited):
+        assert done.returncode == 0, done.stderr
+    before, after = _template(synth[1]), _template(edited[1])
+    assert set(before["Resources"]) == set(after["Resources"])
+    assert before.get("Parameters") == after.get("Parameters")
+    assert before["Outputs"] == after["Outputs"]
+    differing = {}
+    for rid, old in before["Resources"].items():
+        new = after["Resources"][rid]
+        assert old["Type"] == new["Type"]
+        if old != new:
+            keys = {k for k in set(old) | set(new) if old.get(k) != new.get(k)}
+            differing[rid] = (old["Type"], keys)
+    publish = [rid for rid, v in before["Resources"].items()
+               if v["Type"] == "Custom::NotesSitePublish"]
+    assert {rid: t for rid, (t, _k) in differing.items()} == {
+        publish[0]: "Custom::NotesSitePublish"}
+    old_p, new_p = (t["Resources"][publish[0]]["Properties"] for t in (before, after))
+    assert {k for k in old_p if old_p[k] != new_p[k]} == {"AssetHash", "AssetKey"}
+    assert differing[publish[0]][1] <= {"Properties", "Metadata"}
+
+
+def test_cdk_diff_security_only_passes_between_content_versions(synth, edited) -> None:
+    """What `cdk deploy` asks approval for, offline: `--security-only --fail` exits 1 on any
+    IAM or security-group change.  Old template vs the new cloud assembly: exit 0."""
+    for done, _out in (synth, edited):
+        assert done.returncode == 0, done.stderr
+    old = synth[1] / "NotesSite.template.json"
+    diff = subprocess.run(
+        ["npx", "cdk", "diff", "--app", str(edited[1]), "--template", str(old),
+         "--security-only", "--fail", "NotesSite"],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert diff.returncode == 0, diff.stdout + diff.stderr
+    # The same command does catch IAM changes: against a template whose publish role
+    # lacks its policy, the diff fails.
+    weaker = json.loads(old.read_text())
+    policy = next(rid for rid, v in weaker["Resources"].items()
+                  if v["Type"] == "AWS::IAM::Policy" and "PublishRole" in rid)
+    statements = weaker["Resources"][policy]["Properties"]["PolicyDocument"]["Statement"]
+    weaker["Resources"][policy]["Properties"]["PolicyDocument"]["Statement"] = statements[:1]
+    weak_path = old.with_name("weaker.template.json")
+    weak_path.write_text(json.dumps(weaker))
+    caught = subprocess.run(
+        ["npx", "cdk", "diff", "--app", str(edited[1]), "--template", str(weak_path),
+         "--security-only", "--fail", "NotesSite"],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert caught.returncode == 1, caught.stdout + caught.stderr
 
 
 def test_cfn_lint_passes(synth) -> None:

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from site_builder.deploy.local import GROUP_ORDER, LocalFile
-from site_builder.deploy.plan import make_plan, make_restore_plan, needs_head
+from site_builder.deploy.plan import make_plan, make_restore_plan, needs_head, refill_expired
 from site_builder.deploy.record import DeployRecord, FileEntry
 from site_builder.deploy.remote import Headers, RemoteObject
 
@@ -218,3 +218,29 @@ def test_restore_plan_is_ordered_by_links_too():
     links = {"a/index.html": frozenset({"b/index.html"})}
     plan = make_restore_plan(target, {}, links=links)
     assert [[u.key for u in w] for w in plan.waves] == [["b/index.html"], ["a/index.html"]]
+
+
+def test_refill_expired_turns_only_missing_versions_with_same_bytes_into_puts() -> None:
+    """CloudFormation's restore: a version the lifecycle rule expired is uploaded again from
+    the asset, but only when the asset holds the very bytes the record describes."""
+    entries = {
+        "a.html": FileEntry(3, "m-a", "va", "text/html", "no-cache", "notes"),
+        "b.html": FileEntry(3, "m-b", "vb", "text/html", "no-cache", "notes"),
+        "c.css": FileEntry(3, "m-c", "vc", "text/css", "max-age=1", "assets"),
+        "d.css": FileEntry(3, "m-d", "vd", "text/css", "max-age=1", "assets"),
+    }
+    target = DeployRecord("t", "2026", "deploy", "cloudformation", "", None, {}, entries)
+    plan = make_restore_plan(target, {})
+    stored = {("a.html", "va"), ("c.css", "vc")}  # vb and vd expired
+    local = {
+        "b.html": LocalFile("b.html", 3, "m-b", "text/html", "no-cache", "notes"),
+        "d.css": LocalFile("d.css", 3, "OTHER", "text/css", "max-age=1", "assets"),
+    }
+    out = {u.key: u for u in refill_expired(plan, stored, local).uploads}
+    assert [u.key for u in refill_expired(plan, stored, local).uploads] == [
+        u.key for u in plan.uploads]  # same order (groups first)
+    assert out["a.html"].copy_version == "va" and out["c.css"].copy_version == "vc"
+    assert out["b.html"].copy_version is None
+    assert out["b.html"].reason == "re-upload (version vb expired)"
+    assert (out["b.html"].md5, out["b.html"].content_type) == ("m-b", "text/html")
+    assert out["d.css"].copy_version == "vd"  # different bytes: stays a copy (and fails)

@@ -1,13 +1,79 @@
-"""What goes into the publish Lambda: the deploy engine and the handler, nothing else."""
+"""What goes into the publish Lambda: the deploy engine, the handler and the SDK, nothing else."""
 
 from __future__ import annotations
 
+import importlib.metadata
+import re
+from email.parser import Parser
 from pathlib import Path
 
 import pytest
 
-from infra.lambda_code import HANDLER, REPO, lambda_files, stage_lambda_code
+from infra.lambda_code import (
+    HANDLER,
+    REPO,
+    SDK_DISTRIBUTIONS,
+    lambda_files,
+    sdk_files,
+    stage_lambda_code,
+)
 from site_builder.errors import DeployError
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _closure(root: str) -> set[str]:
+    """``root`` and everything it requires (no extras), from the installed metadata."""
+    seen, todo = set(), [root]
+    while todo:
+        name = _canonical(todo.pop())
+        if name in seen:
+            continue
+        seen.add(name)
+        for req in importlib.metadata.requires(name) or ():
+            if "extra ==" in req:
+                continue
+            todo.append(re.match(r"[A-Za-z0-9._-]+", req).group(0))
+    return seen
+
+
+def test_sdk_distributions_are_boto3_and_its_dependencies() -> None:
+    assert {_canonical(n) for n in SDK_DISTRIBUTIONS} == _closure("boto3")
+
+
+def test_staged_sdk_is_this_environments(tmp_path: Path) -> None:
+    """Same versions and bytes as installed here; botocore's models cut to S3; no bytecode."""
+    out = stage_lambda_code(tmp_path / "out")
+    staged = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    for name in SDK_DISTRIBUTIONS:
+        version = importlib.metadata.version(name)
+        (meta,) = out.glob(f"{_canonical(name).replace('-', '_')}-{version}.dist-info/METADATA")
+        assert Parser().parsestr(meta.read_text())["Version"] == version
+    import botocore
+
+    installed = Path(botocore.__file__).parent
+    assert (out / "botocore" / "__init__.py").read_bytes() == (
+        installed / "__init__.py").read_bytes()
+    services = {p.split("/")[2] for p in staged
+                if p.startswith("botocore/data/") and p.count("/") > 2}
+    assert services == {"s3"}
+    assert any(p.startswith("botocore/data/s3/") and "service-2.json" in p for p in staged)
+    assert {"boto3/__init__.py", "s3transfer/__init__.py", "jmespath/__init__.py",
+            "dateutil/parser/__init__.py", "six.py", "urllib3/__init__.py"} <= staged
+    assert not [p for p in staged if p.endswith(".pyc") or "__pycache__" in p]
+    assert not [p for p in staged if p.endswith(("RECORD", "INSTALLER", "direct_url.json"))]
+    size = sum((out / p).stat().st_size for p in staged)
+    assert size < 20 * 2**20  # Lambda's limit is 250 MB unzipped; all of botocore is ~30 MB
+
+
+def test_sdk_files_map_installed_files() -> None:
+    files = sdk_files()
+    import boto3
+
+    assert files["boto3/__init__.py"] == Path(boto3.__file__)
+    assert all(not k.startswith("..") for k in files)
 
 
 def test_files_from_the_repo() -> None:
@@ -30,7 +96,7 @@ def test_stage_copies_bytes_and_skips_caches(tmp_path: Path) -> None:
     (repo / "site_builder" / "build.py").write_text("import markdown\n")
     (repo / "site_builder" / "deploy" / "__init__.py").write_text("D = 1\n")
     (repo / "site_builder" / "deploy" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
-    out = stage_lambda_code(tmp_path / "out", repo)
+    out = stage_lambda_code(tmp_path / "out", repo, sdk=False)
     staged = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert staged == [
         "index.py",

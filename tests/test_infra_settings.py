@@ -64,3 +64,30 @@ def test_bad_values_are_one_line_errors(values: dict, message: str) -> None:
     assert isinstance(err.value, NotesError)
     assert str(err.value).startswith(message)
     assert "\n" not in str(err.value)
+
+
+def test_cdk_json_has_no_watch() -> None:
+    """`cdk watch` hotswaps code only: it skips the publish custom resource and IAM changes
+    without a word, so it would publish nothing.  The local loop is `notes serve` (see README)."""
+    config = json.loads(REPO_CDK_JSON.read_text())
+    assert "watch" not in config
+    assert not {"hotswap", "hotswapFallback"} & set(config)
+
+
+@pytest.mark.cdk
+def test_cdk_watch_refuses_to_start() -> None:
+    """With the pinned CLI, `cdk watch` stops at once instead of watching and doing nothing."""
+    import os
+    import shutil
+    import subprocess
+
+    repo = REPO_CDK_JSON.parent
+    if not (repo / "node_modules" / ".bin" / "cdk").exists() or shutil.which("npx") is None:
+        pytest.skip("the pinned CDK CLI is not installed (make node)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_EC2_METADATA_DISABLED="true", CDK_DISABLE_CLI_TELEMETRY="true",
+               AWS_REGION="us-east-1")
+    done = subprocess.run(["npx", "cdk", "watch"], cwd=repo, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert "without specifying at least one directory to monitor" in done.stderr + done.stdout

@@ -65,9 +65,13 @@ class Synth:
         self.same = NotesSiteStack(self.app, "Same", site_dir=same, lambda_code_dir=code)
         self.changed = NotesSiteStack(self.app, "Changed", site_dir=changed, lambda_code_dir=code)
         self.nag = AwsSolutionsChecks(self.app).validate_scope(self.app)
+        # The next content version of the default stack: same stack name, one page edited.
+        edited_app = cdk.App(outdir=str(tmp / "cdk.out.edited"))
+        self.edited = NotesSiteStack(edited_app, "NotesSite", site_dir=changed,
+                                     lambda_code_dir=code)
         self.t = {
             name: Template.from_stack(getattr(self, name)).to_json()
-            for name in ("default", "throwaway", "same", "changed")
+            for name in ("default", "throwaway", "same", "changed", "edited")
         }
 
 
@@ -237,7 +241,8 @@ def test_publish_function(synth: Synth) -> None:
     p = fn["Properties"]
     assert p["Runtime"] == "python3.12"
     assert p["Handler"] == "index.on_event"
-    assert p["Timeout"] == 900
+    assert p["Timeout"] == 13 * 60
+    assert p["FunctionName"] == "NotesSite-Publish"
     assert p["MemorySize"] >= 1024
     assert p["EphemeralStorage"] == {"Size": 4096}
     assert "Environment" not in p  # nothing secret or mutable passed around
@@ -260,8 +265,6 @@ def test_publish_role_is_least_privilege(synth: Synth) -> None:
     ]
     assert len(policies) == 1
     statements = policies[0]["Properties"]["PolicyDocument"]["Statement"]
-    _, res = _one(t, "Custom::NotesSitePublish")
-    asset_key = res["Properties"]["AssetKey"]
     log_group = fn["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
     assert statements == [
         {
@@ -281,7 +284,7 @@ def test_publish_role_is_least_privilege(synth: Synth) -> None:
                         {"Ref": "AWS::Partition"},
                         ":s3:::",
                         {"Fn::Sub": "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"},
-                        f"/{asset_key}",
+                        "/*",
                     ],
                 ]
             },
@@ -307,6 +310,9 @@ def test_publish_role_is_least_privilege(synth: Synth) -> None:
     ]
     text = json.dumps(statements[:-1])
     assert "DeleteObjectVersion" not in text and "PutBucketPolicy" not in text
+    # The asset's key (its content hash) appears nowhere in IAM: content edits are no IAM change.
+    asset_hash = _one(t, "Custom::NotesSitePublish")[1]["Properties"]["AssetHash"]
+    assert asset_hash not in text
 
 
 def test_custom_resource_properties(synth: Synth) -> None:
@@ -315,6 +321,7 @@ def test_custom_resource_properties(synth: Synth) -> None:
     p = res["Properties"]
     assert set(p) == {
         "ServiceToken",
+        "ServiceTimeout",
         "SiteBucket",
         "AssetBucket",
         "AssetKey",
@@ -344,6 +351,48 @@ def test_asset_hash_follows_site_content(synth: Synth) -> None:
     assert props("changed")["AssetHash"] != props("default")["AssetHash"]
 
 
+def test_content_edit_changes_only_the_publish_properties(synth: Synth) -> None:
+    """One edited page: no IAM (or any other) resource changes, only the custom resource's
+    asset properties, so `cdk deploy` asks no approval and runs unattended in CI."""
+    before, after = synth.t["default"], synth.t["edited"]
+    assert set(before["Resources"]) == set(after["Resources"])
+    changed = {
+        rid for rid in before["Resources"] if before["Resources"][rid] != after["Resources"][rid]
+    }
+    rid, _ = _one(before, "Custom::NotesSitePublish")
+    assert changed == {rid}
+    old, new = before["Resources"][rid]["Properties"], after["Resources"][rid]["Properties"]
+    assert {k for k in old if old[k] != new.get(k)} == {"AssetHash", "AssetKey"}
+    assert set(old) == set(new)
+    assert before["Outputs"] == after["Outputs"]
+    for key in ("Parameters", "Conditions", "Rules"):
+        assert before.get(key) == after.get(key)
+
+
+def test_failures_surface_in_minutes(synth: Synth) -> None:
+    """Inner timeouts below outer ones, no blind retries, framework logs at INFO where the
+    framework's error message ("Logs: /aws/lambda/<name>") says they are."""
+    t = synth.t["default"]
+    fid, fn = _publish_function(t)
+    _, res = _one(t, "Custom::NotesSitePublish")
+    framework_id = res["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+    framework = t["Resources"][framework_id]["Properties"]
+    assert int(res["Properties"]["ServiceTimeout"]) == 900  # not CloudFormation's 3,600 s
+    assert fn["Properties"]["Timeout"] < framework["Timeout"] <= 900
+    assert framework["LoggingConfig"]["ApplicationLogLevel"] in ("INFO", "DEBUG", "TRACE")
+    logs = _of_type(t, "AWS::Logs::LogGroup")
+    for name, props in (("NotesSite-Publish", fn["Properties"]),
+                        ("NotesSite-PublishFramework", framework)):
+        assert props["FunctionName"] == name
+        group = props["LoggingConfig"]["LogGroup"]["Ref"]
+        assert logs[group]["Properties"]["LogGroupName"] == f"/aws/lambda/{name}"
+    retries = {
+        v["Properties"]["FunctionName"]["Ref"]: v["Properties"]["MaximumRetryAttempts"]
+        for v in _of_type(t, "AWS::Lambda::EventInvokeConfig").values()
+    }
+    assert retries == {fid: 0, framework_id: 0}
+
+
 def test_site_asset_holds_the_built_site(synth: Synth) -> None:
     h = _one(synth.t["default"], "Custom::NotesSitePublish")[1]["Properties"]["AssetHash"]
     staged = synth.outdir / f"asset.{h}"
@@ -353,11 +402,15 @@ def test_site_asset_holds_the_built_site(synth: Synth) -> None:
     assert files == SITE
 
 
-def test_lambda_code_asset_contains_only_engine_and_handler(synth: Synth) -> None:
+def test_lambda_code_asset_contains_only_engine_handler_and_sdk(synth: Synth) -> None:
     _, fn = _publish_function(synth.t["default"])
     key = fn["Properties"]["Code"]["S3Key"]
     staged = synth.outdir / f"asset.{key.removesuffix('.zip')}"
-    files = sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file())
+    all_files = sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file())
+    sdk_tops = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py"}
+    tops = {f.split("/")[0] for f in all_files if not f.split("/")[0].endswith(".dist-info")}
+    assert tops == sdk_tops | {"index.py", "site_builder"}
+    files = [f for f in all_files if f.split("/")[0] in ("index.py", "site_builder")]
     assert "index.py" in files and "site_builder/errors.py" in files
     assert "site_builder/deploy/__init__.py" in files
     for f in files:

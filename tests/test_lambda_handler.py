@@ -11,14 +11,16 @@ import io
 import json
 import subprocess
 import sys
+import threading
 import zipfile
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from infra.handler import index
 from infra.lambda_code import stage_lambda_code
-from site_builder.deploy import history
+from site_builder.deploy import history, lock, publish, verify
 from site_builder.errors import DeployError
 
 ASSETS = "cdk-hnb659fds-assets-123456789012-us-east-1"
@@ -168,7 +170,15 @@ def test_cloudformation_rollback_republishes_previous_asset(s3, bucket: str, cre
     back = index.handle(_event("Update", v1, old=v2, physical=physical), s3)
     assert _live(s3, bucket) == SITE_V1
     assert back["Data"]["Uploaded"] == 2 and back["Data"]["Deleted"] == 1
-    assert back["Data"]["DeployId"] == history(s3, bucket)[0].id
+    latest, _v2, v1_record = history(s3, bucket)
+    assert back["Data"]["DeployId"] == latest.id
+    # An exact restore of the record that published asset v1, not a re-upload.
+    assert (latest.kind, latest.source, latest.target) == ("rollback", "cloudformation",
+                                                          v1_record.id)
+    assert latest.asset_hash == v1_record.asset_hash == v1["AssetHash"]
+    assert {k: e.version_id for k, e in latest.files.items()} == {
+        k: e.version_id for k, e in v1_record.files.items()} | {
+        k: latest.files[k].version_id for k in ("index.html", "docker/networking/index.html")}
 
 
 def test_delete_leaves_the_site_alone(s3, bucket: str, created) -> None:
@@ -217,28 +227,49 @@ def test_on_event_entry_point_makes_its_own_client(s3, bucket: str, assets: str)
     assert _live(s3, bucket) == SITE_V1
 
 
-def test_staged_code_imports_without_the_builder(tmp_path: Path) -> None:
-    """In the Lambda only the staged files exist: the handler must import from them alone."""
-    code = stage_lambda_code(tmp_path / "lambda")
-    probe = (
-        "import sys, index, site_builder, site_builder.deploy\n"
-        "assert site_builder.__file__.startswith(sys.argv[1]), site_builder.__file__\n"
-        "bad = sorted(m for m in ('markdown', 'jinja2', 'yaml', 'pygments', 'aws_cdk')"
-        " if m in sys.modules)\n"
-        "assert not bad, bad\n"
-        "print(index.on_event.__module__)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", probe, str(code)],
+_CLEAN_PROBE = """
+import json, sys
+code = sys.argv[1]
+sys.path.insert(0, code)
+import boto3, botocore, index, site_builder.deploy
+for mod in (boto3, botocore, index, site_builder):
+    assert mod.__file__.startswith(code), mod.__file__
+bad = sorted(m for m in ('markdown', 'jinja2', 'yaml', 'pygments', 'aws_cdk', 'moto')
+             if m in sys.modules)
+assert not bad, bad
+if len(sys.argv) > 2:  # publish through moto's server with the bundled SDK
+    endpoint, event = sys.argv[2], json.loads(sys.argv[3])
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    index.check_sdk(botocore.__version__)
+    print(json.dumps(index.handle(event, client)["Data"]))
+print(boto3.__version__, botocore.__version__)
+"""
+
+
+def _run_clean(code: Path, *args: str) -> subprocess.CompletedProcess:
+    """Python isolated (-I: no PYTHONPATH, no user site) without site-packages (-S): only the
+    standard library and the staged asset can be imported, as in the Lambda."""
+    return subprocess.run(
+        [sys.executable, "-I", "-S", "-c", _CLEAN_PROBE, str(code), *args],
         check=False,
         cwd=code,
-        env={"PYTHONPATH": str(code), "PATH": "/usr/bin:/bin"},
+        env={"PATH": "/usr/bin:/bin", "AWS_EC2_METADATA_DISABLED": "true"},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
     )
+
+
+def test_staged_code_imports_alone_in_a_clean_interpreter(tmp_path: Path) -> None:
+    """In the Lambda only the staged files exist: handler, engine and SDK import from them."""
+    import boto3
+    import botocore
+
+    code = stage_lambda_code(tmp_path / "lambda")
+    done = _run_clean(code)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "index"
+    assert done.stdout.split() == [boto3.__version__, botocore.__version__]
 
 
 def test_lambda_client_has_a_connection_per_worker_and_standard_retries(aws_credentials):
@@ -247,3 +278,252 @@ def test_lambda_client_has_a_connection_per_worker_and_standard_retries(aws_cred
     client = index.make_client()
     assert client.meta.config.max_pool_connections >= DEFAULT_WORKERS
     assert client.meta.config.retries["mode"] == "standard"
+
+
+def test_staged_code_publishes_through_moto_server(tmp_path: Path) -> None:
+    """The staged asset alone (its bundled SDK) publishes a site: lock, uploads, record."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    code = stage_lambda_code(tmp_path / "lambda")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+        s3.create_bucket(Bucket="site")
+        s3.put_bucket_versioning(Bucket="site", VersioningConfiguration={"Status": "Enabled"})
+        s3.create_bucket(Bucket=ASSETS)
+        event = _event("Create", _props("site", _put_asset(s3, "f" * 64, SITE_V1)))
+        done = _run_clean(code, endpoint, json.dumps(event))
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout.splitlines()[0])["Uploaded"] == len(SITE_V1)
+        assert _live(s3, "site") == SITE_V1
+        assert [r.source for r in history(s3, "site")] == ["cloudformation"]
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("old", ["1.34.162", "1.35.1", "1.35.68", "1.29.0"])
+def test_old_botocore_refused_in_one_line(old: str) -> None:
+    with pytest.raises(DeployError) as err:
+        index.check_sdk(old)
+    message = str(err.value)
+    assert message.startswith(f"the publish Lambda runs botocore {old}, older than 1.35.69 ")
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("ok", ["1.35.69", "1.35.100", "1.44.8", "2.0.0"])
+def test_recent_botocore_accepted(ok: str) -> None:
+    index.check_sdk(ok)
+
+
+def test_on_event_refuses_old_sdk_before_any_request(monkeypatch, s3, bucket, assets) -> None:
+    import botocore
+
+    monkeypatch.setattr(botocore, "__version__", "1.34.0")
+    props = _props(bucket, _put_asset(s3, "e" * 64, SITE_V1))
+    with pytest.raises(DeployError, match="runs botocore 1.34.0, older than 1.35.69"):
+        index.on_event(_event("Create", props), context=None)
+    assert _live(s3, bucket) == {}
+
+
+def test_pyproject_boto3_floor_is_the_engines_minimum() -> None:
+    """boto3 X.Y.Z requires botocore X.Y.Z: the declared floor is the real minimum."""
+    import re as _re
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    deps = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+    (boto3_dep,) = [d for d in deps if _re.match(r"boto3\b", d)]
+    assert boto3_dep.replace(" ", "") == f"boto3>={index.MIN_BOTOCORE}"
+
+
+
+# --- faults: a publish that fails or is killed half-way, a lock held by a laptop -------------
+
+
+class FaultyClient:
+    """The moto client, except that the PUT of site object number ``after + 1`` fails with an
+    S3 error; with ``kill`` that PUT and every later call fail as if the process were gone
+    (so the lock is neither renewed nor released)."""
+
+    def __init__(self, inner, after: int, kill: bool = False):
+        self._inner, self._left, self._kill = inner, after, kill
+        self._mutex = threading.Lock()
+        self.dead = False
+        self.puts = 0
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._inner, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            if self.dead:
+                raise EndpointConnectionError(endpoint_url="https://killed.invalid")
+            if name == "put_object" and not kwargs["Key"].startswith("_notes/"):
+                with self._mutex:
+                    self._left -= 1
+                    fire = self._left < 0
+                    self.dead = fire and self._kill
+                if self.dead:
+                    raise EndpointConnectionError(endpoint_url="https://killed.invalid")
+                if fire:
+                    raise ClientError({"Error": {"Code": "InternalError",
+                                                 "Message": "injected"}}, "PutObject")
+                self.puts += 1
+            return attr(*args, **kwargs)
+
+        return call
+
+
+def _note(i: int, text: str = "") -> bytes:
+    return (f'<html><head><meta name="notes:page" content="note"></head><body><h1>Note {i}'
+            f'</h1>{text}<a href="/">home</a></body></html>').encode()
+
+
+def _big_sites() -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """A: 150 files (141 pages); B: 20 of its notes edited and 120 notes added."""
+    a = {f"notes/n{i:03d}/index.html": _note(i) for i in range(140)}
+    a |= {f"assets/a{i}.css": f"a{i}{{}}".encode() for i in range(8)}
+    a |= {"index.html": b"<h1>Home</h1>", "404.html": b"<h1>Not found</h1>"}
+    b = dict(a) | {f"notes/n{i:03d}/index.html": _note(i, "edited") for i in range(20)}
+    b |= {f"notes/n{i:03d}/index.html": _note(i, "new") for i in range(200, 320)}
+    return a, b
+
+
+def _bytes_of_record(s3, bucket: str, record) -> dict[str, bytes]:
+    return {k: s3.get_object(Bucket=bucket, Key=k, VersionId=e.version_id)["Body"].read()
+            for k, e in record.files.items()}
+
+
+def test_rollback_update_after_failed_update_restores_a_exactly(s3, bucket, assets) -> None:
+    """150+ files, default guard limits: A -> B fails after 100 uploads; CloudFormation's
+    rollback Update back to A restores A's record byte for byte, although the publish path
+    would have been refused by the mass-delete guard, and one of A's versions had expired."""
+    site_a, site_b = _big_sites()
+    a = _props(bucket, _put_asset(s3, "a" * 64, site_a))
+    b = _props(bucket, _put_asset(s3, "b" * 64, site_b))
+    created = index.handle(_event("Create", a), s3)
+    (a_record,) = history(s3, bucket)
+    assert a_record.asset_hash == "a" * 64 and len(a_record.files) == 150
+    physical = created["PhysicalResourceId"]
+
+    faulty = FaultyClient(s3, after=100)
+    with pytest.raises(DeployError, match="InternalError"):
+        index.handle(_event("Update", b, old=a, physical=physical), faulty)
+    assert faulty.puts >= 100
+    assert len(history(s3, bucket)) == 1  # no record for the failed update
+    assert lock.read_lock(s3, bucket) is None  # released on the failure path
+    half = _live(s3, bucket)
+    added = set(half) - set(site_a)
+    assert len(added) >= 60
+    # Re-publishing A's files would be refused: the guard's default limit is in force.
+    with pytest.raises(DeployError, match=f"would delete {len(added)} of"):
+        publish(s3, bucket, _asset_zip(s3, a), dry_run=True)
+    # The lifecycle rule expired A's (now non-current) version of an edited note.
+    edited = "notes/n000/index.html"
+    assert half[edited] == site_b[edited]
+    s3.delete_object(Bucket=bucket, Key=edited, VersionId=a_record.files[edited].version_id)
+
+    back = index.handle(_event("Update", a, old=b, physical=physical), s3)
+    assert _live(s3, bucket) == site_a
+    latest = history(s3, bucket)[0]
+    assert back["Data"]["DeployId"] == latest.id
+    assert (latest.kind, latest.source, latest.target, latest.asset_hash) == (
+        "rollback", "cloudformation", a_record.id, "a" * 64)
+    assert _bytes_of_record(s3, bucket, latest) == site_a
+    for key, entry in latest.files.items():
+        old = a_record.files[key]
+        assert (entry.md5, entry.size, entry.content_type, entry.cache_control) == (
+            old.md5, old.size, old.content_type, old.cache_control)
+        head = s3.head_object(Bucket=bucket, Key=key)
+        assert (head["ContentType"], head.get("CacheControl")) == (
+            old.content_type, old.cache_control)
+    assert latest.files[edited].version_id != a_record.files[edited].version_id
+    assert back["Data"]["Deleted"] == len(added)
+    assert verify(s3, bucket).clean
+
+
+def _asset_zip(s3, props: dict[str, str]) -> Path:
+    import tempfile
+
+    path = Path(tempfile.mkdtemp()) / "asset.zip"
+    s3.download_file(props["AssetBucket"], props["AssetKey"], str(path))
+    return path
+
+
+@pytest.fixture
+def short_lease(monkeypatch) -> None:
+    """Leases of a second and a few seconds of waiting: the real values are minutes."""
+    monkeypatch.setattr(index, "LOCK_LEASE_SECONDS", 1.0)
+    monkeypatch.setattr(index, "LOCK_WAIT_SECONDS", 8.0)
+    monkeypatch.setattr(lock, "POLL_SECONDS", 0.25)
+
+
+def test_killed_publish_then_rollback_and_retry_need_no_human(s3, bucket, created,
+                                                              short_lease) -> None:
+    v1, first = created
+    v2 = _props(bucket, _put_asset(s3, "b" * 64, SITE_V2))
+    physical = first["PhysicalResourceId"]
+    killed = FaultyClient(s3, after=1, kill=True)
+    with pytest.raises(DeployError):
+        index.handle(_event("Update", v2, old=v1, physical=physical), killed)
+    left = lock.read_lock(s3, bucket)
+    assert left is not None and not left.expired  # the dead publish's lock, lease running
+
+    back = index.handle(_event("Update", v1, old=v2, physical=physical), s3)
+    assert _live(s3, bucket) == SITE_V1
+    rolled = history(s3, bucket)[0]
+    assert back["Data"]["DeployId"] == rolled.id
+    assert (rolled.kind, rolled.target) == ("rollback", first["Data"]["DeployId"])
+    assert rolled.broke_lock and rolled.broke_lock["reason"] == "lease expired"
+    assert lock.read_lock(s3, bucket) is None
+
+    retry = index.handle(_event("Update", v2, old=v1, physical=physical), s3)
+    assert _live(s3, bucket) == SITE_V2
+    again = history(s3, bucket)[0]
+    assert (retry["Data"]["DeployId"], again.kind, again.asset_hash) == (
+        again.id, "deploy", "b" * 64)
+    assert lock.read_lock(s3, bucket) is None
+
+
+def test_live_laptop_lock_fails_update_naming_holder_then_succeeds(s3, bucket, created,
+                                                                  monkeypatch) -> None:
+    monkeypatch.setattr(index, "LOCK_WAIT_SECONDS", 0.5)
+    v1, first = created
+    v2 = _props(bucket, _put_asset(s3, "b" * 64, SITE_V2))
+    physical = first["PhysicalResourceId"]
+    laptop = lock.acquire(s3, bucket, "deploy", lease_seconds=30)
+    laptop.start_heartbeat()
+    try:
+        with pytest.raises(DeployError) as err:
+            index.handle(_event("Update", v2, old=v1, physical=physical), s3)
+        # CloudFormation's rollback of that update: v1 is live as recorded, so it succeeds
+        # without the lock (no UPDATE_ROLLBACK_FAILED while the laptop works).
+        back = index.handle(_event("Update", v1, old=v2, physical=physical), s3)
+        assert back["Data"] == {"DeployId": first["Data"]["DeployId"], "Uploaded": 0,
+                                "Deleted": 0, "Unchanged": len(SITE_V1)}
+        assert lock.read_lock(s3, bucket).body.token == laptop.token
+    finally:
+        laptop.release()
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith(f"bucket {bucket!r} is locked by {laptop.body.owner.describe()}")
+    assert f"`notes unlock --bucket {bucket}`" in message
+    assert _live(s3, bucket) == SITE_V1 and len(history(s3, bucket)) == 1
+
+    done = index.handle(_event("Update", v2, old=v1, physical=physical), s3)
+    assert _live(s3, bucket) == SITE_V2
+    assert done["Data"]["DeployId"] == history(s3, bucket)[0].id
+
+
+def test_handler_lease_is_far_below_the_lambda_timeout() -> None:
+    """A killed publish's lock expires, and is waited out, well within one Lambda run."""
+    from infra.stack import PUBLISH_TIMEOUT
+
+    timeout = PUBLISH_TIMEOUT.to_seconds()
+    assert index.LOCK_LEASE_SECONDS < index.LOCK_WAIT_SECONDS < timeout / 4

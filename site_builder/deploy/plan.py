@@ -35,7 +35,8 @@ a window as long as its page uploads, but nothing was readable before it either.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, replace
 
 from site_builder.deploy.local import LAST_KEYS, LocalFile
 from site_builder.deploy.pagelinks import is_html, resolve
@@ -261,3 +262,22 @@ def make_restore_plan(target: DeployRecord, live: Mapping[str, RemoteObject],
                                   entry.size, entry.md5, entry.content_type,
                                   entry.cache_control, copy_version=entry.version_id))
     return ordered_plan(uploads, set(live) - set(target.files), unchanged, links or {}, live)
+
+
+def refill_expired(plan: Plan, stored: AbstractSet[tuple[str, str]],
+                   local: Mapping[str, LocalFile]) -> Plan:
+    """Restores whose version no longer exists (the lifecycle rule expired it) become PUTs of
+    the same bytes from ``local``, when ``local`` has them (same MD5).  Others stay copies and
+    fail as such: a restore never puts different bytes than the record describes.  The order
+    (uploads and waves) is kept: only how each file gets its bytes changes."""
+
+    def refilled(u: Upload) -> Upload:
+        f = local.get(u.key)
+        if u.copy_version is None or (u.key, u.copy_version) in stored or f is None \
+                or f.md5 != u.md5:
+            return u
+        return replace(u, reason=f"re-upload (version {u.copy_version} expired)",
+                       copy_version=None)
+
+    return replace(plan, uploads=tuple(refilled(u) for u in plan.uploads),
+                   waves=tuple(tuple(refilled(u) for u in wave) for wave in plan.waves))

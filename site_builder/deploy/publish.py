@@ -99,7 +99,7 @@ def _entries(files: list[LocalFile], versions: Mapping[str, str],
 
 def record_factory(*, kind: str, source: str, message: str, parent: DeployRecord | None,
                    plan: Plan, now: datetime | None = None, target: str | None = None,
-                   broke_lock: dict[str, Any] | None = None):
+                   broke_lock: dict[str, Any] | None = None, asset_hash: str | None = None):
     """A function turning the uploads' VersionIds into the finished record."""
 
     def make(versions: dict[str, str], files: dict[str, FileEntry]) -> DeployRecord:
@@ -108,7 +108,8 @@ def record_factory(*, kind: str, source: str, message: str, parent: DeployRecord
         counts = {"uploaded": len(plan.uploads), "deleted": len(plan.deletes),
                   "unchanged": len(plan.unchanged), "files": len(files)}
         return DeployRecord(record_id, created.isoformat(), kind, source, message,
-                            parent.id if parent else None, counts, files, target, broke_lock)
+                            parent.id if parent else None, counts, files, target, broke_lock,
+                            asset_hash)
 
     return make
 
@@ -129,8 +130,12 @@ def publish(client: Any, bucket: str, site: Path | str, *, message: str = "",
             allow_mass_delete: bool = False, dry_run: bool = False,
             force_unlock: bool = False, progress: Progress | None = None,
             workers: int = DEFAULT_WORKERS, adopt: bool = False,
-            lock_options: LockOptions | None = None) -> DeployResult:
-    """Publish the built site at ``site`` (folder or .zip) to ``bucket``."""
+            lock_options: LockOptions | None = None,
+            asset_hash: str | None = None) -> DeployResult:
+    """Publish the built site at ``site`` (folder or .zip) to ``bucket``.
+
+    ``asset_hash``: the CDK asset being published, kept in the record (see handler).
+    """
     source_files = open_site(Path(site))
     try:
         files = source_files.scan()
@@ -153,7 +158,8 @@ def publish(client: Any, bucket: str, site: Path | str, *, message: str = "",
                                  lease)
             make = record_factory(kind="deploy", source=source, message=message,
                                   parent=parent, plan=plan,
-                                  broke_lock=lease.broke if lease else None)
+                                  broke_lock=lease.broke if lease else None,
+                                  asset_hash=asset_hash)
             record = apply_plan(plan, store, source_files,
                                 lambda v: make(v, _entries(files, v, live)),
                                 workers=workers, progress=progress)

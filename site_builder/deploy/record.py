@@ -71,6 +71,8 @@ class DeployRecord:
     files: dict[str, FileEntry] = field(default_factory=dict)
     target: str | None = None  # for rollbacks: the record restored
     broke_lock: dict[str, Any] | None = None  # a stale lock broken to run this operation
+    asset_hash: str | None = None  # the CDK asset published (cdk deploy): CloudFormation's
+    # rollback to that asset restores this record's versions exactly
 
     @property
     def key(self) -> str:
@@ -136,7 +138,7 @@ def _validate(record: DeployRecord) -> None:
             raise TypeError(f"{name} is not a string")
     if record.kind not in KINDS:
         raise ValueError(f"unknown kind {record.kind!r}")
-    for name in ("parent", "target"):
+    for name in ("parent", "target", "asset_hash"):
         if getattr(record, name) is not None and not isinstance(getattr(record, name), str):
             raise TypeError(f"{name} is not a string")
     if not isinstance(record.counts, dict) or not all(

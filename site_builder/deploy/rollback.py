@@ -29,9 +29,10 @@ from site_builder.deploy.apply import DEFAULT_WORKERS, DryRunStore, Progress, S3
 from site_builder.deploy.errors import aws_errors, check_versioning
 from site_builder.deploy.guard import GuardedStore
 from site_builder.deploy.history import resolve_id
+from site_builder.deploy.local import SiteSource
 from site_builder.deploy.lock import LockOptions, locked
 from site_builder.deploy.pagelinks import read_links
-from site_builder.deploy.plan import Plan, known_versions, make_restore_plan
+from site_builder.deploy.plan import Plan, known_versions, make_restore_plan, refill_expired
 from site_builder.deploy.publish import DeployResult, record_factory, record_matches_live
 from site_builder.deploy.record import DeployRecord, FileEntry, load_record, record_ids
 from site_builder.deploy.remote import RemoteObject, list_versions
@@ -123,33 +124,48 @@ def _target(client: Any, bucket: str, ids: list[str], to: str | None,
     return latest, target, why
 
 
+def _refilled(plan: Plan, existing: set[tuple[str, str]], refill: SiteSource | None) -> Plan:
+    """Copies of expired versions become PUTs of the same bytes from ``refill`` (the asset)."""
+    if refill is None or all((u.key, u.copy_version) in existing
+                             for u in plan.uploads if u.copy_version):
+        return plan
+    return refill_expired(plan, existing, {f.key: f for f in refill.scan()})
+
+
 def _restore_plan(client: Any, bucket: str, target: DeployRecord, latest: DeployRecord,
                   live: dict[str, RemoteObject], existing: set[tuple[str, str]],
-                  workers: int) -> Plan:
-    """The restore plan, checked (every version exists) and ordered by the links of the
-    pages it restores, read from the very versions it will copy."""
+                  workers: int, refill: SiteSource | None = None) -> Plan:
+    """The restore plan, checked (every version exists, or ``refill`` has its bytes) and
+    ordered by the links of the pages it restores, read from the very bytes it will write."""
     known = known_versions(latest)
-    first = make_restore_plan(target, live, known)
+    first = _refilled(make_restore_plan(target, live, known), existing, refill)
     check_versions(client, bucket, target, first, existing, datetime.now(UTC))
     wanted = {u.key: u.copy_version for u in first.uploads}
 
     def old_bytes(key: str) -> bytes:
+        if wanted[key] is None:  # refilled from the asset
+            assert refill is not None
+            return refill.read(key)
         return client.get_object(Bucket=bucket, Key=key,
                                  VersionId=wanted[key])["Body"].read()
 
     links = read_links(wanted, old_bytes, workers)
-    return make_restore_plan(target, live, known, links)
+    return _refilled(make_restore_plan(target, live, known, links), existing, refill)
 
 
 def rollback(client: Any, bucket: str, to: str | None = None, *, dry_run: bool = False,
              source: str = "cli", force_unlock: bool = False, message: str = "",
              progress: Progress | None = None,
-             workers: int = DEFAULT_WORKERS, lock_options: LockOptions | None = None
-             ) -> tuple[DeployResult, DeployRecord]:
+             workers: int = DEFAULT_WORKERS, lock_options: LockOptions | None = None,
+             asset_hash: str | None = None, refill: SiteSource | None = None,
+             skip_if_live: bool = False) -> tuple[DeployResult, DeployRecord]:
     """Restore record ``to`` (id or unique prefix; default: see ``default_target``).
 
-    Returns the result (its ``note`` says why the default target was chosen) and the record
-    that was restored.
+    For CloudFormation's rollback (infra/handler): ``asset_hash`` goes into the new record,
+    ``refill`` is the asset holding the target's bytes, used for versions the lifecycle rule
+    expired, and ``skip_if_live`` writes nothing when the latest record already is the live
+    site.  Returns the result (its ``note`` says why the default target was chosen) and the
+    record that was restored.
     """
     if to is not None and not to.strip():
         raise DeployError("--to is empty", "give a record id or a unique prefix of one (see "
@@ -166,14 +182,16 @@ def rollback(client: Any, bucket: str, to: str | None = None, *, dry_run: bool =
                               "nothing to roll back to; publish with `notes deploy`")
         live, existing = list_versions(client, bucket)
         latest, target, why = _target(client, bucket, ids, to, live)
-        plan = _restore_plan(client, bucket, target, latest, live, existing, workers)
+        plan = _restore_plan(client, bucket, target, latest, live, existing, workers, refill)
+        if skip_if_live and plan.is_noop and record_matches_live(latest, live):
+            return DeployResult(plan, None, latest.id, dry_run), target
         store = GuardedStore(DryRunStore() if dry_run else S3Store(client, bucket), bucket,
                              lease)
         make = record_factory(kind="rollback", source=source,
                               message=message or f"rollback to {target.id}",
                               parent=latest, plan=plan, target=target.id,
-                              now=datetime.now(UTC))
-        record = apply_plan(plan, store, None,
+                              now=datetime.now(UTC), asset_hash=asset_hash)
+        record = apply_plan(plan, store, refill,
                             lambda v: make(v, _entries(target, v, live)),
                             workers=workers, progress=progress)
     if dry_run:
