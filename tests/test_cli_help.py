@@ -96,6 +96,7 @@ def test_deploy_builds_with_the_build_flags(broken_project, s3, bucket, capsys) 
                  "--content", "content"]) == 0
     out, err = capsys.readouterr()
     assert "Warning: content/a.md:1: broken link to 'Nowhere'" in err
+    assert out.splitlines()[0].endswith(" files) into build/site/")
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
     assert {"a/index.html", "b/index.html"} <= keys
     assert not any(k.startswith("pagefind/") for k in keys)  # --no-search reached the build
