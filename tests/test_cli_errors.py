@@ -122,3 +122,24 @@ def test_history_into_head_prints_the_first_lines(endpoint) -> None:
     assert done.returncode == 0 and done.stderr == ""
     assert lines[0].split()[:3] == ["ID", "CREATED", "KIND"] and len(lines) == 3
     assert lines[2].startswith("Rolling back to ")
+
+
+def test_a_bug_in_a_rebuild_keeps_serving_with_one_line_and_a_log(capsys) -> None:
+    from site_builder.serve.dev import _guarded
+    from site_builder.serve.livereload import LiveReload
+
+    def rebuild() -> None:
+        raise KeyError("made_by")
+
+    lr = LiveReload()
+    assert _guarded(rebuild, lr) is False
+    err = capsys.readouterr().err
+    first, _, last = err.splitlines()
+    assert re.fullmatch(r"Error: internal error in a rebuild \(site_builder/serve/dev\.py:\d+ "
+                        r"in _guarded\): KeyError: 'made_by'", first)
+    assert last == "Still serving the last good site."
+    log = _log_path(err)
+    try:
+        assert "in rebuild" in log.read_text()
+    finally:
+        log.unlink()

@@ -75,6 +75,7 @@ def _build(opts: DevOptions, out: Say) -> Path:
 
 def _guarded(action: Callable[[], None], lr: LiveReload) -> bool:
     """Run one rebuild step; on failure report it (terminal + overlay) and keep going."""
+    log_lines: list[str] = []
     try:
         action()
     except NotesError as exc:
@@ -82,14 +83,12 @@ def _guarded(action: Callable[[], None], lr: LiveReload) -> bool:
     except Exception as exc:  # noqa: BLE001 - a bug in one rebuild must not kill the server
         from site_builder.crash import describe
 
-        first, *rest = describe(exc, "a rebuild")
+        first, *log_lines = describe(exc, "a rebuild")
         message = first.removeprefix("Error: ")
-        for line in rest:
-            say_error(line)
     else:
         return True
-    say_error(f"Error: {message}")
-    say_error("Still serving the last good site.")
+    for line in (f"Error: {message}", *log_lines, "Still serving the last good site."):
+        say_error(line)
     lr.failed(message)
     return False
 
