@@ -247,6 +247,7 @@ def _confirmed(question: str, args: argparse.Namespace) -> bool:
     not a terminal) go ahead without a prompt."""
     if args.yes or not sys.stdin.isatty():
         return True
+    sys.stdout.flush()  # the plan above, before the question
     sys.stderr.write(f"{question} [y/N] ")
     sys.stderr.flush()
     return sys.stdin.readline().strip().lower() in ("y", "yes")

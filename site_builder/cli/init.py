@@ -156,13 +156,22 @@ def init_project(folder: Path, python: str = sys.executable, today: date | None 
 def cmd_init(args: argparse.Namespace) -> int:
     folder: Path = args.dir
     init_project(folder)
-    cd = shlex.quote(str(folder))
+    rows = [
+        ("content/", "your notes: welcome.md, and a section in guides/"),
+        ("notes.toml", "the site's title and settings"),
+        (".gitignore", "keeps build output and caches out of git"),
+        ("app.py, cdk.json, package.json", "the CDK app that publishes the site to AWS"),
+    ]
+    steps = [
+        (f"cd {shlex.quote(str(folder))}", ""),
+        ("notes serve", "write, and read the site at http://127.0.0.1:8000/"),
+        ("notes up", "try the whole publish path locally"),
+        ("npm install && npx cdk deploy", "publish to your AWS account (needs the cdk extra)"),
+    ]
     print(f"Created a notes project in {folder}/:")
-    print("  content/          your notes (welcome.md, and a section in guides/)")
-    print("  notes.toml        the site's title and settings")
-    print("  app.py, cdk.json, package.json   publish to AWS with the CDK (see app.py)")
+    for name, what in rows:
+        print(f"  {name:<32} {what}")
     print("Next:")
-    print(f"  cd {cd} && notes serve      # write, and read the site at http://127.0.0.1:8000/")
-    print("  notes up                    # try the whole publish path locally")
-    print("  npm install && npx cdk deploy   # publish to your AWS account")
+    for command, what in steps:
+        print(f"  {command:<32} {what}".rstrip())
     return 0
