@@ -17,12 +17,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from site_builder.errors import NotesError
 from site_builder.serve.livereload import LiveReload
 from site_builder.serve.watch import Change, watch_project
 from site_builder.serve.website import WebsiteApp, WebsiteServer, check_port_free
+
+if TYPE_CHECKING:  # the builder is imported when a build starts, not with the server
+    from site_builder.build import BuildOptions
 
 Say = Callable[[str], None]
 
@@ -44,16 +47,16 @@ class DevOptions:
     drafts: bool = False  # shorthand, used when ``build`` is not given
     s3_port: int = 4566  # `notes up` only
     bucket: str = "notes-local"  # `notes up` only
-    build: Any = None  # the command line's BuildOptions; None: the defaults (with ``drafts``)
+    build: BuildOptions | None = None  # the command line's; None: the defaults (with drafts)
     notes_command: str = "notes"  # `notes up` only: how its printed commands run notes
 
-    def build_options(self) -> Any:
+    def build_options(self) -> BuildOptions:
         from site_builder.build import BuildOptions
 
         return self.build or BuildOptions(project_dir=self.project, drafts=self.drafts)
 
     def content_dir(self) -> Path:
-        return Path(self.build_options().content_dir or self.project / "content")
+        return self.build_options().content.absolute()
 
 
 _shown_warnings: set[str] = set()
