@@ -308,3 +308,21 @@ def test_run_serve_rejects_busy_port_before_building(project) -> None:
         with pytest.raises(NotesError, match="already in use"):
             run_serve(DevOptions(project=project, port=busy.getsockname()[1]), out=print)
     assert not (project / "build").exists()
+
+
+def test_serve_with_content_elsewhere_rebuilds_from_there(tmp_path: Path, running) -> None:
+    from site_builder.build import BuildOptions
+
+    project, notes = tmp_path / "project", tmp_path / "notes"
+    project.mkdir()
+    notes.mkdir()
+    (notes / "a.md").write_text("# A\n\nFirst words.\n")
+    port = free_port()
+    build = BuildOptions(project_dir=project, content_dir=notes, search=False)
+    loop = running(run_serve, DevOptions(project=project, port=port, build=build))
+    loop.wait_line("Serving")
+    assert "First words." in get(port, "/a/")[2]
+    (notes / "a.md").write_text("# A\n\nSecond words.\n")
+    wait_until(lambda: "Second words." in get(port, "/a/")[2], what="the rebuilt page")
+    assert f"Changed: {notes / 'a.md'}" in loop.lines
+    assert not (project / "build" / "site" / "pagefind").exists()  # search=False reached it

@@ -102,3 +102,4 @@ def test_record_message_names_what_changed() -> None:
         "notes up: added a.md, deleted b.md, edited notes.toml +2 more")
     assert record_message([Change("notes/a.md", "edited")], "notes") == "notes up: edited a.md"
     assert record_message([], "content") == "notes up: rebuild"
+
