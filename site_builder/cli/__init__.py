@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="notes",
         description="Build a folder of Markdown notes into a static site and publish it to a "
         "versioned S3 bucket.",
+        epilog="start with:\n  notes init my-notes && cd my-notes && notes serve\n\n"
+        "`notes COMMAND --help` describes a command, with examples.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"notes-publisher {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
