@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from site_builder.serve.dev import record_message
 from site_builder.serve.watch import Change, watch_project
@@ -103,3 +105,22 @@ def test_record_message_names_what_changed() -> None:
     assert record_message([Change("notes/a.md", "edited")], "notes") == "notes up: edited a.md"
     assert record_message([], "content") == "notes up: rebuild"
 
+
+
+_names = st.from_regex(r"[a-z]{1,6}(/[a-z]{1,6})?\.md", fullmatch=True)
+_changes = st.lists(st.builds(Change, st.one_of(_names.map(lambda n: f"content/{n}"), _names),
+                              st.sampled_from(["added", "edited", "deleted"])), max_size=8)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_changes)
+def test_record_message_lists_the_first_three_and_counts_the_rest(changes) -> None:
+    message = record_message(changes, "content")
+    if not changes:
+        assert message == "notes up: rebuild"
+        return
+    body = message.removeprefix("notes up: ")
+    listed, _, more = body.partition(" +")
+    items = listed.split(", ")
+    assert items == [f"{c.kind} {c.path.removeprefix('content/')}" for c in changes[:3]]
+    assert more == (f"{len(changes) - 3} more" if len(changes) > 3 else "")
