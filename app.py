@@ -1,12 +1,10 @@
 #!/usr/bin/env python3
 """The CDK app (`npx cdk synth|deploy`, `make deploy`): build the notes, then the stack.
 
-1. Read the settings from CDK context (cdk.json defaults, `-c key=value` overrides).
-2. Build content/ into build/site with the same builder as `notes build`: a broken note
-   stops the synth with the builder's one-line `Error: ...`, before anything reaches AWS.
-3. Stage the publish Lambda's code (deploy engine + handler only) into build/lambda.
-4. Instantiate NotesSiteStack and check it with cdk-nag's AwsSolutions pack: a finding that is
-   neither fixed nor acknowledged (with its reason, in infra/stack.py) fails the synth.
+The work is in ``infra/app.py`` (shared with the projects `notes init` makes): it reads the
+settings from CDK context, builds content/ with the same builder as `notes build` (a broken
+note stops the synth with one `Error: ...` line), stages the publish Lambda's code, and
+defines NotesSiteStack checked by cdk-nag's AwsSolutions pack.
 """
 
 from __future__ import annotations
@@ -17,46 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # `python3 app.py` from a checkout without `pip install -e .`
 
-from site_builder.errors import NotesError
-
-
-def main() -> int:
-    import aws_cdk as cdk
-    from cdk_nag import AwsSolutionsChecks
-
-    from infra.lambda_code import stage_lambda_code
-    from infra.settings import settings_from_context
-    from infra.stack import NotesSiteStack
-    from site_builder.build import BuildOptions, build_site
-
-    app = cdk.App()
-    # `-c projectDir=...` builds another notes folder (the synth test uses a temporary one).
-    project = Path(app.node.try_get_context("projectDir") or ROOT).resolve()
-    try:
-        settings = settings_from_context(app.node.try_get_context)
-        built = build_site(BuildOptions(project_dir=project))
-        code_dir = stage_lambda_code(project / "build" / "lambda")
-    except NotesError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return 1
-    print(
-        f"Built {built.pages} pages ({built.files} files) into {built.out_dir}",
-        file=sys.stderr,
-    )
-    for warning in built.warnings:
-        print(f"Warning: {warning}", file=sys.stderr)
-    NotesSiteStack(
-        app,
-        settings.stack_name,
-        site_dir=built.out_dir,
-        lambda_code_dir=code_dir,
-        settings=settings,
-        description="notes-publisher: versioned S3 website bucket, published by cdk deploy",
-    )
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
-    app.synth()
-    return 0
-
+from infra.app import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(ROOT))

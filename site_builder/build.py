@@ -78,6 +78,9 @@ class BuildOptions:
     search: bool = True
     cache: bool = True  # False: ignore .notes-cache/ and redo everything (then refill it)
     jobs: int | None = None  # worker processes; None = all cores for large steps, 1 = serial
+    # How the running command turns broken links into warnings ("fix them or <hint>"); None
+    # for callers without such a flag (the CDK app), so no error suggests a flag it lacks.
+    broken_links_hint: str | None = "build with --allow-broken-links to publish anyway"
 
     @property
     def content(self) -> Path:
@@ -157,7 +160,7 @@ def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: 
 
 
 def link_stage(content: Content, rendered: Mapping[str, RenderMeta], index: LinkIndex,
-               allow_broken: bool) -> tuple[dict, list[str]]:
+               allow_broken: bool, hint: str | None = None) -> tuple[dict, list[str]]:
     """Check every link; broken ones stop the build (or become warnings).  Returns the
     backlinks and the warnings."""
     by_note = [(n, rendered[n.source].links) for n in (*content.notes, *content.intros)]
@@ -167,8 +170,8 @@ def link_stage(content: Content, rendered: Mapping[str, RenderMeta], index: Link
         problems = ambiguous + ([] if allow_broken else broken)
         lines = [str(p) for p in problems]
         if len(lines) > 1:
-            lines.append(f"{len(problems)} link problems; fix them or build with "
-                         "--allow-broken-links to publish anyway" if broken and not ambiguous
+            lines.append(f"{len(problems)} link problems; fix them or {hint}"
+                         if hint and broken and not ambiguous
                          else f"{len(problems)} link problems")
         raise ContentError("\n".join(lines))
     warnings = [str(p) for p in broken]
@@ -331,7 +334,8 @@ def _build(opts: BuildOptions, store: BuildCache) -> BuildResult:
     rendered, rendered_notes = render_stage(opts, content, index, state, blobs)
     state.notes = _for_cache(content, state)
     content = _without_bodies(content)
-    links_to, link_warnings = link_stage(content, rendered, index, opts.allow_broken_links)
+    links_to, link_warnings = link_stage(content, rendered, index, opts.allow_broken_links,
+                                         opts.broken_links_hint)
     warnings += link_warnings
     if opts.search and not content.notes:  # Pagefind would fail after the pages are written
         from site_builder.search import NO_NOTES, SearchIndexError

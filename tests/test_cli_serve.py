@@ -238,14 +238,17 @@ def test_up_deploys_serves_the_bucket_redeploys_and_follows_rollback(
 
     from site_builder import bucket_config
     from site_builder.deploy import history, rollback
-    from site_builder.serve.embedded import local_policy
+    from site_builder.serve.embedded import local_policy, tagged_website_url
 
     port, s3_port = free_port(), free_port()
     loop = running(run_up, DevOptions(project=project, port=port, s3_port=s3_port))
     assert loop.wait_line("Open ") == f"Open http://127.0.0.1:{port}/"
     assert loop.lines[-1] == f"Open http://127.0.0.1:{port}/"
     endpoint = f"http://127.0.0.1:{s3_port}"
-    assert f"  notes history  --endpoint-url {endpoint} --bucket notes-local" in loop.lines
+    creds = "AWS_ACCESS_KEY_ID=notes-local AWS_SECRET_ACCESS_KEY=notes-local"
+    for command in ("history", "rollback", "verify"):
+        assert f"  {creds} notes {command} --endpoint-url {endpoint} --bucket notes-local" in (
+            loop.lines)
     assert any(line.startswith("Deployed ") for line in loop.lines)
 
     client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
@@ -273,6 +276,8 @@ def test_up_deploys_serves_the_bucket_redeploys_and_follows_rollback(
     wait_until(lambda: "Second text." in get(port, "/hello/")[2], what="the redeployed page")
     records = wait_until(lambda: len(history(client, bucket)) == 2 and history(client, bucket))
     assert [r.source for r in records] == ["notes up", "notes up"]
+    assert [r.message for r in records] == ["notes up: edited hello.md", "notes up: first deploy"]
+    assert tagged_website_url(client, bucket) == f"http://127.0.0.1:{port}/"
 
     rollback(client, bucket)
     wait_until(lambda: "First text." in get(port, "/hello/")[2], what="the rolled-back page")
@@ -303,3 +308,21 @@ def test_run_serve_rejects_busy_port_before_building(project) -> None:
         with pytest.raises(NotesError, match="already in use"):
             run_serve(DevOptions(project=project, port=busy.getsockname()[1]), out=print)
     assert not (project / "build").exists()
+
+
+def test_serve_with_content_elsewhere_rebuilds_from_there(tmp_path: Path, running) -> None:
+    from site_builder.build import BuildOptions
+
+    project, notes = tmp_path / "project", tmp_path / "notes"
+    project.mkdir()
+    notes.mkdir()
+    (notes / "a.md").write_text("# A\n\nFirst words.\n")
+    port = free_port()
+    build = BuildOptions(project_dir=project, content_dir=notes, search=False)
+    loop = running(run_serve, DevOptions(project=project, port=port, build=build))
+    loop.wait_line("Serving")
+    assert "First words." in get(port, "/a/")[2]
+    (notes / "a.md").write_text("# A\n\nSecond words.\n")
+    wait_until(lambda: "Second words." in get(port, "/a/")[2], what="the rebuilt page")
+    assert f"Changed: {notes / 'a.md'}" in loop.lines
+    assert not (project / "build" / "site" / "pagefind").exists()  # search=False reached it

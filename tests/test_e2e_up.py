@@ -131,7 +131,7 @@ def test_notes_up_in_a_browser(up: UpProcess, page) -> None:
 
     open_line = up.wait_line(r"^Open http://", START_TIMEOUT)
     assert open_line == f"Open {up.url}"
-    assert f"notes history  --endpoint-url {up.endpoint} --bucket notes-local" in up.output()
+    assert f"{NOTES} history --endpoint-url {up.endpoint} --bucket notes-local" in up.output()
 
     # Home -> first note -> back home, by clicking links.
     response = page.goto(up.url)
@@ -181,6 +181,7 @@ def test_notes_up_in_a_browser(up: UpProcess, page) -> None:
         [str(NOTES), "rollback", "--endpoint-url", up.endpoint, "--bucket", "notes-local"],
         cwd=up.project,
         env=dummy_env(),
+        stdin=subprocess.DEVNULL,  # not a terminal: rollback does not ask for confirmation
         capture_output=True,
         text=True,
         timeout=60,

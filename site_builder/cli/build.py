@@ -5,18 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "build", help="build the notes into a static site",
-        description="Build every Markdown note under the content folder into a static site "
-        "(pretty URLs, tags, sections, feed, sitemap and search index).",
-    )
+def add_build_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags of every command that builds (build, serve, up, deploy): one definition, so
+    they cannot drift apart and ``build_options`` can rely on them."""
     parser.add_argument("--content", type=Path, default=None, metavar="DIR",
                         help="folder of Markdown notes (default: ./content)")
-    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help="output folder (default: ./build/site)")
     parser.add_argument("--drafts", action="store_true", help="include notes with draft: true")
     parser.add_argument("--allow-broken-links", action="store_true",
                         help="report broken links as warnings instead of failing")
@@ -26,6 +22,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="ignore the build cache (.notes-cache/) and render everything")
     parser.add_argument("--jobs", type=_positive, default=None, metavar="N",
                         help="worker processes for rendering (default: one per core)")
+
+
+def build_options(args: argparse.Namespace, command: str, project_dir: Path) -> Any:
+    """``BuildOptions`` from the flags ``add_build_flags`` added; a broken-link error then
+    suggests the flag of the command that is running."""
+    from site_builder.build import BuildOptions
+
+    hint = ("build with --allow-broken-links to publish anyway" if command == "build" else
+            f"run notes {command} with --allow-broken-links to publish anyway")
+    return BuildOptions(
+        project_dir=project_dir, content_dir=args.content, out_dir=getattr(args, "out", None),
+        drafts=args.drafts, allow_broken_links=args.allow_broken_links, search=args.search,
+        cache=args.cache, jobs=args.jobs, broken_links_hint=hint,
+    )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("build", help="build the notes into a static site")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="output folder (default: ./build/site)")
+    add_build_flags(parser)
     parser.set_defaults(func=run)
 
 
@@ -40,13 +57,9 @@ def _positive(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from site_builder.build import BuildOptions, build_site
+    from site_builder.build import build_site
 
-    result = build_site(BuildOptions(
-        project_dir=Path.cwd(), content_dir=args.content, out_dir=args.out, drafts=args.drafts,
-        allow_broken_links=args.allow_broken_links, search=args.search, cache=args.cache,
-        jobs=args.jobs,
-    ))
+    result = build_site(build_options(args, "build", Path.cwd()))
     for warning in result.warnings:
         print(f"Warning: {warning}", file=sys.stderr)
     where = result.out_dir

@@ -31,18 +31,25 @@ def website_url(bucket: str, region: str) -> str:
 
 def _connection_flags(p: argparse.ArgumentParser) -> None:
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--bucket", help="the site bucket (default: notes.toml [deploy] bucket)")
-    where.add_argument("--stack", help="read the bucket from this CloudFormation stack's "
-                       "BucketName output")
-    p.add_argument("--endpoint-url", help="an S3-compatible endpoint instead of AWS")
-    p.add_argument("--region", help="AWS region (default: from the AWS configuration)")
+    where.add_argument("--bucket", metavar="NAME",
+                       help="the site bucket (default: notes.toml [deploy] bucket)")
+    where.add_argument("--stack", metavar="NAME", help="read the bucket from this "
+                       "CloudFormation stack's BucketName output")
+    p.add_argument("--endpoint-url", metavar="URL",
+                   help="an S3-compatible endpoint instead of AWS")
+    p.add_argument("--region", metavar="REGION",
+                   help="AWS region (default: from the AWS configuration)")
 
 
 def register(subparsers: Any) -> None:
+    from site_builder.cli.build import add_build_flags
+
     p = subparsers.add_parser("deploy", help="build and publish the site to its S3 bucket")
     _connection_flags(p)
-    p.add_argument("--site", help="publish this built folder (or .zip) instead of building")
-    p.add_argument("--message", default="", help="a note stored in the deploy record")
+    p.add_argument("--site", metavar="DIR", help="publish this built folder (or .zip) "
+                   "instead of building")
+    p.add_argument("--message", default="", metavar="TEXT",
+                   help="a note stored in the deploy record")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     limit = p.add_mutually_exclusive_group()
     limit.add_argument("--max-deletes", type=int, metavar="N",
@@ -53,6 +60,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--adopt", action="store_true", help="first deploy into a bucket that holds "
                    "objects no deploy record knows: take it over and delete them")
     _force_flags(p)
+    add_build_flags(p)
     p.set_defaults(func=cmd_deploy)
 
     p = subparsers.add_parser("history", help="list the deploys of the bucket, newest first")
@@ -82,8 +90,8 @@ def register(subparsers: Any) -> None:
 def _force_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force-unlock", action="store_true", help="break the lock even if its "
                    "holder is alive (asks first; stale locks are broken without it)")
-    p.add_argument("--yes", action="store_true", help="confirm --force-unlock without asking "
-                   "(needed when there is no terminal)")
+    p.add_argument("--yes", action="store_true", help="answer yes without asking: rollback's "
+                   "confirmation and --force-unlock of a live lock (needed without a terminal)")
 
 
 def _apply_settings(args: argparse.Namespace, project_dir: Path) -> None:
@@ -212,15 +220,16 @@ class ProgressBar:
             self._open = False
 
 
-def _build_site() -> Path:
-    """Build the project in the current folder, as `notes build` does with its defaults.
+def _build_site(args: argparse.Namespace) -> Path:
+    """Build the project in the current folder, as `notes build` does with the same flags.
 
     A ContentError (bad front matter, broken links, ...) propagates before any S3 call that
     writes, so a broken build publishes nothing.
     """
-    from site_builder.build import BuildOptions, build_site
+    from site_builder.build import build_site
+    from site_builder.cli.build import build_options
 
-    result = build_site(BuildOptions(project_dir=Path.cwd()))
+    result = build_site(build_options(args, "deploy", Path.cwd()))
     for warning in result.warnings:
         print(f"Warning: {warning}", file=sys.stderr)
     out = Path(result.out_dir)
@@ -243,7 +252,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     from site_builder.deploy import publish
 
     client, bucket = _setup(args)
-    site = Path(args.site) if args.site else _build_site()
+    site = Path(args.site) if args.site else _build_site(args)
     force = _confirm_force(args, client, bucket)
     bar = ProgressBar()
     try:
@@ -262,10 +271,21 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     else:
         print(f"Deployed {result.record.id}.")
     if args.endpoint_url:
-        print(f"Website: served by your endpoint {args.endpoint_url} (bucket {bucket})")
+        print(_endpoint_website_line(client, bucket, args.endpoint_url))
     else:
         print(f"Website: {_website(client, bucket)}")
     return 0
+
+
+def _endpoint_website_line(client: Any, bucket: str, endpoint_url: str) -> str:
+    """Where to read the site published to an S3-compatible endpoint: the website server
+    `notes up` tagged its bucket with, else the endpoint itself."""
+    from site_builder.serve.embedded import tagged_website_url
+
+    url = tagged_website_url(client, bucket)
+    if url:
+        return f"Website: {url} (notes up, bucket {bucket})"
+    return f"Website: served by your endpoint {endpoint_url} (bucket {bucket})"
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -295,27 +315,44 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def _confirmed(question: str, args: argparse.Namespace) -> bool:
+    """Ask ``question`` when a person is at the keyboard; ``--yes``, scripts and pipes (stdin
+    not a terminal) go ahead without a prompt."""
+    if args.yes or not sys.stdin.isatty():
+        return True
+    sys.stdout.flush()  # the plan above, before the question
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
 def cmd_rollback(args: argparse.Namespace) -> int:
+    """Plan first (a dry run, no lock), show it, confirm, then roll back to that same record."""
     from site_builder.deploy import rollback
 
     client, bucket = _setup(args)
-    force = _confirm_force(args, client, bucket)
-    bar = ProgressBar()
-    try:
-        result, target = rollback(client, bucket, args.to, dry_run=args.dry_run,
-                                  force_unlock=force, progress=bar)
-    finally:
-        bar.close()
+    preview, target = rollback(client, bucket, args.to, dry_run=True)
     print(f"Rolling back to {target.id} ({target.kind} of {target.created[:19].replace('T', ' ')}"
           f"{': ' + target.message if target.message else ''})")
-    if result.note:
-        print(f"Default target: {result.note}.")
-    print(result.plan.summary())
-    _print_plan_lines(result.plan)
-    if result.dry_run:
+    if preview.note:
+        print(f"Default target: {preview.note}.")
+    print(preview.plan.summary())
+    _print_plan_lines(preview.plan)
+    if args.dry_run:
         print("Dry run: nothing was changed.")
-    else:
-        print(f"Rolled back: new record {result.record.id}.")
+        return 0
+    if not _confirmed(f"Roll back bucket {bucket} to {target.id}?", args):
+        print("Cancelled: nothing was changed.")
+        return 1
+    bar = ProgressBar()
+    try:
+        result, _ = rollback(client, bucket, target.id,
+                             force_unlock=_confirm_force(args, client, bucket), progress=bar)
+    finally:
+        bar.close()
+    if result.plan.summary() != preview.plan.summary():  # the bucket changed in between
+        print(f"The bucket changed meanwhile; applied: {result.plan.summary()}")
+    print(f"Rolled back: new record {result.record.id}.")
     return 0
 
 

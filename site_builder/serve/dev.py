@@ -17,12 +17,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from site_builder.errors import NotesError
 from site_builder.serve.livereload import LiveReload
-from site_builder.serve.watch import watch_project
+from site_builder.serve.watch import Change, watch_project
 from site_builder.serve.website import WebsiteApp, WebsiteServer, check_port_free
+
+if TYPE_CHECKING:  # the builder is imported when a build starts, not with the server
+    from site_builder.build import BuildOptions
 
 Say = Callable[[str], None]
 
@@ -41,19 +44,29 @@ class DevOptions:
     project: Path
     host: str = "127.0.0.1"
     port: int = 8000
-    drafts: bool = False
+    drafts: bool = False  # shorthand, used when ``build`` is not given
     s3_port: int = 4566  # `notes up` only
     bucket: str = "notes-local"  # `notes up` only
+    build: BuildOptions | None = None  # the command line's; None: the defaults (with drafts)
+    notes_command: str = "notes"  # `notes up` only: how its printed commands run notes
+
+    def build_options(self) -> BuildOptions:
+        from site_builder.build import BuildOptions
+
+        return self.build or BuildOptions(project_dir=self.project, drafts=self.drafts)
+
+    def content_dir(self) -> Path:
+        return self.build_options().content.absolute()
 
 
 _shown_warnings: set[str] = set()
 
 
 def _build(opts: DevOptions, out: Say) -> Path:
-    from site_builder.build import BuildOptions, build_site
+    from site_builder.build import build_site
 
     started = time.monotonic()
-    result = build_site(BuildOptions(project_dir=opts.project, drafts=opts.drafts))
+    result = build_site(opts.build_options())
     for warning in result.warnings:
         if warning not in _shown_warnings:  # once per session, not on every keystroke
             _shown_warnings.add(warning)
@@ -65,23 +78,41 @@ def _build(opts: DevOptions, out: Say) -> Path:
 
 def _guarded(action: Callable[[], None], lr: LiveReload) -> bool:
     """Run one rebuild step; on failure report it (terminal + overlay) and keep going."""
+    log_lines: list[str] = []
     try:
         action()
     except NotesError as exc:
         message = str(exc)
     except Exception as exc:  # noqa: BLE001 - a bug in one rebuild must not kill the server
-        message = f"unexpected {type(exc).__name__}: {exc}"
+        from site_builder.crash import describe
+
+        first, *log_lines = describe(exc, "a rebuild")
+        message = first.removeprefix("Error: ")
     else:
         return True
-    say_error(f"Error: {message}")
-    say_error("Still serving the last good site.")
+    for line in (f"Error: {message}", *log_lines, "Still serving the last good site."):
+        say_error(line)
     lr.failed(message)
     return False
 
 
-def _changed_line(changed: list[str]) -> str:
-    shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+def _changed_line(changes: list[Change]) -> str:
+    paths = [c.path for c in changes]
+    shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
     return f"Changed: {shown}"
+
+
+def record_message(changes: list[Change], content: str, shown: int = 3) -> str:
+    """The deploy record's message for a rebuild: what changed, so `notes history` says
+    "notes up: edited containers/docker-cli.md" rather than "rebuild".  Notes are named
+    relative to the content folder (``content``, a project-relative path), other files
+    (templates, notes.toml) relative to the project."""
+    prefix = content.rstrip("/") + "/"
+    items = [f"{c.kind} {c.path.removeprefix(prefix)}" for c in changes]
+    if not items:
+        return "notes up: rebuild"
+    more = f" +{len(items) - shown} more" if len(items) > shown else ""
+    return f"notes up: {', '.join(items[:shown])}{more}"
 
 
 def _start_server(app: WebsiteApp, opts: DevOptions) -> WebsiteServer:
@@ -91,7 +122,7 @@ def _start_server(app: WebsiteApp, opts: DevOptions) -> WebsiteServer:
 
 def _run_watch(opts: DevOptions, stop: threading.Event, on_change, on_tick=None) -> None:
     try:
-        watch_project(opts.project, stop, on_change, on_tick=on_tick)
+        watch_project(opts.project, stop, on_change, content=opts.content_dir(), on_tick=on_tick)
     except KeyboardInterrupt:
         pass
 
@@ -110,8 +141,8 @@ def run_serve(opts: DevOptions, *, stop: threading.Event | None = None, out: Say
         title = load_settings(opts.project).title
         out(f"Serving {title} at {server.url} (Ctrl+C to stop)")
 
-        def on_change(changed: list[str]) -> None:
-            out(_changed_line(changed))
+        def on_change(changes: list[Change]) -> None:
+            out(_changed_line(changes))
             if _guarded(lambda: _build(opts, out), lr):
                 lr.reloaded()
 
@@ -147,30 +178,49 @@ def latest_record_id(client: Any, bucket: str) -> str | None:
     return newest and newest.removeprefix(RECORDS_PREFIX).removesuffix(".gz").removesuffix(".json")
 
 
-def _print_up_banner(opts: DevOptions, endpoint: str, title: str, url: str, out: Say) -> None:
+def other_terminal_commands(opts: DevOptions, endpoint: str) -> list[str]:
+    """Commands to paste as they are into another terminal: this very `notes` and the dummy
+    credentials of the embedded S3 (it accepts any, but boto3 refuses to sign without)."""
+    from site_builder.serve.embedded import DUMMY_CREDENTIALS
+
+    env = " ".join(f"{name}={DUMMY_CREDENTIALS[name]}"
+                   for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"))
     flags = f"--endpoint-url {endpoint} --bucket {opts.bucket}"
+    return [f"{env} {opts.notes_command} {command} {flags}"
+            for command in ("history", "rollback", "verify")]
+
+
+def _print_up_banner(opts: DevOptions, endpoint: str, title: str, url: str, out: Say) -> None:
     out(f"Embedded S3 at {endpoint}: bucket {opts.bucket} (versioned, website hosting, policy)")
-    out(
-        "From another terminal (any credentials work, e.g. AWS_ACCESS_KEY_ID=x "
-        "AWS_SECRET_ACCESS_KEY=x):"
-    )
-    out(f"  notes history  {flags}")
-    out(f"  notes rollback {flags}")
-    out(f"  notes verify   {flags}")
+    out("From another terminal:")
+    for line in other_terminal_commands(opts, endpoint):
+        out(f"  {line}")
     out(f"Serving {title} from the bucket (Ctrl+C to stop)")
     out(f"Open {url}")
+
+
+def _relative_to(path: Path, project: Path) -> str:
+    try:
+        return path.resolve().relative_to(project.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def run_up(opts: DevOptions, *, stop: threading.Event | None = None, out: Say = say) -> int:
     """``notes up``: the whole publish path on this machine, history and rollback included."""
     from site_builder.config import load_settings
-    from site_builder.serve.embedded import EmbeddedS3, create_site_bucket, use_dummy_credentials
+    from site_builder.serve.embedded import (
+        EmbeddedS3,
+        create_site_bucket,
+        tag_website_url,
+        use_dummy_credentials,
+    )
     from site_builder.serve.stores import BucketStore
 
     stop = stop or threading.Event()
     use_dummy_credentials()
     check_port_free(opts.host, opts.port, "--port")
-    with EmbeddedS3(opts.s3_port, opts.host) as s3:
+    with EmbeddedS3(opts.s3_port) as s3:  # S3 stays on 127.0.0.1 whatever --host says
         client = s3.client()
         create_site_bucket(client, opts.bucket)
         site = _build(opts, out)
@@ -179,15 +229,17 @@ def run_up(opts: DevOptions, *, stop: threading.Event | None = None, out: Say = 
         lr = LiveReload()
         server = _start_server(WebsiteApp(BucketStore(client, opts.bucket), livereload=lr), opts)
         try:
+            tag_website_url(client, opts.bucket, server.url)
             title = load_settings(opts.project).title
             _print_up_banner(opts, s3.endpoint_url, title, server.url, out)
 
-            def rebuild_and_deploy() -> None:
-                _deploy(client, opts.bucket, _build(opts, out), "notes up: rebuild", out)
+            content = _relative_to(opts.content_dir(), opts.project)
 
-            def on_change(changed: list[str]) -> None:
-                out(_changed_line(changed))
-                if _guarded(rebuild_and_deploy, lr):
+            def on_change(changes: list[Change]) -> None:
+                out(_changed_line(changes))
+                message = record_message(changes, content)
+                if _guarded(lambda: _deploy(client, opts.bucket, _build(opts, out), message, out),
+                            lr):
                     seen[0] = latest_record_id(client, opts.bucket)
                     lr.reloaded()
 

@@ -128,6 +128,29 @@ def create_site_bucket(client: Any, bucket: str = DEFAULT_BUCKET) -> None:
     client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
 
 
+# `notes up` tags its bucket with the address of the website server in front of it, so a
+# `notes deploy --endpoint-url ...` from another terminal can print the page to open rather
+# than the S3 port.  A tag lives and dies with the in-memory bucket: it can never go stale.
+WEBSITE_URL_TAG = "notes:website-url"
+
+
+def tag_website_url(client: Any, bucket: str, url: str) -> None:
+    client.put_bucket_tagging(
+        Bucket=bucket, Tagging={"TagSet": [{"Key": WEBSITE_URL_TAG, "Value": url}]}
+    )
+
+
+def tagged_website_url(client: Any, bucket: str) -> str | None:
+    """The website address `notes up` stored on ``bucket``; None for any other bucket."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        tags = client.get_bucket_tagging(Bucket=bucket).get("TagSet", [])
+    except (ClientError, BotoCoreError):  # NoSuchTagSet, or an endpoint without tagging
+        return None
+    return next((t["Value"] for t in tags if t.get("Key") == WEBSITE_URL_TAG), None)
+
+
 # The only condition operator moto's policy evaluation implements; others count as "true".
 _MOTO_CONDITION_OPERATORS = frozenset({"StringEquals"})
 

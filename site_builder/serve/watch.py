@@ -1,20 +1,34 @@
-"""Watch a notes project for edits: ``content/``, ``templates/`` and ``notes.toml``.
+"""Watch a notes project for edits: its content folder, ``templates/`` and ``notes.toml``.
 
-``watchfiles`` (Rust ``notify``) watches the two folders.  ``notes.toml`` is checked by its
-stat stamp on every wake-up instead of being watched directly: editors often save by writing a
-new file and renaming it over the old one, which silently ends a watch on the old file.  The
-loop wakes at least every ``tick_seconds`` so callers can also poll other things (``notes up``
-notices deploys made from another terminal that way).
+``watchfiles`` (Rust ``notify``) watches the folders that exist.  A folder created later (a
+first template override, a content folder made after ``notes serve`` started) is noticed on
+the next wake-up, and the watch restarts with it.  ``notes.toml`` is checked by its stat stamp
+on every wake-up instead of being watched directly: editors often save by writing a new file
+and renaming it over the old one, which silently ends a watch on the old file.  The loop wakes
+at least every ``tick_seconds`` so callers can also poll other things (``notes up`` notices
+deploys made from another terminal that way).
+
+Each change is reported as added, edited or deleted by comparing with the files seen before,
+so ``notes up`` can say what a rebuild was for ("edited containers/docker-cli.md") whatever
+events an editor's way of saving produces.
 """
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-WATCHED_DIRS = ("content", "templates")
+TEMPLATES_DIR = "templates"
 SETTINGS_FILE = "notes.toml"
+
+
+@dataclass(frozen=True, order=True)
+class Change:
+    path: str  # relative to the project (posix) when inside it, else absolute
+    kind: str  # "added", "edited" or "deleted"
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -25,57 +39,105 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return stat.st_mtime_ns, stat.st_size
 
 
+def _files_under(folder: Path) -> set[str]:
+    return {os.path.join(root, name) for root, _, names in os.walk(folder) for name in names}
+
+
+class _Seen:
+    """The files known to exist under the watched folders, to name each change's kind."""
+
+    def __init__(self) -> None:
+        self.files: set[str] = set()
+
+    def add_folder(self, folder: Path) -> list[str]:
+        """Start tracking a folder; returns the files it holds that were not known."""
+        found = _files_under(folder) - self.files
+        self.files |= found
+        return sorted(found)
+
+    def classify(self, path: str) -> str | None:
+        was, now = path in self.files, os.path.isfile(path)
+        if now:
+            self.files.add(path)
+        else:
+            self.files.discard(path)
+            # A folder that went away takes the files under it along.
+            prefix = path.rstrip(os.sep) + os.sep
+            gone = {f for f in self.files if f.startswith(prefix)}
+            self.files -= gone
+            if gone and not was:
+                return "deleted"
+        if was and now:
+            return "edited"
+        if now:
+            return "added"
+        return "deleted" if was else None  # neither: a temporary file, or a folder
+
+
 def watch_project(
     project: Path,
     stop: threading.Event,
-    on_change: Callable[[list[str]], None],
+    on_change: Callable[[list[Change]], None],
     *,
+    content: Path | None = None,
     on_tick: Callable[[], None] | None = None,
     debounce_ms: int = 300,
     tick_seconds: float = 0.5,
 ) -> None:
-    """Call ``on_change(sorted changed paths, relative to project)`` after each burst of edits,
-    until ``stop`` is set (or Ctrl+C raises KeyboardInterrupt)."""
-    import watchfiles
-
+    """Call ``on_change(sorted changes)`` after each burst of edits, until ``stop`` is set
+    (or Ctrl+C raises KeyboardInterrupt).  ``content`` defaults to ``project/content``."""
+    candidates = [Path(content) if content else project / "content", project / TEMPLATES_DIR]
     settings = project / SETTINGS_FILE
     last = _stamp(settings)
-    dirs = [project / name for name in WATCHED_DIRS if (project / name).is_dir()]
+    seen = _Seen()
+    watched: list[Path] = []
+    pending: set[Change] = set()
+    first = True
+    while not stop.is_set():
+        present = [d for d in candidates if d.is_dir()]
+        appeared = [p for d in present if d not in watched for p in seen.add_folder(d)]
+        if not first:  # files in a folder made while we ran are new to the site
+            pending |= {Change(_relative(project, p), "added") for p in appeared}
+        first, watched = False, present
+        for raw in _wakeups(watched, stop, debounce_ms, tick_seconds):
+            changes = set(pending)
+            pending = set()
+            for path in {path for _, path in raw}:
+                kind = seen.classify(path)
+                if kind is not None:
+                    changes.add(Change(_relative(project, path), kind))
+            stamp = _stamp(settings)
+            if stamp != last:
+                kind = "added" if last is None else "deleted" if stamp is None else "edited"
+                changes.add(Change(SETTINGS_FILE, kind))
+                last = stamp
+            restart = [d for d in candidates if d.is_dir()] != watched
+            if restart:  # a watched folder appeared or vanished: pick it up next round
+                pending = changes
+                break
+            if changes and not stop.is_set():
+                on_change(sorted(changes))
+            if on_tick is not None and not stop.is_set():
+                on_tick()
 
-    def wakeups():
-        if not dirs:  # nothing to watch but notes.toml: just poll
-            while not stop.wait(tick_seconds):
-                yield set()
-            return
-        yield from watchfiles.watch(
-            *dirs,
-            stop_event=stop,
-            debounce=debounce_ms,
-            step=50,
-            rust_timeout=int(tick_seconds * 1000),
-            yield_on_timeout=True,
-        )
 
-    for changes in wakeups():
-        changed = {_relative(project, path) for path in _net_changes(changes)}
-        stamp = _stamp(settings)
-        if stamp != last:
-            last = stamp
-            changed.add(SETTINGS_FILE)
-        if changed and not stop.is_set():
-            on_change(sorted(changed))
-        if on_tick is not None and not stop.is_set():
-            on_tick()
-
-
-def _net_changes(changes: set[tuple[object, str]]) -> set[str]:
-    """Changed paths, minus editors' temporary files (created and gone within one burst)."""
+def _wakeups(dirs: list[Path], stop: threading.Event, debounce_ms: int,
+             tick_seconds: float) -> Iterator[set[tuple[object, str]]]:
+    """watchfiles' bursts of changes for ``dirs``, and an empty set every ``tick_seconds``."""
+    if not dirs:  # nothing to watch but notes.toml: just poll
+        while not stop.wait(tick_seconds):
+            yield set()
+        return
     import watchfiles
 
-    added = {path for change, path in changes if change == watchfiles.Change.added}
-    deleted = {path for change, path in changes if change == watchfiles.Change.deleted}
-    transient = {path for path in added & deleted if not Path(path).exists()}
-    return {path for _, path in changes} - transient
+    yield from watchfiles.watch(
+        *dirs,
+        stop_event=stop,
+        debounce=debounce_ms,
+        step=50,
+        rust_timeout=int(tick_seconds * 1000),
+        yield_on_timeout=True,
+    )
 
 
 def _relative(project: Path, path: str) -> str:

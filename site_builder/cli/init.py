@@ -1,0 +1,177 @@
+"""``notes init DIR``: a new notes project, ready to write, serve and publish.
+
+The project holds only the writer's files (notes, settings) and a four-line CDK app that calls
+this package's stack (``infra.app.main``), so upgrading notes-publisher upgrades the stack and
+the builder together; nothing of the package is copied into the project.  Only a new or empty
+folder is filled: init never overwrites a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shlex
+import sys
+from datetime import date
+from pathlib import Path
+
+from site_builder.errors import NotesError
+
+# The CDK CLI this package is tested with (tests/test_cli_init.py keeps it equal to the
+# repository's package.json pin).
+CDK_CLI_VERSION = "2.1148.1"
+
+WELCOME = """\
+---
+title: Welcome
+date: {today}
+tags: [meta]
+summary: The first note of this site.
+---
+
+This is your first note. Every `*.md` file under `content/` becomes a page; edit this one,
+save, and `notes serve` reloads the page in your browser.
+
+Link to another note by its title, like [[Writing notes]], or by its path, like
+[the guides section](guides/_index.md).
+"""
+
+SECTION_INDEX = """\
+---
+title: Guides
+---
+
+A section is a folder. This `_index.md` gives it a title and this introduction.
+"""
+
+WRITING_NOTES = """\
+---
+title: Writing notes
+date: {today}
+tags: [meta]
+---
+
+# Writing notes
+
+Front matter at the top sets the `title`, `date`, `tags`, `summary` and `draft`.
+
+- Images and attachments sit beside the notes: `![diagram](img/diagram.svg)`.
+- A broken link stops the build, so a published page never points nowhere.
+- `draft: true` keeps a note out of the site until `notes build --drafts`.
+
+Back to the [[Welcome]] note.
+"""
+
+NOTES_TOML = """\
+# Site settings for notes build, serve, up and deploy. Every key is optional.
+title = "{title}"
+description = "Notes, published as a static site."
+# author = "Your Name"
+
+# The public address of the site, for absolute URLs in feed.xml and sitemap.xml: after the
+# first `npx cdk deploy`, paste its WebsiteURL output here.
+# base_url = "http://my-notes-bucket.s3-website-eu-west-1.amazonaws.com"
+
+# Defaults for notes deploy/history/rollback/verify once the stack exists.
+[deploy]
+stack = "{stack}"
+"""
+
+GITIGNORE = """\
+build/
+cdk.out/
+node_modules/
+.notes-cache/
+"""
+
+APP_PY = """\
+#!/usr/bin/env python3
+\"\"\"The CDK app of this notes project: `npx cdk deploy` builds content/ and publishes it with
+notes-publisher's stack (a versioned S3 website bucket, deploy history, exact rollback).
+Needs the package's cdk extra: pip install 'notes-publisher[cdk]'.\"\"\"
+
+import sys
+from pathlib import Path
+
+from infra.app import main
+
+if __name__ == "__main__":
+    sys.exit(main(Path(__file__).resolve().parent))
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("init", help="make a new notes project in a new folder")
+    p.add_argument("dir", type=Path, metavar="DIR", help="the folder to create (new or empty)")
+    p.set_defaults(func=cmd_init)
+
+
+def stack_name(folder: Path) -> str:
+    """A CloudFormation stack name from the folder's name: ``my-notes`` -> ``MyNotesSite``."""
+    words = re.findall(r"[A-Za-z0-9]+", folder.resolve().name)
+    camel = "".join(w[:1].upper() + w[1:] for w in words)
+    if not camel[:1].isalpha():
+        camel = "Notes" + camel
+    return f"{camel}Site"[:128]
+
+
+def project_files(folder: Path, python: str, today: date) -> dict[str, str]:
+    """Relative path -> text of every file of a new project in ``folder``."""
+    stack = stack_name(folder)
+    title = " ".join(re.findall(r"[A-Za-z0-9]+", folder.resolve().name)).title() or "Notes"
+    cdk_json = {
+        "app": f"{shlex.quote(python)} app.py",
+        "notices": False,
+        "context": {"stackName": stack, "noncurrentVersionDays": 365, "retain": True,
+                    "allowMassDelete": False},
+    }
+    package_json = {"private": True, "description": "The AWS CDK CLI for `npx cdk deploy`.",
+                    "devDependencies": {"aws-cdk": CDK_CLI_VERSION}}
+    return {
+        "content/welcome.md": WELCOME.format(today=today.isoformat()),
+        "content/guides/_index.md": SECTION_INDEX,
+        "content/guides/writing-notes.md": WRITING_NOTES.format(today=today.isoformat()),
+        "notes.toml": NOTES_TOML.format(title=title.replace('"', ""), stack=stack),
+        ".gitignore": GITIGNORE,
+        "app.py": APP_PY,
+        "cdk.json": json.dumps(cdk_json, indent=2) + "\n",
+        "package.json": json.dumps(package_json, indent=2) + "\n",
+    }
+
+
+def init_project(folder: Path, python: str = sys.executable, today: date | None = None) -> None:
+    """Write a new project into ``folder``, which must be new or empty."""
+    if folder.exists() and not folder.is_dir():
+        raise NotesError(f"{folder} exists and is not a folder (notes init makes a new folder)")
+    if folder.is_dir() and any(folder.iterdir()):
+        raise NotesError(f"{folder} is not empty (notes init only fills a new or empty folder; "
+                         "pick another name)")
+    for rel, text in project_files(folder, python, today or date.today()).items():
+        path = folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    folder: Path = args.dir
+    init_project(folder)
+    rows = [
+        ("content/", "your notes: welcome.md, and a section in guides/"),
+        ("notes.toml", "the site's title and settings"),
+        (".gitignore", "keeps build output and caches out of git"),
+        ("app.py, cdk.json, package.json", "the CDK app that publishes the site to AWS"),
+    ]
+    steps = [
+        (f"cd {shlex.quote(str(folder))}", ""),
+        ("notes serve", "write, and read the site at http://127.0.0.1:8000/"),
+        ("notes up", "try the whole publish path locally"),
+        ("npm install && npx cdk deploy", "publish to your AWS account (needs the cdk extra)"),
+    ]
+    print(f"Created a notes project in {folder}/:")
+    for name, what in rows:
+        print(f"  {name:<32} {what}")
+    print("Next:")
+    for command, what in steps:
+        print(f"  {command:<32} {what}".rstrip())
+    return 0
