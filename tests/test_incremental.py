@@ -244,3 +244,17 @@ def test_nothing_to_search_fails_before_anything_is_written(tmp_path: Path) -> N
         build(project, search=True)
     assert not out_of(project).exists()
     assert build(project, search=False).pages > 0  # without search the site still builds
+
+
+def test_base_url_added_after_a_build_rebuilds_without_crashing(
+        built: Path, tmp_path: Path) -> None:
+    """Issue 14: adding base_url changes every page's inputs key but not every page's bytes
+    (the 404 page has no canonical link): the cache used to crash on
+    ``dataclasses.replace(OutputEntry)``."""
+    write(built, {"notes.toml": 'base_url = "https://notes.example.com"\n'})
+    result = build(built)
+    assert {"feed.xml", "sitemap.xml", "robots.txt"} <= set(result.written)
+    assert "404.html" in result.made and "404.html" not in result.written
+    again = build(built)
+    assert (again.made, again.written) == ((), ())
+    assert tree(out_of(built)) == from_scratch(built, tmp_path)
