@@ -22,7 +22,7 @@ from functools import partial
 from pathlib import Path
 
 from site_builder import feeds
-from site_builder.blobs import BlobRef, BlobStore
+from site_builder.blobs import BlobRef, BlobStore, CacheDamaged
 from site_builder.cache import RACY_NS, BuildCache, CacheState, digest, files_digest, fingerprint
 from site_builder.config import Settings, load_settings
 from site_builder.content import Content, Note, load_content, load_note, pack_note
@@ -308,14 +308,21 @@ def build_site(opts: BuildOptions) -> BuildResult:
     check_out_dir(opts)
     store = BuildCache(opts.cache_dir, fingerprint(Path(opts.project_dir), opts.content))
     with store.locked():
-        return _build(opts, store)
+        try:
+            return _build(opts, store)
+        except CacheDamaged as exc:  # found while making files, before any was moved in
+            return _build(opts, store, discarded=store.discard_warning(str(exc)))
 
 
-def _build(opts: BuildOptions, store: BuildCache) -> BuildResult:
+def _build(opts: BuildOptions, store: BuildCache, discarded: str | None = None) -> BuildResult:
+    """One build; ``discarded`` (a warning) means: start from an empty cache state."""
     project = Path(opts.project_dir)
     out = opts.out.resolve()
     settings = load_settings(project)
-    state, warning = store.load() if opts.cache else (CacheState(), None)
+    if discarded is not None or not opts.cache:
+        state, warning = CacheState(), discarded
+    else:
+        state, warning = store.load()
     warnings = [warning] if warning else []
     blobs = BlobStore(store.blob_dir, state.blobs)
     if state.out_dir != str(out):
@@ -351,8 +358,11 @@ def _build(opts: BuildOptions, store: BuildCache) -> BuildResult:
         state.inputs_key, state.summary = inputs, (pages, total, kept)
     finally:
         blobs.compact(m.html_digest for m in rendered.values())
-        store.save(state)
-        blobs.remove_unused()
+        unsaved = store.save(state)
+        if unsaved:
+            warnings.append(unsaved)
+        else:
+            blobs.remove_unused()
     return BuildResult(
         out, pages=pages, files=total, warnings=tuple(warnings),
         rendered=tuple(rendered_notes), made=tuple(made), written=tuple(written),
