@@ -112,17 +112,24 @@ def generated_urls(content: Content) -> set[str]:
     return urls
 
 
-def _render_into(blobs: BlobStore, todo: Sequence[Note], index: LinkIndex,
+def _render_into(blobs: BlobStore, todo: Sequence[Note], index: LinkIndex, raw_html: str,
                  i: int) -> tuple[RenderMeta, BlobRef]:
     """One note, in a worker: its HTML goes to the worker's pack file, its metadata and the
     HTML's place in the pack back to the main process."""
-    rendered = render_note(todo[i], index)
+    rendered = render_note(todo[i], index, raw_html)
     name, ref = blobs.put(rendered.html)
     return to_meta(rendered, name), ref
 
 
+def render_digest(file_digest: str, raw_html: str) -> str:
+    """What a cached render must have been made from: the file's bytes and the Markdown
+    options that change its HTML (notes.toml's ``[markdown]``)."""
+    return file_digest if raw_html == "keep" else digest(f"{file_digest}:{raw_html}".encode())
+
+
 def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: CacheState,
-                 blobs: BlobStore) -> tuple[dict[str, RenderMeta], list[str]]:
+                 blobs: BlobStore, raw_html: str = "keep") -> tuple[dict[str, RenderMeta],
+                                                                      list[str]]:
     """Render every note the cache cannot vouch for; returns every note's metadata and the
     content paths of the notes rendered."""
     stored = blobs.available()
@@ -134,7 +141,7 @@ def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: 
     for note in (*content.notes, *content.intros):
         packed = state.renders.get(note.source)
         entry = RenderEntry.unpack(packed) if packed is not None else None
-        file_digest = content.stamps[note.source].digest
+        file_digest = render_digest(content.stamps[note.source].digest, raw_html)
         if entry is not None and entry.meta.html_digest in stored and (
                 entry.source_digest == file_digest if same_index
                 else entry.still_valid(file_digest, index, note)):
@@ -143,14 +150,15 @@ def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: 
             todo.append(load_note(opts.content / note.source, opts.content, Path(opts.project_dir)))
         else:
             todo.append(note)
-    done = run_step(partial(_render_into, blobs, todo, index), len(todo), opts.jobs)
+    done = run_step(partial(_render_into, blobs, todo, index, raw_html), len(todo), opts.jobs)
     blobs.close()  # when this process rendered: a long-running `notes serve` keeps no fd
     renders = {s: e for s, e in state.renders.items() if s in metas}
     for note, (meta, ref) in zip(todo, done):
         blobs.record(meta.html_digest, ref)
         metas[note.source] = meta
-        renders[note.source] = RenderEntry(content.stamps[note.source].digest, meta,
-                                           link_urls(index, meta.links)).pack()
+        renders[note.source] = RenderEntry(
+            render_digest(content.stamps[note.source].digest, raw_html), meta,
+            link_urls(index, meta.links)).pack()
     state.renders = renders
     state.index_key = key
     return metas, [n.display_path for n in todo]
@@ -297,7 +305,7 @@ def _without_bodies(content: Content) -> Content:
     tens of megabytes the page workers would otherwise inherit."""
     strip = lambda notes: tuple(replace(n, body="") if n.body else n for n in notes)
     return Content(strip(content.notes), strip(content.intros), content.assets, (),
-                   content.stamps, content.reused)
+                   content.stamps, content.reused, content.warnings)
 
 
 def build_site(opts: BuildOptions) -> BuildResult:
@@ -329,13 +337,15 @@ def _build(opts: BuildOptions, store: BuildCache, discarded: str | None = None) 
         state.outputs, state.search_key, state.out_dir = {}, None, str(out)
     content = load_content(opts.content, project, drafts=opts.drafts, known=state.notes,
                            trust_before_ns=state.saved_ns - RACY_NS)
+    warnings += settings.warnings + content.warnings
     inputs = inputs_key(opts, settings, content)
     if inputs == state.inputs_key and _output_intact(out, state, opts.search):
         pages, files, kept_warnings = state.summary
         return BuildResult(out, pages, files, tuple(kept_warnings))
     state.inputs_key = None  # until this build succeeds
     index = build_index(content, generated_urls(content))
-    rendered, rendered_notes = render_stage(opts, content, index, state, blobs)
+    rendered, rendered_notes = render_stage(opts, content, index, state, blobs,
+                                            settings.raw_html)
     state.notes = _for_cache(content, state)
     content = _without_bodies(content)
     links_to, link_warnings = link_stage(content, rendered, index, opts.allow_broken_links)
@@ -379,6 +389,7 @@ def inputs_key(opts: BuildOptions, settings: Settings, content: Content) -> str:
                        for p in templates.rglob("*") if p.is_file()) if templates.is_dir() else []
     return page_key(sorted(content.stamps.items()),
                     [(a.source, source_key(a.path)) for a in content.assets], settings,
+                    settings.warnings,
                     overrides, files_digest("templates/**/*", "static/**/*"), opts.drafts,
                     opts.allow_broken_links, opts.search)
 

@@ -113,8 +113,9 @@ _OPT_STR = (str, type(None))
 _OPT_INT = (int, type(None))
 _STATE_SHAPE = (dict, dict, dict, str, _OPT_STR, _OPT_STR, _OPT_STR, tuple, int, dict)
 # content.pack_note: source, shown, title, url, section, body_line, date, updated, tags,
-# draft, summary, is_index
-_PACKED_NOTE = (str, str, str, str, str, int, _OPT_INT, _OPT_INT, tuple, bool, _OPT_STR, bool)
+# draft, summary, is_index, warnings
+_PACKED_NOTE = (str, str, str, str, str, int, _OPT_INT, _OPT_INT, tuple, bool, _OPT_STR, bool,
+                tuple)
 _NOTE_SHAPE = (int, int, str, ("nested", _PACKED_NOTE))
 # render.RenderEntry.pack: digest, source, toc, ids, links, words, summary, html digest, urls;
 # each link is a links.Link (line, raw, target, anchor, problem, ambiguous, wiki)

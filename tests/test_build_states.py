@@ -48,6 +48,7 @@ SETTINGS = {
     "description": ("About things", ""),
     "author": ("Ann", "Bob"),
     "base_url": ("https://notes.example.com", "http://localhost:8000/sub"),
+    "titel": ("A typo",),
 }
 ASSETS = {"pic.svg": b"<svg xmlns='http://www.w3.org/2000/svg'/>",
           "doc.pdf": b"%PDF-1.4\n%%EOF\n"}
@@ -87,6 +88,7 @@ class BuildStates(RuleBasedStateMachine):
         self.copies = {name: self.root / name for name in ("serial", "parallel", "clean")}
         self.notes: dict[str, dict] = {}
         self.config: dict[str, str] = {}
+        self.tables: dict[str, dict[str, str]] = {}
         self.drafts = False
         self.allow_broken = True
         self.search_next = False
@@ -109,7 +111,9 @@ class BuildStates(RuleBasedStateMachine):
         self.put("content/" + path, render_note(note) if note is not None else None)
 
     def save_config(self) -> None:
-        lines = [f"{k} = {v!r}".replace("'", '"') for k, v in sorted(self.config.items())]
+        lines = [f'{k} = "{v}"' for k, v in sorted(self.config.items())]
+        for table, values in sorted(self.tables.items()):
+            lines += [f"[{table}]", *(f'{k} = "{v}"' for k, v in sorted(values.items()))]
         self.put("notes.toml", "\n".join(lines) + "\n" if lines else None)
 
     @initialize()
@@ -219,14 +223,17 @@ class BuildStates(RuleBasedStateMachine):
             self.config.pop(key, None)
         self.save_config()
 
-    @rule(deploy=st.booleans())
-    def deploy_table(self, deploy: bool) -> None:
-        """A [deploy] table changes notes.toml but nothing the site shows."""
+    @rule(table=st.sampled_from(("deploy", "markdown")), value=st.sampled_from(
+        (None, "keep", "escape", "my-bucket")))
+    def setting_table(self, table: str, value: str | None) -> None:
+        """[deploy] changes notes.toml but nothing the site shows; [markdown] raw_html
+        changes every note's HTML."""
+        key = {"deploy": "bucket", "markdown": "raw_html"}[table]
+        if value is None:
+            self.tables.pop(table, None)
+        elif table == "deploy" or value != "my-bucket":
+            self.tables[table] = {key: value}
         self.save_config()
-        if deploy:
-            for copy in self.copies.values():
-                with open(copy / "notes.toml", "a", encoding="utf-8") as fh:
-                    fh.write('\n[deploy]\nbucket = "my-bucket"\n')
 
     # -- the user's options and the clock ----------------------------------------------------
 
@@ -273,8 +280,10 @@ class BuildStates(RuleBasedStateMachine):
             if clean is None:
                 continue
             assert result is not None
-            assert tree(self.copies[name] / "build" / "site") == expected, name
-            assert result.warnings == clean.warnings, name
+            found = tree(self.copies[name] / "build" / "site")
+            differ = sorted(p for p in {*found, *expected} if found.get(p) != expected.get(p))
+            assert not differ, f"{name} build differs from a clean build in {differ}"
+            assert result.warnings == clean.warnings, f"{name}: {result.warnings}"
             assert (result.pages, result.files) == (clean.pages, clean.files), name
         self.search_next = False
 
