@@ -127,14 +127,14 @@ def test_tags_must_be_a_list(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("---\ntitle: \"Open\ndate: 2024-01-01\n---\nx", "content/bad.md:2: malformed YAML front "
-     "matter: found unexpected end of stream"),
-    ("---\ntitle: ok\ndate: [2024\n---\nx", "content/bad.md:3: malformed YAML front matter: "
-     "did not find expected ',' or ']'"),
-    ("---\ntitle: ok\nnot a key\ndate: 2024-01-01\n---\nx", "content/bad.md:3: malformed YAML "
-     "front matter: could not find expected ':'"),
-    ("---\ntitle: ok\n- x\n---\nx", "content/bad.md:3: malformed YAML front matter: did not "
-     "find expected key"),
+    ("---\ntitle: \"Open\ndate: 2024-01-01\n---\nx", ("content/bad.md:2: malformed YAML front "
+     "matter: found unexpected end of stream")),
+    ("---\ntitle: ok\ndate: [2024\n---\nx", ("content/bad.md:3: malformed YAML front matter: "
+     "did not find expected ',' or ']'")),
+    ("---\ntitle: ok\nnot a key\ndate: 2024-01-01\n---\nx", ("content/bad.md:3: malformed YAML "
+     "front matter: could not find expected ':'")),
+    ("---\ntitle: ok\n- x\n---\nx", ("content/bad.md:3: malformed YAML front matter: did not "
+     "find expected key")),
 ])
 def test_yaml_errors_name_the_line_of_the_mistake(tmp_path: Path, text: str,
                                                   expected: str) -> None:
@@ -147,8 +147,8 @@ def test_unknown_front_matter_keys_are_warnings_with_a_did_you_mean(tmp_path: Pa
     assert c.warnings == (
         "content/a.md:3: unknown front matter key 'tag' (did you mean 'tags'?)",
         "content/a.md:4: unknown front matter key 'darft' (did you mean 'draft'?)",
-        "content/a.md:5: unknown front matter key 'layout' (known keys: title, date, updated, "
-        "tags, draft, slug, summary)",
+        ("content/a.md:5: unknown front matter key 'layout' (known keys: title, date, updated, "
+        "tags, draft, slug, summary)"),
         "content/b.md:2: unknown front matter key 'Title' (did you mean 'title'?)",
     )
     assert {n.source: n.tags for n in c.notes} == {"a.md": (), "b.md": ()}

@@ -230,15 +230,15 @@ def test_broken_anchor_names_the_anchor_that_works(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("files, expected", [
-    ({"a.md": "[x](/nowhere/)"}, "content/a.md:1: broken link to '/nowhere/' (no note, file or "
-                                 "generated page at /nowhere/)"),
-    ({"a.md": "[x](sub/)"}, "content/a.md:1: broken link to 'sub/' (no such file in the content "
-                            "folder: sub)"),
-    ({"a.md": "[x](../../x.md)"}, "content/a.md:1: broken link to '../../x.md' (it points "
-                                  "outside the content folder)"),
+    ({"a.md": "[x](/nowhere/)"}, ("content/a.md:1: broken link to '/nowhere/' (no note, file or "
+                                 "generated page at /nowhere/)")),
+    ({"a.md": "[x](sub/)"}, ("content/a.md:1: broken link to 'sub/' (no such file in the content "
+                            "folder: sub)")),
+    ({"a.md": "[x](../../x.md)"}, ("content/a.md:1: broken link to '../../x.md' (it points "
+                                  "outside the content folder)")),
     ({"a.md": "[[Docker netwroking]]", "docker/networking.md": NET},
-     "content/a.md:1: broken link to 'Docker netwroking' (no note titled or named 'Docker "
-     "netwroking'; did you mean [[Docker networking]]?)"),
+     ("content/a.md:1: broken link to 'Docker netwroking' (no note titled or named 'Docker "
+     "netwroking'; did you mean [[Docker networking]]?)")),
 ])
 def test_every_broken_link_says_why(tmp_path: Path, files: dict, expected: str) -> None:
     assert failure(tmp_path, files) == [expected]
