@@ -25,7 +25,15 @@ from site_builder import feeds
 from site_builder.blobs import BlobRef, BlobStore, CacheDamaged
 from site_builder.cache import RACY_NS, BuildCache, CacheState, digest, files_digest, fingerprint
 from site_builder.config import Settings, load_settings
-from site_builder.content import Content, Note, load_content, load_note, pack_note
+from site_builder.content import (
+    Asset,
+    Content,
+    Note,
+    load_content,
+    load_note,
+    load_static,
+    pack_note,
+)
 from site_builder.errors import ContentError
 from site_builder.links import LinkIndex, backlinks, build_index, check_links, index_key
 from site_builder.output import (
@@ -105,11 +113,22 @@ class BuildResult:
     searched: bool = False  # whether the search index was rebuilt
 
 
-def generated_urls(content: Content) -> set[str]:
-    """Pages the builder makes on its own, which root-absolute links may point at."""
+def generated_urls(content: Content, static: Sequence[Asset] = ()) -> set[str]:
+    """Pages the builder makes on its own, and the files of ``static/``, which root-absolute
+    links may point at."""
     urls = {"/", "/tags/", "/search/"}
     urls.update(tag_url(t) for n in content.notes for t in n.tags)
+    urls.update(a.url for a in static)
     return urls
+
+
+def published_assets(content: Content, rendered: Mapping[str, RenderMeta],
+                     shown_intros: Sequence[Note]) -> list[Asset]:
+    """The attachments a published page links to (Markdown links and images, wiki links):
+    a file beside a draft, or one nothing links to, stays on this machine."""
+    used = {link.target for n in (*content.notes, *shown_intros)
+            for link in rendered[n.source].links if link.target}
+    return [a for a in content.assets if a.source in used]
 
 
 def _render_into(blobs: BlobStore, todo: Sequence[Note], index: LinkIndex, raw_html: str,
@@ -216,7 +235,7 @@ def feed_files(settings: Settings, notes: Sequence[Note], rendered: Mapping[str,
 
 def page_stage(opts: BuildOptions, settings: Settings, content: Content,
                rendered: Mapping[str, RenderMeta], links_to: Mapping,
-               blobs: BlobStore) -> list[OutputFile]:
+               blobs: BlobStore, static: Sequence[Asset] = ()) -> list[OutputFile]:
     """Every page, feed and asset of the site, each made on demand from its inputs key."""
     assets = static_assets(pygments_css())
     intros = {i.source: blobs.get(rendered[i.source].html_digest) for i in content.intros}
@@ -239,8 +258,12 @@ def page_stage(opts: BuildOptions, settings: Settings, content: Content,
     pages.append(maker.page("404.html", "404.html", "the 404 page", (), dict))
     files = pages + feed_files(settings, content.notes, rendered, pages, blobs.get)
     files += assets.values()
+    shown_intros = [i for i in content.intros if i.section in sections]
+    attachments = published_assets(content, rendered, shown_intros)
     files += [OutputFile(a.source, a.source, source=a.path, key=source_key(a.path))
-              for a in content.assets]
+              for a in attachments]
+    files += [OutputFile(a.source, f"static/{a.source}", source=a.path, key=source_key(a.path))
+              for a in static]
     return check_unique(files)
 
 
@@ -338,12 +361,13 @@ def _build(opts: BuildOptions, store: BuildCache, discarded: str | None = None) 
     content = load_content(opts.content, project, drafts=opts.drafts, known=state.notes,
                            trust_before_ns=state.saved_ns - RACY_NS)
     warnings += settings.warnings + content.warnings
-    inputs = inputs_key(opts, settings, content)
+    static = load_static(project)
+    inputs = inputs_key(opts, settings, content, static)
     if inputs == state.inputs_key and _output_intact(out, state, opts.search):
         pages, files, kept_warnings = state.summary
         return BuildResult(out, pages, files, tuple(kept_warnings))
     state.inputs_key = None  # until this build succeeds
-    index = build_index(content, generated_urls(content))
+    index = build_index(content, generated_urls(content, static))
     rendered, rendered_notes = render_stage(opts, content, index, state, blobs,
                                             settings.raw_html)
     state.notes = _for_cache(content, state)
@@ -354,7 +378,7 @@ def _build(opts: BuildOptions, store: BuildCache, discarded: str | None = None) 
         from site_builder.search import NO_NOTES, SearchIndexError
 
         raise SearchIndexError(NO_NOTES)
-    files = page_stage(opts, settings, content, rendered, links_to, blobs)
+    files = page_stage(opts, settings, content, rendered, links_to, blobs, static)
     if not settings.base_url:
         warnings.append(BASE_URL_WARNING)
     made, written, removed = write_stage(files, state, out, opts.jobs)
@@ -379,7 +403,8 @@ def _build(opts: BuildOptions, store: BuildCache, discarded: str | None = None) 
         removed=tuple(removed), searched=searched)
 
 
-def inputs_key(opts: BuildOptions, settings: Settings, content: Content) -> str:
+def inputs_key(opts: BuildOptions, settings: Settings, content: Content,
+               static: Sequence[Asset] = ()) -> str:
     """Digest of everything a build reads: note files (their stamps), attachments, settings,
     the project's templates, the packaged templates and styles, and the options.  The
     builder's own code is part of the cache's fingerprint.  Equal to the last build's key
@@ -389,7 +414,7 @@ def inputs_key(opts: BuildOptions, settings: Settings, content: Content) -> str:
                        for p in templates.rglob("*") if p.is_file()) if templates.is_dir() else []
     return page_key(sorted(content.stamps.items()),
                     [(a.source, source_key(a.path)) for a in content.assets], settings,
-                    settings.warnings,
+                    settings.warnings, [(a.source, source_key(a.path)) for a in static],
                     overrides, files_digest("templates/**/*", "static/**/*"), opts.drafts,
                     opts.allow_broken_links, opts.search)
 

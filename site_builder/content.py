@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import errno
 import os
 import posixpath
 import re
@@ -365,25 +366,55 @@ def parse_note(raw: bytes, source: str, content_dir: Path, project_dir: Path) ->
     )
 
 
-def _walk(content_dir: Path) -> tuple[list[tuple[str, Path]], list[tuple[str, Path]]]:
+def _walk(content_dir: Path, shown: str = "",
+          keep_hidden: tuple[str, ...] = ()) -> tuple[list[tuple[str, Path]],
+                                                     list[tuple[str, Path]]]:
     """(content-relative posix path, path) of every markdown file and every other file, sorted,
     skipping hidden files and folders.  ``os.scandir`` and string paths keep this to one
-    system call per entry: it runs on every build, cached or not."""
+    system call per entry: it runs on every build, cached or not.
+
+    A symbolic link is followed only when its target stays inside ``content_dir`` (a link to
+    ``/etc/passwd`` or to ``~/.aws`` must never reach a public bucket); any other link, a
+    dangling one, or a folder link back into its own ancestors is a ContentError naming it
+    (``shown`` is how ``content_dir`` appears in messages, e.g. "content/")."""
     markdown, other = [], []
-    stack = [("", str(content_dir))]
+    root = os.path.realpath(content_dir)
+    stack: list[tuple[str, str, tuple[str, ...]]] = [("", str(content_dir), (root,))]
     while stack:
-        rel, folder = stack.pop()
+        rel, folder, reals = stack.pop()  # reals: the real path of every folder on the way
         with os.scandir(folder) as entries:
             for entry in entries:
-                if entry.name.startswith("."):
+                if entry.name.startswith(".") and entry.name not in keep_hidden:
                     continue
+                if entry.is_symlink():
+                    target = _link_target(entry.path, root, shown + rel + entry.name)
+                    if target in reals:
+                        raise ContentError(f"symlink loop: it leads back to {target}, a folder "
+                                           "that contains it", shown + rel + entry.name)
+                else:
+                    target = os.path.join(reals[-1], entry.name)
                 if entry.is_dir():
-                    stack.append((rel + entry.name + "/", entry.path))
+                    stack.append((rel + entry.name + "/", entry.path, (*reals, target)))
                 elif entry.is_file():
                     found = (rel + entry.name, Path(entry.path))
                     (markdown if entry.name.lower().endswith(".md") else other).append(found)
     key = lambda item: item[0].split("/")
     return sorted(markdown, key=key), sorted(other, key=key)
+
+
+def _link_target(path: str, root: str, shown: str) -> str:
+    """The real path a symbolic link leads to, if it stays inside ``root``."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        problem = "symlink loop" if exc.errno == errno.ELOOP else \
+            f"broken symlink to {os.readlink(path)}"
+        raise ContentError(f"{problem} ({exc.strerror})", shown) from None
+    target = os.path.realpath(path)
+    if target != root and not target.startswith(root.rstrip("/") + "/"):
+        raise ContentError(f"symlink to {target} points outside its folder: it is never "
+                           "published (copy the file in instead)", shown)
+    return target
 
 
 def _check_reserved(url: str, shown: str) -> None:
@@ -439,7 +470,7 @@ def load_content(content_dir: Path, project_dir: Path, *, drafts: bool = False,
     """
     if not content_dir.is_dir():
         raise ContentError("content folder not found", display_path(content_dir, project_dir))
-    md_files, other = _walk(content_dir)
+    md_files, other = _walk(content_dir, _display_prefix(content_dir, project_dir))
     notes, intros, hidden = [], [], []
     stamps: dict[str, Stamp] = {}
     reused: set[str] = set()
@@ -470,3 +501,20 @@ def load_content(content_dir: Path, project_dir: Path, *, drafts: bool = False,
         assets.append(asset)
     return Content(tuple(notes), tuple(intros), tuple(assets), tuple(hidden), stamps,
                    frozenset(reused), tuple(warnings))
+
+
+STATIC_DIRNAME = "static"
+
+
+def load_static(project_dir: Path) -> tuple[Asset, ...]:
+    """Every file under the project's ``static/`` folder (favicon, robots-style files,
+    downloads), published as it is at the same path under the site root.  Hidden files are
+    skipped except ``.well-known/``; symlinks follow the content folder's rules."""
+    folder = Path(project_dir) / STATIC_DIRNAME
+    if not folder.is_dir():
+        return ()
+    md_files, other = _walk(folder, STATIC_DIRNAME + "/", keep_hidden=(".well-known",))
+    files = sorted(md_files + other, key=lambda item: item[0].split("/"))
+    for source, _ in files:
+        _check_reserved("/" + source, f"{STATIC_DIRNAME}/{source}")
+    return tuple(Asset(source, path) for source, path in files)

@@ -51,7 +51,7 @@ class LinkIndex:
     names: Mapping[str, tuple[str, ...]]  # lower-cased title / file name -> sources
     paths: Mapping[str, str]  # lower-cased path without ".md" -> source
     folders: Mapping[str, str]  # section folder -> its intro key ("a/_index.md" or folder)
-    site_urls: frozenset[str] = frozenset()  # generated pages root-absolute links may name
+    site_urls: frozenset[str] = frozenset()  # generated pages and static/ files links may name
 
 
 class Link(NamedTuple):
@@ -155,7 +155,8 @@ def resolve_href(index: LinkIndex, source: str, href: str, line: int | None) -> 
             return _found(index, line, href, key, anchor or None)
     if joined in index.folders:
         return _found(index, line, href, index.folders[joined], anchor or None)
-    if path.startswith("/") and ("/" + path.strip("/") + "/" in index.site_urls or path == "/"):
+    if path.startswith("/") and ("/" + path.strip("/") + "/" in index.site_urls or path == "/"
+                                 or path in index.site_urls):
         return Link(line, href, "", anchor or None)  # a generated page (tags, search, home)
     if joined.endswith("/index.html") and "/" + joined[: -len("index.html")] in index.site_urls:
         return Link(line, href, "", anchor or None)

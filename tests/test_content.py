@@ -183,3 +183,48 @@ def test_yaml_alias_bomb_is_a_one_line_error(tmp_path: Path) -> None:
 def test_anchors_alone_and_stars_in_text_are_fine(tmp_path: Path) -> None:
     c = load(tmp_path, {"x.md": "---\ntitle: '*not* an alias'\ntags: &t [a]\n---\nx"})
     assert (c.notes[0].title, c.notes[0].tags) == ("*not* an alias", ("a",))
+
+
+def test_symlinks_outside_content_are_errors_never_published(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "key.md").write_text("aws_secret_access_key = x\n")
+    content = tree(tmp_path, {"pub.md": "hi\n"})
+    cases = {"passwd.txt": "/etc/passwd", "key.md": str(secret / "key.md"),
+             "folder": str(secret)}
+    for name, target in cases.items():
+        (content / name).symlink_to(target)
+        with pytest.raises(ContentError) as exc:
+            load_content(content, tmp_path)
+        real = Path(target).resolve()
+        assert str(exc.value) == (f"content/{name}: symlink to {real} points outside its "
+                                  "folder: it is never published (copy the file in instead)")
+        (content / name).unlink()
+
+
+def test_symlinks_inside_content_are_followed(tmp_path: Path) -> None:
+    content = tree(tmp_path, {"docs/a.md": "a\n", "img/pic.svg": "<svg/>"})
+    (content / "b.md").symlink_to(content / "docs" / "a.md")
+    (content / "pics").symlink_to("img")
+    c = load_content(content, tmp_path)
+    assert [n.source for n in c.notes] == ["b.md", "docs/a.md"]
+    assert [a.source for a in c.assets] == ["img/pic.svg", "pics/pic.svg"]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda c: (c / "docs" / "up").symlink_to(".."),
+     "content/docs/up: symlink loop: it leads back to {content}, a folder that contains it"),
+    (lambda c: (c / "docs" / "self").symlink_to("self"),
+     "content/docs/self: symlink loop (Too many levels of symbolic links)"),
+    (lambda c: ((c / "x").symlink_to("docs"), (c / "docs" / "y").symlink_to("../x")),
+     "content/docs/y: symlink loop: it leads back to {content}/docs, a folder that contains it"),
+    (lambda c: (c / "gone.md").symlink_to("nothing.md"),
+     "content/gone.md: broken symlink to nothing.md (No such file or directory)"),
+])
+def test_symlink_loops_and_dangling_links_are_one_line_errors(tmp_path: Path, make,
+                                                              message: str) -> None:
+    content = tree(tmp_path, {"docs/a.md": "a\n"})
+    make(content)
+    with pytest.raises(ContentError) as exc:
+        load_content(content, tmp_path)
+    assert str(exc.value) == message.format(content=content.resolve())

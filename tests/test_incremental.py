@@ -25,7 +25,8 @@ NOTES = {
     "a/three.md": "---\ntitle: Three\ndate: 2024-01-03\ntags: [y]\n---\nThird note.\n",
     "b/four.md": "---\ntitle: Four\ndate: 2024-01-04\ntags: [z]\n---\n"
                  "Fourth, after [three](../a/three.md#third).\n",
-    "b/five.md": "---\ntitle: Five\ndate: 2024-01-05\ntags: [z]\n---\nFifth note.\n",
+    "b/five.md": "---\ntitle: Five\ndate: 2024-01-05\ntags: [z]\n---\nFifth note.\n\n"
+                 "![pic](pic.svg)\n",
     "b/pic.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
 }
 NOTES["a/three.md"] = NOTES["a/three.md"].replace("Third note.", "## Third\n\nThird note.")
@@ -150,7 +151,8 @@ def test_new_and_deleted_notes(built: Path, tmp_path: Path) -> None:
     write(built, {"content/b/six.md": "---\ntitle: Six\ndate: 2023-01-01\n---\nSix.\n"})
     result = build(built)
     assert set(result.rendered) == {"content/a/two.md", "content/b/six.md"}
-    assert set(result.removed) == {"b/five/index.html"}
+    # five was the only note showing pic.svg: the attachment goes with it.
+    assert set(result.removed) == {"b/five/index.html", "b/pic.svg"}
     assert not (out_of(built) / "b/five").exists()
     assert tree(out_of(built)) == from_scratch(built, tmp_path)
 
