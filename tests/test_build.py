@@ -192,10 +192,10 @@ def test_static_folder_is_published_as_it_is(tmp_path: Path) -> None:
     ("index.html", "static/index.html: maps to the same URL / as the home page"),
     ("a/index.html", "static/a/index.html: maps to the same URL /a/ as content/a.md"),
     ("feed.xml", "static/feed.xml: maps to the same URL /feed.xml as the feed"),
-    ("pagefind/x.js", "static/pagefind/x.js: 'pagefind/' is reserved for the builder; rename "
-                      "or move this file"),
-    ("_notes/x", "static/_notes/x: '_notes/' is reserved for the builder; rename or move this "
-                 "file"),
+    ("pagefind/x.js", ("static/pagefind/x.js: 'pagefind/' is reserved for the builder; rename "
+                      "or move this file")),
+    ("_notes/x", ("static/_notes/x: '_notes/' is reserved for the builder; rename or move this "
+                 "file")),
 ])
 def test_static_file_colliding_with_the_site_is_an_error(tmp_path: Path, rel: str,
                                                          message: str) -> None:
