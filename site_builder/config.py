@@ -17,6 +17,9 @@ from typing import Any
 from site_builder.errors import ContentError
 
 SETTINGS_FILE = "notes.toml"
+# How messages name the file: relative to the project, like "content/a.md" (the project is the
+# folder `notes` runs in), and the same whichever folder a build runs from.
+SHOWN = Path(SETTINGS_FILE)
 _STRING_KEYS = ("title", "description", "author", "base_url")
 # Every key notes.toml may hold, per table ("" is the top level); others are warnings.
 KNOWN_KEYS = {
@@ -61,12 +64,12 @@ def load_settings(project_dir: Path) -> Settings:
         text = path.read_text("utf-8")
         data = tomllib.loads(text)
     except UnicodeDecodeError:
-        raise ContentError("not valid UTF-8", path) from None
+        raise ContentError("not valid UTF-8", SHOWN) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         line = _line_of(text, message)
         message = message.split(" (at line ", 1)[0]
-        raise ContentError(f"malformed TOML: {message}", path, line) from None
+        raise ContentError(f"malformed TOML: {message}", SHOWN, line) from None
     lines = text.split("\n")
     values: dict[str, Any] = {}
     for key in _STRING_KEYS:
@@ -74,26 +77,26 @@ def load_settings(project_dir: Path) -> Settings:
         if value is None:
             continue
         if not isinstance(value, str):
-            raise ContentError(f"'{key}' must be a string", path, _key_line(lines, "", key))
+            raise ContentError(f"'{key}' must be a string", SHOWN, _key_line(lines, "", key))
         values[key] = value.strip()
     if values.get("base_url"):
-        values["base_url"] = _base_url(values["base_url"], path, _key_line(lines, "", "base_url"))
+        values["base_url"] = _base_url(values["base_url"], SHOWN, _key_line(lines, "", "base_url"))
     else:
         values.pop("base_url", None)
     tables = {}
     for name in ("deploy", "markdown"):
         table = data.get(name, {})
         if not isinstance(table, dict):
-            raise ContentError(f"[{name}] must be a table", path, _key_line(lines, "", name))
+            raise ContentError(f"[{name}] must be a table", SHOWN, _key_line(lines, "", name))
         tables[name] = table
     raw_html = tables["markdown"].get("raw_html", "keep")
     if raw_html not in RAW_HTML_MODES:
         raise ContentError(f"[markdown] raw_html must be \"keep\" or \"escape\", not {raw_html!r}",
-                           path, _key_line(lines, "markdown", "raw_html"))
+                           SHOWN, _key_line(lines, "markdown", "raw_html"))
     if not values.get("title"):
         values.pop("title", None)
     return Settings(**values, deploy=dict(tables["deploy"]), raw_html=raw_html,
-                    warnings=_unknown_keys(data, lines, path))
+                    warnings=_unknown_keys(data, lines, SHOWN))
 
 
 def _base_url(value: str, path: Path, line: int | None) -> str:

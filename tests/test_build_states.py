@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -35,6 +36,8 @@ settings.register_profile("build-states", max_examples=6, stateful_step_count=12
 settings.register_profile("build-states-deep", max_examples=300, stateful_step_count=40,
                           **_COMMON)
 PROFILE = settings.get_profile("build-states-deep" if DEEP else "build-states")
+# A deep run takes as long as it takes; a bounded one gets room for shrinking a failure.
+pytestmark = pytest.mark.timeout(0 if DEEP else 900)
 
 FOLDERS = ("", "a/", "b/", "a/deep/", "c d/", "sec/c++/")
 NAMES = ("one", "two", "three", "four", "five", "Six Words", "c#note")
@@ -223,6 +226,25 @@ class BuildStates(RuleBasedStateMachine):
             self.config.pop(key, None)
         self.save_config()
 
+    @rule(rel=st.sampled_from(("favicon.ico", "files/report 2024.pdf", ".well-known/x.txt",
+                               "a/index.html", "feed.xml")), remove=st.booleans())
+    def static_file(self, rel: str, remove: bool) -> None:
+        """static/ is copied as it is (a/index.html or feed.xml collide with the site)."""
+        self.put("static/" + rel, None if remove else b"static " + rel.encode())
+
+    @rule(name=st.sampled_from(("linked.md", "pics", "outside.md")),
+          remove=st.booleans())
+    def symlink(self, name: str, remove: bool) -> None:
+        """Links inside content/ are followed (a note twice, a folder twice); a link to
+        outside is an error, in every build alike."""
+        target = {"linked.md": "a/one.md", "pics": "a", "outside.md": "../notes.toml"}[name]
+        for copy in self.copies.values():
+            path = copy / "content" / name
+            if path.is_symlink():
+                path.unlink()
+            if not remove:
+                path.symlink_to(target)
+
     @rule(table=st.sampled_from(("deploy", "markdown")), value=st.sampled_from(
         (None, "keep", "escape", "my-bucket")))
     def setting_table(self, table: str, value: str | None) -> None:
@@ -252,8 +274,8 @@ class BuildStates(RuleBasedStateMachine):
         then = time.time_ns() - seconds * 1_000_000_000
         for copy in self.copies.values():
             for path in copy.rglob("*"):
-                if path.is_file() and ".notes-cache" not in path.parts \
-                        and "build" not in path.parts:
+                if path.is_file() and not path.is_symlink() \
+                        and ".notes-cache" not in path.parts and "build" not in path.parts:
                     os.utime(path, ns=(then, then))
 
     # -- the property ----------------------------------------------------------------------
