@@ -33,6 +33,11 @@ SMALL_PACK = 1 << 20  # packs under 1 MiB are merged once there are more than MA
 MAX_SMALL_PACKS = 8
 
 
+class CacheDamaged(NotesError):
+    """A body the cache's index names is gone or its bytes do not match: the build is redone
+    without the cache (nothing was written yet: bodies are read while files are made)."""
+
+
 class BlobRef(NamedTuple):
     """Where one body is stored (a tuple: the cache state stores it as is)."""
 
@@ -102,11 +107,11 @@ class BlobStore:
         return set(self.index)
 
     def get(self, name: str) -> str:
-        """One body by digest; raises NotesError if the cache no longer holds it intact."""
+        """One body by digest; raises CacheDamaged if the cache no longer holds it intact
+        (the build then starts again without the cache)."""
         data = self._read(name)
         if data is None:
-            raise NotesError(f"the build cache {self.folder.parent.name}/ lost a rendered note "
-                             "while building; build again with --no-cache")
+            raise CacheDamaged(f"a rendered note in {self.folder.name}/ is missing or damaged")
         return data.decode("utf-8")
 
     def _read(self, name: str) -> bytes | None:

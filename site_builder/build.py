@@ -22,10 +22,18 @@ from functools import partial
 from pathlib import Path
 
 from site_builder import feeds
-from site_builder.blobs import BlobRef, BlobStore
+from site_builder.blobs import BlobRef, BlobStore, CacheDamaged
 from site_builder.cache import RACY_NS, BuildCache, CacheState, digest, files_digest, fingerprint
 from site_builder.config import Settings, load_settings
-from site_builder.content import Content, Note, load_content, load_note, pack_note
+from site_builder.content import (
+    Asset,
+    Content,
+    Note,
+    load_content,
+    load_note,
+    load_static,
+    pack_note,
+)
 from site_builder.errors import ContentError
 from site_builder.links import LinkIndex, backlinks, build_index, check_links, index_key
 from site_builder.output import (
@@ -108,24 +116,42 @@ class BuildResult:
     searched: bool = False  # whether the search index was rebuilt
 
 
-def generated_urls(content: Content) -> set[str]:
-    """Pages the builder makes on its own, which root-absolute links may point at."""
+def generated_urls(content: Content, static: Sequence[Asset] = ()) -> set[str]:
+    """Pages the builder makes on its own, and the files of ``static/``, which root-absolute
+    links may point at."""
     urls = {"/", "/tags/", "/search/"}
     urls.update(tag_url(t) for n in content.notes for t in n.tags)
+    urls.update(a.url for a in static)
     return urls
 
 
-def _render_into(blobs: BlobStore, todo: Sequence[Note], index: LinkIndex,
+def published_assets(content: Content, rendered: Mapping[str, RenderMeta],
+                     shown_intros: Sequence[Note]) -> list[Asset]:
+    """The attachments a published page links to (Markdown links and images, wiki links):
+    a file beside a draft, or one nothing links to, stays on this machine."""
+    used = {link.target for n in (*content.notes, *shown_intros)
+            for link in rendered[n.source].links if link.target}
+    return [a for a in content.assets if a.source in used]
+
+
+def _render_into(blobs: BlobStore, todo: Sequence[Note], index: LinkIndex, raw_html: str,
                  i: int) -> tuple[RenderMeta, BlobRef]:
     """One note, in a worker: its HTML goes to the worker's pack file, its metadata and the
     HTML's place in the pack back to the main process."""
-    rendered = render_note(todo[i], index)
+    rendered = render_note(todo[i], index, raw_html)
     name, ref = blobs.put(rendered.html)
     return to_meta(rendered, name), ref
 
 
+def render_digest(file_digest: str, raw_html: str) -> str:
+    """What a cached render must have been made from: the file's bytes and the Markdown
+    options that change its HTML (notes.toml's ``[markdown]``)."""
+    return file_digest if raw_html == "keep" else digest(f"{file_digest}:{raw_html}".encode())
+
+
 def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: CacheState,
-                 blobs: BlobStore) -> tuple[dict[str, RenderMeta], list[str]]:
+                 blobs: BlobStore, raw_html: str = "keep") -> tuple[dict[str, RenderMeta],
+                                                                      list[str]]:
     """Render every note the cache cannot vouch for; returns every note's metadata and the
     content paths of the notes rendered."""
     stored = blobs.available()
@@ -137,7 +163,7 @@ def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: 
     for note in (*content.notes, *content.intros):
         packed = state.renders.get(note.source)
         entry = RenderEntry.unpack(packed) if packed is not None else None
-        file_digest = content.stamps[note.source].digest
+        file_digest = render_digest(content.stamps[note.source].digest, raw_html)
         if entry is not None and entry.meta.html_digest in stored and (
                 entry.source_digest == file_digest if same_index
                 else entry.still_valid(file_digest, index, note)):
@@ -146,14 +172,15 @@ def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: 
             todo.append(load_note(opts.content / note.source, opts.content, Path(opts.project_dir)))
         else:
             todo.append(note)
-    done = run_step(partial(_render_into, blobs, todo, index), len(todo), opts.jobs)
+    done = run_step(partial(_render_into, blobs, todo, index, raw_html), len(todo), opts.jobs)
     blobs.close()  # when this process rendered: a long-running `notes serve` keeps no fd
     renders = {s: e for s, e in state.renders.items() if s in metas}
     for note, (meta, ref) in zip(todo, done):
         blobs.record(meta.html_digest, ref)
         metas[note.source] = meta
-        renders[note.source] = RenderEntry(content.stamps[note.source].digest, meta,
-                                           link_urls(index, meta.links)).pack()
+        renders[note.source] = RenderEntry(
+            render_digest(content.stamps[note.source].digest, raw_html), meta,
+            link_urls(index, meta.links)).pack()
     state.renders = renders
     state.index_key = key
     return metas, [n.display_path for n in todo]
@@ -211,7 +238,7 @@ def feed_files(settings: Settings, notes: Sequence[Note], rendered: Mapping[str,
 
 def page_stage(opts: BuildOptions, settings: Settings, content: Content,
                rendered: Mapping[str, RenderMeta], links_to: Mapping,
-               blobs: BlobStore) -> list[OutputFile]:
+               blobs: BlobStore, static: Sequence[Asset] = ()) -> list[OutputFile]:
     """Every page, feed and asset of the site, each made on demand from its inputs key."""
     assets = static_assets(pygments_css())
     intros = {i.source: blobs.get(rendered[i.source].html_digest) for i in content.intros}
@@ -234,8 +261,12 @@ def page_stage(opts: BuildOptions, settings: Settings, content: Content,
     pages.append(maker.page("404.html", "404.html", "the 404 page", (), dict))
     files = pages + feed_files(settings, content.notes, rendered, pages, blobs.get)
     files += assets.values()
+    shown_intros = [i for i in content.intros if i.section in sections]
+    attachments = published_assets(content, rendered, shown_intros)
     files += [OutputFile(a.source, a.source, source=a.path, key=source_key(a.path))
-              for a in content.assets]
+              for a in attachments]
+    files += [OutputFile(a.source, f"static/{a.source}", source=a.path, key=source_key(a.path))
+              for a in static]
     return check_unique(files)
 
 
@@ -300,7 +331,7 @@ def _without_bodies(content: Content) -> Content:
     tens of megabytes the page workers would otherwise inherit."""
     strip = lambda notes: tuple(replace(n, body="") if n.body else n for n in notes)
     return Content(strip(content.notes), strip(content.intros), content.assets, (),
-                   content.stamps, content.reused)
+                   content.stamps, content.reused, content.warnings)
 
 
 def build_site(opts: BuildOptions) -> BuildResult:
@@ -311,27 +342,37 @@ def build_site(opts: BuildOptions) -> BuildResult:
     check_out_dir(opts)
     store = BuildCache(opts.cache_dir, fingerprint(Path(opts.project_dir), opts.content))
     with store.locked():
-        return _build(opts, store)
+        try:
+            return _build(opts, store)
+        except CacheDamaged as exc:  # found while making files, before any was moved in
+            return _build(opts, store, discarded=store.discard_warning(str(exc)))
 
 
-def _build(opts: BuildOptions, store: BuildCache) -> BuildResult:
+def _build(opts: BuildOptions, store: BuildCache, discarded: str | None = None) -> BuildResult:
+    """One build; ``discarded`` (a warning) means: start from an empty cache state."""
     project = Path(opts.project_dir)
     out = opts.out.resolve()
     settings = load_settings(project)
-    state, warning = store.load() if opts.cache else (CacheState(), None)
+    if discarded is not None or not opts.cache:
+        state, warning = CacheState(), discarded
+    else:
+        state, warning = store.load()
     warnings = [warning] if warning else []
     blobs = BlobStore(store.blob_dir, state.blobs)
     if state.out_dir != str(out):
         state.outputs, state.search_key, state.out_dir = {}, None, str(out)
     content = load_content(opts.content, project, drafts=opts.drafts, known=state.notes,
                            trust_before_ns=state.saved_ns - RACY_NS)
-    inputs = inputs_key(opts, settings, content)
+    warnings += settings.warnings + content.warnings
+    static = load_static(project)
+    inputs = inputs_key(opts, settings, content, static)
     if inputs == state.inputs_key and _output_intact(out, state, opts.search):
         pages, files, kept_warnings = state.summary
         return BuildResult(out, pages, files, tuple(kept_warnings))
     state.inputs_key = None  # until this build succeeds
-    index = build_index(content, generated_urls(content))
-    rendered, rendered_notes = render_stage(opts, content, index, state, blobs)
+    index = build_index(content, generated_urls(content, static))
+    rendered, rendered_notes = render_stage(opts, content, index, state, blobs,
+                                            settings.raw_html)
     state.notes = _for_cache(content, state)
     content = _without_bodies(content)
     links_to, link_warnings = link_stage(content, rendered, index, opts.allow_broken_links,
@@ -341,7 +382,7 @@ def _build(opts: BuildOptions, store: BuildCache) -> BuildResult:
         from site_builder.search import NO_NOTES, SearchIndexError
 
         raise SearchIndexError(NO_NOTES)
-    files = page_stage(opts, settings, content, rendered, links_to, blobs)
+    files = page_stage(opts, settings, content, rendered, links_to, blobs, static)
     if not settings.base_url:
         warnings.append(BASE_URL_WARNING)
     made, written, removed = write_stage(files, state, out, opts.jobs)
@@ -355,15 +396,19 @@ def _build(opts: BuildOptions, store: BuildCache) -> BuildResult:
         state.inputs_key, state.summary = inputs, (pages, total, kept)
     finally:
         blobs.compact(m.html_digest for m in rendered.values())
-        store.save(state)
-        blobs.remove_unused()
+        unsaved = store.save(state)
+        if unsaved:
+            warnings.append(unsaved)
+        else:
+            blobs.remove_unused()
     return BuildResult(
         out, pages=pages, files=total, warnings=tuple(warnings),
         rendered=tuple(rendered_notes), made=tuple(made), written=tuple(written),
         removed=tuple(removed), searched=searched)
 
 
-def inputs_key(opts: BuildOptions, settings: Settings, content: Content) -> str:
+def inputs_key(opts: BuildOptions, settings: Settings, content: Content,
+               static: Sequence[Asset] = ()) -> str:
     """Digest of everything a build reads: note files (their stamps), attachments, settings,
     the project's templates, the packaged templates and styles, and the options.  The
     builder's own code is part of the cache's fingerprint.  Equal to the last build's key
@@ -373,6 +418,7 @@ def inputs_key(opts: BuildOptions, settings: Settings, content: Content) -> str:
                        for p in templates.rglob("*") if p.is_file()) if templates.is_dir() else []
     return page_key(sorted(content.stamps.items()),
                     [(a.source, source_key(a.path)) for a in content.assets], settings,
+                    settings.warnings, [(a.source, source_key(a.path)) for a in static],
                     overrides, files_digest("templates/**/*", "static/**/*"), opts.drafts,
                     opts.allow_broken_links, opts.search)
 

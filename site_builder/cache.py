@@ -36,6 +36,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from site_builder.errors import NotesError
+
 CACHE_DIRNAME = ".notes-cache"
 FORMAT = 2  # 2: note bodies in pack files
 _STATE = "state.bin"
@@ -89,13 +91,54 @@ class CacheState:
 
     @classmethod
     def unpack(cls, data: Any) -> CacheState:
+        """The state in ``data``; raises ValueError unless every entry has the shape the
+        build reads (a wrong type deep inside would otherwise surface as a traceback in the
+        middle of a build instead of a discarded cache)."""
+        if not _shaped(data, _STATE_SHAPE):
+            raise ValueError("unexpected content")
         notes, renders, outputs, out_dir, search_key, index_key, inputs_key, summary, \
             saved_ns, blobs = data
-        if not (isinstance(notes, dict) and isinstance(renders, dict) and isinstance(blobs, dict)
-                and isinstance(outputs, dict) and isinstance(saved_ns, int)):
-            raise TypeError("unexpected content")
+        checks = ((notes, _NOTE_SHAPE), (renders, _RENDER_SHAPE), (outputs, _OUTPUT_SHAPE),
+                  (blobs, _BLOB_SHAPE))
+        for table, shape in checks:
+            if not all(isinstance(k, str) and _shaped(v, shape) for k, v in table.items()):
+                raise ValueError("unexpected entry")
+        if summary != () and not _shaped(summary, (int, int, tuple)):
+            raise ValueError("unexpected summary")
         return cls(notes, renders, {k: OutputEntry(*v) for k, v in outputs.items()}, out_dir,
                    search_key, index_key, inputs_key, summary, saved_ns, blobs)
+
+
+_OPT_STR = (str, type(None))
+_OPT_INT = (int, type(None))
+_STATE_SHAPE = (dict, dict, dict, str, _OPT_STR, _OPT_STR, _OPT_STR, tuple, int, dict)
+# content.pack_note: source, shown, title, url, section, body_line, date, updated, tags,
+# draft, summary, is_index, warnings
+_PACKED_NOTE = (str, str, str, str, str, int, _OPT_INT, _OPT_INT, tuple, bool, _OPT_STR, bool,
+                tuple)
+_NOTE_SHAPE = (int, int, str, ("nested", _PACKED_NOTE))
+# render.RenderEntry.pack: digest, source, toc, ids, links, words, summary, html digest, urls;
+# each link is a links.Link (line, raw, target, anchor, problem, ambiguous, wiki)
+_LINK = (_OPT_INT, str, _OPT_STR, _OPT_STR, _OPT_STR, tuple, bool)
+_RENDER_SHAPE = (str, str, str, tuple, tuple, int, str, str, tuple)
+_OUTPUT_SHAPE = (str, str, int, int)
+_BLOB_SHAPE = (str, int, int)
+
+
+def _shaped(value: Any, shape: tuple) -> bool:
+    """Is ``value`` a tuple with one item per entry of ``shape``, each of that type (or, for
+    ``("nested", inner)``, itself shaped like ``inner``)?"""
+    if not isinstance(value, tuple) or len(value) != len(shape):
+        return False
+    for item, kind in zip(value, shape):
+        if isinstance(kind, tuple) and kind[0] == "nested":
+            if not _shaped(item, kind[1]):
+                return False
+        elif not isinstance(item, kind):
+            return False
+    if shape is _RENDER_SHAPE:
+        return all(_shaped(link, _LINK) for link in value[4])
+    return True
 
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -172,25 +215,40 @@ class BuildCache:
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the cache's lock file for one build; another build of the project waits."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / _LOCK, "a+b") as fh:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fh = open(self.root / _LOCK, "a+b")  # noqa: SIM115 - closed by the with below
+        except OSError as exc:
+            raise NotesError(f"cannot use the build cache folder {self.root}: "
+                             f"{exc.strerror or exc} (remove it; it only holds the build "
+                             "cache)") from None
+        with fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
+    def discard_warning(self, reason: str) -> str:
+        return self._discard(reason)
+
     def _discard(self, reason: str) -> str:
         return f"discarded the build cache {self.root.name}/ ({reason}); building everything"
 
-    def save(self, state: CacheState) -> None:
-        """Write the state atomically; a cache that cannot be written only costs speed."""
+    def save(self, state: CacheState) -> str | None:
+        """Write the state atomically; a cache that cannot be written only costs speed, so
+        that is a warning (returned), not an error."""
         state.saved_ns = time.time_ns()
         payload = marshal.dumps(state.pack())
         header = json.dumps(self.expected, sort_keys=True).encode()
         checksum = hashlib.sha256(payload).hexdigest().encode()
-        self.root.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.root / _STATE, b"\n".join((header, checksum, payload)))
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            _atomic_write(self.root / _STATE, b"\n".join((header, checksum, payload)))
+        except OSError as exc:
+            return (f"could not save the build cache {self.root.name}/ "
+                    f"({exc.strerror or exc}); the next build starts from nothing")
+        return None
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

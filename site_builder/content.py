@@ -9,6 +9,8 @@ line, raised before anything is rendered or written.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import errno
 import os
 import posixpath
 import re
@@ -28,6 +30,8 @@ INDEX_NAME = "_index.md"
 # private area), so content may not claim them.
 RESERVED_PREFIXES = ("_notes", "pagefind")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+# Front matter keys a note may have; any other key is a warning with a did-you-mean.
+FRONT_MATTER_KEYS = ("title", "date", "updated", "tags", "draft", "slug", "summary")
 _H1 = re.compile(r"^#\s+(.+?)(?:\s+#+)?\s*$")
 
 
@@ -59,6 +63,7 @@ class Note:
     draft: bool = False
     summary: str | None = None
     is_index: bool = False
+    warnings: tuple[str, ...] = ()  # one line each, "file:line: message" (kept in the cache)
 
     @property
     def output_path(self) -> str:
@@ -77,15 +82,15 @@ def pack_note(note: Note) -> tuple:
     """A note without its body as plain values, for the build cache."""
     n = note
     return (n.source, n.display_path, n.title, n.url, n.section, n.body_line, _ordinal(n.date),
-            _ordinal(n.updated), n.tags, n.draft, n.summary, n.is_index)
+            _ordinal(n.updated), n.tags, n.draft, n.summary, n.is_index, n.warnings)
 
 
 def unpack_note(data: tuple) -> Note:
     """The inverse of ``pack_note`` (the body stays empty: it is read again if needed)."""
     source, shown, title, url, section, body_line, date, updated, tags, draft, summary, \
-        is_index = data
+        is_index, warnings = data
     return Note(source, shown, title, url, section, "", body_line, _day(date), _day(updated),
-                tuple(tags), draft, summary, is_index)
+                tuple(tags), draft, summary, is_index, tuple(warnings))
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,7 @@ class Content:
     hidden_drafts: tuple[Note, ...]
     stamps: Mapping[str, Stamp] = field(default_factory=dict)  # source -> how it was read
     reused: frozenset[str] = frozenset()  # notes taken from the build cache (body not loaded)
+    warnings: tuple[str, ...] = ()  # every note's warnings, in file order (drafts' too)
 
 
 def url_to_output(url: str) -> str:
@@ -160,19 +166,75 @@ def split_front_matter(text: str, shown: str) -> tuple[dict[str, Any], str, int,
     else:
         raise ContentError("front matter opened with '---' on line 1 is never closed", shown, 1)
     fm_lines = lines[1:end]
+    yaml_text = "\n".join(fm_lines)
     try:
-        data = yaml.load("\n".join(fm_lines), Loader=_Loader)
+        if "*" in yaml_text:
+            _refuse_aliases(yaml_text, shown)
+        data = yaml.load(yaml_text, Loader=_Loader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        # YAML starts on file line 2; a problem found at end of input belongs to the last line.
-        line = min(mark.line, max(len(fm_lines) - 1, 0)) + 2 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ContentError(f"malformed YAML front matter: {problem}", shown, line) from None
+        raise ContentError(f"malformed YAML front matter: {_yaml_problem(exc)}", shown,
+                           _yaml_line(exc, len(fm_lines))) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ContentError("front matter must be a YAML mapping (key: value lines)", shown, 2)
     return data, "\n".join(lines[end + 1 :]), end + 2, fm_lines
+
+
+def _refuse_aliases(yaml_text: str, shown: str) -> None:
+    """An alias (``*name``) may repeat a big anchored value: nested ones are the "billion
+    laughs" that exhaust memory once anything walks the result.  Front matter never needs
+    them, so the first one is an error (found by parsing events, before anything is built)."""
+    for event in yaml.parse(yaml_text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            raise ContentError(f"YAML aliases (*{event.anchor}) are not allowed in front matter",
+                               shown, event.start_mark.line + 2)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    return getattr(exc, "problem", None) or str(exc).splitlines()[0]
+
+
+def _yaml_line(exc: yaml.YAMLError, count: int) -> int:
+    """The file line to blame.  PyYAML marks where it *noticed* the problem; for an unclosed
+    bracket or quote, or a key missing its colon, that is the line after the mistake (or the
+    end of input), while its context mark points at the opening.  YAML starts on line 2."""
+    problem = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context_mark", None)
+    opened = str(getattr(exc, "context", None) or "")
+    mark = problem or context
+    if context is not None and ("flow" in opened or "scanning" in opened):
+        mark = context
+    if mark is None:
+        return 1
+    return min(mark.line, max(count - 1, 0)) + 2
+
+
+def _check_keys(data: Mapping[str, Any], shown: str, fm_lines: list[str]) -> tuple[str, ...]:
+    """A warning (with a did-you-mean) per unknown front matter key: ``tag:`` is a typo that
+    would otherwise silently publish a note without its tags."""
+    warnings = []
+    for key in data:
+        if key in FRONT_MATTER_KEYS:
+            continue
+        close = difflib.get_close_matches(str(key).lower(), FRONT_MATTER_KEYS, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else \
+            "known keys: " + ", ".join(FRONT_MATTER_KEYS)
+        line = key_line(fm_lines, str(key))
+        where = f"{shown}:{line}" if line else shown
+        warnings.append(f"{where}: unknown front matter key '{key}' ({hint})")
+    return tuple(warnings)
+
+
+def _draft(value: Any, shown: str, fm_lines: list[str]) -> bool:
+    """``draft`` must be a YAML boolean (true/false; YAML 1.1 also reads yes/no/on/off so):
+    a quoted "yes" or a 1 would otherwise publish a note meant to stay private, or hide one."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    kind = "the text" if isinstance(value, str) else "the value"
+    shown_value = f"'{value}'" if isinstance(value, str) else repr(value)
+    raise ContentError(f"draft must be true or false, not {kind} {shown_value} "
+                       "(write draft: true, without quotes)", shown, key_line(fm_lines, "draft"))
 
 
 def key_line(fm_lines: list[str], key: str) -> int | None:
@@ -297,31 +359,62 @@ def parse_note(raw: bytes, source: str, content_dir: Path, project_dir: Path) ->
         date=parse_date(data.get("date"), "date", shown, fm_lines),
         updated=parse_date(data.get("updated"), "updated", shown, fm_lines),
         tags=_tags(data.get("tags"), shown, fm_lines),
-        draft=data.get("draft") is True or str(data.get("draft")).lower() == "true",
+        draft=_draft(data.get("draft"), shown, fm_lines),
         summary=str(summary).strip() if summary not in (None, "") else None,
         is_index=is_index,
+        warnings=_check_keys(data, shown, fm_lines),
     )
 
 
-def _walk(content_dir: Path) -> tuple[list[tuple[str, Path]], list[tuple[str, Path]]]:
+def _walk(content_dir: Path, shown: str = "",
+          keep_hidden: tuple[str, ...] = ()) -> tuple[list[tuple[str, Path]],
+                                                     list[tuple[str, Path]]]:
     """(content-relative posix path, path) of every markdown file and every other file, sorted,
     skipping hidden files and folders.  ``os.scandir`` and string paths keep this to one
-    system call per entry: it runs on every build, cached or not."""
+    system call per entry: it runs on every build, cached or not.
+
+    A symbolic link is followed only when its target stays inside ``content_dir`` (a link to
+    ``/etc/passwd`` or to ``~/.aws`` must never reach a public bucket); any other link, a
+    dangling one, or a folder link back into its own ancestors is a ContentError naming it
+    (``shown`` is how ``content_dir`` appears in messages, e.g. "content/")."""
     markdown, other = [], []
-    stack = [("", str(content_dir))]
+    root = os.path.realpath(content_dir)
+    stack: list[tuple[str, str, tuple[str, ...]]] = [("", str(content_dir), (root,))]
     while stack:
-        rel, folder = stack.pop()
+        rel, folder, reals = stack.pop()  # reals: the real path of every folder on the way
         with os.scandir(folder) as entries:
             for entry in entries:
-                if entry.name.startswith("."):
+                if entry.name.startswith(".") and entry.name not in keep_hidden:
                     continue
+                if entry.is_symlink():
+                    target = _link_target(entry.path, root, shown + rel + entry.name)
+                    if target in reals:
+                        raise ContentError(f"symlink loop: it leads back to {target}, a folder "
+                                           "that contains it", shown + rel + entry.name)
+                else:
+                    target = os.path.join(reals[-1], entry.name)
                 if entry.is_dir():
-                    stack.append((rel + entry.name + "/", entry.path))
+                    stack.append((rel + entry.name + "/", entry.path, (*reals, target)))
                 elif entry.is_file():
                     found = (rel + entry.name, Path(entry.path))
                     (markdown if entry.name.lower().endswith(".md") else other).append(found)
     key = lambda item: item[0].split("/")
     return sorted(markdown, key=key), sorted(other, key=key)
+
+
+def _link_target(path: str, root: str, shown: str) -> str:
+    """The real path a symbolic link leads to, if it stays inside ``root``."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        problem = "symlink loop" if exc.errno == errno.ELOOP else \
+            f"broken symlink to {os.readlink(path)}"
+        raise ContentError(f"{problem} ({exc.strerror})", shown) from None
+    target = os.path.realpath(path)
+    if target != root and not target.startswith(root.rstrip("/") + "/"):
+        raise ContentError(f"symlink to {target} points outside its folder: it is never "
+                           "published (copy the file in instead)", shown)
+    return target
 
 
 def _check_reserved(url: str, shown: str) -> None:
@@ -377,14 +470,16 @@ def load_content(content_dir: Path, project_dir: Path, *, drafts: bool = False,
     """
     if not content_dir.is_dir():
         raise ContentError("content folder not found", display_path(content_dir, project_dir))
-    md_files, other = _walk(content_dir)
+    md_files, other = _walk(content_dir, _display_prefix(content_dir, project_dir))
     notes, intros, hidden = [], [], []
     stamps: dict[str, Stamp] = {}
     reused: set[str] = set()
     claimed: dict[str, str] = {}
+    warnings: list[str] = []
     for note, stamp, was_cached in _read_all(md_files, content_dir, project_dir, known or {},
                                              trust_before_ns):
         stamps[note.source] = stamp
+        warnings += note.warnings
         if was_cached:
             reused.add(note.source)
         if note.is_index:
@@ -405,4 +500,21 @@ def load_content(content_dir: Path, project_dir: Path, *, drafts: bool = False,
         _check_reserved(asset.url, display_path(path, project_dir))
         assets.append(asset)
     return Content(tuple(notes), tuple(intros), tuple(assets), tuple(hidden), stamps,
-                   frozenset(reused))
+                   frozenset(reused), tuple(warnings))
+
+
+STATIC_DIRNAME = "static"
+
+
+def load_static(project_dir: Path) -> tuple[Asset, ...]:
+    """Every file under the project's ``static/`` folder (favicon, robots-style files,
+    downloads), published as it is at the same path under the site root.  Hidden files are
+    skipped except ``.well-known/``; symlinks follow the content folder's rules."""
+    folder = Path(project_dir) / STATIC_DIRNAME
+    if not folder.is_dir():
+        return ()
+    md_files, other = _walk(folder, STATIC_DIRNAME + "/", keep_hidden=(".well-known",))
+    files = sorted(md_files + other, key=lambda item: item[0].split("/"))
+    for source, _ in files:
+        _check_reserved("/" + source, f"{STATIC_DIRNAME}/{source}")
+    return tuple(Asset(source, path) for source, path in files)

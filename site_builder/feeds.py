@@ -29,8 +29,10 @@ _RELATIVE_ID_PREFIX = "urn:notes-publisher:"
 _EPOCH = datetime.date(1970, 1, 1)
 # Characters XML 1.0 forbids outright; one stray control character would make the feed unparsable.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-# Reserved and already-escaped characters stay as they are; spaces and non-ASCII get %-encoded.
-_URL_SAFE = "/#%:@!$&'()*+,;=~-._"
+# Paths are encoded exactly as the pages' hrefs are (``links.href_for``): everything but "/"
+# and unreserved characters, so "/sec/c++/" is "/sec/c%2B%2B/" (a "+" in an S3 key path would
+# be read as a space) and a "%", "#" or "?" in a file name cannot end or escape the path.
+_URL_SAFE = "/"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ Anchors can only be checked once every note is rendered (they are heading ids), 
 
 from __future__ import annotations
 
+import difflib
 import posixpath
 import re
 import xml.etree.ElementTree as etree
@@ -18,6 +19,7 @@ from typing import NamedTuple
 from urllib.parse import quote, unquote
 
 from markdown import Extension, Markdown
+from markdown.extensions.toc import slugify_unicode
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
@@ -49,7 +51,7 @@ class LinkIndex:
     names: Mapping[str, tuple[str, ...]]  # lower-cased title / file name -> sources
     paths: Mapping[str, str]  # lower-cased path without ".md" -> source
     folders: Mapping[str, str]  # section folder -> its intro key ("a/_index.md" or folder)
-    site_urls: frozenset[str] = frozenset()  # generated pages root-absolute links may name
+    site_urls: frozenset[str] = frozenset()  # generated pages and static/ files links may name
 
 
 class Link(NamedTuple):
@@ -118,6 +120,13 @@ def section_url(folder: str) -> str:
     return "/" + "/".join(url_segment(s) for s in folder.split("/")) + "/" if folder else "/"
 
 
+def heading_anchor(text: str) -> str:
+    """The id the table of contents gives a heading with this text (the same slugify as
+    ``render.EXTENSION_CONFIGS``): ``[[Note#Heading Text]]`` names a heading by its text, as
+    in Obsidian, and an id written as an id (``#heading-text``) comes out unchanged."""
+    return slugify_unicode(text, "-")
+
+
 def href_for(url: str, anchor: str | None) -> str:
     return quote(url, safe="/") + (f"#{anchor}" if anchor else "")
 
@@ -146,11 +155,14 @@ def resolve_href(index: LinkIndex, source: str, href: str, line: int | None) -> 
             return _found(index, line, href, key, anchor or None)
     if joined in index.folders:
         return _found(index, line, href, index.folders[joined], anchor or None)
-    if path.startswith("/") and ("/" + path.strip("/") + "/" in index.site_urls or path == "/"):
+    if path.startswith("/") and ("/" + path.strip("/") + "/" in index.site_urls or path == "/"
+                                 or path in index.site_urls):
         return Link(line, href, "", anchor or None)  # a generated page (tags, search, home)
     if joined.endswith("/index.html") and "/" + joined[: -len("index.html")] in index.site_urls:
         return Link(line, href, "", anchor or None)
-    return Link(line, href)
+    if path.startswith("/"):
+        return Link(line, href, problem=f"no note, file or generated page at {path}")
+    return Link(line, href, problem=f"no such file in the content folder: {joined or '.'}")
 
 
 def resolve_wiki(index: LinkIndex, source: str, raw: str, line: int | None) -> Link:
@@ -169,7 +181,7 @@ def re_resolve(index: LinkIndex, source: str, link: Link) -> Link | None:
 def _resolve_wiki(index: LinkIndex, source: str, raw: str, line: int | None) -> Link:
     name, _, anchor = raw.partition("#")
     name = name.strip()
-    anchor = anchor.strip() or None
+    anchor = heading_anchor(anchor.strip()) or None
     if not name:
         return Link(line, raw, source, anchor)
     key = name.lower().removesuffix(".md").strip("/")
@@ -183,7 +195,18 @@ def _resolve_wiki(index: LinkIndex, source: str, raw: str, line: int | None) -> 
         return Link(line, raw, published[0], anchor)
     if candidates:
         return Link(line, raw, problem=DRAFT_REASON)
-    return Link(line, raw)
+    return Link(line, raw, problem=_no_such_note(index, name))
+
+
+def _no_such_note(index: LinkIndex, name: str) -> str:
+    """Why a wiki link found nothing, with the closest title or file name if one is close."""
+    key = name.lower().removesuffix(".md").strip("/")
+    close = difflib.get_close_matches(key, sorted(index.names), n=1, cutoff=0.75)
+    problem = f"no note titled or named '{name}'"
+    if close:
+        found = index.targets[index.names[close[0]][0]]
+        problem += f"; did you mean [[{found.title}]]?"
+    return problem
 
 
 @dataclass
@@ -317,12 +340,19 @@ def check_links(
                 continue
             reason = link.problem
             if link.target in ids and link.anchor and link.anchor not in ids[link.target]:
-                reason = f"no heading '#{link.anchor}' in {link.target}"
+                reason = _no_anchor(link.anchor, link.target, ids[link.target])
             if link.target is None or reason:
                 text = f"broken link to '{link.raw}'" + (f" ({reason})" if reason else "")
                 broken.append(LinkProblem(note.display_path, link.line, text))
     key = lambda p: (p.path, p.line or 0)
     return sorted(broken, key=key), sorted(ambiguous, key=key)
+
+
+def _no_anchor(anchor: str, target: str, ids: frozenset[str]) -> str:
+    """Why an anchor is broken, naming the id that works when one is close."""
+    close = difflib.get_close_matches(anchor, sorted(ids), n=1, cutoff=0.6)
+    hint = f"; did you mean '#{close[0]}'?" if close else ""
+    return f"no heading '#{anchor}' in {target}{hint}"
 
 
 def backlinks(

@@ -23,6 +23,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from site_builder.content import Note
 from site_builder.links import Link, LinkExtension, LinkIndex, re_resolve
+from site_builder.safehtml import EscapeRawHtml
 
 WORDS_PER_MINUTE = 220
 _TASK = re.compile(r"^\[([ xX])\]\s+")
@@ -159,10 +160,11 @@ def markdown_extensions() -> list:
 class Renderer:
     """One configured Markdown instance and its link extension's shared state."""
 
-    def __init__(self) -> None:
+    def __init__(self, raw_html: str = "keep") -> None:
         self.links = LinkExtension()
+        safety = [EscapeRawHtml()] if raw_html == "escape" else []
         self.md = markdown.Markdown(
-            extensions=[*markdown_extensions(), self.links],
+            extensions=[*markdown_extensions(), self.links, *safety],
             extension_configs=EXTENSION_CONFIGS,
             output_format="html",
         )
@@ -194,14 +196,15 @@ def _summary(body: str, limit: int = 220) -> str:
     return text[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
 
 
-@lru_cache(maxsize=1)
-def _renderer() -> Renderer:
-    return Renderer()
+@lru_cache(maxsize=2)
+def _renderer(raw_html: str) -> Renderer:
+    return Renderer(raw_html)
 
 
-def render_note(note: Note, index: LinkIndex) -> RenderedNote:
-    """Render one note (pure: the cached Renderer holds no state between calls)."""
-    return _renderer().render(note, index)
+def render_note(note: Note, index: LinkIndex, raw_html: str = "keep") -> RenderedNote:
+    """Render one note (pure: the cached Renderer holds no state between calls);
+    ``raw_html`` is notes.toml's ``[markdown] raw_html`` ("keep" or "escape")."""
+    return _renderer(raw_html).render(note, index)
 
 
 def pygments_css() -> str:

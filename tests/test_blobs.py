@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from site_builder import blobs as blobs_mod
-from site_builder.blobs import BlobRef, BlobStore
+from site_builder.blobs import BlobRef, BlobStore, CacheDamaged
 from site_builder.errors import NotesError
 from site_builder.parallel import run_step
 
@@ -72,8 +72,8 @@ def test_a_damaged_body_is_reported_not_returned(tmp_path: Path) -> None:
     pack = packs(folder)[0]
     (folder / pack).write_bytes(b"<p>HELLO</p>")  # same length, other bytes
     name = next(iter(store.index))
-    with pytest.raises(NotesError, match=r"^the build cache \.notes-cache/ lost a rendered "
-                                         r"note while building; build again with --no-cache$"):
+    with pytest.raises(CacheDamaged, match=r"^a rendered note in html/ is missing or "
+                                           r"damaged$"):
         BlobStore(tmp_path / ".notes-cache" / "html", store.index).get(name)
     with pytest.raises(NotesError):
         store.get(name)

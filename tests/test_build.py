@@ -45,8 +45,8 @@ def test_build_writes_the_whole_site(tmp_path: Path) -> None:
     files = snapshot(out)
     assert {"index.html", "404.html", "docker/index.html", "docker/networking/index.html",
             "k8s/pods/index.html", "tags/index.html", "tags/docker/index.html", "feed.xml",
-            "sitemap.xml", "robots.txt", "docker/img/layers.svg",
-            "docker/files/cheatsheet.pdf"} <= set(files)
+            "sitemap.xml", "robots.txt", "docker/img/layers.svg"} <= set(files)
+    assert "docker/files/cheatsheet.pdf" not in files  # no published note links to it
     assert result.files == len(files)
     assert result.pages == sum(1 for f in files if f.endswith(".html"))
     assert not any(f.startswith("_notes/") for f in files)
@@ -147,3 +147,72 @@ def test_refuses_an_output_folder_that_holds_the_notes(tmp_path: Path, out: str)
     with pytest.raises(ContentError, match=f"^refusing to build into {target}: it would replace"):
         build(tmp_path, out_dir=tmp_path / out)
     assert (tmp_path / "content" / "a.md").read_text() == "x"
+
+
+def test_attachments_only_referenced_by_drafts_stay_private(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "pub.md": "---\ntitle: Pub\n---\n![chart](shared/chart.svg) [[notes.pdf]]\n",
+        "secret/plan.md": "---\ntitle: Plan\ndraft: true\n---\n![plan](plan.svg) "
+                          "[roadmap](roadmap.pdf) ![chart](../shared/chart.svg)\n",
+        "secret/plan.svg": "<svg/>", "secret/roadmap.pdf": "%PDF-1.4 secret",
+        "shared/chart.svg": "<svg/>", "shared/notes.pdf": "%PDF-1.4", "loose.txt": "unlinked",
+    })
+    out = tmp_path / "build" / "site"
+    build(tmp_path)
+    files = set(snapshot(out))
+    assert {"shared/chart.svg", "shared/notes.pdf"} <= files
+    assert not {"secret/plan.svg", "secret/roadmap.pdf", "loose.txt"} & files
+    assert not any(f.startswith("secret/") for f in files)
+    build(tmp_path, drafts=True)
+    assert {"secret/plan/index.html", "secret/plan.svg", "secret/roadmap.pdf"} <= set(
+        snapshot(out))
+    build(tmp_path)  # drafts hidden again: their attachments are removed with them
+    assert not any(f.startswith("secret/") for f in snapshot(out))
+
+
+def test_static_folder_is_published_as_it_is(tmp_path: Path) -> None:
+    write(tmp_path, {"a.md": "[icon](/favicon.ico) [key](/.well-known/security.txt)\n"})
+    static = {"favicon.ico": b"\x00\x01icon", "files/report 2024.pdf": b"%PDF",
+              ".well-known/security.txt": b"Contact: x", ".DS_Store": b"junk",
+              "raw.md": b"# copied, not rendered\n"}
+    for rel, data in static.items():
+        (tmp_path / "static" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "static" / rel).write_bytes(data)
+    result = build(tmp_path)
+    files = snapshot(tmp_path / "build" / "site")
+    assert {k: files.get(k) for k in static} == {**static, ".DS_Store": None}
+    assert "raw/index.html" not in files
+    assert result.files == len(files)
+    (tmp_path / "static" / "favicon.ico").unlink()
+    with pytest.raises(ContentError, match=r"^content/a.md:1: broken link to '/favicon.ico'"):
+        build(tmp_path)
+
+
+@pytest.mark.parametrize("rel, message", [
+    ("index.html", "static/index.html: maps to the same URL / as the home page"),
+    ("a/index.html", "static/a/index.html: maps to the same URL /a/ as content/a.md"),
+    ("feed.xml", "static/feed.xml: maps to the same URL /feed.xml as the feed"),
+    ("pagefind/x.js", ("static/pagefind/x.js: 'pagefind/' is reserved for the builder; rename "
+                      "or move this file")),
+    ("_notes/x", ("static/_notes/x: '_notes/' is reserved for the builder; rename or move this "
+                 "file")),
+])
+def test_static_file_colliding_with_the_site_is_an_error(tmp_path: Path, rel: str,
+                                                         message: str) -> None:
+    write(tmp_path, {"a.md": "A\n"})
+    (tmp_path / "static" / rel).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "static" / rel).write_text("mine")
+    with pytest.raises(ContentError) as exc:
+        build(tmp_path)
+    assert str(exc.value) == message
+    assert not (tmp_path / "build").exists()
+
+
+def test_static_symlink_outside_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path, {"a.md": "A\n"})
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "passwd").symlink_to("/etc/passwd")
+    with pytest.raises(ContentError) as exc:
+        build(tmp_path)
+    assert str(exc.value) == ("static/passwd: symlink to /etc/passwd points outside its folder: "
+                              "it is never published (copy the file in instead)")

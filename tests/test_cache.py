@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import shutil
 import threading
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from site_builder.build import BuildOptions, BuildResult, build_site
 from site_builder.cache import BuildCache, CacheState, OutputEntry, fingerprint
+from site_builder.errors import NotesError
 
 NOTE = "---\ntitle: A\ndate: 2024-01-01\n---\nBody of [b](b.md).\n"
 DISCARDED = "discarded the build cache .notes-cache/ ({}); building everything"
@@ -44,7 +46,11 @@ def rebuild_warns(project: Path, reason: str) -> None:
 
 def test_round_trip(tmp_path: Path) -> None:
     cache = BuildCache(tmp_path / "c", fingerprint(tmp_path, tmp_path / "content"))
-    state = CacheState(notes={"a.md": (1, 2, "d", ("a.md",))}, renders={"a.md": ("x",)},
+    packed = ("a.md", "content/a.md", "A", "/a/", "", 1, None, 738000, ("t",), False, None,
+              False, ())
+    link = (3, "b.md", "b.md", None, None, (), False)
+    render = ("d", "a.md", "", ("x",), (link,), 10, "Summary", "h", ("/b/",))
+    state = CacheState(notes={"a.md": (1, 2, "d", packed)}, renders={"a.md": render},
                        outputs={"a.html": OutputEntry("k", "d", 3, 4)}, out_dir="/o",
                        search_key="s", index_key="i")
     cache.save(state)
@@ -128,3 +134,75 @@ def test_builds_of_one_project_take_turns(project: Path) -> None:
         fcntl.flock(fh, fcntl.LOCK_UN)
     waiting.join(timeout=60)
     assert not waiting.is_alive() and results[0].rendered == ()
+
+
+def _rewrite_payload(project: Path, change) -> None:
+    """Replace the cache's payload by ``change(payload)`` under a valid header and checksum:
+    what a bug in an older build, or an edit by hand, could leave."""
+    import hashlib
+    import marshal
+
+    header, _, payload = state_file(project).read_bytes().split(b"\n", 2)
+    new = marshal.dumps(change(list(marshal.loads(payload))))
+    checksum = hashlib.sha256(new).hexdigest().encode()
+    state_file(project).write_bytes(b"\n".join((header, checksum, new)))
+
+
+@pytest.mark.parametrize("change", [
+    pytest.param(lambda d: [*d[:7], ("pages", "files", "warnings"), *d[8:]], id="summary"),
+    pytest.param(lambda d: [{k: (*v[:3], ("short",)) for k, v in d[0].items()}, *d[1:]],
+                 id="packed-note"),
+    pytest.param(lambda d: [d[0], {k: v[:-1] for k, v in d[1].items()}, *d[2:]],
+                 id="render-entry"),
+    pytest.param(lambda d: [d[0], {k: (*v[:4], (("one link",),), *v[5:])
+                                   for k, v in d[1].items()}, *d[2:]], id="link"),
+    pytest.param(lambda d: [*d[:2], {k: ("key", "digest", "size", 0) for k in d[2]}, *d[3:]],
+                 id="output-entry"),
+    pytest.param(lambda d: [*d[:9], {k: ("pack", -1) for k in d[9]}], id="blob-ref"),
+    pytest.param(lambda d: [*d[:3], 42, *d[4:]], id="out-dir"),
+])
+def test_wrong_types_inside_a_checksummed_cache_are_discarded(project: Path, change) -> None:
+    _rewrite_payload(project, lambda d: tuple(change(d)))
+    rebuild_warns(project, "corrupted: ValueError")
+
+
+def test_outputs_the_cache_names_but_that_are_gone_are_made_again(project: Path) -> None:
+    out = project / "build" / "site"
+    expected = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    shutil.rmtree(out / "a")
+    (out / "index.html").unlink()
+    result = build(project)
+    assert result.rendered == () and set(result.written) == {"a/index.html", "index.html"}
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == expected
+
+
+def test_a_damaged_note_body_restarts_the_build_without_the_cache(project: Path) -> None:
+    out = project / "build" / "site"
+    for pack in (project / ".notes-cache" / "html").iterdir():
+        pack.write_bytes(pack.read_bytes().replace(b"Body", b"B0dy"))  # same size
+    (project / "notes.toml").write_text('title = "Other"\n')  # every page is made again
+    result = build(project)
+    assert result.warnings[0] == DISCARDED.format(
+        "a rendered note in html/ is missing or damaged")
+    assert len(result.rendered) == 2
+    page = (out / "a" / "index.html").read_text()
+    assert "Body of" in page and "B0dy" not in page and "Other" in page
+    assert build(project).warnings == result.warnings[1:]
+
+
+def test_a_cache_that_cannot_be_saved_is_a_warning(project: Path) -> None:
+    state_file(project).unlink()
+    state_file(project).mkdir()  # os.replace onto a folder fails
+    result = build(project)
+    assert result.warnings[-1].startswith("could not save the build cache .notes-cache/ (")
+    assert result.warnings[-1].endswith("); the next build starts from nothing")
+    assert DISCARDED.format("unreadable: Is a directory") in result.warnings
+
+
+def test_a_cache_path_that_is_a_file_is_a_one_line_error(project: Path) -> None:
+    shutil.rmtree(project / ".notes-cache")
+    (project / ".notes-cache").write_text("not a folder")
+    with pytest.raises(NotesError, match=r"^cannot use the build cache folder .*\.notes-cache: "
+                                         r"(File exists|Not a directory) \(remove it; it only "
+                                         r"holds the build cache\)$"):
+        build(project)

@@ -222,7 +222,8 @@ def test_deploy_build_error_is_one_line_and_uploads_nothing(s3, bucket, tmp_path
     monkeypatch.chdir(tiny_project(tmp_path, broken))
     code, out, err = run(capsys, "deploy", "--bucket", bucket)
     assert (code, out) == (1, [])
-    assert err == "Error: content/third.md:3: broken link to 'Nowhere'\n"
+    assert err == ("Error: content/third.md:3: broken link to 'Nowhere' (no note titled or "
+                   "named 'Nowhere')\n")
     assert "Versions" not in s3.list_object_versions(Bucket=bucket)
     assert not (tmp_path / "build" / "site").exists()
 

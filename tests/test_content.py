@@ -74,8 +74,9 @@ def test_assets_and_intros_are_separated_and_hidden_files_skipped(tmp_path: Path
 
 def test_malformed_yaml_names_file_and_file_line(tmp_path: Path) -> None:
     message = error(tmp_path, {"bad.md": "---\ntitle: ok\ntags: [a, b\ndate: 2024-01-01\n---\nx"})
-    assert message.startswith("content/bad.md:4: malformed YAML front matter: did not find expected ',' or ']'")
-    # line 4 of the file is where the unclosed list on line 3 is noticed
+    # The list left open on line 3 is only noticed on line 4: the error names line 3.
+    assert message == ("content/bad.md:3: malformed YAML front matter: did not find expected "
+                       "',' or ']'")
 
 
 def test_yaml_error_line_offset_by_front_matter_start(tmp_path: Path) -> None:
@@ -123,3 +124,107 @@ def test_reserved_private_prefix(tmp_path: Path) -> None:
 def test_tags_must_be_a_list(tmp_path: Path) -> None:
     assert error(tmp_path, {"x.md": "---\ntags: {a: 1}\n---\n"}) == (
         "content/x.md:2: tags must be a list of words")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("---\ntitle: \"Open\ndate: 2024-01-01\n---\nx", ("content/bad.md:2: malformed YAML front "
+     "matter: found unexpected end of stream")),
+    ("---\ntitle: ok\ndate: [2024\n---\nx", ("content/bad.md:3: malformed YAML front matter: "
+     "did not find expected ',' or ']'")),
+    ("---\ntitle: ok\nnot a key\ndate: 2024-01-01\n---\nx", ("content/bad.md:3: malformed YAML "
+     "front matter: could not find expected ':'")),
+    ("---\ntitle: ok\n- x\n---\nx", ("content/bad.md:3: malformed YAML front matter: did not "
+     "find expected key")),
+])
+def test_yaml_errors_name_the_line_of_the_mistake(tmp_path: Path, text: str,
+                                                  expected: str) -> None:
+    assert error(tmp_path, {"bad.md": text}) == expected
+
+
+def test_unknown_front_matter_keys_are_warnings_with_a_did_you_mean(tmp_path: Path) -> None:
+    c = load(tmp_path, {"a.md": "---\ntitle: A\ntag: [x]\ndarft: true\nlayout: wide\n---\nx",
+                        "b.md": "---\nTitle: B\n---\nx"})
+    assert c.warnings == (
+        "content/a.md:3: unknown front matter key 'tag' (did you mean 'tags'?)",
+        "content/a.md:4: unknown front matter key 'darft' (did you mean 'draft'?)",
+        ("content/a.md:5: unknown front matter key 'layout' (known keys: title, date, updated, "
+        "tags, draft, slug, summary)"),
+        "content/b.md:2: unknown front matter key 'Title' (did you mean 'title'?)",
+    )
+    assert {n.source: n.tags for n in c.notes} == {"a.md": (), "b.md": ()}
+
+
+@pytest.mark.parametrize("value, shown", [
+    ('"yes"', "the text 'yes'"), ("'true'", "the text 'true'"), ("1", "the value 1"),
+    ("0", "the value 0"), ("[true]", "the value [True]"),
+])
+def test_draft_that_is_not_a_boolean_is_an_error(tmp_path: Path, value: str, shown: str) -> None:
+    assert error(tmp_path, {"x.md": f"---\ntitle: t\ndraft: {value}\n---\n"}) == (
+        f"content/x.md:3: draft must be true or false, not {shown} (write draft: true, "
+        "without quotes)")
+
+
+@pytest.mark.parametrize("value, draft", [("true", True), ("false", False), ("yes", True),
+                                          ("no", False), ("True", True), ("", False)])
+def test_draft_accepts_yaml_booleans(tmp_path: Path, value: str, draft: bool) -> None:
+    """PyYAML reads YAML 1.1, where yes/no are booleans too (``draft: yes`` is a draft)."""
+    c = load(tmp_path, {"x.md": f"---\ndraft: {value}\n---\n"}, drafts=True)
+    assert c.notes[0].draft is draft
+
+
+def test_yaml_alias_bomb_is_a_one_line_error(tmp_path: Path) -> None:
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    bomb = "---\ntitle: boom\n" + "\n".join(lines) + "\ntags: *a9\n---\nx"
+    assert error(tmp_path, {"x.md": bomb}) == (
+        "content/x.md:4: YAML aliases (*a0) are not allowed in front matter")
+
+
+def test_anchors_alone_and_stars_in_text_are_fine(tmp_path: Path) -> None:
+    c = load(tmp_path, {"x.md": "---\ntitle: '*not* an alias'\ntags: &t [a]\n---\nx"})
+    assert (c.notes[0].title, c.notes[0].tags) == ("*not* an alias", ("a",))
+
+
+def test_symlinks_outside_content_are_errors_never_published(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "key.md").write_text("aws_secret_access_key = x\n")
+    content = tree(tmp_path, {"pub.md": "hi\n"})
+    cases = {"passwd.txt": "/etc/passwd", "key.md": str(secret / "key.md"),
+             "folder": str(secret)}
+    for name, target in cases.items():
+        (content / name).symlink_to(target)
+        with pytest.raises(ContentError) as exc:
+            load_content(content, tmp_path)
+        real = Path(target).resolve()
+        assert str(exc.value) == (f"content/{name}: symlink to {real} points outside its "
+                                  "folder: it is never published (copy the file in instead)")
+        (content / name).unlink()
+
+
+def test_symlinks_inside_content_are_followed(tmp_path: Path) -> None:
+    content = tree(tmp_path, {"docs/a.md": "a\n", "img/pic.svg": "<svg/>"})
+    (content / "b.md").symlink_to(content / "docs" / "a.md")
+    (content / "pics").symlink_to("img")
+    c = load_content(content, tmp_path)
+    assert [n.source for n in c.notes] == ["b.md", "docs/a.md"]
+    assert [a.source for a in c.assets] == ["img/pic.svg", "pics/pic.svg"]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda c: (c / "docs" / "up").symlink_to(".."),
+     "content/docs/up: symlink loop: it leads back to {content}, a folder that contains it"),
+    (lambda c: (c / "docs" / "self").symlink_to("self"),
+     "content/docs/self: symlink loop (Too many levels of symbolic links)"),
+    (lambda c: ((c / "x").symlink_to("docs"), (c / "docs" / "y").symlink_to("../x")),
+     "content/docs/y: symlink loop: it leads back to {content}/docs, a folder that contains it"),
+    (lambda c: (c / "gone.md").symlink_to("nothing.md"),
+     "content/gone.md: broken symlink to nothing.md (No such file or directory)"),
+])
+def test_symlink_loops_and_dangling_links_are_one_line_errors(tmp_path: Path, make,
+                                                              message: str) -> None:
+    content = tree(tmp_path, {"docs/a.md": "a\n"})
+    make(content)
+    with pytest.raises(ContentError) as exc:
+        load_content(content, tmp_path)
+    assert str(exc.value) == message.format(content=content.resolve())

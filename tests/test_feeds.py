@@ -6,7 +6,9 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import hypothesis.strategies as st
 import pytest
+from hypothesis import given
 
 from site_builder.feeds import (
     FeedEntry,
@@ -14,6 +16,7 @@ from site_builder.feeds import (
     render_feed,
     render_robots,
     render_sitemap,
+    site_url,
 )
 
 A = "{http://www.w3.org/2005/Atom}"
@@ -140,7 +143,7 @@ def test_sitemap_absolute_sorted_with_lastmod() -> None:
 
 def test_sitemap_relative_and_escaped() -> None:
     root = parse(render_sitemap([SitemapEntry("/q/?a=1&b=2", None)], base_url=None))
-    assert [u.findtext(SM + "loc") for u in root.findall(SM + "url")] == ["/q/%3Fa=1&b=2"]
+    assert [u.findtext(SM + "loc") for u in root.findall(SM + "url")] == ["/q/%3Fa%3D1%26b%3D2"]
 
 
 def test_rejects_paths_that_are_not_root_relative() -> None:
@@ -253,3 +256,25 @@ def test_sample_site_sitemap_lists_every_published_page(tmp_path: Path) -> None:
     robots = (site / "robots.txt").read_text("utf-8").splitlines()
     sitemap_url = (base_url.rstrip("/") if base_url else "") + "/sitemap.xml"
     assert f"Sitemap: {sitemap_url}" in robots
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("/sec/c++/", "/sec/c%2B%2B/"), ("/100%/", "/100%25/"), ("/c#note/", "/c%23note/"),
+    ("/a b/", "/a%20b/"), ("/q?/", "/q%3F/"), ("/é/", "/%C3%A9/"),
+])
+def test_feed_and_sitemap_urls_are_encoded_like_page_hrefs(path: str, expected: str) -> None:
+    from site_builder.links import href_for
+
+    assert href_for(path, None) == expected
+    sitemap = parse(render_sitemap([SitemapEntry(path, None)], base_url=BASE))
+    assert sitemap.findtext(f"{SM}url/{SM}loc") == BASE + expected
+    entry = FeedEntry("T", path, dt.date(2024, 1, 1), None, "s", "<p>x</p>")
+    feed = parse(render_feed([entry], site_title="S", base_url=BASE, author=None))
+    assert feed.find(f"{A}entry/{A}link").get("href") == BASE + expected
+
+
+@given(st.text(min_size=1, max_size=30).map(lambda t: "/" + t + "/"))
+def test_site_url_is_href_for_for_any_path(path: str) -> None:
+    from site_builder.links import href_for
+
+    assert site_url(path, None) == href_for(path, None)

@@ -25,7 +25,8 @@ NOTES = {
     "a/three.md": "---\ntitle: Three\ndate: 2024-01-03\ntags: [y]\n---\nThird note.\n",
     "b/four.md": "---\ntitle: Four\ndate: 2024-01-04\ntags: [z]\n---\n"
                  "Fourth, after [three](../a/three.md#third).\n",
-    "b/five.md": "---\ntitle: Five\ndate: 2024-01-05\ntags: [z]\n---\nFifth note.\n",
+    "b/five.md": "---\ntitle: Five\ndate: 2024-01-05\ntags: [z]\n---\nFifth note.\n\n"
+                 "![pic](pic.svg)\n",
     "b/pic.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
 }
 NOTES["a/three.md"] = NOTES["a/three.md"].replace("Third note.", "## Third\n\nThird note.")
@@ -150,7 +151,8 @@ def test_new_and_deleted_notes(built: Path, tmp_path: Path) -> None:
     write(built, {"content/b/six.md": "---\ntitle: Six\ndate: 2023-01-01\n---\nSix.\n"})
     result = build(built)
     assert set(result.rendered) == {"content/a/two.md", "content/b/six.md"}
-    assert set(result.removed) == {"b/five/index.html"}
+    # five was the only note showing pic.svg: the attachment goes with it.
+    assert set(result.removed) == {"b/five/index.html", "b/pic.svg"}
     assert not (out_of(built) / "b/five").exists()
     assert tree(out_of(built)) == from_scratch(built, tmp_path)
 
@@ -244,3 +246,17 @@ def test_nothing_to_search_fails_before_anything_is_written(tmp_path: Path) -> N
         build(project, search=True)
     assert not out_of(project).exists()
     assert build(project, search=False).pages > 0  # without search the site still builds
+
+
+def test_base_url_added_after_a_build_rebuilds_without_crashing(
+        built: Path, tmp_path: Path) -> None:
+    """Issue 14: adding base_url changes every page's inputs key but not every page's bytes
+    (the 404 page has no canonical link): the cache used to crash on
+    ``dataclasses.replace(OutputEntry)``."""
+    write(built, {"notes.toml": 'base_url = "https://notes.example.com"\n'})
+    result = build(built)
+    assert {"feed.xml", "sitemap.xml", "robots.txt"} <= set(result.written)
+    assert "404.html" in result.made and "404.html" not in result.written
+    again = build(built)
+    assert (again.made, again.written) == ((), ())
+    assert tree(out_of(built)) == from_scratch(built, tmp_path)

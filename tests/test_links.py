@@ -128,15 +128,17 @@ def test_every_broken_link_reported_with_file_and_line(tmp_path: Path) -> None:
         "notes/b.md": "line one\n[[docker/networking#overlay]] [[docker/networking#underlay]]\n",
     })
     assert lines == [
-        "content/notes/a.md:6: broken link to 'missing.md'",
-        "content/notes/a.md:8: broken link to 'img/nope.png'",
+        ("content/notes/a.md:6: broken link to 'missing.md' (no such file in the content "
+         "folder: notes/missing.md)"),
+        ("content/notes/a.md:8: broken link to 'img/nope.png' (no such file in the content "
+         "folder: notes/img/nope.png)"),
         ("content/notes/a.md:9: broken link to '../docker/networking.md#nope' "
          "(no heading '#nope' in docker/networking.md)"),
-        "content/notes/a.md:9: broken link to 'Nowhere'",
+        "content/notes/a.md:9: broken link to 'Nowhere' (no note titled or named 'Nowhere')",
         ("content/notes/a.md:10: broken link to '#nothing-here' "
          "(no heading '#nothing-here' in notes/a.md)"),
         ("content/notes/b.md:2: broken link to 'docker/networking#underlay' "
-         "(no heading '#underlay' in docker/networking.md)"),
+         "(no heading '#underlay' in docker/networking.md; did you mean '#overlay'?)"),
         "6 link problems; fix them or build with --allow-broken-links to publish anyway",
     ]
 
@@ -167,8 +169,9 @@ def test_allow_broken_links_warns_and_drops_the_href(tmp_path: Path) -> None:
         (tmp_path / "content").mkdir()
         (tmp_path / "content" / rel).write_text(text)
     result = build_site(BuildOptions(project_dir=tmp_path, search=False, allow_broken_links=True))
-    assert result.warnings[:2] == ("content/a.md:1: broken link to 'gone.md'",
-                                   "content/a.md:1: broken link to 'Nope'")
+    assert result.warnings[:2] == (
+        "content/a.md:1: broken link to 'gone.md' (no such file in the content folder: gone.md)",
+        "content/a.md:1: broken link to 'Nope' (no note titled or named 'Nope')")
     links = body_links(result.out_dir, "a/index.html")
     assert [(("href" in a), a["class"], t) for a, t in links] == [
         (False, "broken-link", "gone"), (False, "broken-link", "Nope")]
@@ -192,3 +195,50 @@ def test_links_to_sections_and_generated_pages(tmp_path: Path) -> None:
                           "index.md": "---\ntitle: Start\n---\nhi"})
     hrefs = [a["href"] for a, _ in body_links(out, "docker/a/index.html")]
     assert hrefs == ["/docker/", "/tags/", "/tags/ops/", "/index/"]
+
+
+def test_wiki_link_to_a_heading_by_its_text_resolves_like_obsidian(tmp_path: Path) -> None:
+    out = site(tmp_path, {
+        "docker/networking.md": NET + "\n## Port Mapping & NAT\n\nText.\n",
+        "a.md": "[[Docker networking#Port Mapping & NAT]] [[networking#Bridge|b]] "
+                "[[networking#bridge]]\n"})
+    assert [a["href"] for a, _ in body_links(out, "a/index.html")] == [
+        "/docker/networking/#port-mapping-nat", "/docker/networking/#bridge",
+        "/docker/networking/#bridge"]
+    page = (out / "docker/networking/index.html").read_text("utf-8")
+    assert 'id="port-mapping-nat"' in page
+
+
+def test_heading_anchor_is_the_slugify_the_table_of_contents_uses() -> None:
+    from site_builder.links import heading_anchor
+    from site_builder.render import EXTENSION_CONFIGS
+
+    toc_slugify = EXTENSION_CONFIGS["toc"]["slugify"]
+    for text in ("Port Mapping & NAT", "Ünïcode heading", "already-an-id", "C++ / Go"):
+        assert heading_anchor(text) == toc_slugify(text, "-")
+
+
+def test_broken_anchor_names_the_anchor_that_works(tmp_path: Path) -> None:
+    lines = failure(tmp_path, {"docker/networking.md": NET,
+                               "a.md": "[[Docker networking#Overlays]]\n[x](docker/networking.md#brige)"})
+    assert lines[:2] == [
+        ("content/a.md:1: broken link to 'Docker networking#Overlays' (no heading '#overlays' "
+         "in docker/networking.md; did you mean '#overlay'?)"),
+        ("content/a.md:2: broken link to 'docker/networking.md#brige' (no heading '#brige' in "
+         "docker/networking.md; did you mean '#bridge'?)"),
+    ]
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"a.md": "[x](/nowhere/)"}, ("content/a.md:1: broken link to '/nowhere/' (no note, file or "
+                                 "generated page at /nowhere/)")),
+    ({"a.md": "[x](sub/)"}, ("content/a.md:1: broken link to 'sub/' (no such file in the content "
+                            "folder: sub)")),
+    ({"a.md": "[x](../../x.md)"}, ("content/a.md:1: broken link to '../../x.md' (it points "
+                                  "outside the content folder)")),
+    ({"a.md": "[[Docker netwroking]]", "docker/networking.md": NET},
+     ("content/a.md:1: broken link to 'Docker netwroking' (no note titled or named 'Docker "
+     "netwroking'; did you mean [[Docker networking]]?)")),
+])
+def test_every_broken_link_says_why(tmp_path: Path, files: dict, expected: str) -> None:
+    assert failure(tmp_path, files) == [expected]

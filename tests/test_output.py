@@ -112,3 +112,20 @@ def test_failed_stage_removes_its_temp_folder_and_keeps_output(tmp_path: Path) -
         raise RuntimeError("boom")
     assert [p.name for p in tmp_path.iterdir()] == ["site"]
     assert [p.name for p in out.iterdir()] == ["keep.html"]
+
+
+def test_new_inputs_same_bytes_keeps_the_file_and_records_the_new_key(tmp_path: Path) -> None:
+    """Issue 14's crash: a cached output whose inputs key changed but whose bytes did not
+    (``base_url`` added: the robots.txt key moves... pages keep their bytes) must update the
+    cache entry's key, not crash on ``dataclasses.replace`` of a NamedTuple."""
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "p.html").write_bytes(b"page")
+    st = (out / "p.html").stat()
+    old = OutputEntry("k1", digest(b"page"), st.st_size, st.st_mtime_ns)
+    item = OutputFile("p.html", "x", key="k2", make=lambda: b"page")
+    with staging(out) as stage:
+        made = make_file(item, old, out, stage)
+    assert made.written is False
+    assert made.entry == OutputEntry("k2", old.digest, old.size, old.mtime_ns)
+    assert isinstance(made.entry, OutputEntry)
