@@ -20,6 +20,7 @@ from typing import Any
 
 from site_builder.deploy.apply import DEFAULT_WORKERS, DryRunStore, Progress, S3Store, apply_plan
 from site_builder.deploy.errors import aws_errors, check_versioning
+from site_builder.deploy.invalidate import Invalidator, changed_keys, with_invalidation
 from site_builder.deploy.local import LocalFile, open_site
 from site_builder.deploy.lock import locked
 from site_builder.deploy.plan import Plan, known_versions, make_plan
@@ -95,8 +96,13 @@ def publish(client: Any, bucket: str, site: Path | str, *, message: str = "",
             source: str = "cli", max_deletes: int | None = None,
             allow_mass_delete: bool = False, dry_run: bool = False,
             force_unlock: bool = False, progress: Progress | None = None,
-            workers: int = DEFAULT_WORKERS) -> DeployResult:
-    """Publish the built site at ``site`` (folder or .zip) to ``bucket``."""
+            workers: int = DEFAULT_WORKERS, invalidator: Invalidator | None = None
+            ) -> DeployResult:
+    """Publish the built site at ``site`` (folder or .zip) to ``bucket``.
+
+    ``invalidator`` (``invalidate.invalidator(cloudfront, id)``) runs after the uploads and
+    deletions, before the record, which lists its invalidation (see ``invalidate``).
+    """
     source_files = open_site(Path(site))
     try:
         files = source_files.scan()
@@ -116,8 +122,10 @@ def publish(client: Any, bucket: str, site: Path | str, *, message: str = "",
             store = DryRunStore() if dry_run else S3Store(client, bucket)
             make = record_factory(kind="deploy", source=source, message=message,
                                   parent=parent, plan=plan)
+            keys, run = changed_keys(plan, parent, live), None if dry_run else invalidator
             record = apply_plan(plan, store, source_files,
-                                lambda v: make(v, _entries(files, v, live)),
+                                lambda v: with_invalidation(make(v, _entries(files, v, live)),
+                                                            run, keys),
                                 workers=workers, progress=progress)
     finally:
         source_files.close()

@@ -32,6 +32,15 @@ class FileEntry:
 
 
 @dataclass(frozen=True)
+class Invalidation:
+    """The CloudFront invalidation a deploy or rollback requested (see ``invalidate``)."""
+
+    distribution_id: str
+    id: str
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class DeployRecord:
     id: str
     created: str  # ISO 8601, UTC
@@ -42,6 +51,7 @@ class DeployRecord:
     counts: dict[str, int]  # uploaded, deleted, unchanged, files
     files: dict[str, FileEntry] = field(default_factory=dict)
     target: str | None = None  # for rollbacks: the record restored
+    invalidation: Invalidation | None = None  # CloudFront request, when a distribution is set
 
     @property
     def key(self) -> str:
@@ -60,6 +70,10 @@ class DeployRecord:
     def from_json(cls, raw: bytes | str) -> DeployRecord:
         data = json.loads(raw)
         files = {k: FileEntry(**v) for k, v in data.pop("files", {}).items()}
+        inv = data.pop("invalidation", None)
+        if inv:
+            data["invalidation"] = Invalidation(inv["distribution_id"], inv["id"],
+                                                tuple(inv["paths"]))
         return cls(files=files, **data)
 
 

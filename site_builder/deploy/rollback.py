@@ -18,6 +18,7 @@ from typing import Any
 from site_builder.deploy.apply import DEFAULT_WORKERS, DryRunStore, Progress, S3Store, apply_plan
 from site_builder.deploy.errors import aws_errors, check_versioning
 from site_builder.deploy.history import resolve_id
+from site_builder.deploy.invalidate import Invalidator, changed_keys, with_invalidation
 from site_builder.deploy.lock import locked
 from site_builder.deploy.plan import known_versions, make_restore_plan
 from site_builder.deploy.publish import DeployResult, record_factory
@@ -47,11 +48,12 @@ def _entries(target: DeployRecord, versions: dict[str, str],
 
 def rollback(client: Any, bucket: str, to: str | None = None, *, dry_run: bool = False,
              source: str = "cli", force_unlock: bool = False, message: str = "",
-             progress: Progress | None = None,
-             workers: int = DEFAULT_WORKERS) -> tuple[DeployResult, DeployRecord]:
+             progress: Progress | None = None, workers: int = DEFAULT_WORKERS,
+             invalidator: Invalidator | None = None) -> tuple[DeployResult, DeployRecord]:
     """Restore record ``to`` (id or unique prefix; default: the deploy before the live one).
 
-    Returns the result and the record that was restored.
+    Returns the result and the record that was restored.  ``invalidator`` invalidates what
+    the rollback restored or deleted, before its record is written (as in ``publish``).
     """
     check_versioning(client, bucket)
     with (
@@ -73,8 +75,10 @@ def rollback(client: Any, bucket: str, to: str | None = None, *, dry_run: bool =
                               message=message or f"rollback to {target.id}",
                               parent=latest, plan=plan, target=target.id,
                               now=datetime.now(UTC))
+        keys, run = changed_keys(plan, latest, live), None if dry_run else invalidator
         record = apply_plan(plan, store, None,
-                            lambda v: make(v, _entries(target, v, live)),
+                            lambda v: with_invalidation(make(v, _entries(target, v, live)),
+                                                        run, keys),
                             workers=workers, progress=progress)
     if dry_run:
         return DeployResult(plan, None, latest.id, True), target
