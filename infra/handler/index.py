@@ -10,6 +10,8 @@ records (with source "cloudformation").
   with the previous asset, which re-publishes the previous site.
 * Delete: nothing.  The published site and its history belong to the bucket, which is retained
   (or emptied by the bucket's auto-delete when the stack is built with retain=false).
+* With ``DistributionId`` (stack built with ``https=true``), the engine invalidates on that
+  CloudFront distribution exactly what the publish changed, before writing its record.
 * Errors raise: the Provider framework reports the message to CloudFormation, which shows it
   and rolls back.
 
@@ -32,11 +34,12 @@ def on_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Lambda entry point (handler ``index.on_event``)."""
     import boto3
 
-    return handle(event, boto3.client("s3"))
+    cdn = event.get("ResourceProperties", {}).get("DistributionId")
+    return handle(event, boto3.client("s3"), boto3.client("cloudfront") if cdn else None)
 
 
-def handle(event: dict[str, Any], client: Any) -> dict[str, Any]:
-    """Answer one Provider ``onEvent`` request with an injected S3 client."""
+def handle(event: dict[str, Any], client: Any, cloudfront: Any = None) -> dict[str, Any]:
+    """Answer one Provider ``onEvent`` request with injected S3 (and CloudFront) clients."""
     request = event["RequestType"]
     props = event["ResourceProperties"]
     if request == "Delete":
@@ -44,8 +47,12 @@ def handle(event: dict[str, Any], client: Any) -> dict[str, Any]:
     if request not in ("Create", "Update"):
         raise DeployError(f"unknown CloudFormation request type {request!r}")
     bucket = props["SiteBucket"]
-    result = _publish_asset(client, props, _message(event))
-    return {"PhysicalResourceId": f"notes-site:{bucket}", "Data": _data(result)}
+    result = _publish_asset(client, props, _message(event), _invalidator(cloudfront, props))
+    data = _data(result)
+    if props.get("DistributionId"):  # "" when nothing needed invalidating (or a no-op)
+        invalidation = result.record.invalidation if result.record else None
+        data["InvalidationId"] = invalidation.id if invalidation else ""
+    return {"PhysicalResourceId": f"notes-site:{bucket}", "Data": data}
 
 
 def _message(event: dict[str, Any]) -> str:
@@ -58,7 +65,16 @@ def _message(event: dict[str, Any]) -> str:
     )
 
 
-def _publish_asset(client: Any, props: dict[str, Any], message: str) -> Any:
+def _invalidator(cloudfront: Any, props: dict[str, Any]) -> Any:
+    """The engine's invalidation callback when the stack has a distribution, else None."""
+    from site_builder.deploy.invalidate import invalidator
+
+    dist = props.get("DistributionId")
+    return invalidator(cloudfront, dist) if dist and cloudfront is not None else None
+
+
+def _publish_asset(client: Any, props: dict[str, Any], message: str,
+                   invalidate: Any = None) -> Any:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from site_builder.deploy import publish
@@ -80,6 +96,7 @@ def _publish_asset(client: Any, props: dict[str, Any], message: str) -> Any:
             message=message,
             source=SOURCE,
             allow_mass_delete=str(props.get("AllowMassDelete", "false")).lower() == "true",
+            invalidator=invalidate,
         )
 
 
