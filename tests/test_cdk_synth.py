@@ -49,17 +49,17 @@ def _project(root: Path, notes: dict[str, str]) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
+def _cdk_synth(tmp: Path, *context: str) -> tuple[subprocess.CompletedProcess, Path]:
     if not CDK_BIN.exists() or shutil.which("npx") is None:
         if os.environ.get("CI"):
             pytest.fail("node_modules/.bin/cdk is missing: `make test` runs `npm ci` first")
         pytest.skip("the pinned CDK CLI is not installed (make node)")
-    tmp = tmp_path_factory.mktemp("synth")
     project = _project(tmp / "project", NOTES)
     out = tmp / "cdk.out"
+    extra = [arg for c in context for arg in ("-c", c)]
     done = subprocess.run(
-        ["npx", "cdk", "synth", "--quiet", "-o", str(out), "-c", f"projectDir={project}"],
+        ["npx", "cdk", "synth", "--quiet", "-o", str(out), "-c", f"projectDir={project}",
+         *extra],
         cwd=REPO,
         env=_env(),
         capture_output=True,
@@ -68,6 +68,18 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Complete
         check=False,
     )
     return done, out
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
+    return _cdk_synth(tmp_path_factory.mktemp("synth"))
+
+
+@pytest.fixture(scope="module")
+def synth_https(tmp_path_factory: pytest.TempPathFactory
+                ) -> tuple[subprocess.CompletedProcess, Path]:
+    """The same app with the CloudFront distribution (infra/cdn.py) switched on."""
+    return _cdk_synth(tmp_path_factory.mktemp("synth-https"), "https=true")
 
 
 def _template(out: Path) -> dict:
@@ -100,8 +112,21 @@ def test_synthesized_template_is_the_stack(synth) -> None:
     assert not (site / "_notes").exists()
 
 
-def test_cfn_lint_passes(synth) -> None:
-    done, out = synth
+def test_https_synth_adds_the_distribution(synth_https) -> None:
+    done, out = synth_https
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "AwsSolutions" not in done.stderr  # the CloudFront findings are acknowledged
+    t = _template(out)
+    types = sorted(v["Type"] for v in t["Resources"].values())
+    assert types.count("AWS::CloudFront::Distribution") == 1
+    assert types.count("Custom::NotesSitePublish") == 1
+    assert set(t["Outputs"]) == {"WebsiteURL", "SiteURL", "DistributionId", "BucketName",
+                                 "LastDeployId"}
+
+
+@pytest.mark.parametrize("which", ["synth", "synth_https"])
+def test_cfn_lint_passes(which: str, request: pytest.FixtureRequest) -> None:
+    done, out = request.getfixturevalue(which)
     assert done.returncode == 0, done.stderr
     lint = subprocess.run(
         [
