@@ -7,7 +7,9 @@ keeps the public website URL that ``notes up`` emulates and existing readers use
 the bucket stop being public, but needs a CloudFront Function to rewrite every folder URL, a
 404 mapping, and a bucket policy change for every user who only wants HTTPS.  The cost: the hop
 from CloudFront to S3 is HTTP inside AWS (the website endpoint speaks nothing else), and the
-bucket stays readable at its website URL.
+bucket stays readable at its website URL.  One difference is fixed here: without
+``s3:ListBucket`` the endpoint answers a missing key with 403 (and ``404.html``); a custom error
+response turns that into a 404 with ``404.html`` for readers and crawlers.
 
 Caching: the managed ``CachingOptimized`` policy.  It honours each object's Cache-Control within
 [1 s, 1 year]: hashed assets (``immutable``, one year) stay at the edge, HTML and every other
@@ -54,11 +56,13 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.settings import StackSettings
+from site_builder import bucket_config
 from site_builder.errors import DeployError
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "site_builder" / "templates"
 CERTIFICATE_REGION = "us-east-1"
 HSTS_AGE = Duration.days(365)
+ERROR_TTL = Duration.seconds(10)  # CloudFront's default: a new page's 404 is gone in 10 s
 PRIVATE_PATTERN = "/_notes/*"
 # Pagefind instantiates its WebAssembly search engine: that needs 'wasm-unsafe-eval'
 # (not 'unsafe-eval').  Images may come from any https host (notes link them); nothing else
@@ -131,6 +135,11 @@ class SiteCdn(Construct):
                 compress=True,
             ),
             additional_behaviors={PRIVATE_PATTERN: self._private_behavior(website)},
+            # The bucket does not grant s3:ListBucket, so S3 answers a missing key with 403
+            # (and 404.html); readers and crawlers get a real 404 through CloudFront.
+            error_responses=[cloudfront.ErrorResponse(
+                http_status=403, response_http_status=404,
+                response_page_path=f"/{bucket_config.ERROR_DOCUMENT}", ttl=ERROR_TTL)],
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
             enable_ipv6=True,

@@ -198,6 +198,10 @@ def test_distribution_over_the_website_endpoint(synth: Synth) -> None:
     assert config["HttpVersion"] == "http2and3" and config["IPV6Enabled"] is True
     assert config["PriceClass"] == "PriceClass_100"
     assert "DefaultRootObject" not in config  # the website endpoint serves index.html
+    # S3 answers a missing key with 403 (no s3:ListBucket): readers get 404.html as a 404.
+    assert config["CustomErrorResponses"] == [{"ErrorCode": 403, "ResponseCode": 404,
+                                               "ResponsePagePath": "/404.html",
+                                               "ErrorCachingMinTTL": 10}]
     assert "Aliases" not in config and "ViewerCertificate" not in config
 
 
