@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from site_builder.deploy import publish, rollback
@@ -313,3 +313,61 @@ def test_noop_publish_makes_no_invalidation(s3, bucket, cloudfront, distribution
     again = publish(s3, bucket, site, invalidator=run)
     assert again.record is None and again.plan.is_noop
     assert _invalidations(cloudfront, distribution) == before
+
+
+# --- sequences: what is invalidated is exactly what readers could see change -----------------
+
+_PAGES = ["index.html", "a/index.html", "a/b/index.html", "feed.xml", "img/x.png",
+          "assets/app.0123abcd.js"]
+_site = st.dictionaries(st.sampled_from(_PAGES), st.sampled_from(["v1", "v2", "v3"]),
+                        min_size=1)
+_step = st.one_of(_site, st.just("rollback"))
+
+
+@settings(max_examples=25 if DEEP else 6, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(_step, min_size=1, max_size=5))
+def test_sequence_invalidates_exactly_the_changed_urls(aws_credentials, tmp_path_factory,
+                                                       steps) -> None:
+    """Publishes and rollbacks in any order: each invalidation lists the URLs of exactly the
+    keys whose bytes or existence changed (a model of the live site decides), none for a
+    deploy that changed nothing."""
+    import boto3
+    from moto import mock_aws
+
+    tmp = tmp_path_factory.mktemp("seq")
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="seq")
+        s3.put_bucket_versioning(Bucket="seq", VersioningConfiguration={"Status": "Enabled"})
+        cf = boto3.client("cloudfront", region_name="us-east-1")
+        origin = {"Id": "o", "DomainName": "seq.s3-website-us-east-1.amazonaws.com",
+                  "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443,
+                                         "OriginProtocolPolicy": "http-only"}}
+        dist = cf.create_distribution(DistributionConfig={
+            "CallerReference": "seq", "Comment": "", "Enabled": True,
+            "Origins": {"Quantity": 1, "Items": [origin]},
+            "DefaultCacheBehavior": {"TargetOriginId": "o",
+                                     "ViewerProtocolPolicy": "redirect-to-https",
+                                     "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"},
+        })["Distribution"]["Id"]
+        run = invalidator(cf, dist)
+        live: dict[str, str] = {}
+        history_: list[dict[str, str]] = []  # the site each deploy left live
+        for step in steps:
+            if step == "rollback":
+                if len(history_) < 2:
+                    continue
+                result, _ = rollback(s3, "seq", to=None, invalidator=run)
+                history_.pop()
+                new = history_[-1]
+            else:
+                result = publish(s3, "seq", write_site(tmp / "site", step), invalidator=run,
+                                 allow_mass_delete=True)
+                new = dict(step)
+                if result.record is not None:
+                    history_.append(new)
+            changed = {k for k in set(live) | set(new) if live.get(k) != new.get(k)}
+            got = result.record.invalidation if result.record else None
+            assert (got.paths if got else ()) == invalidation_paths(changed)
+            live = new
