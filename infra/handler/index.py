@@ -33,9 +33,14 @@ SOURCE = "cloudformation"
 def on_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Lambda entry point (handler ``index.on_event``)."""
     import boto3
+    from botocore.config import Config
 
     cdn = event.get("ResourceProperties", {}).get("DistributionId")
-    return handle(event, boto3.client("s3"), boto3.client("cloudfront") if cdn else None)
+    # A failed invalidation fails the publish (and so the stack update): retry throttling
+    # harder than botocore's default before giving up.
+    retries = Config(retries={"mode": "standard", "max_attempts": 8})
+    cloudfront = boto3.client("cloudfront", config=retries) if cdn else None
+    return handle(event, boto3.client("s3"), cloudfront)
 
 
 def handle(event: dict[str, Any], client: Any, cloudfront: Any = None) -> dict[str, Any]:
