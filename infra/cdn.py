@@ -64,11 +64,14 @@ CERTIFICATE_REGION = "us-east-1"
 HSTS_AGE = Duration.days(365)
 ERROR_TTL = Duration.seconds(10)  # CloudFront's default: a new page's 404 is gone in 10 s
 PRIVATE_PATTERN = "/_notes/*"
-# Pagefind instantiates its WebAssembly search engine: that needs 'wasm-unsafe-eval'
-# (not 'unsafe-eval').  Images may come from any https host (notes link them); nothing else
-# may leave the site, and no page may frame it.
+# Scripts: the site's own files and the templates' inline scripts (by hash); Pagefind
+# instantiates its WebAssembly search engine, which needs 'wasm-unsafe-eval' (not
+# 'unsafe-eval').  Styles may be inline: diagram renderers write <style> into their SVG and
+# notes may carry style="" in raw HTML, and CSS cannot run code.  Images may come from any
+# https host (notes link them); nothing else may leave the site, and no page may frame it.
 CSP_TEMPLATE = (
-    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; "
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; "
+    "style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: https:; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'; upgrade-insecure-requests"
 )
