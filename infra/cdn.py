@@ -43,6 +43,7 @@ from aws_cdk import (
     CfnRuleAssertion,
     Duration,
     Fn,
+    Stack,
     Token,
     Validations,
 )
@@ -184,7 +185,7 @@ class SiteCdn(Construct):
 
     def _require_us_east_1(self) -> None:
         """CloudFront reads certificates from us-east-1 only; the stack creates this one."""
-        region = self.node.scope.region  # type: ignore[union-attr]
+        region = Stack.of(self).region
         how = ("deploy the stack there (AWS_REGION=us-east-1 npx cdk deploy), or create the "
                "certificate in us-east-1 yourself and pass -c certificateArn=...")
         if not Token.is_unresolved(region) and region != CERTIFICATE_REGION:

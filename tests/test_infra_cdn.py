@@ -49,6 +49,7 @@ CONTEXTS = {
              "alternateNames": ["www.notes.example.com"], "hostedZoneId": "Z0123456789ABC",
              "hostedZoneName": "example.com"},
     "cert": {"https": "true", "domainName": "notes.example.com", "certificateArn": CERT_ARN},
+    "zone-id": {"https": "true", "domainName": "notes.example.com", "hostedZoneId": "Z0AB"},
 }
 NEW_TYPES = ("AWS::CloudFront::", "AWS::CertificateManager::", "AWS::Route53::")
 
@@ -317,6 +318,18 @@ def test_domain_with_hosted_zone(synth: Synth) -> None:
                                                               "us-east-1"]}
     assert t["Outputs"]["SiteURL"]["Value"] == "https://notes.example.com"
     assert "DistributionDomainName" not in t["Outputs"]
+
+
+def test_zone_by_id_alone(synth: Synth) -> None:
+    """hostedZoneName is optional: record names are absolute, the zone is never looked up."""
+    t = synth.t["zone-id"]
+    records = sorted((r["Properties"]["Name"], r["Properties"]["Type"],
+                      r["Properties"]["HostedZoneId"])
+                     for r in _of_type(t, "AWS::Route53::RecordSet").values())
+    assert records == [("notes.example.com.", "A", "Z0AB"), ("notes.example.com.", "AAAA", "Z0AB")]
+    _, cert = _one(t, "AWS::CertificateManager::Certificate")
+    assert cert["Properties"]["DomainValidationOptions"] == [
+        {"DomainName": "notes.example.com", "HostedZoneId": "Z0AB"}]
 
 
 def test_domain_with_existing_certificate(synth: Synth) -> None:
