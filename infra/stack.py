@@ -32,6 +32,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from infra.cdn import SiteCdn
 from infra.lambda_code import HANDLER_ENTRY
 from infra.settings import StackSettings
 from site_builder import bucket_config
@@ -74,6 +75,11 @@ class NotesSiteStack(Stack):
         self.bucket = self._site_bucket()
         self.site_asset = s3_assets.Asset(self, "SiteAsset", path=str(site_dir))
         self.publish_function = self._publish_function(lambda_code_dir)
+        # -c https=true: CloudFront in front of the website (infra/cdn.py); off adds nothing.
+        self.cdn = (SiteCdn(self, "Cdn", bucket=self.bucket, settings=self.settings)
+                    if self.settings.https else None)
+        if self.cdn:
+            self.cdn.grant_invalidation(self.publish_function)
         self.publish = self._publish_resource()
         CfnOutput(
             self,
@@ -81,6 +87,8 @@ class NotesSiteStack(Stack):
             value=self.bucket.bucket_website_url,
             description="Read the notes here (HTTP website endpoint)",
         )
+        if self.cdn:
+            self.cdn.add_outputs(self)
         CfnOutput(
             self,
             "BucketName",
@@ -297,6 +305,9 @@ class NotesSiteStack(Stack):
                 # CloudFormation rollback sends the previous hash, re-publishing that site.
                 "AssetHash": self.site_asset.asset_hash,
                 "AllowMassDelete": "true" if self.settings.allow_mass_delete else "false",
+                # Only with https: the handler invalidates what the publish changed.
+                **({"DistributionId": self.cdn.distribution.distribution_id} if self.cdn
+                   else {}),
             },
         )
 

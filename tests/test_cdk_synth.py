@@ -56,9 +56,11 @@ def _need_cli() -> None:
         pytest.skip("the pinned CDK CLI is not installed (make node)")
 
 
-def _synth(project: Path, out: Path) -> subprocess.CompletedProcess:
+def _synth(project: Path, out: Path, *context: str) -> subprocess.CompletedProcess:
+    extra = [arg for c in context for arg in ("-c", c)]
     return subprocess.run(
-        ["npx", "cdk", "synth", "--quiet", "-o", str(out), "-c", f"projectDir={project}"],
+        ["npx", "cdk", "synth", "--quiet", "-o", str(out), "-c", f"projectDir={project}",
+         *extra],
         cwd=REPO,
         env=_env(),
         capture_output=True,
@@ -85,6 +87,17 @@ def edited(tmp_path_factory: pytest.TempPathFactory, synth) -> tuple[subprocess.
     project = _project(tmp / "project", {**NOTES, "docker/volumes.md": text})
     out = tmp / "cdk.out"
     return _synth(project, out), out
+
+
+@pytest.fixture(scope="module")
+def synth_https(tmp_path_factory: pytest.TempPathFactory
+                ) -> tuple[subprocess.CompletedProcess, Path]:
+    """The same app with the CloudFront distribution (infra/cdn.py) switched on."""
+    _need_cli()
+    tmp = tmp_path_factory.mktemp("synth-https")
+    project = _project(tmp / "project", NOTES)
+    out = tmp / "cdk.out"
+    return _synth(project, out, "https=true"), out
 
 
 def _template(out: Path) -> dict:
@@ -181,8 +194,21 @@ def test_cdk_diff_security_only_passes_between_content_versions(synth, edited) -
     assert caught.returncode == 1, caught.stdout + caught.stderr
 
 
-def test_cfn_lint_passes(synth) -> None:
-    done, out = synth
+def test_https_synth_adds_the_distribution(synth_https) -> None:
+    done, out = synth_https
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "AwsSolutions" not in done.stderr  # the CloudFront findings are acknowledged
+    t = _template(out)
+    types = sorted(v["Type"] for v in t["Resources"].values())
+    assert types.count("AWS::CloudFront::Distribution") == 1
+    assert types.count("Custom::NotesSitePublish") == 1
+    assert set(t["Outputs"]) == {"WebsiteURL", "SiteURL", "DistributionId", "BucketName",
+                                 "LastDeployId"}
+
+
+@pytest.mark.parametrize("which", ["synth", "synth_https"])
+def test_cfn_lint_passes(which: str, request: pytest.FixtureRequest) -> None:
+    done, out = request.getfixturevalue(which)
     assert done.returncode == 0, done.stderr
     lint = subprocess.run(
         [

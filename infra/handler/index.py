@@ -16,6 +16,8 @@ records (with source "cloudformation").
   ``notes unlock --bucket ...``.
 * Delete: nothing.  The published site and its history belong to the bucket, which is retained
   (or emptied by the bucket's auto-delete when the stack is built with retain=false).
+* With ``DistributionId`` (stack built with ``https=true``), the engine invalidates on that
+  CloudFront distribution exactly what the publish changed, before writing its record.
 * Errors raise: the Provider framework reports the message to CloudFormation, which shows it
   and rolls back.
 
@@ -61,7 +63,8 @@ def on_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 
     log.setLevel(logging.INFO)
     check_sdk(botocore.__version__)
-    return handle(event, make_client())
+    cdn = event.get("ResourceProperties", {}).get("DistributionId")
+    return handle(event, make_client(), make_cloudfront_client() if cdn else None)
 
 
 def make_client() -> Any:
@@ -76,6 +79,16 @@ def make_client() -> Any:
     config = Config(max_pool_connections=DEFAULT_WORKERS + 4,
                     retries={"mode": "standard", "max_attempts": 5})
     return boto3.client("s3", config=config)
+
+
+def make_cloudfront_client() -> Any:
+    """A failed invalidation fails the publish (and so the stack update): retry throttling
+    harder than botocore's default before giving up."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("cloudfront",
+                        config=Config(retries={"mode": "standard", "max_attempts": 8}))
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -106,8 +119,8 @@ class ProgressLog:
             log.info("uploaded %d of %d files", done, total)
 
 
-def handle(event: dict[str, Any], client: Any) -> dict[str, Any]:
-    """Answer one Provider ``onEvent`` request with an injected S3 client."""
+def handle(event: dict[str, Any], client: Any, cloudfront: Any = None) -> dict[str, Any]:
+    """Answer one Provider ``onEvent`` request with injected S3 (and CloudFront) clients."""
     request = event["RequestType"]
     props = event["ResourceProperties"]
     if request == "Delete":
@@ -116,10 +129,13 @@ def handle(event: dict[str, Any], client: Any) -> dict[str, Any]:
         raise DeployError(f"unknown CloudFormation request type {request!r}")
     bucket = props["SiteBucket"]
     log.info("%s: publish asset %s to bucket %s", request, props.get("AssetHash"), bucket)
-    result = _publish_asset(client, props, _message(event))
-    plan = result.plan
-    log.info("done: %s; deploy id %s", plan.summary(), result.live_id or "(none)")
-    return {"PhysicalResourceId": f"notes-site:{bucket}", "Data": _data(result)}
+    result = _publish_asset(client, props, _message(event), _invalidator(cloudfront, props))
+    log.info("done: %s; deploy id %s", result.plan.summary(), result.live_id or "(none)")
+    data = _data(result)
+    if props.get("DistributionId"):  # "" when nothing needed invalidating (or a no-op)
+        invalidation = result.record.invalidation if result.record else None
+        data["InvalidationId"] = invalidation.id if invalidation else ""
+    return {"PhysicalResourceId": f"notes-site:{bucket}", "Data": data}
 
 
 def _message(event: dict[str, Any]) -> str:
@@ -168,7 +184,16 @@ def _already_live(client: Any, bucket: str, record: Any) -> Any:
     return DeployResult(Plan((), (), tuple(sorted(record.files))), None, record.id)
 
 
-def _publish_asset(client: Any, props: dict[str, Any], message: str) -> Any:
+def _invalidator(cloudfront: Any, props: dict[str, Any]) -> Any:
+    """The engine's invalidation callback when the stack has a distribution, else None."""
+    from site_builder.deploy.invalidate import invalidator
+
+    dist = props.get("DistributionId")
+    return invalidator(cloudfront, dist) if dist and cloudfront is not None else None
+
+
+def _publish_asset(client: Any, props: dict[str, Any], message: str,
+                   invalidate: Any = None) -> Any:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from site_builder.deploy import publish, rollback
@@ -196,6 +221,7 @@ def _publish_asset(client: Any, props: dict[str, Any], message: str) -> Any:
                 client, bucket, zip_path, message=message, source=SOURCE,
                 allow_mass_delete=str(props.get("AllowMassDelete", "false")).lower() == "true",
                 progress=ProgressLog(), lock_options=_lock_options(), asset_hash=asset_hash,
+                invalidator=invalidate,
             )
         # This asset was published before (CloudFormation's rollback, or content edited
         # back): restore that record's versions exactly, as `notes rollback --to` does.
@@ -206,7 +232,7 @@ def _publish_asset(client: Any, props: dict[str, Any], message: str) -> Any:
                 client, bucket, earlier.id, source=SOURCE,
                 message=f"{message}: restore {earlier.id}", progress=ProgressLog(),
                 lock_options=_lock_options(), asset_hash=asset_hash, refill=source,
-                skip_if_live=True,
+                skip_if_live=True, invalidator=invalidate,
             )
         finally:
             source.close()

@@ -21,7 +21,7 @@ _DASH_WEBSITE_REGIONS = frozenset({
     "us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1", "ap-southeast-2",
     "ap-northeast-1", "sa-east-1", "us-gov-west-1",
 })
-_FLAG_DEFAULTS = ("bucket", "stack", "region", "endpoint_url", "site")
+_FLAG_DEFAULTS = ("bucket", "stack", "region", "endpoint_url", "site", "distribution")
 
 
 def website_url(bucket: str, region: str) -> str:
@@ -39,6 +39,12 @@ def _connection_flags(p: argparse.ArgumentParser) -> None:
                    help="an S3-compatible endpoint instead of AWS")
     p.add_argument("--region", metavar="REGION",
                    help="AWS region (default: from the AWS configuration)")
+
+
+def _distribution_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--distribution", metavar="ID",
+                   help="invalidate what changed on this CloudFront distribution (default: "
+                   "notes.toml [deploy] distribution, or --stack's DistributionId output)")
 
 
 def register(subparsers: Any) -> None:
@@ -60,6 +66,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--adopt", action="store_true", help="first deploy into a bucket that holds "
                    "objects no deploy record knows: take it over and delete them")
     _force_flags(p)
+    _distribution_flag(p)
     add_build_flags(p)
     p.set_defaults(func=cmd_deploy)
 
@@ -74,6 +81,7 @@ def register(subparsers: Any) -> None:
                    "before the live one)")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     _force_flags(p)
+    _distribution_flag(p)
     p.set_defaults(func=cmd_rollback)
 
     p = subparsers.add_parser("verify", help="compare the live bucket with the latest deploy")
@@ -127,9 +135,10 @@ def _setup(args: argparse.Namespace) -> tuple[Any, str]:
     """(S3 client, bucket name) from the flags, notes.toml and --stack."""
     _apply_settings(args, Path.cwd())
     if not args.bucket and args.stack:
-        from site_builder.deploy import bucket_from_stack
+        from site_builder.deploy.stack import BUCKET_OUTPUT, stack_outputs
 
-        args.bucket = bucket_from_stack(make_client("cloudformation", args), args.stack)
+        args.outputs = stack_outputs(make_client("cloudformation", args), args.stack)
+        args.bucket = args.outputs[BUCKET_OUTPUT]
     if not args.bucket:
         raise DeployError("no bucket given", "pass --bucket NAME or --stack NAME, or set "
                           "bucket in the [deploy] table of notes.toml")
@@ -254,26 +263,30 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     client, bucket = _setup(args)
     site = Path(args.site) if args.site else _build_site(args)
     force = _confirm_force(args, client, bucket)
+    dist, cloudfront = _distribution(args)
     bar = ProgressBar()
     try:
         result = publish(client, bucket, site, message=args.message, dry_run=args.dry_run,
                          max_deletes=args.max_deletes, allow_mass_delete=args.allow_mass_delete,
-                         force_unlock=force, progress=bar, adopt=args.adopt)
+                         force_unlock=force, progress=bar, adopt=args.adopt,
+                         invalidator=_invalidator(cloudfront, dist))
     finally:
         bar.close()
     print(result.plan.summary())
     if result.dry_run:
         _print_plan_lines(result.plan)
+        _print_invalidation(result, dist)
         print("Dry run: nothing was changed.")
         return 0
     if result.record is None:
         print(f"Nothing to deploy: the bucket already serves this site (deploy {result.live_id}).")
     else:
         print(f"Deployed {result.record.id}.")
+    _print_invalidation(result, dist)
     if args.endpoint_url:
         print(_endpoint_website_line(client, bucket, args.endpoint_url))
     else:
-        print(f"Website: {_website(client, bucket)}")
+        print(f"Website: {_reader_url(args, cloudfront, dist, bucket, client)}")
     return 0
 
 
@@ -286,6 +299,68 @@ def _endpoint_website_line(client: Any, bucket: str, endpoint_url: str) -> str:
     if url:
         return f"Website: {url} (notes up, bucket {bucket})"
     return f"Website: served by your endpoint {endpoint_url} (bucket {bucket})"
+
+
+# --- CloudFront (stacks built with https=true) ------------------------------------------------
+
+
+def _distribution(args: argparse.Namespace) -> tuple[str | None, Any]:
+    """(distribution id, CloudFront client): --distribution, notes.toml, or --stack's output."""
+    dist = args.distribution or getattr(args, "outputs", {}).get("DistributionId")
+    if not dist or args.endpoint_url:  # a local S3 endpoint has no CloudFront in front
+        return None, None
+    return dist, make_client("cloudfront", args)
+
+
+def _invalidator(cloudfront: Any, dist: str | None) -> Any:
+    from site_builder.deploy.invalidate import invalidator
+
+    return invalidator(cloudfront, dist) if dist else None
+
+
+def _print_invalidation(result: Any, dist: str | None) -> None:
+    """One line about the edge caches, only when a distribution is configured."""
+    from site_builder.deploy.invalidate import WILDCARD, plan_paths
+
+    if not dist:
+        return
+    if result.dry_run:
+        paths = plan_paths(result.plan)
+        print(f"Would invalidate {_count(paths)} on CloudFront distribution {dist}.")
+        for path in paths:
+            print(f"  invalidate  {path}")
+        return
+    if result.record is None:
+        return
+    done = result.record.invalidation
+    if done is None:
+        print(f"Nothing to invalidate on CloudFront distribution {dist}.")
+    else:
+        what = "everything (/*)" if done.paths == (WILDCARD,) else _count(done.paths)
+        print(f"Invalidated {what} on CloudFront distribution {dist} (invalidation {done.id}).")
+
+
+def _count(paths: Any) -> str:
+    return f"{len(paths)} path{'s' if len(paths) != 1 else ''}"
+
+
+def _reader_url(args: argparse.Namespace, cloudfront: Any, dist: str | None, bucket: str,
+                client: Any) -> str:
+    """Where readers go: the stack's SiteURL, the distribution's (first) domain, or S3's."""
+    site = getattr(args, "outputs", {}).get("SiteURL")
+    if site:
+        return site.rstrip("/") + "/"
+    if dist:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            found = cloudfront.get_distribution(Id=dist)["Distribution"]
+        except (BotoCoreError, ClientError):
+            found = None  # GetDistribution may not be allowed: the S3 URL still works
+        if found:
+            aliases = found["DistributionConfig"].get("Aliases", {}).get("Items") or []
+            return f"https://{aliases[0] if aliases else found['DomainName']}/"
+    return _website(client, bucket)
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -331,6 +406,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     from site_builder.deploy import rollback
 
     client, bucket = _setup(args)
+    dist, cloudfront = _distribution(args)
     preview, target = rollback(client, bucket, args.to, dry_run=True)
     print(f"Rolling back to {target.id} ({target.kind} of {target.created[:19].replace('T', ' ')}"
           f"{': ' + target.message if target.message else ''})")
@@ -339,6 +415,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     print(preview.plan.summary())
     _print_plan_lines(preview.plan)
     if args.dry_run:
+        _print_invalidation(preview, dist)
         print("Dry run: nothing was changed.")
         return 0
     if not _confirmed(f"Roll back bucket {bucket} to {target.id}?", args):
@@ -347,12 +424,14 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     bar = ProgressBar()
     try:
         result, _ = rollback(client, bucket, target.id,
-                             force_unlock=_confirm_force(args, client, bucket), progress=bar)
+                             force_unlock=_confirm_force(args, client, bucket), progress=bar,
+                             invalidator=_invalidator(cloudfront, dist))
     finally:
         bar.close()
     if result.plan.summary() != preview.plan.summary():  # the bucket changed in between
         print(f"The bucket changed meanwhile; applied: {result.plan.summary()}")
     print(f"Rolled back: new record {result.record.id}.")
+    _print_invalidation(result, dist)
     return 0
 
 

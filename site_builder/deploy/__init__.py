@@ -6,7 +6,8 @@ it depends on boto3/botocore and the standard library only (plus ``site_builder.
 Modules: ``local`` (scan a folder or zip), ``headers`` (Content-Type/Cache-Control),
 ``remote`` (live listing), ``plan`` (pure decisions), ``apply`` (the only writer),
 ``record`` (deploy records), ``lock``, ``publish``, ``history``, ``rollback``, ``verify``,
-``stack`` (bucket from a CloudFormation stack), ``errors`` (AWS errors as one line).
+``stack`` (bucket from a CloudFormation stack), ``errors`` (AWS errors as one line),
+``invalidate`` (CloudFront: invalidate exactly what a deploy or rollback changed).
 """
 
 from site_builder.deploy.history import history

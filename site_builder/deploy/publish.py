@@ -27,6 +27,7 @@ from typing import Any
 from site_builder.deploy.apply import DEFAULT_WORKERS, DryRunStore, Progress, S3Store, apply_plan
 from site_builder.deploy.errors import aws_errors, check_versioning
 from site_builder.deploy.guard import GuardedStore
+from site_builder.deploy.invalidate import Invalidator, changed_keys, with_invalidation
 from site_builder.deploy.local import LocalFile, SiteSource, open_site
 from site_builder.deploy.lock import LockOptions, locked
 from site_builder.deploy.pagelinks import read_links
@@ -131,10 +132,13 @@ def publish(client: Any, bucket: str, site: Path | str, *, message: str = "",
             force_unlock: bool = False, progress: Progress | None = None,
             workers: int = DEFAULT_WORKERS, adopt: bool = False,
             lock_options: LockOptions | None = None,
-            asset_hash: str | None = None) -> DeployResult:
+            asset_hash: str | None = None, invalidator: Invalidator | None = None
+            ) -> DeployResult:
     """Publish the built site at ``site`` (folder or .zip) to ``bucket``.
 
     ``asset_hash``: the CDK asset being published, kept in the record (see handler).
+    ``invalidator`` (``invalidate.invalidator(cloudfront, id)``) runs after the uploads and
+    deletions, before the record, which lists its invalidation (see ``invalidate``).
     """
     source_files = open_site(Path(site))
     try:
@@ -160,8 +164,10 @@ def publish(client: Any, bucket: str, site: Path | str, *, message: str = "",
                                   parent=parent, plan=plan,
                                   broke_lock=lease.broke if lease else None,
                                   asset_hash=asset_hash)
+            keys, run = changed_keys(plan, parent, live), None if dry_run else invalidator
             record = apply_plan(plan, store, source_files,
-                                lambda v: make(v, _entries(files, v, live)),
+                                lambda v: with_invalidation(make(v, _entries(files, v, live)),
+                                                            run, keys),
                                 workers=workers, progress=progress)
     finally:
         source_files.close()

@@ -60,6 +60,15 @@ class FileEntry:
 
 
 @dataclass(frozen=True)
+class Invalidation:
+    """The CloudFront invalidation a deploy or rollback requested (see ``invalidate``)."""
+
+    distribution_id: str
+    id: str
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class DeployRecord:
     id: str
     created: str  # ISO 8601, UTC
@@ -73,6 +82,7 @@ class DeployRecord:
     broke_lock: dict[str, Any] | None = None  # a stale lock broken to run this operation
     asset_hash: str | None = None  # the CDK asset published (cdk deploy): CloudFormation's
     # rollback to that asset restores this record's versions exactly
+    invalidation: Invalidation | None = None  # CloudFront request, when a distribution is set
 
     @property
     def key(self) -> str:
@@ -108,6 +118,12 @@ class DeployRecord:
         if not isinstance(raw_files, dict):
             raise KeyError("files")
         files = {k: _entry(k, v) for k, v in raw_files.items()}
+        inv = data.pop("invalidation", None)
+        if inv:
+            if not isinstance(inv, dict):
+                raise TypeError("invalidation is not an object")
+            data["invalidation"] = Invalidation(str(inv["distribution_id"]), str(inv["id"]),
+                                                tuple(str(p) for p in inv["paths"]))
         record = cls(files=files, **data)
         _validate(record)
         return record

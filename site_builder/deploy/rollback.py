@@ -29,6 +29,7 @@ from site_builder.deploy.apply import DEFAULT_WORKERS, DryRunStore, Progress, S3
 from site_builder.deploy.errors import aws_errors, check_versioning
 from site_builder.deploy.guard import GuardedStore
 from site_builder.deploy.history import resolve_id
+from site_builder.deploy.invalidate import Invalidator, changed_keys, with_invalidation
 from site_builder.deploy.local import SiteSource
 from site_builder.deploy.lock import LockOptions, locked
 from site_builder.deploy.pagelinks import read_links
@@ -158,14 +159,16 @@ def rollback(client: Any, bucket: str, to: str | None = None, *, dry_run: bool =
              progress: Progress | None = None,
              workers: int = DEFAULT_WORKERS, lock_options: LockOptions | None = None,
              asset_hash: str | None = None, refill: SiteSource | None = None,
-             skip_if_live: bool = False) -> tuple[DeployResult, DeployRecord]:
+             skip_if_live: bool = False, invalidator: Invalidator | None = None
+             ) -> tuple[DeployResult, DeployRecord]:
     """Restore record ``to`` (id or unique prefix; default: see ``default_target``).
 
     For CloudFormation's rollback (infra/handler): ``asset_hash`` goes into the new record,
     ``refill`` is the asset holding the target's bytes, used for versions the lifecycle rule
     expired, and ``skip_if_live`` writes nothing when the latest record already is the live
-    site.  Returns the result (its ``note`` says why the default target was chosen) and the
-    record that was restored.
+    site.  ``invalidator`` invalidates what the rollback restored or deleted, before its
+    record is written (as in ``publish``).  Returns the result (its ``note`` says why the
+    default target was chosen) and the record that was restored.
     """
     if to is not None and not to.strip():
         raise DeployError("--to is empty", "give a record id or a unique prefix of one (see "
@@ -191,8 +194,10 @@ def rollback(client: Any, bucket: str, to: str | None = None, *, dry_run: bool =
                               message=message or f"rollback to {target.id}",
                               parent=latest, plan=plan, target=target.id,
                               now=datetime.now(UTC), asset_hash=asset_hash)
+        keys, run = changed_keys(plan, latest, live), None if dry_run else invalidator
         record = apply_plan(plan, store, refill,
-                            lambda v: make(v, _entries(target, v, live)),
+                            lambda v: with_invalidation(make(v, _entries(target, v, live)),
+                                                        run, keys),
                             workers=workers, progress=progress)
     if dry_run:
         return DeployResult(plan, None, latest.id, True, why), target

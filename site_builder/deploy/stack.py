@@ -1,4 +1,4 @@
-"""``--stack NAME``: find the site bucket from the CDK stack's ``BucketName`` output."""
+"""``--stack NAME``: the site bucket (and, with https, the distribution) from the stack's outputs."""
 
 from __future__ import annotations
 
@@ -12,6 +12,15 @@ BUCKET_OUTPUT = "BucketName"
 
 def bucket_from_stack(cloudformation: Any, stack: str) -> str:
     """The value of the stack's ``BucketName`` output (one DescribeStacks call)."""
+    return stack_outputs(cloudformation, stack)[BUCKET_OUTPUT]
+
+
+def stack_outputs(cloudformation: Any, stack: str) -> dict[str, str]:
+    """Every output of the stack (one DescribeStacks call); it must have ``BucketName``.
+
+    With ``https`` the stack also has ``DistributionId`` (what to invalidate) and ``SiteURL``
+    (where readers go).
+    """
     from botocore.exceptions import ClientError
 
     with aws_errors(f"(stack {stack})"):
@@ -22,8 +31,9 @@ def bucket_from_stack(cloudformation: Any, stack: str) -> str:
                 raise DeployError(f"CloudFormation stack {stack!r} does not exist",
                                   "check --stack and --region, or run `npx cdk deploy`") from exc
             raise
-    for output in (stacks[0].get("Outputs") or []) if stacks else []:
-        if output.get("OutputKey") == BUCKET_OUTPUT:
-            return str(output["OutputValue"])
+    outputs = {str(o.get("OutputKey")): str(o.get("OutputValue"))
+               for o in ((stacks[0].get("Outputs") or []) if stacks else [])}
+    if BUCKET_OUTPUT in outputs:
+        return outputs
     raise DeployError(f"CloudFormation stack {stack!r} has no {BUCKET_OUTPUT} output",
                       "is it the notes-publisher stack? pass --bucket instead")

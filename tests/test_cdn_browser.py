@@ -1,0 +1,105 @@
+"""The CloudFront response-headers policy in a real browser: the sample site served with the
+exact CSP (and the other security headers) the stack sets; search (Pagefind's WebAssembly and
+the search page's inline script) and the site's own script run without a CSP violation."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from test_search_browser import result_titles, unique_body_word
+
+pytestmark = pytest.mark.browser
+pytest.importorskip("aws_cdk")  # infra.cdn builds the policy with the CDK's types
+
+from infra.cdn import content_security_policy
+
+# What the ResponseHeadersPolicy sends (tests/test_infra_cdn.py checks the template's values).
+HEADERS = {
+    "Content-Security-Policy": content_security_policy(),
+    "Strict-Transport-Security": "max-age=31536000",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
+WATCH = """window.__violations = [];
+document.addEventListener('securitypolicyviolation', e =>
+  window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"""
+
+
+class _PolicyHandler(SimpleHTTPRequestHandler):
+    def end_headers(self) -> None:
+        for name, value in HEADERS.items():
+            self.send_header(name, value)
+        super().end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """content/ built by the real builder (search index included)."""
+    from site_builder.build import BuildOptions, build_site
+
+    out = tmp_path_factory.mktemp("sample") / "site"
+    build_site(BuildOptions(project_dir=REPO, out_dir=out))
+    return out
+
+
+@pytest.fixture
+def serve_with_policy() -> Iterator[object]:
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(folder: Path) -> str:
+        handler = functools.partial(_PolicyHandler, directory=str(folder))
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+def test_search_and_pages_pass_the_csp(page, serve_with_policy, sample_site: Path) -> None:
+    console: list[str] = []
+    page.on("console", lambda msg: console.append(msg.text))
+    page.add_init_script(WATCH)
+    base = serve_with_policy(sample_site)
+    word, _title = unique_body_word(sample_site)
+    response = page.goto(f"{base}/search/?q={word}")
+    assert response.headers["content-security-policy"] == HEADERS["Content-Security-Policy"]
+    assert len(result_titles(page)) == 1  # inline script ran, Pagefind's wasm loaded
+    assert page.evaluate("window.__violations") == []
+    # A note page: the site's own script (copy buttons, "/" shortcut) runs under the policy.
+    note = next(p for p in sorted(sample_site.rglob("index.html"))
+                if "data-pagefind-body" in p.read_text("utf-8"))
+    page.goto(f"{base}/{note.parent.relative_to(sample_site).as_posix()}/")
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.closest('.site-search') !== null")
+    assert page.evaluate("window.__violations") == []
+    assert not [m for m in console if "Content Security Policy" in m], console
+
+
+def test_the_policy_is_live(page, serve_with_policy, tmp_path: Path) -> None:
+    """The same server and watcher catch an inline script the policy does not list."""
+    (tmp_path / "index.html").write_text(
+        "<!doctype html><title>x</title><script>document.title = 'ran'</script>")
+    page.add_init_script(WATCH)
+    page.goto(serve_with_policy(tmp_path) + "/")
+    page.wait_for_function("window.__violations.length > 0", timeout=10_000)
+    assert page.title() == "x"
+    assert page.evaluate("window.__violations")[0].startswith("script-src")
