@@ -50,6 +50,8 @@ def register(subparsers: Any) -> None:
     limit.add_argument("--allow-mass-delete", action="store_true",
                        help="no limit on deletions")
     p.add_argument("--force-unlock", action="store_true", help="break a stale lock")
+    p.add_argument("--check-headers", action="store_true",
+                   help="HEAD every live object and repair headers the record has wrong")
     p.set_defaults(func=cmd_deploy)
 
     p = subparsers.add_parser("history", help="list the deploys of the bucket, newest first")
@@ -180,7 +182,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     try:
         result = publish(client, bucket, site, message=args.message, dry_run=args.dry_run,
                          max_deletes=args.max_deletes, allow_mass_delete=args.allow_mass_delete,
-                         force_unlock=args.force_unlock, progress=bar)
+                         force_unlock=args.force_unlock, progress=bar,
+                         check_headers=args.check_headers)
     finally:
         bar.close()
     print(result.plan.summary())
@@ -261,6 +264,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for line in report.lines():
         print(line)
     n = len(report.lines())
+    fix = "`notes deploy --check-headers`" if report.misrecorded else "`notes deploy`"
     print(f"Drift: {n} difference{'s' if n != 1 else ''} from deploy {report.record_id}; "
-          "`notes deploy` repairs them.")
+          f"{fix} repairs them.")
     return 1

@@ -198,7 +198,7 @@ def _upload_reason(f: LocalFile, remote: RemoteObject | None, known: Known,
         return "md5 unknown (multipart ETag)"
     if md5 != f.md5:
         return "md5 differs"
-    seen = expected_headers(entry) if entry else heads.get(f.key)
+    seen = heads.get(f.key) or (expected_headers(entry) if entry else None)  # HEAD wins
     if seen is None:
         return "headers unknown (live version not in the record)"
     if seen != expected_headers(f):
