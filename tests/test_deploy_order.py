@@ -195,6 +195,10 @@ def test_no_broken_link_during_deploys_and_rollbacks(watched, bucket, tmp_path):
     assert plan.cycles == (("c/five/index.html", "c/four/index.html", "c/index.html",
                             "tags/new1/index.html", "tags/new2/index.html"),)
     assert len(plan.waves) >= 3
+    wave_of = {u.key: i for i, w in enumerate(plan.waves) for u in w}
+    new_pages = [u.key for u in plan.uploads if u.reason == "new" and u.key.endswith(".html")]
+    assert new_pages and all(  # search switches to the new index once its pages are up
+        wave_of["pagefind/pagefind-entry.json"] > wave_of[k] for k in new_pages)
     assert len(events) == len(plan.uploads) + 1  # every PUT and the deletion were checked
 
     back = rollback(watched, bucket, to=first.record.id, workers=4)[0]
