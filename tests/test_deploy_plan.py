@@ -222,18 +222,3 @@ def test_restore_plan_is_ordered_by_links_too():
     plan = make_restore_plan(target, {}, links=links)
     assert [[u.key for u in w] for w in plan.waves] == [["b/index.html"], ["a/index.html"]]
 
-
-def test_search_index_switches_after_the_pages_and_chunks_it_names():
-    keys = ["pagefind/pagefind-entry.json", "pagefind/pagefind.en_1234567890.pf_meta",
-            "pagefind/index/en_abcdef1.pf_index", "pagefind/fragment/en_abcdef2.pf_fragment",
-            "n/new/index.html", "n/old/index.html", "sitemap.xml"]
-    files = [local(k, MD5S[1]) for k in keys]
-    live = {k: remote(k, MD5S[0]) for k in ("pagefind/pagefind-entry.json", "n/old/index.html",
-                                            "sitemap.xml")}
-    plan = make_plan(files, live)
-    assert [[u.key for u in w] for w in plan.waves] == [
-        ["n/new/index.html", "n/old/index.html", "pagefind/fragment/en_abcdef2.pf_fragment",
-         "pagefind/index/en_abcdef1.pf_index"],
-        ["pagefind/pagefind.en_1234567890.pf_meta", "sitemap.xml"],
-        ["pagefind/pagefind-entry.json"],
-    ]

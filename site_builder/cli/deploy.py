@@ -42,6 +42,8 @@ def register(subparsers: Any) -> None:
     _connection_flags(p)
     p.add_argument("--site", help="publish this built folder (or .zip) instead of building")
     p.add_argument("--message", default="", help="a note stored in the deploy record")
+    p.add_argument("--check-headers", action="store_true",
+                   help="HEAD every live object and repair headers the record has wrong")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     limit = p.add_mutually_exclusive_group()
     limit.add_argument("--max-deletes", type=int, metavar="N",
@@ -50,8 +52,6 @@ def register(subparsers: Any) -> None:
     limit.add_argument("--allow-mass-delete", action="store_true",
                        help="no limit on deletions")
     p.add_argument("--force-unlock", action="store_true", help="break a stale lock")
-    p.add_argument("--check-headers", action="store_true",
-                   help="HEAD every live object and repair headers the record has wrong")
     p.set_defaults(func=cmd_deploy)
 
     p = subparsers.add_parser("history", help="list the deploys of the bucket, newest first")
@@ -180,10 +180,10 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     site = Path(args.site) if args.site else _build_site()
     bar = ProgressBar()
     try:
-        result = publish(client, bucket, site, message=args.message, dry_run=args.dry_run,
+        result = publish(client, bucket, site, check_headers=args.check_headers,
+                         message=args.message, dry_run=args.dry_run,
                          max_deletes=args.max_deletes, allow_mass_delete=args.allow_mass_delete,
-                         force_unlock=args.force_unlock, progress=bar,
-                         check_headers=args.check_headers)
+                         force_unlock=args.force_unlock, progress=bar)
     finally:
         bar.close()
     print(result.plan.summary())

@@ -110,11 +110,10 @@ def _plan(client: Any, bucket: str, source: SiteSource, files: list[LocalFile],
 
 
 def publish(client: Any, bucket: str, site: Path | str, *, message: str = "",
-            source: str = "cli", max_deletes: int | None = None,
+            source: str = "cli", max_deletes: int | None = None, check_headers: bool = False,
             allow_mass_delete: bool = False, dry_run: bool = False,
             force_unlock: bool = False, progress: Progress | None = None,
-            workers: int = DEFAULT_WORKERS,
-            check_headers: bool = False) -> DeployResult:
+            workers: int = DEFAULT_WORKERS) -> DeployResult:
     """Publish the built site at ``site`` (folder or .zip) to ``bucket``."""
     source_files = open_site(Path(site))
     try:
