@@ -221,4 +221,3 @@ def test_restore_plan_is_ordered_by_links_too():
     links = {"a/index.html": frozenset({"b/index.html"})}
     plan = make_restore_plan(target, {}, links=links)
     assert [[u.key for u in w] for w in plan.waves] == [["b/index.html"], ["a/index.html"]]
-
