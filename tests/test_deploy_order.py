@@ -22,7 +22,9 @@ from urllib.parse import unquote, urljoin, urlsplit
 import pytest
 
 from site_builder.build import BuildOptions, build_site
-from site_builder.deploy import publish, rollback, verify
+from site_builder.deploy import make_plan, publish, rollback, verify
+from site_builder.deploy.local import LocalFile
+from site_builder.deploy.remote import RemoteObject
 
 SITE = "http://site.test"
 
@@ -195,6 +197,10 @@ def test_no_broken_link_during_deploys_and_rollbacks(watched, bucket, tmp_path):
     assert plan.cycles == (("c/five/index.html", "c/four/index.html", "c/index.html",
                             "tags/new1/index.html", "tags/new2/index.html"),)
     assert len(plan.waves) >= 3
+    wave_of = {u.key: i for i, w in enumerate(plan.waves) for u in w}
+    new_pages = [u.key for u in plan.uploads if u.reason == "new" and u.key.endswith(".html")]
+    assert new_pages and all(  # search switches to the new index once its pages are up
+        wave_of["pagefind/pagefind-entry.json"] > wave_of[k] for k in new_pages)
     assert len(events) == len(plan.uploads) + 1  # every PUT and the deletion were checked
 
     back = rollback(watched, bucket, to=first.record.id, workers=4)[0]
@@ -228,3 +234,21 @@ def test_acyclic_deploy_and_rollback_are_exact(watched, bucket, tmp_path):
     assert all(broken == set() for broken in watched.take())
     assert back.plan.deletes == ("a/six/index.html",) + tuple(
         k for k in back.plan.deletes if k.startswith("pagefind/"))
+
+
+def test_search_index_switches_after_the_pages_and_chunks_it_names():
+    """pagefind-entry.json names the meta file, which names chunks and fragments, which point
+    at pages: the entry goes last, so search never offers a page that is not up yet."""
+    keys = ["pagefind/pagefind-entry.json", "pagefind/pagefind.en_1234567890.pf_meta",
+            "pagefind/index/en_abcdef1.pf_index", "pagefind/fragment/en_abcdef2.pf_fragment",
+            "n/new/index.html", "n/old/index.html", "sitemap.xml"]
+    files = [LocalFile(k, 1, "1" * 32, "text/html", "no-cache", "notes") for k in keys]
+    old = ("pagefind/pagefind-entry.json", "n/old/index.html", "sitemap.xml")
+    live = {k: RemoteObject(k, "0" * 32, 1, "v1") for k in old}  # other bytes: uploaded
+    plan = make_plan(files, live)
+    assert [[u.key for u in w] for w in plan.waves] == [
+        ["n/new/index.html", "n/old/index.html", "pagefind/fragment/en_abcdef2.pf_fragment",
+         "pagefind/index/en_abcdef1.pf_index"],
+        ["pagefind/pagefind.en_1234567890.pf_meta", "sitemap.xml"],
+        ["pagefind/pagefind-entry.json"],
+    ]

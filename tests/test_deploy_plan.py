@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -104,6 +106,7 @@ def test_restore_plan_copies_other_versions_and_deletes_extra_keys():
 # --- upload order: waves over the link graph ------------------------------------------------
 
 PAGES = [f"p{i}/index.html" for i in range(10)]
+DEEP = os.environ.get("NOTES_DEEP_TESTS") == "1"  # 20x the examples
 
 
 def _reaches(deps: dict[str, set[str]], a: str, b: str) -> bool:
@@ -154,7 +157,7 @@ def _check_waves(plan, links, live_keys):
 edges = st.lists(st.tuples(st.sampled_from(PAGES), st.sampled_from(PAGES)), max_size=25)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=6000 if DEEP else 300, deadline=None)
 @given(edges, st.sets(st.sampled_from(PAGES)), st.sets(st.sampled_from(PAGES)))
 def test_waves_respect_links_and_batch_only_cycles(pairs, upload_keys, live_keys):
     files = [local(k, MD5S[1]) for k in sorted(upload_keys)]
@@ -168,7 +171,7 @@ def test_waves_respect_links_and_batch_only_cycles(pairs, upload_keys, live_keys
     _check_waves(plan, links, set(live_keys))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=4000 if DEEP else 200, deadline=None)
 @given(edges, st.sets(st.sampled_from(PAGES)))
 def test_acyclic_links_are_exact(pairs, live_keys):
     """Links only from a higher to a lower page number: no cycle, so no batch, and every new

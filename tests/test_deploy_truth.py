@@ -172,3 +172,38 @@ def test_empty_to_is_an_error(s3, bucket, tmp_path, capsys):
     assert (code, out) == (1, [])
     assert err == ("Error: --to is empty (give a record id or a unique prefix of one (see "
                    "`notes history`), or leave --to out for the default target)\n")
+
+
+def test_headers_a_record_has_wrong_are_found_by_verify_and_fixed_by_check_headers(
+        s3, bucket, tmp_path, capsys):
+    """A record written before deploys HEADed (issue 12, item 4) may list a hand-uploaded
+    version with headers nobody saw; verify's HEADs find it, --check-headers repairs it."""
+    import dataclasses
+
+    from site_builder.deploy.record import latest_record, new_id, write_record
+
+    site = write_site(tmp_path / "s", SITE_V1)
+    old = publish(s3, bucket, site).record
+    s3.put_object(Bucket=bucket, Key="index.html", Body=expected(SITE_V1)["index.html"])
+    hand = list_live(s3, bucket)["index.html"].version_id
+    files = dict(old.files, **{"index.html": dataclasses.replace(old.files["index.html"],
+                                                                 version_id=hand)})
+    lying = dataclasses.replace(old, id=new_id(datetime.now(UTC), old.id)[0], files=files,
+                                parent=old.id)
+    write_record(s3, bucket, lying)  # what the old engine wrote: text/html, never seen
+
+    report = verify(s3, bucket)
+    assert report.misrecorded == ("index.html",)
+    assert report.changed == (("index.html", ("headers differ: Content-Type binary/octet-stream "
+                               f"(should be {HTML}), Cache-Control (none) (should be no-cache)")),)
+    code, out, _ = run(capsys, "verify", "--bucket", bucket)
+    assert (code, out[-1]) == (1, (f"Drift: 1 difference from deploy {lying.id}; "
+                                  "`notes deploy --check-headers` repairs them."))
+
+    assert publish(s3, bucket, site).record is None  # trusts the record: nothing to do
+    calls = Calls(s3)
+    result = publish(s3, bucket, site, check_headers=True)
+    assert calls.count("HeadObject") == len(SITE_V1)
+    assert [(u.key, u.reason.split(":")[0]) for u in result.plan.uploads] == [
+        ("index.html", "headers differ")]
+    assert latest_record(s3, bucket).id == result.record.id and verify(s3, bucket).clean

@@ -56,6 +56,8 @@ def register(subparsers: Any) -> None:
                    "instead of building")
     p.add_argument("--message", default="", metavar="TEXT",
                    help="a note stored in the deploy record")
+    p.add_argument("--check-headers", action="store_true",
+                   help="HEAD every live object and repair headers the record has wrong")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     limit = p.add_mutually_exclusive_group()
     limit.add_argument("--max-deletes", type=int, metavar="N",
@@ -266,7 +268,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     dist, cloudfront = _distribution(args)
     bar = ProgressBar()
     try:
-        result = publish(client, bucket, site, message=args.message, dry_run=args.dry_run,
+        result = publish(client, bucket, site, check_headers=args.check_headers,
+                         message=args.message, dry_run=args.dry_run,
                          max_deletes=args.max_deletes, allow_mass_delete=args.allow_mass_delete,
                          force_unlock=force, progress=bar, adopt=args.adopt,
                          invalidator=_invalidator(cloudfront, dist))
@@ -447,8 +450,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for line in report.lines():
         print(line)
     n = len(report.lines())
+    fix = "`notes deploy --check-headers`" if report.misrecorded else "`notes deploy`"
     print(f"Drift: {n} difference{'s' if n != 1 else ''} from deploy {report.record_id}; "
-          "`notes deploy` repairs them.")
+          f"{fix} repairs them.")
     return 1
 
 

@@ -87,12 +87,14 @@ def known_versions(record: DeployRecord | None) -> dict[tuple[str, str], FileEnt
 
 
 def _implicit(key: str, new: Iterable[str]) -> set[str]:
-    """Links no ``href`` shows: the feed, sitemap and robots.txt point at pages; Pagefind's
-    entry file names its hashed meta file, which names the hashed index chunks."""
+    """Links no ``href`` shows: the feed, sitemap and robots.txt point at pages.  Pagefind's
+    entry file names its hashed meta file, which names the hashed index chunks and fragments,
+    which point at pages: the entry file switches search to the new index, so it goes after
+    all of them (until the deletions, the old index stays complete)."""
     if key in LAST_KEYS and not is_html(key):
         return {k for k in new if is_html(k)}
     if key == "pagefind/pagefind-entry.json":
-        return {k for k in new if k.startswith("pagefind/") and k != key}
+        return {k for k in new if k.startswith("pagefind/") or is_html(k)}
     if key.startswith("pagefind/") and key.endswith(".pf_meta"):
         return {k for k in new if k.startswith("pagefind/")
                 and k.endswith((".pf_index", ".pf_fragment", ".pf_filter"))}
@@ -199,7 +201,7 @@ def _upload_reason(f: LocalFile, remote: RemoteObject | None, known: Known,
         return "md5 unknown (multipart ETag)"
     if md5 != f.md5:
         return "md5 differs"
-    seen = expected_headers(entry) if entry else heads.get(f.key)
+    seen = heads.get(f.key) or (expected_headers(entry) if entry else None)  # HEAD wins
     if seen is None:
         return "headers unknown (live version not in the record)"
     if seen != expected_headers(f):

@@ -116,18 +116,23 @@ def record_factory(*, kind: str, source: str, message: str, parent: DeployRecord
 
 
 def _plan(client: Any, bucket: str, source: SiteSource, files: list[LocalFile],
-          live: dict[str, RemoteObject], parent: DeployRecord | None, workers: int) -> Plan:
+          live: dict[str, RemoteObject], parent: DeployRecord | None, workers: int,
+          check_headers: bool = False) -> Plan:
     """Plan with what only extra reads can tell: the headers of live versions no record knows
-    (HEAD), and the links of every page to upload (for the upload order)."""
+    (HEAD; with ``check_headers`` every live key, for records written before deploys HEADed,
+    which may hold headers nobody saw), and the links of every page to upload (for the upload
+    order)."""
     known = known_versions(parent)
-    heads = head_headers(client, bucket, needs_head(files, live, known), workers)
+    to_head = [f.key for f in files if f.key in live] if check_headers else needs_head(
+        files, live, known)
+    heads = head_headers(client, bucket, to_head, workers)
     keys = [u.key for u in make_plan(files, live, known, heads=heads).uploads]
     links = read_links(keys, source.read, workers)
     return make_plan(files, live, known, links, heads)
 
 
 def publish(client: Any, bucket: str, site: Path | str, *, message: str = "",
-            source: str = "cli", max_deletes: int | None = None,
+            source: str = "cli", max_deletes: int | None = None, check_headers: bool = False,
             allow_mass_delete: bool = False, dry_run: bool = False,
             force_unlock: bool = False, progress: Progress | None = None,
             workers: int = DEFAULT_WORKERS, adopt: bool = False,
@@ -153,7 +158,8 @@ def publish(client: Any, bucket: str, site: Path | str, *, message: str = "",
         ):
             live = list_live(client, bucket)
             parent = latest_record(client, bucket, skip_invalid=True)
-            plan = _plan(client, bucket, source_files, files, live, parent, workers)
+            plan = _plan(client, bucket, source_files, files, live, parent, workers,
+                         check_headers)
             check_adopt(plan, parent, adopt)
             check_deletes(plan, live, max_deletes, allow_mass_delete)
             if plan.is_noop and record_matches_live(parent, live):

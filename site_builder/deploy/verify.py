@@ -30,6 +30,9 @@ class DriftReport:
     missing: tuple[str, ...]
     unexpected: tuple[str, ...]
     changed: tuple[tuple[str, str], ...]  # (key, what differs)
+    # keys whose recorded version itself serves other headers than recorded (a record written
+    # before deploys HEADed): only `notes deploy --check-headers` looks at those
+    misrecorded: tuple[str, ...] = ()
 
     @property
     def clean(self) -> bool:
@@ -61,16 +64,19 @@ def verify(client: Any, bucket: str, workers: int = DEFAULT_WORKERS) -> DriftRep
                               "publish with `notes deploy` first")
         live = list_live(client, bucket)
         heads = head_headers(client, bucket, [k for k in record.files if k in live], workers)
-    changed = []
+    changed, misrecorded = [], []
     for key, entry in sorted(record.files.items()):
         if key in live:
             why = _differences(entry, live[key], heads.get(key))
             if why:
                 changed.append((key, why))
+            if why and live[key].version_id == entry.version_id:
+                misrecorded.append(key)
     return DriftReport(
         record_id=record.id,
         checked=len(record.files),
         missing=tuple(sorted(set(record.files) - set(live))),
         unexpected=tuple(sorted(set(live) - set(record.files))),
         changed=tuple(changed),
+        misrecorded=tuple(misrecorded),
     )
