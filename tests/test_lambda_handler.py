@@ -519,3 +519,22 @@ def test_handler_lease_is_far_below_the_lambda_timeout() -> None:
 
     timeout = PUBLISH_TIMEOUT.to_seconds()
     assert index.LOCK_LEASE_SECONDS < index.LOCK_WAIT_SECONDS < timeout / 4
+
+
+def test_handler_logs_plan_progress_and_deploy_id(s3, bucket, assets, caplog,
+                                                  monkeypatch) -> None:
+    """What CloudWatch shows for a publish: the asset, the upload count, progress every
+    PROGRESS_EVERY files (2 here) and the final summary with the deploy id."""
+    monkeypatch.setattr(index, "PROGRESS_EVERY", 2)
+    props = _props(bucket, _put_asset(s3, "a" * 64, SITE_V1))
+    with caplog.at_level("INFO", logger="notes.publish"):
+        response = index.handle(_event("Create", props), s3)
+    lines = [r.getMessage() for r in caplog.records if r.name == "notes.publish"]
+    assert lines == [
+        f"Create: publish asset {'a' * 64} to bucket {bucket}",
+        "uploading 4 files",
+        "uploaded 2 of 4 files",
+        "uploaded 4 of 4 files",
+        "done: 4 to upload, 0 to delete, 0 unchanged; deploy id "
+        + response["Data"]["DeployId"],
+    ]
