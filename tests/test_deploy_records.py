@@ -144,8 +144,8 @@ class FailOn:
      "again (it only redoes what is missing)")),
     ("DeleteObjects", "", ("every upload is done and some deletions may be done, but no record "
      "was written; run the command again (it only redoes what is missing)")),
-    ("PutObject", RECORD_PREFIX, ("the site is live but its deploy record is missing; run the "
-     "command again to write it")),
+    ("PutObject", RECORD_PREFIX, ("the site is live but its deploy record may not have been "
+     "written; run the command again to write it")),
 ])
 def test_error_hint_says_what_the_failed_phase_left(s3, bucket, tmp_path, op, prefix, hint):
     site = tmp_path / "s"
