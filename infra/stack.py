@@ -35,6 +35,7 @@ from constructs import Construct
 from infra.lambda_code import HANDLER_ENTRY
 from infra.settings import StackSettings
 from site_builder import bucket_config
+from site_builder.deploy.lock import LOCK_KEY
 
 # Sizing for a 10,000-note site: a first publish is ~10k+ PUTs (pages, tags, Pagefind index),
 # done by the engine's thread pool; later publishes upload only what changed.
@@ -101,6 +102,14 @@ class NotesSiteStack(Stack):
             id="OldVersionsAndUploads",
             abort_incomplete_multipart_upload_after=MULTIPART_CLEANUP,
             noncurrent_version_expiration=Duration.days(days) if days > 0 else None,
+            # a delete marker with no version left behind it only slows every listing
+            expired_object_delete_marker=True,
+        )
+        # the lock's old versions (a crashed holder's, a broken one's) matter for a day at most
+        lock_rule = s3.LifecycleRule(
+            id="OldLockVersions",
+            prefix=LOCK_KEY,
+            noncurrent_version_expiration=Duration.days(1),
         )
         retain = self.settings.retain
         pab = bucket_config.public_access_block()
@@ -118,7 +127,7 @@ class NotesSiteStack(Stack):
                 restrict_public_buckets=pab["RestrictPublicBuckets"],
             ),
             encryption=s3.BucketEncryption.S3_MANAGED,
-            lifecycle_rules=[rule],
+            lifecycle_rules=[rule, lock_rule],
             removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
             auto_delete_objects=not retain,
         )
@@ -186,6 +195,15 @@ class NotesSiteStack(Stack):
                 # delete markers (no DeleteObjectVersion: deploys never purge history).
                 actions=["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"],
                 resources=[self.bucket.arn_for_objects("*")],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReleaseTheDeployLock",
+                # the lease lock is released by deleting exactly the versions it wrote (no
+                # delete markers): the only key a deploy ever deletes a version of
+                actions=["s3:DeleteObjectVersion"],
+                resources=[self.bucket.arn_for_objects(LOCK_KEY)],
             )
         )
         fn = lambda_.Function(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 from datetime import UTC, datetime
 
@@ -278,3 +279,123 @@ def test_deploy_progress_on_terminal_stderr_and_failed_upload_ends_the_line(
     assert 0 < left <= 11 and out[0] == f"{left} to upload, 0 to delete, {15 - left} unchanged"
     assert term.getvalue().endswith(f"] {left}/{left}\n")  # stdout carries no bar
     assert term.getvalue().count("\n") == 1
+
+
+# --- unlock, --force-unlock, --adopt, warnings, region ------------------------------------------
+
+def ages(lines: list[str]) -> list[str]:
+    """A lock's age in seconds depends on timing (S3's LastModified has whole seconds)."""
+    return [re.sub(r"renewed \d+ s ago", "renewed N s ago", line) for line in lines]
+
+
+def _alice_lock(s3, bucket, **kw):
+    from site_builder.deploy.lock import Owner, acquire
+
+    return acquire(s3, bucket, "deploy", owner=Owner("alice", "laptop", 42, "deploy", "op1"),
+                   **kw)
+
+
+def test_unlock_shows_a_live_lock_and_breaks_it_only_when_confirmed(s3, bucket, tmp_path,
+                                                                    capsys, monkeypatch):
+    code, out, _ = run(capsys, "unlock", "--bucket", bucket)
+    assert (code, out) == (0, [f"No lock on bucket {bucket}."])
+    held = _alice_lock(s3, bucket)
+    code, out, _ = run(capsys, "unlock", "--bucket", bucket)
+    shown = (f"Lock: bucket '{bucket}' is locked by alice@laptop pid 42 (deploy op1) since "
+             f"{held.body.acquired} (lease renewed N s ago)")
+    assert (code, ages(out)) == (0, [shown, ("It is live: wait for it to finish, or break it with "
+                               "--force-unlock.")])
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # not a terminal
+    code, out, err = run(capsys, "unlock", "--bucket", bucket, "--force-unlock")
+    assert (code, ages(out), err) == (1, [shown], (
+        "Error: --force-unlock would break a live lock, and there is no terminal to confirm "
+        "it (pass --yes as well to break it)\n"))
+    terminal = FakeTerminal("n\n")
+    monkeypatch.setattr(sys, "stdin", terminal)
+    code, _, err = run(capsys, "unlock", "--bucket", bucket, "--force-unlock")
+    assert (code, err) == (1, ("Break this live lock? Its operation stops before its next "
+                              "write. [y/N] Error: the lock was not broken (wait for its "
+                              "operation to finish)\n"))  # (a terminal echoes the Enter)
+    monkeypatch.setattr(sys, "stdin", FakeTerminal("y\n"))
+    code, out, _ = run(capsys, "unlock", "--bucket", bucket, "--force-unlock")
+    assert code == 0 and out[-1].startswith("Lock broken; the next deploy")
+    assert run(capsys, "unlock", "--bucket", bucket)[1] == [f"No lock on bucket {bucket}."]
+    site = str(write_site(tmp_path / "s", SITE_V1))
+    assert run(capsys, "deploy", "--bucket", bucket, "--site", site)[0] == 0
+    assert history(s3, bucket)[0].broke_lock["holder"] == "alice@laptop pid 42 (deploy op1)"
+
+
+def test_unlock_breaks_a_stale_lock_without_asking(s3, bucket, capsys, monkeypatch):
+    from site_builder.deploy import lock
+
+    _alice_lock(s3, bucket, lease_seconds=0.5)
+    real = lock.read_lock
+    monkeypatch.setattr(lock, "read_lock", lambda c, b, clock=None: real(
+        c, b, lambda: datetime.now(UTC).replace(year=2099)))
+    code, out, _ = run(capsys, "unlock", "--bucket", bucket)
+    assert code == 0 and "lease expired" in out[0] and out[1].startswith("Lock broken")
+
+
+def test_deploy_force_unlock_needs_yes_off_a_terminal(s3, bucket, tmp_path, capsys,
+                                                      monkeypatch):
+    _alice_lock(s3, bucket)
+    site = str(write_site(tmp_path / "s", SITE_V1))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    code, _, err = run(capsys, "deploy", "--bucket", bucket, "--site", site, "--force-unlock")
+    assert code == 1 and "pass --yes as well" in err
+    code, out, _ = run(capsys, "deploy", "--bucket", bucket, "--site", site, "--force-unlock",
+                       "--yes")
+    assert code == 0 and out[0].startswith("Lock: bucket") and out[-2].startswith("Deployed")
+    assert history(s3, bucket)[0].broke_lock["reason"] == "forced"
+
+
+def test_first_deploy_into_a_used_bucket_needs_adopt(s3, bucket, tmp_path, capsys):
+    for key in ("old/a.html", "old/b.html", "old/c.html", "z.txt"):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"theirs")
+    site = str(write_site(tmp_path / "s", SITE_V1))
+    code, out, err = run(capsys, "deploy", "--bucket", bucket, "--site", site)
+    assert (code, out, err) == (1, [], (
+        "Error: the bucket holds 4 objects that no deploy record knows (old/a.html, old/b.html, "
+        "old/c.html, ...), and this first deploy would delete them (check that it is the right "
+        "bucket; pass --adopt to take it over and delete them)\n"))
+    assert s3.get_object(Bucket=bucket, Key="z.txt")["Body"].read() == b"theirs"
+    code, out, _ = run(capsys, "deploy", "--bucket", bucket, "--site", site, "--adopt")
+    assert code == 0 and out[0] == "15 to upload, 4 to delete, 0 unchanged"
+    # later deploys have a record: objects added by hand are drift, deleted without --adopt
+    s3.put_object(Bucket=bucket, Key="stray.html", Body=b"x")
+    code, out, _ = run(capsys, "deploy", "--bucket", bucket, "--site", site)
+    assert code == 0 and out[0] == "0 to upload, 1 to delete, 15 unchanged"
+
+
+def test_history_warns_about_bad_records_and_verify_names_them(s3, bucket, tmp_path, capsys):
+    site = str(write_site(tmp_path / "s", SITE_V1))
+    run(capsys, "deploy", "--bucket", bucket, "--site", site)
+    good = history(s3, bucket)[0]
+    bad = "_notes/deploys/29990101-000000-000000-abcd.json"
+    s3.put_object(Bucket=bucket, Key=bad, Body=b"{}")
+    s3.put_object(Bucket=bucket, Key="_notes/deploys/zz-backup.json", Body=b"[]")
+    truncated = f"_notes/deploys/{good.id[:-4]}ffff.json"
+    s3.put_object(Bucket=bucket, Key=truncated, Body=b'{"id": "x", "fi')
+    code, out, err = run(capsys, "history", "--bucket", bucket)
+    assert code == 0 and [line.split()[0] for line in out[1:]] == [good.id]
+    assert err.splitlines() == [
+        f"Warning: ignoring deploy record {bad}: its id is more than a day in the future",
+        f"Warning: skipping invalid deploy record {truncated}: not valid JSON"]
+    code, out, err = run(capsys, "verify", "--bucket", bucket)
+    assert (code, out) == (1, [])
+    assert err.splitlines()[-1] == (
+        f"Error: invalid deploy record {truncated}: not valid JSON (move it out of "
+        "_notes/deploys/ or restore an earlier version of it)")
+    code, out, err = run(capsys, "deploy", "--bucket", bucket, "--site", site)
+    assert code == 0 and f"Warning: skipping invalid deploy record {truncated}" in err
+
+
+def test_website_url_uses_the_buckets_region(s3, tmp_path, capsys):
+    s3.create_bucket(Bucket="notes-eu", CreateBucketConfiguration={
+        "LocationConstraint": "eu-central-1"})
+    s3.put_bucket_versioning(Bucket="notes-eu", VersioningConfiguration={"Status": "Enabled"})
+    site = str(write_site(tmp_path / "s", SITE_V1))
+    code, out, _ = run(capsys, "deploy", "--bucket", "notes-eu", "--site", site,
+                       "--region", "us-east-1")
+    assert (code, out[-1]) == (0, ("Website: http://notes-eu.s3-website.eu-central-1"
+                                  ".amazonaws.com/"))

@@ -538,3 +538,11 @@ def test_handler_logs_plan_progress_and_deploy_id(s3, bucket, assets, caplog,
         "done: 4 to upload, 0 to delete, 0 unchanged; deploy id "
         + response["Data"]["DeployId"],
     ]
+
+
+def test_lambda_client_has_a_connection_per_worker_and_standard_retries(aws_credentials):
+    from site_builder.deploy.apply import DEFAULT_WORKERS
+
+    client = index.make_client()
+    assert client.meta.config.max_pool_connections >= DEFAULT_WORKERS
+    assert client.meta.config.retries["mode"] == "standard"

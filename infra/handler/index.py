@@ -57,12 +57,25 @@ log = logging.getLogger("notes.publish")
 
 def on_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Lambda entry point (handler ``index.on_event``)."""
-    import boto3
     import botocore
 
     log.setLevel(logging.INFO)
     check_sdk(botocore.__version__)
-    return handle(event, boto3.client("s3"))
+    return handle(event, make_client())
+
+
+def make_client() -> Any:
+    """The S3 client: a connection per upload worker (botocore's default pool of 10 would make
+    16 workers queue for connections) and standard retries (throttling, 5xx, lost responses),
+    which the engine's conditional writes are safe under."""
+    import boto3
+    from botocore.config import Config
+
+    from site_builder.deploy.apply import DEFAULT_WORKERS
+
+    config = Config(max_pool_connections=DEFAULT_WORKERS + 4,
+                    retries={"mode": "standard", "max_attempts": 5})
+    return boto3.client("s3", config=config)
 
 
 def _version(text: str) -> tuple[int, ...]:

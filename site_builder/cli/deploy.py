@@ -1,4 +1,4 @@
-"""``notes deploy``, ``notes history``, ``notes rollback``, ``notes verify``.
+"""``notes deploy``, ``notes history``, ``notes rollback``, ``notes verify``, ``notes unlock``.
 
 Thin wrappers over ``site_builder.deploy``: they resolve flags (command line, then the
 ``[deploy]`` table of notes.toml, then ``--stack``'s outputs), make the boto3 clients, and
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -49,7 +50,9 @@ def register(subparsers: Any) -> None:
                        "pages, at least 10)")
     limit.add_argument("--allow-mass-delete", action="store_true",
                        help="no limit on deletions")
-    p.add_argument("--force-unlock", action="store_true", help="break a stale lock")
+    p.add_argument("--adopt", action="store_true", help="first deploy into a bucket that holds "
+                   "objects no deploy record knows: take it over and delete them")
+    _force_flags(p)
     p.set_defaults(func=cmd_deploy)
 
     p = subparsers.add_parser("history", help="list the deploys of the bucket, newest first")
@@ -62,12 +65,25 @@ def register(subparsers: Any) -> None:
     p.add_argument("--to", metavar="ID", help="record id or unique prefix (default: the deploy "
                    "before the live one)")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
-    p.add_argument("--force-unlock", action="store_true", help="break a stale lock")
+    _force_flags(p)
     p.set_defaults(func=cmd_rollback)
 
     p = subparsers.add_parser("verify", help="compare the live bucket with the latest deploy")
     _connection_flags(p)
     p.set_defaults(func=cmd_verify)
+
+    p = subparsers.add_parser("unlock", help="show who holds the bucket's deploy lock; break "
+                              "it when stale (or live, with --force-unlock)")
+    _connection_flags(p)
+    _force_flags(p)
+    p.set_defaults(func=cmd_unlock)
+
+
+def _force_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--force-unlock", action="store_true", help="break the lock even if its "
+                   "holder is alive (asks first; stale locks are broken without it)")
+    p.add_argument("--yes", action="store_true", help="confirm --force-unlock without asking "
+                   "(needed when there is no terminal)")
 
 
 def _apply_settings(args: argparse.Namespace, project_dir: Path) -> None:
@@ -109,7 +125,59 @@ def _setup(args: argparse.Namespace) -> tuple[Any, str]:
     if not args.bucket:
         raise DeployError("no bucket given", "pass --bucket NAME or --stack NAME, or set "
                           "bucket in the [deploy] table of notes.toml")
+    _show_engine_warnings()
     return make_client("s3", args), args.bucket
+
+
+class _WarningLine(logging.Handler):
+    """The engine's warnings (skipped records, broken locks) as ``Warning: ...`` on stderr,
+    looked up at each line so a replaced sys.stderr (tests, redirection) is honoured."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"Warning: {record.getMessage()}", file=sys.stderr)
+
+
+def _show_engine_warnings() -> None:
+    logger = logging.getLogger("site_builder.deploy")
+    if not any(isinstance(h, _WarningLine) for h in logger.handlers):
+        logger.addHandler(_WarningLine(logging.WARNING))
+        logger.setLevel(logging.INFO)
+
+
+def _confirm_force(args: argparse.Namespace, client: Any, bucket: str) -> bool:
+    """``--force-unlock`` breaks a *live* lock only once a person said yes (or ``--yes``)."""
+    if not getattr(args, "force_unlock", False):
+        return False
+    from site_builder.deploy.errors import aws_errors
+    from site_builder.deploy.lock import read_lock
+
+    with aws_errors(bucket):
+        held = read_lock(client, bucket)
+    if held is None or held.stale:
+        return True  # nothing live to break: stale locks are broken anyway
+    print(f"Lock: {held.describe(bucket)}")
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        raise DeployError("--force-unlock would break a live lock, and there is no terminal to "
+                          "confirm it", "pass --yes as well to break it")
+    print("Break this live lock? Its operation stops before its next write. [y/N] ", end="",
+          file=sys.stderr, flush=True)
+    answer = sys.stdin.readline()
+    if answer.strip().lower() not in ("y", "yes"):
+        raise DeployError("the lock was not broken", "wait for its operation to finish")
+    return True
+
+
+def _website(client: Any, bucket: str) -> str:
+    """The website URL in the bucket's own region (the client's may be another one)."""
+    region = client.meta.region_name
+    try:
+        location = client.get_bucket_location(Bucket=bucket).get("LocationConstraint")
+        region = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(location, location)
+    except Exception as exc:  # noqa: BLE001 - a URL is not worth failing a finished deploy
+        logging.getLogger("site_builder.deploy").debug("GetBucketLocation: %s", exc)
+    return website_url(bucket, region)
 
 
 class ProgressBar:
@@ -176,11 +244,12 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
     client, bucket = _setup(args)
     site = Path(args.site) if args.site else _build_site()
+    force = _confirm_force(args, client, bucket)
     bar = ProgressBar()
     try:
         result = publish(client, bucket, site, message=args.message, dry_run=args.dry_run,
                          max_deletes=args.max_deletes, allow_mass_delete=args.allow_mass_delete,
-                         force_unlock=args.force_unlock, progress=bar)
+                         force_unlock=force, progress=bar, adopt=args.adopt)
     finally:
         bar.close()
     print(result.plan.summary())
@@ -195,7 +264,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     if args.endpoint_url:
         print(f"Website: served by your endpoint {args.endpoint_url} (bucket {bucket})")
     else:
-        print(f"Website: {website_url(bucket, client.meta.region_name)}")
+        print(f"Website: {_website(client, bucket)}")
     return 0
 
 
@@ -224,10 +293,11 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     from site_builder.deploy import rollback
 
     client, bucket = _setup(args)
+    force = _confirm_force(args, client, bucket)
     bar = ProgressBar()
     try:
         result, target = rollback(client, bucket, args.to, dry_run=args.dry_run,
-                                  force_unlock=args.force_unlock, progress=bar)
+                                  force_unlock=force, progress=bar)
     finally:
         bar.close()
     print(f"Rolling back to {target.id} ({target.kind} of {target.created[:19].replace('T', ' ')}"
@@ -256,3 +326,31 @@ def cmd_verify(args: argparse.Namespace) -> int:
     print(f"Drift: {n} difference{'s' if n != 1 else ''} from deploy {report.record_id}; "
           "`notes deploy` repairs them.")
     return 1
+
+
+def cmd_unlock(args: argparse.Namespace) -> int:
+    from site_builder.deploy.lock import read_lock, unlock
+
+    client, bucket = _setup(args)
+    from site_builder.deploy.errors import aws_errors
+
+    with aws_errors(bucket):
+        held = read_lock(client, bucket)
+    if held is None or held.body.released:
+        print(f"No lock on bucket {bucket}.")
+        return 0
+    if not held.stale and not args.force_unlock:
+        print(f"Lock: {held.describe(bucket)}")
+        print("It is live: wait for it to finish, or break it with --force-unlock.")
+        return 0
+    if held.stale:
+        print(f"Lock: {held.describe(bucket)}")
+    elif not _confirm_force(args, client, bucket):
+        return 0
+    _held, broken = unlock(client, bucket, force=not held.stale)
+    if not broken:
+        raise DeployError(f"the lock of bucket {bucket!r} changed while breaking it",
+                          f"run `notes unlock --bucket {bucket}` again to see it")
+    print("Lock broken; the next deploy or rollback takes it over and notes the break in "
+          "its record.")
+    return 0
