@@ -483,6 +483,27 @@ def test_killed_publish_then_rollback_and_retry_need_no_human(s3, bucket, create
     assert lock.read_lock(s3, bucket) is None
 
 
+def test_killed_publish_then_the_same_update_again_succeeds(s3, bucket, created,
+                                                           short_lease) -> None:
+    """No rollback in between (e.g. Lambda re-invoked): the retry waits out the dead lease,
+    breaks it and completes the half-done publish."""
+    v1, first = created
+    v2 = _props(bucket, _put_asset(s3, "b" * 64, SITE_V2))
+    physical = first["PhysicalResourceId"]
+    with pytest.raises(DeployError):
+        index.handle(_event("Update", v2, old=v1, physical=physical),
+                     FaultyClient(s3, after=1, kill=True))
+    assert lock.read_lock(s3, bucket) is not None
+    retry = index.handle(_event("Update", v2, old=v1, physical=physical), s3)
+    assert _live(s3, bucket) == SITE_V2
+    record = history(s3, bucket)[0]
+    assert (retry["Data"]["DeployId"], record.kind, record.parent) == (
+        record.id, "deploy", first["Data"]["DeployId"])
+    assert record.broke_lock["reason"] == "lease expired"
+    assert retry["Data"]["Uploaded"] == 1  # the killed run had uploaded the other change
+    assert lock.read_lock(s3, bucket) is None
+
+
 def test_live_laptop_lock_fails_update_naming_holder_then_succeeds(s3, bucket, created,
                                                                   monkeypatch) -> None:
     monkeypatch.setattr(index, "LOCK_WAIT_SECONDS", 0.5)
