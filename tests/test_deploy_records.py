@@ -144,8 +144,8 @@ class FailOn:
      "again (it only redoes what is missing)")),
     ("DeleteObjects", "", ("every upload is done and some deletions may be done, but no record "
      "was written; run the command again (it only redoes what is missing)")),
-    ("PutObject", RECORD_PREFIX, ("the site is live but its deploy record is missing; run the "
-     "command again to write it")),
+    ("PutObject", RECORD_PREFIX, ("the site is live but its deploy record may not have been "
+     "written; run the command again to write it")),
 ])
 def test_error_hint_says_what_the_failed_phase_left(s3, bucket, tmp_path, op, prefix, hint):
     site = tmp_path / "s"
@@ -155,3 +155,49 @@ def test_error_hint_says_what_the_failed_phase_left(s3, bucket, tmp_path, op, pr
         publish(s3, bucket, write_site(site, site_v2()))
     assert str(err.value) == (f"S3 {op} failed on bucket 'notes-test-site': InternalError "
                               f"injected ({hint})")
+
+
+def _stored(s3, bucket, record_id: str) -> dict:
+    body = s3.get_object(Bucket=bucket, Key=f"{RECORD_PREFIX}{record_id}.json.gz")["Body"]
+    return json.loads(gzip.decompress(body.read()))
+
+
+def test_small_changes_are_stored_as_deltas_up_to_a_chain_limit(s3, bucket, tmp_path,
+                                                                monkeypatch):
+    from site_builder.deploy import record as record_module
+
+    monkeypatch.setattr(record_module, "MAX_CHAIN", 2)
+    site = tmp_path / "s"
+    records = [publish(s3, bucket, write_site(site, SITE_V1)).record]
+    for n in range(4):
+        files = dict(SITE_V1 if n % 2 else site_v2())
+        files["robots.txt"] = f"User-agent: *\n# {n}\n"
+        records.append(publish(s3, bucket, write_site(site, files)).record)
+    shapes = []
+    for r in records:
+        data = _stored(s3, bucket, r.id)
+        shapes.append((data.get("base"), data["chain"], "files" in data))
+    assert shapes == [(None, 0, True), (records[0].id, 1, False), (records[1].id, 2, False),
+                      (None, 0, True), (records[3].id, 1, False)]
+    delta = _stored(s3, bucket, records[1].id)
+    assert delta["removed"] == ["docker/networking/index.html"]
+    assert set(delta["changed"]) == {"docker/layers/index.html", "git/rebase/index.html",
+                                     "index.html", "feed.xml", "robots.txt"}
+    record_module._CACHE.clear()  # read back from the bucket, not from memory
+    assert [r.files for r in history(s3, bucket)] == [r.files for r in records[::-1]]
+    assert rollback(s3, bucket, to=records[2].id)[1].files == records[2].files
+    assert verify(s3, bucket).clean
+
+
+def test_a_delta_whose_base_is_gone_is_an_invalid_record(s3, bucket, tmp_path):
+    from site_builder.deploy import record as record_module
+
+    site = tmp_path / "s"
+    first = publish(s3, bucket, write_site(site, SITE_V1)).record
+    second = publish(s3, bucket, write_site(site, site_v2())).record
+    s3.delete_object(Bucket=bucket, Key=f"{RECORD_PREFIX}{first.id}.json.gz")
+    record_module._CACHE.clear()
+    with pytest.raises(RecordError, match=(
+            f"invalid deploy record {RECORD_PREFIX}{second.id}.json.gz: its base record "
+            f"{first.id} cannot be read")):
+        verify(s3, bucket)

@@ -272,14 +272,6 @@ def test_staged_code_imports_alone_in_a_clean_interpreter(tmp_path: Path) -> Non
     assert done.stdout.split() == [boto3.__version__, botocore.__version__]
 
 
-def test_lambda_client_has_a_connection_per_worker_and_standard_retries(aws_credentials):
-    from site_builder.deploy.apply import DEFAULT_WORKERS
-
-    client = index.make_client()
-    assert client.meta.config.max_pool_connections >= DEFAULT_WORKERS
-    assert client.meta.config.retries["mode"] == "standard"
-
-
 def test_staged_code_publishes_through_moto_server(tmp_path: Path) -> None:
     """The staged asset alone (its bundled SDK) publishes a site: lock, uploads, record."""
     import boto3
@@ -491,6 +483,27 @@ def test_killed_publish_then_rollback_and_retry_need_no_human(s3, bucket, create
     assert lock.read_lock(s3, bucket) is None
 
 
+def test_killed_publish_then_the_same_update_again_succeeds(s3, bucket, created,
+                                                           short_lease) -> None:
+    """No rollback in between (e.g. Lambda re-invoked): the retry waits out the dead lease,
+    breaks it and completes the half-done publish."""
+    v1, first = created
+    v2 = _props(bucket, _put_asset(s3, "b" * 64, SITE_V2))
+    physical = first["PhysicalResourceId"]
+    with pytest.raises(DeployError):
+        index.handle(_event("Update", v2, old=v1, physical=physical),
+                     FaultyClient(s3, after=1, kill=True))
+    assert lock.read_lock(s3, bucket) is not None
+    retry = index.handle(_event("Update", v2, old=v1, physical=physical), s3)
+    assert _live(s3, bucket) == SITE_V2
+    record = history(s3, bucket)[0]
+    assert (retry["Data"]["DeployId"], record.kind, record.parent) == (
+        record.id, "deploy", first["Data"]["DeployId"])
+    assert record.broke_lock["reason"] == "lease expired"
+    assert retry["Data"]["Uploaded"] == 1  # the killed run had uploaded the other change
+    assert lock.read_lock(s3, bucket) is None
+
+
 def test_live_laptop_lock_fails_update_naming_holder_then_succeeds(s3, bucket, created,
                                                                   monkeypatch) -> None:
     monkeypatch.setattr(index, "LOCK_WAIT_SECONDS", 0.5)
@@ -527,3 +540,30 @@ def test_handler_lease_is_far_below_the_lambda_timeout() -> None:
 
     timeout = PUBLISH_TIMEOUT.to_seconds()
     assert index.LOCK_LEASE_SECONDS < index.LOCK_WAIT_SECONDS < timeout / 4
+
+
+def test_handler_logs_plan_progress_and_deploy_id(s3, bucket, assets, caplog,
+                                                  monkeypatch) -> None:
+    """What CloudWatch shows for a publish: the asset, the upload count, progress every
+    PROGRESS_EVERY files (2 here) and the final summary with the deploy id."""
+    monkeypatch.setattr(index, "PROGRESS_EVERY", 2)
+    props = _props(bucket, _put_asset(s3, "a" * 64, SITE_V1))
+    with caplog.at_level("INFO", logger="notes.publish"):
+        response = index.handle(_event("Create", props), s3)
+    lines = [r.getMessage() for r in caplog.records if r.name == "notes.publish"]
+    assert lines == [
+        f"Create: publish asset {'a' * 64} to bucket {bucket}",
+        "uploading 4 files",
+        "uploaded 2 of 4 files",
+        "uploaded 4 of 4 files",
+        "done: 4 to upload, 0 to delete, 0 unchanged; deploy id "
+        + response["Data"]["DeployId"],
+    ]
+
+
+def test_lambda_client_has_a_connection_per_worker_and_standard_retries(aws_credentials):
+    from site_builder.deploy.apply import DEFAULT_WORKERS
+
+    client = index.make_client()
+    assert client.meta.config.max_pool_connections >= DEFAULT_WORKERS
+    assert client.meta.config.retries["mode"] == "standard"

@@ -109,8 +109,8 @@ def check_sdk(botocore_version: str) -> None:
 class ProgressLog:
     """The engine's progress callback: one log line at the start, every N files and the end."""
 
-    def __init__(self, every: int = PROGRESS_EVERY):
-        self.every = every
+    def __init__(self, every: int | None = None):
+        self.every = every or PROGRESS_EVERY
 
     def __call__(self, done: int, total: int) -> None:
         if done == 1:

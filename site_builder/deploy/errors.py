@@ -32,8 +32,8 @@ PHASE_FIXES = {
     "uploads": f"nothing was deleted and no record was written; {_AGAIN}",
     "deletes": ("every upload is done and some deletions may be done, but no record was "
                 f"written; {_AGAIN}"),
-    "record": ("the site is live but its deploy record is missing; run the command again to "
-               "write it"),
+    "record": ("the site is live but its deploy record may not have been written; run the "
+               "command again to write it"),
 }
 _BAD_CREDENTIAL_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
                          "InvalidToken", "TokenRefreshRequired"}

@@ -21,6 +21,7 @@ import json
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,6 +36,9 @@ _ID_FORMAT = "%Y%m%d-%H%M%S-%f"
 ID_PATTERN = re.compile(r"^\d{8}-\d{6}-\d{6}-[0-9a-f]{4}$")
 SUFFIXES = (".json.gz", ".json")  # new records first
 FUTURE_SLACK = timedelta(days=1)
+MAX_CHAIN = 16
+_CACHE: dict[tuple[str, str], DeployRecord] = {}
+_CACHE_SIZE = 64
 log = logging.getLogger("site_builder.deploy")
 
 
@@ -83,6 +87,7 @@ class DeployRecord:
     asset_hash: str | None = None  # the CDK asset published (cdk deploy): CloudFormation's
     # rollback to that asset restores this record's versions exactly
     invalidation: Invalidation | None = None  # CloudFront request, when a distribution is set
+    chain: int = field(default=0, compare=False)  # stored as a delta: how many to a full one
 
     @property
     def key(self) -> str:
@@ -91,24 +96,42 @@ class DeployRecord:
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), indent=1, sort_keys=True).encode("utf-8")
 
-    def to_stored(self) -> bytes:
+    def to_stored(self, base: DeployRecord | None = None) -> bytes:
         """Compact JSON, gzip'd with a fixed mtime: the same record always gives the same
-        bytes, so a retried write can be recognised."""
-        raw = json.dumps(asdict(self), separators=(",", ":"), sort_keys=True).encode("utf-8")
+        bytes, so a retried write can be recognised.
+
+        With a ``base`` (the parent record), a record that changes at most half of the files
+        is stored as a delta: ``base`` id, ``changed`` entries, ``removed`` keys.  After
+        ``MAX_CHAIN`` deltas in a row a full table is stored again, so reading any record
+        reads at most that many others.
+        """
+        data = asdict(self)
+        if base is not None and base.chain < MAX_CHAIN:
+            changed = {k: asdict(e) for k, e in self.files.items() if base.files.get(k) != e}
+            removed = sorted(set(base.files) - set(self.files))
+            if len(changed) + len(removed) <= len(self.files) // 2:
+                del data["files"]
+                data.update(base=base.id, changed=changed, removed=removed,
+                            chain=base.chain + 1)
+        raw = json.dumps(data, separators=(",", ":"), sort_keys=True).encode("utf-8")
         return gzip.compress(raw, compresslevel=9, mtime=0)
 
     def summary(self) -> dict[str, Any]:
         """The record without its per-file table (for ``notes history --json``)."""
         data = asdict(self)
-        del data["files"]
+        del data["files"], data["chain"]
         return data
 
     @classmethod
-    def from_json(cls, raw: bytes | str) -> DeployRecord:
-        """Parse and validate; ValueError/TypeError/KeyError say what is wrong."""
+    def from_json(cls, raw: bytes | str,
+                  resolve: Callable[[str], DeployRecord] | None = None) -> DeployRecord:
+        """Parse and validate; ValueError/TypeError/KeyError say what is wrong.  ``resolve``
+        reads the base record of a delta."""
         data = json.loads(raw)
         if not isinstance(data, dict):
             raise TypeError("not a JSON object")
+        if "files" not in data and "base" in data and resolve is not None:
+            data["files"] = _apply_delta(data, resolve)
         known = {f.name for f in fields(cls)}
         data = {k: v for k, v in data.items() if k in known}  # newer fields: ignored
         for name in _REQUIRED:
@@ -127,6 +150,18 @@ class DeployRecord:
         record = cls(files=files, **data)
         _validate(record)
         return record
+
+
+def _apply_delta(data: dict[str, Any], resolve: Callable[[str], DeployRecord]
+                 ) -> dict[str, Any]:
+    changed, removed = data.get("changed"), data.get("removed")
+    if not isinstance(changed, dict) or not isinstance(removed, list):
+        raise TypeError("a delta record needs 'changed' (object) and 'removed' (list)")
+    files = {k: asdict(e) for k, e in resolve(str(data["base"])).files.items()}
+    for key in removed:
+        files.pop(key, None)
+    files.update(changed)
+    return files
 
 
 _STR_FIELDS = ("id", "created", "kind", "source", "message")
@@ -166,12 +201,13 @@ def record_key(record_id: str) -> str:
     return f"{RECORD_PREFIX}{record_id}{SUFFIXES[0]}"
 
 
-def parse_record(key: str, body: bytes) -> DeployRecord:
+def parse_record(key: str, body: bytes,
+                 resolve: Callable[[str], DeployRecord] | None = None) -> DeployRecord:
     """The record stored at ``key`` (gzip'd or plain), or a RecordError naming it."""
     try:
         if body[:2] == b"\x1f\x8b":
             body = gzip.decompress(body)
-        record = DeployRecord.from_json(body)
+        record = DeployRecord.from_json(body, resolve)
     except KeyError as exc:
         raise RecordError(key, f"missing {exc.args[0]!r}") from None
     except (EOFError, OSError):  # gzip.BadGzipFile is an OSError
@@ -204,7 +240,25 @@ def _missing(exc: ClientError) -> bool:
 
 
 def load_record(client: Any, bucket: str, record_id: str) -> DeployRecord:
-    """The record ``record_id`` (compressed or, for old records, plain JSON)."""
+    """The record ``record_id`` (compressed or, for old records, plain JSON; a delta is
+    completed from its base).  Records never change (append-only), so they are cached."""
+    cached = _CACHE.get((bucket, record_id))
+    if cached is not None:
+        return cached
+    record = _load(client, bucket, record_id)
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[(bucket, record_id)] = record
+    return record
+
+
+def _load(client: Any, bucket: str, record_id: str) -> DeployRecord:
+    def resolve(base_id: str) -> DeployRecord:
+        try:
+            return load_record(client, bucket, base_id)
+        except (ClientError, RecordError) as exc:
+            raise ValueError(f"its base record {base_id} cannot be read ({exc})") from None
+
     for suffix in SUFFIXES:
         key = f"{RECORD_PREFIX}{record_id}{suffix}"
         try:
@@ -213,7 +267,7 @@ def load_record(client: Any, bucket: str, record_id: str) -> DeployRecord:
             if _missing(exc) and suffix != SUFFIXES[-1]:
                 continue
             raise
-        return parse_record(key, body)
+        return parse_record(key, body, resolve)
     raise AssertionError("unreachable")
 
 
@@ -258,13 +312,23 @@ def latest_record(client: Any, bucket: str, *, skip_invalid: bool = False
     return None
 
 
+def _base_for(client: Any, bucket: str, record: DeployRecord) -> DeployRecord | None:
+    """The parent, when it can be read (usually from the cache: the deploy just read it)."""
+    if record.parent is None:
+        return None
+    try:
+        return load_record(client, bucket, record.parent)
+    except (ClientError, RecordError):
+        return None
+
+
 def write_record(client: Any, bucket: str, record: DeployRecord) -> None:
     """Records are append-only: refuse to overwrite an existing id.
 
     A 412 is read back: when botocore retried a PUT whose response was lost, the record at
     our key is our own and the write succeeded; anything else is a real conflict.
     """
-    body = record.to_stored()
+    body = record.to_stored(_base_for(client, bucket, record))
     try:
         client.put_object(Bucket=bucket, Key=record.key, Body=body,
                           ContentType="application/gzip", CacheControl="no-cache",
