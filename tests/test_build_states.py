@@ -286,8 +286,8 @@ class BuildStates(RuleBasedStateMachine):
                             **options)
         try:
             return build_site(opts), None
-        except NotesError as exc:
-            return None, str(exc)
+        except NotesError as exc:  # the same message in every copy, but for the copy's path
+            return None, str(exc).replace(str(self.copies[name]), "<project>")
 
     @invariant()
     def cached_builds_equal_a_clean_build(self) -> None:
