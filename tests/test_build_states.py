@@ -33,7 +33,7 @@ DEEP = bool(os.environ.get("NOTES_DEEP_TESTS"))
 _COMMON = {"deadline": None, "suppress_health_check": list(HealthCheck),
            "derandomize": not DEEP}
 settings.register_profile("build-states", max_examples=6, stateful_step_count=12, **_COMMON)
-settings.register_profile("build-states-deep", max_examples=300, stateful_step_count=40,
+settings.register_profile("build-states-deep", max_examples=200, stateful_step_count=30,
                           **_COMMON)
 PROFILE = settings.get_profile("build-states-deep" if DEEP else "build-states")
 # A deep run takes as long as it takes; a bounded one gets room for shrinking a failure.
