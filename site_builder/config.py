@@ -24,7 +24,7 @@ _STRING_KEYS = ("title", "description", "author", "base_url")
 # Every key notes.toml may hold, per table ("" is the top level); others are warnings.
 KNOWN_KEYS = {
     "": (*_STRING_KEYS, "deploy", "markdown"),
-    "deploy": ("bucket", "stack", "region", "endpoint_url", "site"),
+    "deploy": ("bucket", "stack", "region", "endpoint_url", "site", "distribution"),
     "markdown": ("raw_html",),
 }
 RAW_HTML_MODES = ("keep", "escape")

@@ -33,7 +33,7 @@ DEEP = bool(os.environ.get("NOTES_DEEP_TESTS"))
 _COMMON = {"deadline": None, "suppress_health_check": list(HealthCheck),
            "derandomize": not DEEP}
 settings.register_profile("build-states", max_examples=6, stateful_step_count=12, **_COMMON)
-settings.register_profile("build-states-deep", max_examples=300, stateful_step_count=40,
+settings.register_profile("build-states-deep", max_examples=200, stateful_step_count=30,
                           **_COMMON)
 PROFILE = settings.get_profile("build-states-deep" if DEEP else "build-states")
 # A deep run takes as long as it takes; a bounded one gets room for shrinking a failure.
@@ -286,8 +286,8 @@ class BuildStates(RuleBasedStateMachine):
                             **options)
         try:
             return build_site(opts), None
-        except NotesError as exc:
-            return None, str(exc)
+        except NotesError as exc:  # the same message in every copy, but for the copy's path
+            return None, str(exc).replace(str(self.copies[name]), "<project>")
 
     @invariant()
     def cached_builds_equal_a_clean_build(self) -> None:

@@ -89,3 +89,11 @@ def test_raw_html_mode_must_be_known(tmp_path: Path) -> None:
         load_settings(tmp_path)
     assert str(err.value) == (f"{path}:2: [markdown] raw_html must be \"keep\" or \"escape\", "
                               "not 'strip'")
+
+
+def test_every_deploy_flag_default_is_a_known_notes_toml_key() -> None:
+    """`notes deploy` reads these from [deploy]: none of them may be warned about."""
+    from site_builder.cli.deploy import _FLAG_DEFAULTS
+    from site_builder.config import KNOWN_KEYS
+
+    assert set(_FLAG_DEFAULTS) <= set(KNOWN_KEYS["deploy"])

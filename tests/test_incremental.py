@@ -260,3 +260,15 @@ def test_base_url_added_after_a_build_rebuilds_without_crashing(
     again = build(built)
     assert (again.made, again.written) == ((), ())
     assert tree(out_of(built)) == from_scratch(built, tmp_path)
+
+
+def test_touching_every_file_writes_nothing(built: Path, tmp_path: Path) -> None:
+    """What the state machine (test_build_states) shrank issue 14's crash to: new mtimes on
+    every file (a git checkout) change the attachment's inputs key, not its bytes."""
+    before = mtimes(out_of(built))
+    for path in (built / "content").rglob("*"):
+        os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+    result = build(built)
+    assert "b/pic.svg" in result.made and result.written == ()
+    assert mtimes(out_of(built)) == before
+    assert tree(out_of(built)) == from_scratch(built, tmp_path)
