@@ -217,3 +217,21 @@ def test_release_tolerates_a_404(s3, bucket):
     lease = acquire(Flaky404(s3), bucket, "deploy")
     lease.release()  # no exception
     assert read_lock(s3, bucket).body.token == lease.token  # left for its lease to expire
+
+
+def test_a_break_by_a_failed_deploy_is_noted_by_the_next_one(s3, bucket, tmp_path):
+    from test_deploy_publish import site_v2
+    from test_deploy_records import FailOn
+
+    site = tmp_path / "s"
+    publish(s3, bucket, write_site(site, SITE_V1))
+    acquire(s3, bucket, "deploy", owner=Owner("me", this_host(), dead_pid(), "deploy", "x"))
+    hook = FailOn(s3, "DeleteObjects")
+    with pytest.raises(DeployError, match="every upload is done"):
+        publish(s3, bucket, write_site(site, site_v2()))
+    held = read_lock(s3, bucket)
+    assert held.body.released and held.body.broke["reason"] == "holder's process is gone"
+    s3.meta.events.unregister("before-parameter-build.s3", hook._hook)
+    record = publish(s3, bucket, site).record
+    assert record.broke_lock == held.body.broke
+    assert lock_versions(s3, bucket) == []
