@@ -143,7 +143,7 @@ def publish(client: Any, bucket: str, site: Path | str, *, message: str = "",
                                  lease)
             make = record_factory(kind="deploy", source=source, message=message,
                                   parent=parent, plan=plan,
-                                  broke_lock=broke)
+                                  broke_lock=lease.broke if lease else None)
             record = apply_plan(plan, store, source_files,
                                 lambda v: make(v, _entries(files, v, live)),
                                 workers=workers, progress=progress)

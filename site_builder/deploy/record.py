@@ -75,7 +75,8 @@ class DeployRecord:
     files: dict[str, FileEntry] = field(default_factory=dict)
     target: str | None = None  # for rollbacks: the record restored
     broke_lock: dict[str, Any] | None = None  # a stale lock broken to run this operation
-    chain: int = field(default=0, compare=False)  # stored as a delta: how many to a full one
+    # stored as a delta: how many deltas back to a full table (keyword-only: never positional)
+    chain: int = field(default=0, compare=False, kw_only=True)
 
     @property
     def key(self) -> str:
