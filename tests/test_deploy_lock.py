@@ -235,3 +235,26 @@ def test_a_break_by_a_failed_deploy_is_noted_by_the_next_one(s3, bucket, tmp_pat
     record = publish(s3, bucket, site).record
     assert record.broke_lock == held.body.broke
     assert lock_versions(s3, bucket) == []
+
+
+def test_racing_breakers_of_one_stale_lock_exactly_one_wins(s3, bucket):
+    acquire(s3, bucket, "deploy", owner=ALICE, lease_seconds=1)
+    results: list[object] = []
+    start = threading.Barrier(6)
+
+    def breaker() -> None:
+        start.wait()
+        try:
+            results.append(acquire(s3, bucket, "deploy", clock=later(5)))
+        except DeployError as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=breaker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [r for r in results if not isinstance(r, DeployError)]
+    assert len(winners) == 1 and len(results) == 6
+    assert read_lock(s3, bucket).body.token == winners[0].token
+    assert all("is locked by" in str(r) for r in results if isinstance(r, DeployError))
