@@ -51,6 +51,8 @@ class GuardedStore:
             record = replace(record, broke_lock=self.lease.broke)
         with aws_errors(self.bucket, "record"):
             self.store.write_record(record)
+        if self.lease is not None:
+            self.lease.recorded = True
 
     def __getattr__(self, name: str) -> Any:  # DryRunStore's bookkeeping, future methods
         return getattr(self.store, name)

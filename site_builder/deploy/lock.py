@@ -206,6 +206,7 @@ class Lease:
         self.etag, self.versions = etag, [version_id]
         self.broke = broke  # what this acquire (or an earlier `notes unlock`) broke
         self.lost: str | None = None  # set when someone broke our lock
+        self.recorded = False  # set once a deploy record (which notes ``broke``) is written
         self._stop = threading.Event()
         self._mutex = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -247,6 +248,17 @@ class Lease:
             if version not in self.versions:
                 self._forget(version)
 
+    def _hand_over(self) -> None:
+        body = replace(self.body, lease_seconds=0.0, released=True)
+        try:
+            response = _put(self.client, self.bucket, body, IfMatch=self.etag)
+        except (ClientError, BotoCoreError) as exc:
+            log.warning("could not hand the lock break over in %s: %s", self.bucket, exc)
+            return
+        if response is not None:
+            kept = response.get("VersionId") or "null"
+            self.versions = [v for v in self.versions if v != kept]
+
     def _forget(self, version: str) -> None:
         try:
             _delete_version(self.client, self.bucket, version)
@@ -262,11 +274,17 @@ class Lease:
                               "and `notes verify` when it is done, then run the command again")
 
     def release(self) -> None:
-        """Stop the heartbeat; delete exactly the lock versions we wrote (best effort)."""
+        """Stop the heartbeat; delete exactly the lock versions we wrote (best effort).
+
+        A lease that broke a lock but wrote no record (its operation failed) leaves a
+        *released* lock carrying the break instead, so the next operation records it.
+        """
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
         with self._mutex:
+            if self.broke and not self.recorded and self.lost is None:
+                self._hand_over()
             for version in reversed(self.versions):
                 try:
                     _delete_version(self.client, self.bucket, version)

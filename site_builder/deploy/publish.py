@@ -11,7 +11,8 @@ re-upload.  A first deploy (no record) into a bucket that already holds objects 
 delete them unless ``adopt``: no record could bring them back.
 
 A deploy that changes nothing and finds the live bucket exactly as the latest record describes
-it writes nothing at all (no record: history stays meaningful).  If the bucket already has the
+it writes nothing at all (no record: history stays meaningful), unless it had to break a stale
+lock: that is worth a record.  If the bucket already has the
 right bytes but the latest record does not describe it (a failed deploy, hand edits), a record
 is written so that rollback and verify keep an exact picture.
 """
@@ -76,8 +77,9 @@ def check_adopt(plan: Plan, parent: DeployRecord | None, adopt: bool) -> None:
         return
     shown = ", ".join(plan.deletes[:3]) + (", ..." if len(plan.deletes) > 3 else "")
     raise DeployError(
-        f"the bucket holds {len(plan.deletes)} objects that no deploy record knows ({shown}), "
-        "and this first deploy would delete them",
+        f"the bucket holds {len(plan.deletes)} object{'s' if len(plan.deletes) != 1 else ''} "
+        f"that no deploy record knows ({shown}), "
+        f"and this first deploy would delete {'it' if len(plan.deletes) == 1 else 'them'}",
         "check that it is the right bucket; pass --adopt to take it over and delete them",
     )
 
@@ -162,7 +164,8 @@ def publish(client: Any, bucket: str, site: Path | str, *, message: str = "",
                          check_headers)
             check_adopt(plan, parent, adopt)
             check_deletes(plan, live, max_deletes, allow_mass_delete)
-            if plan.is_noop and record_matches_live(parent, live):
+            broke = lease.broke if lease else None  # a break is history: always recorded
+            if plan.is_noop and record_matches_live(parent, live) and not broke:
                 return DeployResult(plan, None, parent.id if parent else None, dry_run)
             store = GuardedStore(DryRunStore() if dry_run else S3Store(client, bucket), bucket,
                                  lease)

@@ -87,7 +87,8 @@ class DeployRecord:
     asset_hash: str | None = None  # the CDK asset published (cdk deploy): CloudFormation's
     # rollback to that asset restores this record's versions exactly
     invalidation: Invalidation | None = None  # CloudFront request, when a distribution is set
-    chain: int = field(default=0, compare=False)  # stored as a delta: how many to a full one
+    # stored as a delta: how many deltas back to a full table (keyword-only: never positional)
+    chain: int = field(default=0, compare=False, kw_only=True)
 
     @property
     def key(self) -> str:
