@@ -28,6 +28,7 @@ from site_builder.config import Settings, load_settings
 from site_builder.content import Content, Note, load_content, load_note, pack_note
 from site_builder.errors import ContentError
 from site_builder.links import LinkIndex, backlinks, build_index, check_links, index_key
+from site_builder.obsidian import NoteLoader
 from site_builder.output import (
     OutputFile,
     check_unique,
@@ -112,13 +113,39 @@ def generated_urls(content: Content) -> set[str]:
     return urls
 
 
-def _render_into(blobs: BlobStore, todo: Sequence[Note], index: LinkIndex,
+def _render_into(blobs: BlobStore, todo: Sequence[Note], index: LinkIndex, load: NoteLoader,
                  i: int) -> tuple[RenderMeta, BlobRef]:
     """One note, in a worker: its HTML goes to the worker's pack file, its metadata and the
     HTML's place in the pack back to the main process."""
-    rendered = render_note(todo[i], index)
+    rendered = render_note(todo[i], index, load)
     name, ref = blobs.put(rendered.html)
     return to_meta(rendered, name), ref
+
+
+def note_loader(opts: BuildOptions, content: Content) -> NoteLoader:
+    """What ``![[embeds]]`` read: the note in memory, or its file when the cache kept only
+    its metadata."""
+    notes = {n.source: n for n in (*content.notes, *content.intros)}
+    project = Path(opts.project_dir)
+
+    def load(source: str) -> Note:
+        note = notes.get(source)
+        if note is None or source in content.reused:
+            return load_note(opts.content / source, opts.content, project)
+        return note
+
+    return load
+
+
+def render_digest(content: Content, source: str, embeds: Sequence[str]) -> str:
+    """The note's file digest, combined with those of the notes it embeds: an edit to an
+    embedded note renders the embedding one again."""
+    file_digest = content.stamps[source].digest
+    if not embeds:
+        return file_digest
+    parts = [file_digest, *(content.stamps[e].digest if e in content.stamps else "-"
+                            for e in embeds)]
+    return digest("\n".join(parts).encode("utf-8"))
 
 
 def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: CacheState,
@@ -134,23 +161,25 @@ def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: 
     for note in (*content.notes, *content.intros):
         packed = state.renders.get(note.source)
         entry = RenderEntry.unpack(packed) if packed is not None else None
-        file_digest = content.stamps[note.source].digest
+        file_digest = render_digest(content, note.source, entry.meta.embeds) if entry else ""
+        # An embed shows the target's links too: a changed index renders it again.
         if entry is not None and entry.meta.html_digest in stored and (
                 entry.source_digest == file_digest if same_index
-                else entry.still_valid(file_digest, index, note)):
+                else not entry.meta.embeds and entry.still_valid(file_digest, index, note)):
             metas[note.source] = entry.meta
         elif note.source in content.reused:  # metadata from the cache: read the body again
             todo.append(load_note(opts.content / note.source, opts.content, Path(opts.project_dir)))
         else:
             todo.append(note)
-    done = run_step(partial(_render_into, blobs, todo, index), len(todo), opts.jobs)
+    load = note_loader(opts, content)
+    done = run_step(partial(_render_into, blobs, todo, index, load), len(todo), opts.jobs)
     blobs.close()  # when this process rendered: a long-running `notes serve` keeps no fd
     renders = {s: e for s, e in state.renders.items() if s in metas}
     for note, (meta, ref) in zip(todo, done):
         blobs.record(meta.html_digest, ref)
         metas[note.source] = meta
-        renders[note.source] = RenderEntry(content.stamps[note.source].digest, meta,
-                                           link_urls(index, meta.links)).pack()
+        renders[note.source] = RenderEntry(render_digest(content, note.source, meta.embeds),
+                                           meta, link_urls(index, meta.links)).pack()
     state.renders = renders
     state.index_key = key
     return metas, [n.display_path for n in todo]
