@@ -27,6 +27,7 @@ from site_builder.cache import RACY_NS, BuildCache, CacheState, digest, files_di
 from site_builder.config import Settings, load_settings
 from site_builder.content import Content, Note, load_content, load_note, pack_note
 from site_builder.errors import ContentError
+from site_builder.favicon import favicon_ico
 from site_builder.links import LinkIndex, backlinks, build_index, check_links, index_key
 from site_builder.obsidian import NoteLoader
 from site_builder.output import (
@@ -248,18 +249,23 @@ def page_stage(opts: BuildOptions, settings: Settings, content: Content,
     # Packaged templates show only what each page's key covers; a user's templates/ may show
     # anything (every section's cards on every page), so their pages depend on all of it.
     everything = sections_key(sections) if (project / "templates").is_dir() else None
+    own_icons = {a.source: a.url for a in content.assets if a.source.startswith("favicon.")}
+    favicon = min(own_icons.items())[1] if own_icons else asset_urls["favicon.svg"]
     maker = PageMaker(make_env(project), project, {
         "site": settings, "nav": nav, "sections": sections, "has_feed": True,
-        "asset": asset_urls.__getitem__,
-    }, common_key=page_key(settings, nav, sorted(asset_urls.items()), everything))
+        "asset": asset_urls.__getitem__, "favicon": favicon,
+    }, common_key=page_key(settings, nav, sorted(asset_urls.items()), everything, favicon))
     pages = note_pages(maker, content.notes, rendered, sections, links_to, blobs.get)
     pages += list_pages(maker, sections)
     if maker.has("search.html"):
         pages.append(maker.page("search.html", "search/index.html", "the search page", (),
-                                partial(dict, page_kind="list", canonical="/search/")))
+                                partial(dict, page_kind="list", canonical="/search/",
+                                        no_header_search=True)))
     pages.append(maker.page("404.html", "404.html", "the 404 page", (), dict))
     files = pages + feed_files(settings, content.notes, rendered, pages, blobs.get)
     files += assets.values()
+    if "favicon.ico" not in own_icons:
+        files.append(OutputFile("favicon.ico", "the favicon", data=favicon_ico()))
     files += [OutputFile(a.source, a.source, source=a.path, key=source_key(a.path))
               for a in content.assets]
     return check_unique(files)

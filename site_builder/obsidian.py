@@ -271,13 +271,17 @@ def _callout_box(match: re.Match[str]) -> tuple[etree.Element, etree.Element]:
     return box, etree.SubElement(box, "div", {"class": "callout-content"})
 
 
-class TaskLabelPostprocessor(Postprocessor):
-    """pymdownx's task-list checkboxes have no accessible name (axe: critical); say what the
-    box means, the item's text follows it."""
+class ReaderPostprocessor(Postprocessor):
+    """What readers of every kind need from the final HTML: task-list checkboxes named
+    (pymdownx leaves them unlabelled: axe's critical "label"), wide code blocks and tables
+    reachable by keyboard to scroll, heading permalinks ("#") kept out of the search index."""
 
     def run(self, text: str) -> str:
-        return _TASK_BOX.sub(lambda m: f'{m.group(1)} aria-label="'
+        text = _TASK_BOX.sub(lambda m: f'{m.group(1)} aria-label="'
                              f'{"done" if m.group(2) else "to do"}"{m.group(2) or ""}/>', text)
+        return text.replace('<div class="highlight">', '<div class="highlight" tabindex="0">') \
+            .replace("<table>", '<table tabindex="0">') \
+            .replace('<a class="headerlink"', '<a class="headerlink" data-pagefind-ignore')
 
 
 class SizedImageTreeprocessor(Treeprocessor):
@@ -310,4 +314,4 @@ class ObsidianExtension(Extension):
         # After the link treeprocessor (15) set the image's src.
         md.treeprocessors.register(SizedImageTreeprocessor(md), "obsidian_sizes", 14)
         # After raw HTML (pymdownx's checkboxes) is back in the text (30).
-        md.postprocessors.register(TaskLabelPostprocessor(md), "task_labels", 25)
+        md.postprocessors.register(ReaderPostprocessor(md), "reader_markup", 25)

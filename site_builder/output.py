@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -85,14 +86,17 @@ def hashed_name(name: str, data: bytes) -> str:
 def static_assets(extra_css: str = "") -> dict[str, OutputFile]:
     """The packaged CSS/JS, hashed: maps the plain name templates ask for to its file."""
     assets = {}
-    for path in sorted(STATIC_DIR.iterdir()):
+    vendored = sorted(p for p in (STATIC_DIR / "vendor").glob("*") if p.suffix in (".js", ".css"))
+    for path in [*sorted(STATIC_DIR.iterdir()), *vendored]:
         if not path.is_file() or path.name.startswith("."):
             continue
         data = path.read_bytes()
-        if path.suffix == ".css" and extra_css:
+        if path.suffix == ".css" and extra_css and path.parent == STATIC_DIR:
             data = data + b"\n" + extra_css.encode("utf-8")
-        out = f"assets/{hashed_name(path.name, data)}"
-        assets[path.name] = OutputFile(out, f"the asset {path.name}", data=data)
+        name = path.relative_to(STATIC_DIR).as_posix()  # "site.js", "vendor/mermaid.min.js"
+        out = f"assets/{posixpath.dirname(name) + '/' if '/' in name else ''}" \
+              f"{hashed_name(path.name, data)}"
+        assets[name] = OutputFile(out, f"the asset {name}", data=data)
     return assets
 
 

@@ -211,13 +211,8 @@ def render_nested(note: Note, index: LinkIndex, load: NoteLoader | None,
 
 
 def pygments_css() -> str:
-    """Light and dark highlighting styles, chosen by the reader's colour scheme."""
-    from pygments.formatters import HtmlFormatter
+    """Light and dark highlighting styles, chosen by the page's theme (``data-theme``)."""
+    from site_builder.theme import highlight_css
 
-    def defs(style: str) -> str:
-        return HtmlFormatter(style=style).get_style_defs(".highlight")
-
-    return (
-        f"@media not all and (prefers-color-scheme: dark) {{\n{defs('friendly')}\n}}\n"
-        f"@media (prefers-color-scheme: dark) {{\n{defs('github-dark')}\n}}\n"
-    )
+    return (highlight_css("friendly", 'html:not([data-theme=dark])') + "\n"
+            + highlight_css("github-dark", 'html[data-theme=dark]') + "\n")

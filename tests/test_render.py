@@ -95,8 +95,8 @@ def test_one_renderer_reused_without_leaking_state():
     assert renderer.render(a, index) == first  # same input, same output
 
 
-def test_pygments_css_has_light_and_dark_styles():
+def test_pygments_css_has_light_and_dark_styles_scoped_by_theme():
     css = pygments_css()
-    assert "@media (prefers-color-scheme: dark)" in css
-    assert "@media not all and (prefers-color-scheme: dark)" in css
-    assert css.count(".highlight .k ") >= 2
+    assert css.count("html:not([data-theme=dark]) .highlight .k ") == 1
+    assert css.count("html[data-theme=dark] .highlight .k ") == 1
+    assert "/*" not in css and "linenos" not in css

@@ -1,8 +1,75 @@
 /* Small progressive enhancements; the site works fully without them.
-   - "/" focuses the header search box.
+   - Theme toggle: system -> light -> dark, remembered (the inline script in <head> applies it
+     before the first paint; this keeps it in step with the system and the button).
+   - Header search searches as you type: Pagefind's component UI, loaded on first focus.
+   - "/" focuses the search box.  Search terms from ?highlight= are marked on the page.
    - Code blocks get a copy button. */
 (function () {
   "use strict";
+  var root = document.documentElement;
+  var media = window.matchMedia("(prefers-color-scheme: dark)");
+  var modes = ["system", "light", "dark"];
+  var icons = { system: "\u25D0", light: "\u2600", dark: "\u263E" };
+  var toggle = document.querySelector(".theme-toggle");
+  function stored() {
+    try { return localStorage.getItem("theme") || "system"; } catch (e) { return "system"; }
+  }
+  function apply(mode) {
+    var dark = mode === "dark" || (mode === "system" && media.matches);
+    root.setAttribute("data-theme", dark ? "dark" : "light");
+    if (toggle) {
+      toggle.textContent = icons[mode];
+      toggle.setAttribute("aria-label", "Theme: " + mode + " (change)");
+      toggle.title = "Theme: " + mode;
+    }
+    document.dispatchEvent(new CustomEvent("themechange"));
+  }
+  if (toggle) {
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () {
+      var next = modes[(modes.indexOf(stored()) + 1) % modes.length];
+      try { localStorage.setItem("theme", next); } catch (e) { /* private mode: not kept */ }
+      apply(next);
+    });
+  }
+  apply(stored());
+  media.addEventListener("change", function () { if (stored() === "system") { apply("system"); } });
+
+  var form = document.querySelector(".site-search");
+  function searchAsYouType() {
+    if (!form || form.getAttribute("data-loading")) { return; }
+    form.setAttribute("data-loading", "1");
+    var css = document.createElement("link");
+    css.rel = "stylesheet";
+    css.href = "/pagefind/pagefind-component-ui.css";
+    document.head.appendChild(css);
+    var js = document.createElement("script");
+    js.src = "/pagefind/pagefind-component-ui.js";
+    js.onload = function () {
+      var old = form.querySelector("input");
+      var typed = old ? old.value : "";
+      var focused = document.activeElement === old;
+      form.innerHTML = '<pagefind-config bundle-path="/pagefind/" highlight-param="highlight">' +
+        '</pagefind-config><pagefind-searchbox placeholder="Search notes" hide-shortcut>' +
+        "</pagefind-searchbox>";
+      var tries = 0;
+      (function adopt() {
+        var input = form.querySelector("pagefind-searchbox input");
+        if (!input) { if (++tries < 100) { setTimeout(adopt, 20); } return; }
+        input.setAttribute("aria-label", "Search notes");
+        if (focused) { input.focus(); }
+        if (typed) {
+          input.value = typed;
+          input.dispatchEvent(new Event("input", { bubbles: true }));
+        }
+      })();
+    };
+    document.head.appendChild(js);
+  }
+  if (form) {
+    form.addEventListener("focusin", searchAsYouType);
+    form.addEventListener("pointerenter", searchAsYouType);
+  }
   document.addEventListener("keydown", function (event) {
     var box = document.querySelector(".site-search input");
     var tag = (document.activeElement && document.activeElement.tagName) || "";
@@ -11,6 +78,35 @@
       box.focus();
     }
   });
+
+  var terms = new URLSearchParams(location.search).getAll("highlight").join(" ")
+    .split(/\s+/).filter(function (t) { return t.length > 1; });
+  var prose = document.querySelector(".prose");
+  if (terms.length && prose) {
+    var pattern = new RegExp("(" + terms.map(function (t) {
+      return t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    }).join("|") + ")", "gi");
+    var walker = document.createTreeWalker(prose, NodeFilter.SHOW_TEXT);
+    var nodes = [];
+    while (walker.nextNode()) { nodes.push(walker.currentNode); }
+    nodes.forEach(function (node) {
+      if (!pattern.test(node.data) || node.parentNode.closest("pre, math, .mermaid")) { return; }
+      var parts = node.data.split(pattern);
+      var frag = document.createDocumentFragment();
+      parts.forEach(function (part, i) {
+        if (i % 2) {
+          var mark = document.createElement("mark");
+          mark.className = "search-hit";
+          mark.textContent = part;
+          frag.appendChild(mark);
+        } else if (part) { frag.appendChild(document.createTextNode(part)); }
+      });
+      node.parentNode.replaceChild(frag, node);
+    });
+    var first = prose.querySelector("mark.search-hit");
+    if (first && !location.hash) { first.scrollIntoView({ block: "center" }); }
+  }
+
   if (!navigator.clipboard) { return; }
   document.querySelectorAll(".prose .highlight").forEach(function (block) {
     var button = document.createElement("button");
