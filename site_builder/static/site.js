@@ -57,6 +57,14 @@
         var input = form.querySelector("pagefind-searchbox input");
         if (!input) { if (++tries < 100) { setTimeout(adopt, 20); } return; }
         input.setAttribute("aria-label", "Search notes");
+        // Each result is named by its title alone while it shows the excerpt too (axe:
+        // label-content-name-mismatch); named by its whole text, both are read.
+        new MutationObserver(function () {
+          form.querySelectorAll(".pf-searchbox-result[aria-labelledby]").forEach(function (a) {
+            a.removeAttribute("aria-labelledby");
+            a.removeAttribute("aria-describedby");
+          });
+        }).observe(form, { childList: true, subtree: true });
         if (focused) { input.focus(); }
         if (typed) {
           input.value = typed;
