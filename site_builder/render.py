@@ -214,5 +214,4 @@ def pygments_css() -> str:
     """Light and dark highlighting styles, chosen by the page's theme (``data-theme``)."""
     from site_builder.theme import highlight_css
 
-    return (highlight_css("friendly", 'html:not([data-theme=dark])') + "\n"
-            + highlight_css("github-dark", 'html[data-theme=dark]') + "\n")
+    return highlight_css("friendly", "github-dark")

@@ -26,10 +26,12 @@ def test_readable_always_reaches_aa_and_keeps_good_colours(color: str, backgroun
 
 
 def test_every_token_colour_of_both_styles_passes_aa():
-    for style, background in (("friendly", "#f0f0f0"), ("github-dark", "#0d1117")):
-        css = highlight_css(style, "html")
-        colours = re.findall(r"(?<![-\\w])color: (#[0-9a-fA-F]{3,6})", css)
+    css = highlight_css("friendly", "github-dark")
+    for line, background in zip(css.splitlines()[:2], ("#f0f0f0", "#0d1117")):
+        colours = re.findall(r"--hl\d+:(#[0-9a-f]{6})", line)
         assert len(colours) > 20
         assert min(contrast(c, background) for c in colours) >= AA
-    friendly = highlight_css("friendly", "html")
-    assert ".highlight .c { color: #60a0b0" not in friendly  # 2.6:1 before
+    assert "#60a0b0" not in css  # friendly's comments, 2.6:1 on its background
+    rules = css.splitlines()[3:]
+    assert all(re.fullmatch(r"\.highlight :is\((\.\w+,?)+\)\{color:var\(--hl\d+\)"
+                            r"(;font-weight:bold)?(;font-style:italic)?\}", r) for r in rules)

@@ -39,10 +39,12 @@
   function searchAsYouType() {
     if (!form || form.getAttribute("data-loading")) { return; }
     form.setAttribute("data-loading", "1");
-    var css = document.createElement("link");
-    css.rel = "stylesheet";
-    css.href = "/pagefind/pagefind-component-ui.css";
-    document.head.appendChild(css);
+    ["/pagefind/pagefind-component-ui.css", form.getAttribute("data-css")].forEach(function (h) {
+      var css = document.createElement("link");
+      css.rel = "stylesheet";
+      css.href = h;
+      document.head.appendChild(css);
+    });
     var js = document.createElement("script");
     js.src = "/pagefind/pagefind-component-ui.js";
     js.onload = function () {
