@@ -28,6 +28,7 @@ from site_builder.config import Settings, load_settings
 from site_builder.content import Content, Note, load_content, load_note, pack_note
 from site_builder.errors import ContentError
 from site_builder.favicon import favicon_ico
+from site_builder.graph import local_graphs
 from site_builder.links import LinkIndex, backlinks, build_index, check_links, index_key
 from site_builder.obsidian import NoteLoader
 from site_builder.output import (
@@ -255,7 +256,8 @@ def page_stage(opts: BuildOptions, settings: Settings, content: Content,
         "site": settings, "nav": nav, "sections": sections, "has_feed": True,
         "asset": asset_urls.__getitem__, "favicon": favicon,
     }, common_key=page_key(settings, nav, sorted(asset_urls.items()), everything, favicon))
-    pages = note_pages(maker, content.notes, rendered, sections, links_to, blobs.get)
+    graphs = local_graphs(content.notes, {s: r.links for s, r in rendered.items()})
+    pages = note_pages(maker, content.notes, rendered, sections, links_to, blobs.get, graphs)
     pages += list_pages(maker, sections)
     if maker.has("search.html"):
         pages.append(maker.page("search.html", "search/index.html", "the search page", (),

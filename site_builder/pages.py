@@ -269,23 +269,25 @@ def crumbs(sections: Mapping[str, SectionInfo], key: str) -> tuple[tuple[str, st
 
 def _note_context(card: Card, body: Callable[[], str], toc: str, section: SectionInfo,
                   prev: Card | None, nxt: Card | None, links: tuple, url: str,
-                  trail: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+                  trail: tuple[tuple[str, str], ...], graph: str = "") -> dict[str, Any]:
     html = body()
     image = _FIRST_IMG.search(html)
     return {"page_kind": "note", "note": card, "body": Markup(html), "toc": Markup(toc),
             "section": section, "prev": prev, "next": nxt, "backlinks": links, "canonical": url,
             "crumbs": trail, "description": card.summary, "og_type": "article",
             "og_title": card.title, "image": image.group(1) if image else None,
-            "has_diagram": 'class="mermaid"' in html}
+            "has_diagram": 'class="mermaid"' in html, "graph": Markup(graph)}
 
 
 def note_pages(maker: PageMaker, notes: Sequence[Note], rendered: Mapping[str, RenderMeta],
                sections: Mapping[str, SectionInfo],
                backlinks: Mapping[str, tuple[tuple[str, str], ...]],
-               body_of: Callable[[str], str]) -> list[OutputFile]:
+               body_of: Callable[[str], str],
+               graphs: Mapping[str, str] | None = None) -> list[OutputFile]:
     """One page per note, with prev/next in its section's listing order.  A note page shows
-    its own card and body, its section's name, its neighbours' titles and its backlinks:
-    that is its key, so editing a note re-makes exactly the pages that show it."""
+    its own card and body, its section's name, its neighbours' titles, its backlinks and its
+    local graph (``graphs``, SVG by source): that is its key, so editing a note re-makes
+    exactly the pages that show it."""
     pages = []
     position = {c.url: i for s in sections.values() for i, c in enumerate(s.cards)}
     for note in notes:
@@ -297,14 +299,15 @@ def note_pages(maker: PageMaker, notes: Sequence[Note], rendered: Mapping[str, R
         nxt = section.cards[pos + 1] if pos + 1 < len(section.cards) else None
         links = backlinks.get(note.source, ())
         trail = crumbs(sections, note.section)
+        graph = (graphs or {}).get(note.source, "")
         # The table of contents is made from the body's headings: the body digest covers it.
         parts = (card.key, (section.key, section.title, section.url),
                  prev and (prev.title, prev.url), nxt and (nxt.title, nxt.url), links,
-                 r.html_digest, trail)
+                 r.html_digest, trail, graph)
         pages.append(maker.page(
             "note.html", url_to_output(note.url), note.display_path, parts,
             partial(_note_context, card, partial(body_of, r.html_digest), r.toc, section, prev,
-                    nxt, links, note.url, trail)))
+                    nxt, links, note.url, trail, graph)))
     return pages
 
 

@@ -172,3 +172,43 @@ def test_phone_toc_folded_under_the_title_and_copy_buttons_visible(chromium_brow
             assert pg.eval_on_selector(".copy-code", "b => getComputedStyle(b).opacity") == "1"
     finally:
         context.close()
+
+
+def test_hover_and_keyboard_previews_show_the_target_note(page, base_url: str,
+                                                          axe_source: str):
+    page.goto(base_url + "/kubernetes/networking/cni/")
+    link = page.locator(".prose a.wikilink[href^='/kubernetes/services/']").first
+    link.hover()
+    page.wait_for_selector(".preview:not([hidden])", timeout=5000)
+    assert page.inner_text(".preview strong") == "Kubernetes services"
+    assert link.get_attribute("aria-describedby") == "note-preview"
+    assert [v for v in _violations(page, axe_source) if v["id"] not in KEPT] == []
+    page.mouse.move(1, 1)
+    assert page.locator(".preview").is_hidden() and link.get_attribute("aria-describedby") is None
+    # The keyboard gets the same preview; Escape closes it.
+    link.focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")
+    page.wait_for_selector(".preview:not([hidden])", timeout=5000)
+    page.keyboard.press("Escape")
+    assert page.locator(".preview").is_hidden()
+    # A link to a heading previews that section, not the top of the note.
+    page.locator(".prose a[href$='#network-drivers']").first.hover()
+    page.wait_for_function("document.querySelector('.preview strong')?.textContent"
+                           " === 'Docker networking' && !document.querySelector('.preview').hidden")
+    assert page.inner_text(".preview span").startswith("Driver What it does")
+
+
+def test_local_graph_links_work_without_javascript(chromium_browser, base_url: str):
+    context = chromium_browser.new_context(java_script_enabled=False)
+    pg = context.new_page()
+    try:
+        pg.goto(base_url + "/containers/docker-networking/")
+        names = pg.eval_on_selector_all(".graph a text", "t => t.map(e => e.textContent)")
+        assert "CNI plugins" in names
+        pg.locator(".graph a", has_text="CNI plugins").click()
+        pg.wait_for_url("**/kubernetes/networking/cni/")
+        assert pg.locator(".graph .here text").text_content() == "CNI plugins"
+        assert pg.locator("math").count() >= 3  # MathML needs no script either
+    finally:
+        context.close()

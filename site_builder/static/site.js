@@ -117,6 +117,77 @@
     if (first && !location.hash) { first.scrollIntoView({ block: "center" }); }
   }
 
+  // Hover previews: a mouse resting on (or the keyboard focusing) a link to another note
+  // shows that note's title and first paragraph (or the paragraph its #anchor names), taken
+  // from the page itself.  Touch is left alone: a tap follows the link.
+  var tip = document.createElement("div");
+  tip.className = "preview";
+  tip.id = "note-preview";
+  tip.setAttribute("role", "tooltip");
+  tip.hidden = true;
+  (document.querySelector("main") || document.body).appendChild(tip);  // inside a landmark
+  var pages = {};
+  var timer = null;
+  var owner = null;
+  var LINKS = ".prose a[href^='/'], .backlinks a, .prev-next a, .graph a";
+  function hide() {
+    clearTimeout(timer);
+    tip.hidden = true;
+    if (owner) { owner.removeAttribute("aria-describedby"); owner = null; }
+  }
+  function excerpt(doc, hash) {
+    var at = hash && doc.getElementById(decodeURIComponent(hash.slice(1)));
+    var para = at && at.matches("p, li") ? at : null;
+    // Under a heading: its first paragraph, else whatever comes first (a table, a list).
+    for (var el = at; !para && el && (el = el.nextElementSibling) && !/^H\d/.test(el.tagName);) {
+      if (el.matches("p")) { para = el; }
+    }
+    para = para || (at && at.nextElementSibling) || doc.querySelector(".prose > p");
+    var text = para ? para.textContent.replace(/\s+/g, " ").trim() : "";
+    return text.length > 280 ? text.slice(0, 279).replace(/\s\S*$/, "") + "\u2026" : text;
+  }
+  function show(link) {
+    var url = new URL(link.getAttribute("href"), location.href);
+    if (url.origin !== location.origin || url.pathname === location.pathname) { return; }
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      pages[url.pathname] = pages[url.pathname] || fetch(url.pathname).then(function (r) {
+        return r.ok ? r.text() : Promise.reject(r.status);
+      }).then(function (text) { return new DOMParser().parseFromString(text, "text/html"); });
+      pages[url.pathname].then(function (doc) {
+        var h1 = doc.querySelector("h1");
+        if (!doc.querySelector(".prose") || !h1) { return; }
+        tip.textContent = "";
+        var title = document.createElement("strong");
+        title.textContent = h1.textContent.trim();
+        var body = document.createElement("span");
+        body.textContent = excerpt(doc, url.hash);
+        tip.appendChild(title);
+        tip.appendChild(body);
+        var box = link.getBoundingClientRect();
+        tip.style.left = Math.max(8, Math.min(box.left, innerWidth - 360)) + scrollX + "px";
+        tip.style.top = box.bottom + scrollY + 6 + "px";
+        tip.hidden = false;
+        owner = link;
+        link.setAttribute("aria-describedby", tip.id);
+      }, function () { /* not a note page: no preview */ });
+    }, 300);
+  }
+  document.addEventListener("pointerover", function (event) {
+    var link = event.pointerType === "mouse" && event.target.closest(LINKS);
+    if (link) { show(link); }
+  });
+  document.addEventListener("pointerout", function (event) {
+    if (event.target.closest(LINKS)) { hide(); }
+  });
+  document.addEventListener("focusin", function (event) {
+    var link = event.target.closest && event.target.closest(LINKS);
+    if (link && link.matches(":focus-visible")) { show(link); }
+  });
+  document.addEventListener("focusout", hide);
+  document.addEventListener("keydown", function (event) { if (event.key === "Escape") { hide(); } });
+  window.addEventListener("scroll", function () { if (!tip.hidden) { hide(); } }, { passive: true });
+
   if (!navigator.clipboard) { return; }
   document.querySelectorAll(".prose .highlight").forEach(function (block) {
     var button = document.createElement("button");
