@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 FIRST = 8  # depth-1 neighbours drawn at most
 SECOND = 8  # depth-2 neighbours drawn at most
@@ -31,20 +32,28 @@ def undirected(edges: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
     return both
 
 
-def neighbourhood(both: Mapping[str, set[str]], center: str,
+def neighbourhood(both: Mapping[str, Iterable[str]], center: str,
                   order: Mapping[str, str]) -> list[tuple[str, int, str | None]]:
     """(node, depth, parent) for the center, its nearest neighbours and theirs, in a stable
     order (``order`` maps a node to its sort key, its title)."""
     key = lambda n: (order.get(n, n).lower(), n)
-    near = both.get(center, set())
-    first = sorted(near, key=key)[:FIRST]
+    ranked = {n: sorted(both.get(n, ()), key=key) for n in (center, *both.get(center, ()))}
+    return _near(ranked, center)
+
+
+def _near(ranked: Mapping[str, list[str]], center: str) -> list[tuple[str, int, str | None]]:
+    """``neighbourhood`` over neighbour lists already in display order."""
+    near = ranked.get(center, [])
+    first = near[:FIRST]
     nodes: list[tuple[str, int, str | None]] = [(center, 0, None)]
     nodes += [(n, 1, center) for n in first]
     seen = {center, *near}  # a neighbour left out for room is not shown as a farther one
     second: list[tuple[str, int, str | None]] = []
     for parent in first:
-        for n in sorted(both.get(parent, ()), key=key):
-            if n not in seen and len(second) < SECOND:
+        for n in ranked.get(parent, ()):
+            if len(second) == SECOND:
+                break
+            if n not in seen:
                 seen.add(n)
                 second.append((n, 2, parent))
     return nodes + second
@@ -71,44 +80,67 @@ def _place(nodes: list[tuple[str, int, str | None]]) -> dict[str, tuple[float, f
     return spots
 
 
+@lru_cache(maxsize=1 << 14)
 def _label(title: str) -> str:
     return html.escape(title if len(title) <= LABEL else title[: LABEL - 1].rstrip() + "…")
 
 
-def local_graph_svg(center: str, both: Mapping[str, set[str]], titles: Mapping[str, str],
-                    urls: Mapping[str, str]) -> str:
-    """The SVG for ``center``'s page, or "" when it links nowhere and nothing links to it."""
-    nodes = neighbourhood(both, center, titles)
+Layout = tuple  # ((title, url, depth, x, y), ...), ((i, j), ...): what a graph shows
+
+
+def layout(ranked: Mapping[str, list[str]], center: str, titles: Mapping[str, str],
+           urls: Mapping[str, str]) -> Layout | None:
+    """Where every node of ``center``'s graph goes and which pairs are linked; None when the
+    note links nowhere and nothing links to it.  Cheap, so every build computes it for every
+    note page's key; the SVG is only drawn for pages made again."""
+    nodes = _near(ranked, center)
     if len(nodes) == 1:
-        return ""
+        return None
     spots = _place(nodes)
-    shown = [n for n, _, _ in nodes]
-    lines = []
-    for i, a in enumerate(shown):
-        for b in shown[i + 1:]:
-            if b in both.get(a, ()):
-                (x1, y1), (x2, y2) = spots[a], spots[b]
-                lines.append(f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}"/>')
+    index = {n: i for i, (n, _, _) in enumerate(nodes)}
+    edges = tuple((i, index[b]) for i, (a, _, _) in enumerate(nodes) for b in ranked.get(a, ())
+                  if index.get(b, -1) > i)
+    shown = tuple((titles[n], urls[n], d, round(spots[n][0]), round(spots[n][1]))
+                  for n, d, _ in nodes)
+    return shown, edges
+
+
+def graph_svg(graph: Layout | None) -> str:
+    """The inline SVG of a layout ("" for None): nodes are links, the current note is not."""
+    if graph is None:
+        return ""
+    nodes, edges = graph
+    lines = "".join(f'<line x1="{nodes[a][3]}" y1="{nodes[a][4]}" x2="{nodes[b][3]}" '
+                    f'y2="{nodes[b][4]}"/>' for a, b in edges)
     dots = []
-    for n, depth, _ in nodes:
-        x, y = spots[n]
-        dot = (f'<circle cx="{x:.0f}" cy="{y:.0f}" r="{7 if depth == 0 else 5}"/>'
-               f'<text x="{x:.0f}" y="{y + 17:.0f}">{_label(titles[n])}</text>')
+    for title, url, depth, x, y in nodes:
+        dot = (f'<circle cx="{x}" cy="{y}" r="{7 if depth == 0 else 5}"/>'
+               f'<text x="{x}" y="{y + 17}">{_label(title)}</text>')
         if depth == 0:
             dots.append(f'<g class="here" aria-current="page">{dot}</g>')
         else:
-            dots.append(f'<a href="{html.escape(urls[n])}" class="d{depth}">{dot}</a>')
+            dots.append(f'<a href="{html.escape(url)}" class="d{depth}">{dot}</a>')
     return (f'<svg class="graph" viewBox="0 0 {WIDTH} {HEIGHT}" '
             f'aria-label="Notes linked with this one">'
-            f'<g class="edges">{"".join(lines)}</g>{"".join(dots)}</svg>')
+            f'<g class="edges">{lines}</g>{"".join(dots)}</svg>')
 
 
-def local_graphs(notes: Iterable, links_of: Mapping[str, Iterable]) -> dict[str, str]:
-    """Every note's graph SVG: ``notes`` are the published notes, ``links_of`` maps a note's
-    source to its links (anything with a ``.target`` source key)."""
+def local_graph_svg(center: str, both: Mapping[str, Iterable[str]], titles: Mapping[str, str],
+                    urls: Mapping[str, str]) -> str:
+    """The SVG for ``center``'s page (one note; ``local_graphs`` does a whole site)."""
+    key = lambda n: (titles.get(n, n).lower(), n)
+    ranked = {n: sorted(both.get(n, ()), key=key) for n in both}
+    return graph_svg(layout(ranked, center, titles, urls))
+
+
+def local_graphs(notes: Iterable, links_of: Mapping[str, Iterable]) -> dict[str, Layout | None]:
+    """Every note's graph layout: ``notes`` are the published notes, ``links_of`` maps a
+    note's source to its links (anything with a ``.target`` source key)."""
     notes = list(notes)
     titles = {n.source: n.title for n in notes}
     urls = {n.source: n.url for n in notes}
     both = undirected({n.source: {k.target for k in links_of[n.source] if k.target in titles}
                        for n in notes})
-    return {n.source: local_graph_svg(n.source, both, titles, urls) for n in notes}
+    sort_key = {n: (t.lower(), n) for n, t in titles.items()}
+    ranked = {n: sorted(near, key=sort_key.__getitem__) for n, near in both.items()}
+    return {n.source: layout(ranked, n.source, titles, urls) for n in notes}

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from site_builder.cache import digest
 from site_builder.content import Note, display_path, url_to_output
 from site_builder.errors import ContentError
+from site_builder.graph import Layout, graph_svg
 from site_builder.links import href_for, section_url
 from site_builder.output import OutputFile
 from site_builder.render import RenderMeta
@@ -269,24 +270,25 @@ def crumbs(sections: Mapping[str, SectionInfo], key: str) -> tuple[tuple[str, st
 
 def _note_context(card: Card, body: Callable[[], str], toc: str, section: SectionInfo,
                   prev: Card | None, nxt: Card | None, links: tuple, url: str,
-                  trail: tuple[tuple[str, str], ...], graph: str = "") -> dict[str, Any]:
+                  trail: tuple[tuple[str, str], ...],
+                  graph: Layout | None = None) -> dict[str, Any]:
     html = body()
     image = _FIRST_IMG.search(html)
     return {"page_kind": "note", "note": card, "body": Markup(html), "toc": Markup(toc),
             "section": section, "prev": prev, "next": nxt, "backlinks": links, "canonical": url,
             "crumbs": trail, "description": card.summary, "og_type": "article",
             "og_title": card.title, "image": image.group(1) if image else None,
-            "has_diagram": 'class="mermaid"' in html, "graph": Markup(graph)}
+            "has_diagram": 'class="mermaid"' in html, "graph": Markup(graph_svg(graph))}
 
 
 def note_pages(maker: PageMaker, notes: Sequence[Note], rendered: Mapping[str, RenderMeta],
                sections: Mapping[str, SectionInfo],
                backlinks: Mapping[str, tuple[tuple[str, str], ...]],
                body_of: Callable[[str], str],
-               graphs: Mapping[str, str] | None = None) -> list[OutputFile]:
+               graphs: Mapping[str, Layout | None] | None = None) -> list[OutputFile]:
     """One page per note, with prev/next in its section's listing order.  A note page shows
     its own card and body, its section's name, its neighbours' titles, its backlinks and its
-    local graph (``graphs``, SVG by source): that is its key, so editing a note re-makes
+    local graph (``graphs``, layout by source): that is its key, so editing a note re-makes
     exactly the pages that show it."""
     pages = []
     position = {c.url: i for s in sections.values() for i, c in enumerate(s.cards)}
@@ -299,7 +301,7 @@ def note_pages(maker: PageMaker, notes: Sequence[Note], rendered: Mapping[str, R
         nxt = section.cards[pos + 1] if pos + 1 < len(section.cards) else None
         links = backlinks.get(note.source, ())
         trail = crumbs(sections, note.section)
-        graph = (graphs or {}).get(note.source, "")
+        graph = (graphs or {}).get(note.source)
         # The table of contents is made from the body's headings: the body digest covers it.
         parts = (card.key, (section.key, section.title, section.url),
                  prev and (prev.title, prev.url), nxt and (nxt.title, nxt.url), links,

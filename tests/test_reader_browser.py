@@ -212,3 +212,21 @@ def test_local_graph_links_work_without_javascript(chromium_browser, base_url: s
         assert pg.locator("math").count() >= 3  # MathML needs no script either
     finally:
         context.close()
+
+
+def test_enter_in_the_header_opens_the_results_page_arrows_pick_one(page, base_url: str):
+    page.goto(base_url + "/containers/docker-cli/")
+    page.click(".site-search input")
+    page.keyboard.type("overlay")
+    page.wait_for_selector("pagefind-searchbox a[href*='docker-networking']", timeout=15000)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search/?q=overlay")
+    page.wait_for_selector(".pagefind-ui__result", timeout=15000)
+    page.goto(base_url + "/containers/docker-cli/")
+    page.click(".site-search input")
+    page.keyboard.type("overlay")
+    page.wait_for_selector("pagefind-searchbox a[href*='docker-networking']", timeout=15000)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/containers/docker-networking/?highlight=overlay")

@@ -77,6 +77,18 @@
     document.head.appendChild(js);
   }
   if (form) {
+    // Enter opens the full results page, as without scripts; arrow keys then Enter (or a
+    // click) open one result from the list.
+    var picked = false;
+    form.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") { picked = true; }
+      if (event.key === "Enter" && !picked && event.target.value) {
+        event.preventDefault();
+        event.stopPropagation();
+        location.href = "/search/?q=" + encodeURIComponent(event.target.value);
+      }
+    }, true);
+    form.addEventListener("input", function () { picked = false; });
     form.addEventListener("focusin", searchAsYouType);
     form.addEventListener("pointerenter", searchAsYouType);
   }
