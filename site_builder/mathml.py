@@ -120,7 +120,12 @@ class InlineMathProcessor(InlineProcessor):
         super().__init__(pattern, md)
         self.state, self.display = state, display
 
-    def handleMatch(self, m: re.Match[str], data: str) -> tuple[etree.Element | str, int, int]:
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[etree.Element | str | None,
+                                                                int | None, int | None]:
+        before = data[:m.start(0)]
+        link = before.rfind("](")
+        if (link >= 0 and ")" not in before[link:]) or before.rfind("<") > before.rfind(">"):
+            return None, None, None  # inside a link's address or an HTML tag: not math
         html = to_mathml(m.group(1), self.display, self.state, m.group(0))
         return self.md.htmlStash.store(html), m.start(0), m.end(0)
 

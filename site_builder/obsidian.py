@@ -34,6 +34,7 @@ NoteLoader = Callable[[str], Note]  # content-relative source -> the note with i
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".bmp")
 SIZE_MARK = "notes-size:"
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+)[^`].*?\1")
 _COMMENT = re.compile(r"%%.*?%%", re.DOTALL)
 _EMBED = re.compile(r"(`+)[^`].*?\1|!\[\[([^\[\]\n]+?)\]\]")
 _SIZE = re.compile(r"^\s*(\d+)(?:x(\d+))?\s*$")
@@ -110,6 +111,8 @@ def _outside_code(text: str) -> str:
             fence = None if fence and marker == fence else (fence or marker)
         if (fence or match) and "%%" in line:
             lines[i] = line.replace("%%", "%\u2060%")  # a word joiner between: not a comment
+        elif "`" in line and "%%" in line:  # nor in a code span
+            lines[i] = _CODE_SPAN.sub(lambda m: m.group(0).replace("%%", "%\u2060%"), line)
     return "\n".join(lines)
 
 

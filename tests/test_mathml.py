@@ -66,3 +66,14 @@ def test_any_mix_of_dollars_renders_or_fails_with_a_content_error(parts: list[st
         render("".join(parts) + "\n")
     except ContentError as exc:
         assert str(exc).startswith("content/n.md:")
+
+
+def test_dollars_in_link_addresses_and_html_attributes_are_not_math():
+    r = render('[pay](https://example.com/$5$) <abbr title="$x$">X</abbr> but $y$\n')
+    assert 'href="https://example.com/$5$"' in r.html and 'title="$x$"' in r.html
+    assert r.html.count("<math") == 1
+
+
+def test_math_in_tables_lists_and_callouts():
+    r = render("| a |\n|---|\n| $x_1$ |\n\n- item $z^2$\n\n> [!note]\n> $w$\n")
+    assert r.html.count("<math") == 3

@@ -204,3 +204,17 @@ def test_a_build_reports_embed_loops_and_writes_nothing(tmp_path: Path):
     with pytest.raises(ContentError, match=r"^content/b.md:3: embed loop: a.md -> b.md -> a.md"):
         build_site(BuildOptions(project_dir=tmp_path, search=False, jobs=1))
     assert not (tmp_path / "build").exists()
+
+
+def test_comment_markers_in_code_spans_are_kept():
+    r = render("Use `%%x%%` here %%gone%% and `a %% b` too.\n")
+    assert "<code>%%x%%</code>" in r.html and "<code>a %% b</code>" in r.html
+    assert "gone" not in r.html
+
+
+def test_an_embed_inside_a_callout_stays_inside_it():
+    target = note("Intro.\n\n## Sec\n\nSection text.\n", source="t.md")
+    host = note("> [!info] Embedded\n> ![[t#Sec]]\n\nAfter.\n", source="h.md")
+    r = render_note(host, *_site(target, host))
+    content = r.html.split('<div class="callout-content">', 1)[1].split("After.")[0]
+    assert '<div class="embed">' in content and "Section text." in content
