@@ -21,6 +21,8 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
+from markupsafe import Markup
+
 from site_builder import feeds
 from site_builder.blobs import BlobRef, BlobStore
 from site_builder.cache import RACY_NS, BuildCache, CacheState, digest, files_digest, fingerprint
@@ -28,7 +30,7 @@ from site_builder.config import Settings, load_settings
 from site_builder.content import Content, Note, load_content, load_note, pack_note
 from site_builder.errors import ContentError
 from site_builder.favicon import favicon_ico
-from site_builder.graph import local_graphs
+from site_builder.graph import local_graphs, site_graph_svg, site_layout
 from site_builder.links import LinkIndex, backlinks, build_index, check_links, index_key
 from site_builder.obsidian import NoteLoader
 from site_builder.output import (
@@ -110,7 +112,7 @@ class BuildResult:
 
 def generated_urls(content: Content) -> set[str]:
     """Pages the builder makes on its own, which root-absolute links may point at."""
-    urls = {"/", "/tags/", "/search/"}
+    urls = {"/", "/tags/", "/search/", "/graph/"}
     urls.update(tag_url(t) for n in content.notes for t in n.tags)
     return urls
 
@@ -259,6 +261,12 @@ def page_stage(opts: BuildOptions, settings: Settings, content: Content,
     graphs = local_graphs(content.notes, {s: r.links for s, r in rendered.items()})
     pages = note_pages(maker, content.notes, rendered, sections, links_to, blobs.get, graphs)
     pages += list_pages(maker, sections)
+    if maker.has("graph.html"):
+        whole = site_layout(content.notes, {n.source: rendered[n.source].links
+                                            for n in content.notes})
+        pages.append(maker.page("graph.html", "graph/index.html", "the graph page", (whole,),
+                                lambda: {"page_kind": "list", "canonical": "/graph/",
+                                         "graph": Markup(site_graph_svg(whole))}))
     if maker.has("search.html"):
         pages.append(maker.page("search.html", "search/index.html", "the search page", (),
                                 partial(dict, page_kind="list", canonical="/search/",

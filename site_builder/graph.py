@@ -144,3 +144,46 @@ def local_graphs(notes: Iterable, links_of: Mapping[str, Iterable]) -> dict[str,
     sort_key = {n: (t.lower(), n) for n, t in titles.items()}
     ranked = {n: sorted(near, key=sort_key.__getitem__) for n, near in both.items()}
     return {n.source: layout(ranked, n.source, titles, urls) for n in notes}
+
+
+def site_layout(notes: Iterable, links_of: Mapping[str, Iterable]) -> Layout | None:
+    """The whole vault for the graph page: each section's notes on a ring of their own, the
+    rings laid out in rows (deterministic, linear in the number of notes; a force layout
+    would cost seconds on a large site at every build)."""
+    notes = sorted(notes, key=lambda n: (n.section, n.title.lower(), n.source))
+    if not notes:
+        return None
+    by_section: dict[str, list] = {}
+    for n in notes:
+        by_section.setdefault(n.section, []).append(n)
+    spots: dict[str, tuple[int, int]] = {}
+    x = y = row = 0
+    for members in by_section.values():
+        radius = max(70, round(len(members) * 130 / (2 * math.pi)))  # room for labels
+        size = 2 * radius + 160
+        if x and x + size > SITE_WIDTH:
+            x, y, row = 0, y + row, 0
+        cx, cy = x + size // 2, y + size // 2
+        for i, n in enumerate(members):
+            a = -math.pi / 2 + 2 * math.pi * i / len(members)
+            spots[n.source] = (round(cx + radius * math.cos(a)), round(cy + radius * math.sin(a)))
+        x, row = x + size, max(row, size)
+    index = {n.source: i for i, n in enumerate(notes)}
+    edges = sorted({(min(index[n.source], index[k.target]), max(index[n.source], index[k.target]))
+                    for n in notes for k in links_of[n.source]
+                    if k.target in index and k.target != n.source})
+    nodes = tuple((n.title, n.url, 1, *spots[n.source]) for n in notes)
+    return nodes, tuple(edges), (SITE_WIDTH, y + row)
+
+
+SITE_WIDTH = 1200
+
+
+def site_graph_svg(graph: Layout | None) -> str:
+    """Every note as a link, every link between notes as a line."""
+    if graph is None:
+        return ""
+    nodes, edges, (width, height) = graph
+    svg = graph_svg((nodes, edges))
+    return svg.replace(f'viewBox="0 0 {WIDTH} {HEIGHT}"', f'viewBox="0 0 {width} {height}"', 1) \
+        .replace('aria-label="Notes linked with this one"', 'aria-label="Every note and its links"')

@@ -67,3 +67,22 @@ def test_note_pages_show_their_graph_and_it_follows_a_changed_title(tmp_path: Pa
     result = build_site(opts)
     assert "a/index.html" in result.written
     assert ">Ocean</text>" in (out / "a" / "index.html").read_text()
+
+
+def test_site_layout_places_every_note_once_and_every_link_once():
+    from collections import namedtuple
+
+    from site_builder.graph import site_graph_svg, site_layout
+
+    note = namedtuple("note", "source title url section")
+    link = namedtuple("link", "target")
+    notes = [note(f"s{i % 3}/n{i}.md", f"N{i}", f"/s{i % 3}/n{i}/", f"s{i % 3}") for i in range(9)]
+    links = {n.source: [link("s0/n0.md"), link(n.source), link("gone.md")] for n in notes}
+    nodes, edges, (width, height) = site_layout(notes, links)
+    assert sorted(t for t, *_ in nodes) == sorted(n.title for n in notes)
+    assert len(edges) == 8 and len(set(edges)) == 8  # n0 to each other note, no self-links
+    assert all(0 <= x <= width and 0 <= y <= height for *_, x, y in nodes)
+    assert site_layout(list(reversed(notes)), links) == (nodes, edges, (width, height))
+    svg = site_graph_svg((nodes, edges, (width, height)))
+    assert f'viewBox="0 0 {width} {height}"' in svg and svg.count("<a ") == 9
+    assert site_layout([], {}) is None and site_graph_svg(None) == ""

@@ -32,6 +32,7 @@ PAGES = {
     "tags": ("/tags/", ".tag-cloud"),
     "search with results": ("/search/?q=docker", ".pagefind-ui__result"),
     "404": ("/404.html", ".not-found"),
+    "graph": ("/graph/", ".graph-zoom:not([hidden])"),
 }
 # Moderate (or minor) findings kept on purpose, with the reason; none today.  Serious and
 # critical findings are never allowed.
@@ -230,3 +231,18 @@ def test_enter_in_the_header_opens_the_results_page_arrows_pick_one(page, base_u
     page.keyboard.press("ArrowUp")
     page.keyboard.press("Enter")
     page.wait_for_url("**/containers/docker-networking/?highlight=overlay")
+
+
+def test_graph_page_pans_and_zooms(page, base_url: str):
+    page.goto(base_url + "/graph/")
+    svg = page.locator(".site-graph svg")
+    start = [float(v) for v in svg.get_attribute("viewBox").split()]
+    page.click("button[aria-label='Zoom in']")
+    zoomed = [float(v) for v in svg.get_attribute("viewBox").split()]
+    assert zoomed[2] < start[2] and zoomed[3] < start[3]
+    page.focus(".site-graph")
+    page.keyboard.press("ArrowRight")
+    assert float(svg.get_attribute("viewBox").split()[0]) > zoomed[0]
+    page.click("button[aria-label='Reset zoom']")
+    assert [float(v) for v in svg.get_attribute("viewBox").split()] == start
+    assert page.locator(".site-graph a", has_text="CNI plugins").count() == 1
