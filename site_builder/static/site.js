@@ -1,8 +1,8 @@
 /* Small progressive enhancements; the site works fully without them.
    - Theme toggle: system -> light -> dark, remembered (the inline script in <head> applies it
      before the first paint; this keeps it in step with the system and the button).
-   - Header search searches as you type: Pagefind's component UI, loaded on first focus.
-   - "/" focuses the search box.  Search terms from ?highlight= are marked on the page.
+   - Search extras from search.js when used; "/" focuses the search box.
+   - Hover and keyboard previews of linked notes.
    - Code blocks get a copy button. */
 (function () {
   "use strict";
@@ -35,60 +35,23 @@
   apply(stored());
   media.addEventListener("change", function () { if (stored() === "system") { apply("system"); } });
 
-  var form = document.querySelector(".site-search");
-  function searchAsYouType() {
-    if (!form || form.getAttribute("data-loading")) { return; }
-    form.setAttribute("data-loading", "1");
-    ["/pagefind/pagefind-component-ui.css", form.getAttribute("data-css")].forEach(function (h) {
-      var css = document.createElement("link");
-      css.rel = "stylesheet";
-      css.href = h;
-      document.head.appendChild(css);
-    });
+  // Search extras (search.js) load only when used: the header box as you type, on first
+  // focus; the marking of ?highlight= terms on a page opened from a result.
+  var me = document.currentScript;
+  function extras(then) {
+    if (window.notesSearch) { then(window.notesSearch); return; }
     var js = document.createElement("script");
-    js.src = "/pagefind/pagefind-component-ui.js";
-    js.onload = function () {
-      var old = form.querySelector("input");
-      var typed = old ? old.value : "";
-      var focused = document.activeElement === old;
-      form.innerHTML = '<pagefind-config bundle-path="/pagefind/" highlight-param="highlight">' +
-        '</pagefind-config><pagefind-searchbox placeholder="Search notes" hide-shortcut>' +
-        "</pagefind-searchbox>";
-      var tries = 0;
-      (function adopt() {
-        var input = form.querySelector("pagefind-searchbox input");
-        if (!input) { if (++tries < 100) { setTimeout(adopt, 20); } return; }
-        input.setAttribute("aria-label", "Search notes");
-        // Each result is named by its title alone while it shows the excerpt too (axe:
-        // label-content-name-mismatch); named by its whole text, both are read.
-        new MutationObserver(function () {
-          form.querySelectorAll(".pf-searchbox-result[aria-labelledby]").forEach(function (a) {
-            a.removeAttribute("aria-labelledby");
-            a.removeAttribute("aria-describedby");
-          });
-        }).observe(form, { childList: true, subtree: true });
-        if (focused) { input.focus(); }
-        if (typed) {
-          input.value = typed;
-          input.dispatchEvent(new Event("input", { bubbles: true }));
-        }
-      })();
-    };
+    js.src = me.getAttribute("data-search");
+    js.onload = function () { then(window.notesSearch); };
     document.head.appendChild(js);
   }
+  var form = document.querySelector(".site-search");
+  function searchAsYouType() {
+    if (form.getAttribute("data-loading")) { return; }
+    form.setAttribute("data-loading", "1");
+    extras(function (search) { search.box(form, me.getAttribute("data-search-css")); });
+  }
   if (form) {
-    // Enter opens the full results page, as without scripts; arrow keys then Enter (or a
-    // click) open one result from the list.
-    var picked = false;
-    form.addEventListener("keydown", function (event) {
-      if (event.key === "ArrowDown" || event.key === "ArrowUp") { picked = true; }
-      if (event.key === "Enter" && !picked && event.target.value) {
-        event.preventDefault();
-        event.stopPropagation();
-        location.href = "/search/?q=" + encodeURIComponent(event.target.value);
-      }
-    }, true);
-    form.addEventListener("input", function () { picked = false; });
     form.addEventListener("focusin", searchAsYouType);
     form.addEventListener("pointerenter", searchAsYouType);
   }
@@ -100,33 +63,8 @@
       box.focus();
     }
   });
-
-  var terms = new URLSearchParams(location.search).getAll("highlight").join(" ")
-    .split(/\s+/).filter(function (t) { return t.length > 1; });
-  var prose = document.querySelector(".prose");
-  if (terms.length && prose) {
-    var pattern = new RegExp("(" + terms.map(function (t) {
-      return t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    }).join("|") + ")", "gi");
-    var walker = document.createTreeWalker(prose, NodeFilter.SHOW_TEXT);
-    var nodes = [];
-    while (walker.nextNode()) { nodes.push(walker.currentNode); }
-    nodes.forEach(function (node) {
-      if (!pattern.test(node.data) || node.parentNode.closest("pre, math, .mermaid")) { return; }
-      var parts = node.data.split(pattern);
-      var frag = document.createDocumentFragment();
-      parts.forEach(function (part, i) {
-        if (i % 2) {
-          var mark = document.createElement("mark");
-          mark.className = "search-hit";
-          mark.textContent = part;
-          frag.appendChild(mark);
-        } else if (part) { frag.appendChild(document.createTextNode(part)); }
-      });
-      node.parentNode.replaceChild(frag, node);
-    });
-    var first = prose.querySelector("mark.search-hit");
-    if (first && !location.hash) { first.scrollIntoView({ block: "center" }); }
+  if (/[?&]highlight=/.test(location.search)) {
+    extras(function (search) { search.mark(); });
   }
 
   // Hover previews: a mouse resting on (or the keyboard focusing) a link to another note
