@@ -246,3 +246,26 @@ def test_graph_page_pans_and_zooms(page, base_url: str):
     page.click("button[aria-label='Reset zoom']")
     assert [float(v) for v in svg.get_attribute("viewBox").split()] == start
     assert page.locator(".site-graph a", has_text="CNI plugins").count() == 1
+
+
+def test_long_press_previews_on_touch_and_a_tap_does_not(chromium_browser, base_url: str):
+    context = chromium_browser.new_context(viewport={"width": 390, "height": 800},
+                                           is_mobile=True, has_touch=True)
+    pg = context.new_page()
+    press = """([sel, ms]) => new Promise(done => {
+        const a = document.querySelector(sel);
+        const opts = {pointerType: 'touch', bubbles: true, isPrimary: true};
+        a.dispatchEvent(new PointerEvent('pointerdown', opts));
+        setTimeout(() => { a.dispatchEvent(new PointerEvent('pointerup', opts)); done(); }, ms);
+    })"""
+    link = ".prose a.wikilink[href^='/kubernetes/services/']"
+    try:
+        pg.goto(base_url + "/kubernetes/networking/cni/")
+        pg.evaluate(press, [link, 100])  # a tap
+        pg.wait_for_timeout(700)
+        assert pg.locator(".preview").is_hidden()
+        pg.evaluate(press, [link, 800])  # a long press
+        pg.wait_for_selector(".preview:not([hidden])", timeout=5000)
+        assert pg.inner_text(".preview strong") == "Kubernetes services"
+    finally:
+        context.close()

@@ -67,9 +67,9 @@
     extras(function (search) { search.mark(); });
   }
 
-  // Hover previews: a mouse resting on (or the keyboard focusing) a link to another note
-  // shows that note's title and first paragraph (or the paragraph its #anchor names), taken
-  // from the page itself.  Touch is left alone: a tap follows the link.
+  // Hover previews: a mouse resting on (or the keyboard focusing, or a finger long-pressing)
+  // a link to another note shows that note's title and first paragraph (or the paragraph its
+  // #anchor names), taken from the page itself.
   var tip = document.createElement("div");
   tip.className = "preview";
   tip.id = "note-preview";
@@ -96,7 +96,7 @@
     var text = para ? para.textContent.replace(/\s+/g, " ").trim() : "";
     return text.length > 280 ? text.slice(0, 279).replace(/\s\S*$/, "") + "\u2026" : text;
   }
-  function show(link) {
+  function show(link, delay) {
     var url = new URL(link.getAttribute("href"), location.href);
     if (url.origin !== location.origin || url.pathname === location.pathname) { return; }
     clearTimeout(timer);
@@ -121,7 +121,7 @@
         owner = link;
         link.setAttribute("aria-describedby", tip.id);
       }, function () { /* not a note page: no preview */ });
-    }, 300);
+    }, delay === undefined ? 300 : delay);
   }
   document.addEventListener("pointerover", function (event) {
     var link = event.pointerType === "mouse" && event.target.closest(LINKS);
@@ -135,6 +135,30 @@
     if (link && link.matches(":focus-visible")) { show(link); }
   });
   document.addEventListener("focusout", hide);
+  // Touch: a long press previews (a tap still follows the link, a scroll cancels).
+  var press = null;
+  var pressed = null;
+  function release() { clearTimeout(press); press = null; }
+  document.addEventListener("pointerdown", function (event) {
+    var link = event.pointerType === "touch" && event.target.closest(LINKS);
+    pressed = null;
+    if (!link) { return; }
+    press = setTimeout(function () { pressed = link; show(link, 0); }, 500);
+  });
+  ["pointerup", "pointercancel", "pointermove"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      if (event.pointerType === "touch" && (type !== "pointermove" || press)) { release(); }
+    });
+  });
+  document.addEventListener("contextmenu", function (event) {
+    if (pressed && event.target.closest(LINKS) === pressed) { event.preventDefault(); }
+  });
+  document.addEventListener("click", function (event) {
+    if (pressed && event.target.closest(LINKS) === pressed) {
+      event.preventDefault();  // the long press was for the preview; a new tap follows it
+      pressed = null;
+    }
+  }, true);
   document.addEventListener("keydown", function (event) { if (event.key === "Escape") { hide(); } });
   window.addEventListener("scroll", function () { if (!tip.hidden) { hide(); } }, { passive: true });
 
