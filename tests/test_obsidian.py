@@ -104,7 +104,8 @@ def test_embed_inlines_the_rendered_note_with_a_link_and_no_duplicate_ids():
     index, load = _site(target, host)
     r = render_note(host, index, load)
     p = Tags(r.html)
-    assert p.find("div", **{"class": "embed"})
+    embed = p.find("div", **{"class": "embed"})
+    assert embed and "data-pagefind-ignore" in embed[0]  # found in its own note, not here
     assert [a["href"] for a in p.find("a")] == ["/t/"]
     assert "<strong>bold</strong>" in r.html and "More." in r.html
     assert "part" not in r.ids and r.embeds == ("t.md",)
@@ -217,4 +218,4 @@ def test_an_embed_inside_a_callout_stays_inside_it():
     host = note("> [!info] Embedded\n> ![[t#Sec]]\n\nAfter.\n", source="h.md")
     r = render_note(host, *_site(target, host))
     content = r.html.split('<div class="callout-content">', 1)[1].split("After.")[0]
-    assert '<div class="embed">' in content and "Section text." in content
+    assert '<div class="embed" data-pagefind-ignore>' in content and "Section text." in content
