@@ -212,8 +212,8 @@ class EmbedPreprocessor(Preprocessor):
         href = href_for(index.targets[link.target].url, part[2])
         body = _HEADERLINK.sub("", _STRIP_IDS.sub("", inner.html))
         # Kept out of the search index: a search finds the embedded text in its own note.
-        html_ = (f'<div class="embed" data-pagefind-ignore><p class="embed-title"><a href="{html.escape(href)}">'
-                 f'{html.escape(title)}</a></p>\n{body}\n</div>')
+        html_ = (f'<div class="embed" data-pagefind-ignore><p class="embed-title">'
+                 f'<a href="{html.escape(href)}">{html.escape(title)}</a></p>\n{body}\n</div>')
         return "\n" + self.md.htmlStash.store(html_) + "\n"
 
 

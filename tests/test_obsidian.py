@@ -50,7 +50,8 @@ def test_a_plain_quote_stays_a_quote():
 
 
 def test_comments_are_dropped_but_not_in_code_and_lines_still_count():
-    r = render("a %%secret%% b\n\n%%\nmulti\nline\n%%\n\n`x`\n\n```\n%%kept%%\n```\n\n[[Nowhere]]\n")
+    r = render("a %%secret%% b\n\n%%\nmulti\nline\n%%\n\n`x`\n\n"
+               "```\n%%kept%%\n```\n\n[[Nowhere]]\n")
     assert "secret" not in r.html and "multi" not in r.html
     assert "%%kept%%" in r.html
     assert [k.line for k in r.links] == [14]  # the file's line, after a 4-line comment
