@@ -59,25 +59,29 @@ def _near(ranked: Mapping[str, list[str]], center: str) -> list[tuple[str, int, 
     return nodes + second
 
 
-def _place(nodes: list[tuple[str, int, str | None]]) -> dict[str, tuple[float, float]]:
-    """Depth-1 nodes evenly round the center; depth-2 ones fanned out behind their parent."""
+@lru_cache(maxsize=4096)
+def _place(parents: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    """Positions for a graph's shape (each node's parent index, -1 for the center; depth-1
+    nodes come first, then depth-2 ones grouped by parent): depth-1 nodes evenly round the
+    center, depth-2 ones fanned out behind their parent.  Graphs share a few shapes, so this
+    is computed once per shape."""
     cx, cy = WIDTH / 2, HEIGHT / 2
-    firsts = [n for n, d, _ in nodes if d == 1]
-    angle = {n: -math.pi / 2 + 2 * math.pi * i / max(1, len(firsts)) for i, n in
+    firsts = [i for i, p in enumerate(parents) if p == 0]
+    angle = {n: -math.pi / 2 + 2 * math.pi * k / max(1, len(firsts)) for k, n in
              enumerate(firsts)}
-    spots = {nodes[0][0]: (cx, cy)}
+    spots = [(cx, cy)] * len(parents)
     for n in firsts:
         spots[n] = (cx + RADII[1] * math.cos(angle[n]), cy + RADII[1] * math.sin(angle[n]))
-    children: dict[str, list[str]] = {}
-    for n, d, parent in nodes:
-        if d == 2 and parent is not None:
-            children.setdefault(parent, []).append(n)
+    children: dict[int, list[int]] = {}
+    for i, parent in enumerate(parents):
+        if parent > 0:
+            children.setdefault(parent, []).append(i)
     spread = math.pi / max(3, len(firsts)) / 1.5
     for parent, kids in children.items():
         for k, n in enumerate(kids):
             a = angle[parent] + (k - (len(kids) - 1) / 2) * spread
             spots[n] = (cx + RADII[2] * math.cos(a), cy + RADII[2] * math.sin(a))
-    return spots
+    return tuple((round(x), round(y)) for x, y in spots)
 
 
 @lru_cache(maxsize=1 << 14)
@@ -85,35 +89,38 @@ def _label(title: str) -> str:
     return html.escape(title if len(title) <= LABEL else title[: LABEL - 1].rstrip() + "…")
 
 
-Layout = tuple  # ((title, url, depth, x, y), ...), ((i, j), ...): what a graph shows
+Layout = tuple  # ((title, url, depth, parent index), ...), ((i, j), ...): what a graph shows
 
 
 def layout(ranked: Mapping[str, list[str]], center: str, titles: Mapping[str, str],
            urls: Mapping[str, str]) -> Layout | None:
-    """Where every node of ``center``'s graph goes and which pairs are linked; None when the
-    note links nowhere and nothing links to it.  Cheap, so every build computes it for every
-    note page's key; the SVG is only drawn for pages made again."""
+    """What ``center``'s graph shows: its nodes and which pairs are linked (positions follow
+    from the shape); None when the note links nowhere and nothing links to it.  Cheap, so
+    every build computes it for every note page's key; the SVG is drawn only for pages made
+    again."""
     nodes = _near(ranked, center)
     if len(nodes) == 1:
         return None
-    spots = _place(nodes)
     index = {n: i for i, (n, _, _) in enumerate(nodes)}
-    edges = tuple((i, index[b]) for i, (a, _, _) in enumerate(nodes) for b in ranked.get(a, ())
-                  if index.get(b, -1) > i)
-    shown = tuple((titles[n], urls[n], d, round(spots[n][0]), round(spots[n][1]))
-                  for n, d, _ in nodes)
+    edges = tuple(sorted((i, j) for i, (a, _, _) in enumerate(nodes)
+                         for j in map(index.__getitem__, index.keys() & ranked.get(a, ()))
+                         if j > i))
+    shown = tuple((titles[n], urls[n], d, index[p] if p is not None else -1)
+                  for n, d, p in nodes)
     return shown, edges
 
 
-def graph_svg(graph: Layout | None) -> str:
-    """The inline SVG of a layout ("" for None): nodes are links, the current note is not."""
+def graph_svg(graph: Layout | None, spots: tuple | None = None) -> str:
+    """The inline SVG of a layout ("" for None): nodes are links, the current note is not.
+    ``spots`` overrides the positions (the site-wide graph places its own)."""
     if graph is None:
         return ""
     nodes, edges = graph
-    lines = "".join(f'<line x1="{nodes[a][3]}" y1="{nodes[a][4]}" x2="{nodes[b][3]}" '
-                    f'y2="{nodes[b][4]}"/>' for a, b in edges)
+    spots = spots or _place(tuple(node[3] for node in nodes))
+    lines = "".join(f'<line x1="{spots[a][0]}" y1="{spots[a][1]}" x2="{spots[b][0]}" '
+                    f'y2="{spots[b][1]}"/>' for a, b in edges)
     dots = []
-    for title, url, depth, x, y in nodes:
+    for (title, url, depth, _), (x, y) in zip(nodes, spots):
         dot = (f'<circle cx="{x}" cy="{y}" r="{7 if depth == 0 else 5}"/>'
                f'<text x="{x}" y="{y + 17}">{_label(title)}</text>')
         if depth == 0:
@@ -172,8 +179,8 @@ def site_layout(notes: Iterable, links_of: Mapping[str, Iterable]) -> Layout | N
     edges = sorted({(min(index[n.source], index[k.target]), max(index[n.source], index[k.target]))
                     for n in notes for k in links_of[n.source]
                     if k.target in index and k.target != n.source})
-    nodes = tuple((n.title, n.url, 1, *spots[n.source]) for n in notes)
-    return nodes, tuple(edges), (SITE_WIDTH, y + row)
+    nodes = tuple((n.title, n.url, 1, -1) for n in notes)
+    return nodes, tuple(edges), tuple(spots[n.source] for n in notes), (SITE_WIDTH, y + row)
 
 
 SITE_WIDTH = 1200
@@ -183,7 +190,7 @@ def site_graph_svg(graph: Layout | None) -> str:
     """Every note as a link, every link between notes as a line."""
     if graph is None:
         return ""
-    nodes, edges, (width, height) = graph
-    svg = graph_svg((nodes, edges))
+    nodes, edges, spots, (width, height) = graph
+    svg = graph_svg((nodes, edges), spots)
     return svg.replace(f'viewBox="0 0 {WIDTH} {HEIGHT}"', f'viewBox="0 0 {width} {height}"', 1) \
         .replace('aria-label="Notes linked with this one"', 'aria-label="Every note and its links"')

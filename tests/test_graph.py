@@ -78,11 +78,13 @@ def test_site_layout_places_every_note_once_and_every_link_once():
     link = namedtuple("link", "target")
     notes = [note(f"s{i % 3}/n{i}.md", f"N{i}", f"/s{i % 3}/n{i}/", f"s{i % 3}") for i in range(9)]
     links = {n.source: [link("s0/n0.md"), link(n.source), link("gone.md")] for n in notes}
-    nodes, edges, (width, height) = site_layout(notes, links)
+    whole = site_layout(notes, links)
+    nodes, edges, spots, (width, height) = whole
     assert sorted(t for t, *_ in nodes) == sorted(n.title for n in notes)
     assert len(edges) == 8 and len(set(edges)) == 8  # n0 to each other note, no self-links
-    assert all(0 <= x <= width and 0 <= y <= height for *_, x, y in nodes)
-    assert site_layout(list(reversed(notes)), links) == (nodes, edges, (width, height))
-    svg = site_graph_svg((nodes, edges, (width, height)))
+    assert all(0 <= x <= width and 0 <= y <= height for x, y in spots)
+    assert len(set(spots)) == len(spots)  # no two notes on one spot
+    assert site_layout(list(reversed(notes)), links) == whole
+    svg = site_graph_svg(whole)
     assert f'viewBox="0 0 {width} {height}"' in svg and svg.count("<a ") == 9
     assert site_layout([], {}) is None and site_graph_svg(None) == ""
