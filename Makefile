@@ -16,7 +16,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: run test install install-cdk install-dev chromium node deploy synth bench lint clean
+.PHONY: run test install install-cdk install-dev chromium node vendor deploy synth bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 node: node_modules/.installed
+
+# The mermaid pinned in package.json, copied into the package (pages never load from a CDN,
+# and `make run` needs no npm); tests/test_reader_pages.py checks the copy matches the pin.
+vendor: node
+	cp node_modules/mermaid/dist/mermaid.min.js site_builder/static/vendor/mermaid.min.js
+	cp node_modules/mermaid/LICENSE site_builder/static/vendor/mermaid.LICENSE
 
 UP_ARGS ?=
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
+from markupsafe import Markup
+
 from site_builder import feeds
 from site_builder.blobs import BlobRef, BlobStore, CacheDamaged
 from site_builder.cache import RACY_NS, BuildCache, CacheState, digest, files_digest, fingerprint
@@ -35,7 +37,10 @@ from site_builder.content import (
     pack_note,
 )
 from site_builder.errors import ContentError
+from site_builder.favicon import favicon_ico
+from site_builder.graph import local_graphs, site_graph_svg, site_layout
 from site_builder.links import LinkIndex, backlinks, build_index, check_links, index_key
+from site_builder.obsidian import NoteLoader
 from site_builder.output import (
     OutputFile,
     check_unique,
@@ -119,7 +124,7 @@ class BuildResult:
 def generated_urls(content: Content, static: Sequence[Asset] = ()) -> set[str]:
     """Pages the builder makes on its own, and the files of ``static/``, which root-absolute
     links may point at."""
-    urls = {"/", "/tags/", "/search/"}
+    urls = {"/", "/tags/", "/search/", "/graph/"}
     urls.update(tag_url(t) for n in content.notes for t in n.tags)
     urls.update(a.url for a in static)
     return urls
@@ -128,25 +133,49 @@ def generated_urls(content: Content, static: Sequence[Asset] = ()) -> set[str]:
 def published_assets(content: Content, rendered: Mapping[str, RenderMeta],
                      shown_intros: Sequence[Note]) -> list[Asset]:
     """The attachments a published page links to (Markdown links and images, wiki links):
-    a file beside a draft, or one nothing links to, stays on this machine."""
+    a file beside a draft, or one nothing links to, stays on this machine.  A favicon at the
+    content root is linked by every page's head."""
     used = {link.target for n in (*content.notes, *shown_intros)
             for link in rendered[n.source].links if link.target}
-    return [a for a in content.assets if a.source in used]
+    return [a for a in content.assets if a.source in used or a.source.startswith("favicon.")]
 
 
-def _render_into(blobs: BlobStore, todo: Sequence[Note], index: LinkIndex, raw_html: str,
-                 i: int) -> tuple[RenderMeta, BlobRef]:
+def _render_into(blobs: BlobStore, todo: Sequence[Note], index: LinkIndex, load: NoteLoader,
+                 raw_html: str, i: int) -> tuple[RenderMeta, BlobRef]:
     """One note, in a worker: its HTML goes to the worker's pack file, its metadata and the
     HTML's place in the pack back to the main process."""
-    rendered = render_note(todo[i], index, raw_html)
+    rendered = render_note(todo[i], index, load, raw_html)
     name, ref = blobs.put(rendered.html)
     return to_meta(rendered, name), ref
 
 
-def render_digest(file_digest: str, raw_html: str) -> str:
-    """What a cached render must have been made from: the file's bytes and the Markdown
-    options that change its HTML (notes.toml's ``[markdown]``)."""
-    return file_digest if raw_html == "keep" else digest(f"{file_digest}:{raw_html}".encode())
+def note_loader(opts: BuildOptions, content: Content) -> NoteLoader:
+    """What ``![[embeds]]`` read: the note in memory, or its file when the cache kept only
+    its metadata."""
+    notes = {n.source: n for n in (*content.notes, *content.intros)}
+    project = Path(opts.project_dir)
+
+    def load(source: str) -> Note:
+        note = notes.get(source)
+        if note is None or source in content.reused:
+            return load_note(opts.content / source, opts.content, project)
+        return note
+
+    return load
+
+
+def render_digest(content: Content, source: str, embeds: Sequence[str], raw_html: str) -> str:
+    """What a cached render must have been made from: the note's file digest, those of the
+    notes it embeds (an edit to an embedded note renders the embedding one again), and the
+    Markdown options that change its HTML (notes.toml's ``[markdown]``)."""
+    file_digest = content.stamps[source].digest
+    if not embeds and raw_html == "keep":
+        return file_digest
+    parts = [file_digest, *(content.stamps[e].digest if e in content.stamps else "-"
+                            for e in embeds)]
+    if raw_html != "keep":
+        parts.append(f"raw_html={raw_html}")
+    return digest("\n".join(parts).encode("utf-8"))
 
 
 def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: CacheState,
@@ -163,23 +192,27 @@ def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: 
     for note in (*content.notes, *content.intros):
         packed = state.renders.get(note.source)
         entry = RenderEntry.unpack(packed) if packed is not None else None
-        file_digest = render_digest(content.stamps[note.source].digest, raw_html)
+        file_digest = (render_digest(content, note.source, entry.meta.embeds, raw_html)
+                       if entry else "")
+        # An embed shows the target's links too: a changed index renders it again.
         if entry is not None and entry.meta.html_digest in stored and (
                 entry.source_digest == file_digest if same_index
-                else entry.still_valid(file_digest, index, note)):
+                else not entry.meta.embeds and entry.still_valid(file_digest, index, note)):
             metas[note.source] = entry.meta
         elif note.source in content.reused:  # metadata from the cache: read the body again
             todo.append(load_note(opts.content / note.source, opts.content, Path(opts.project_dir)))
         else:
             todo.append(note)
-    done = run_step(partial(_render_into, blobs, todo, index, raw_html), len(todo), opts.jobs)
+    load = note_loader(opts, content)
+    done = run_step(partial(_render_into, blobs, todo, index, load, raw_html), len(todo),
+                    opts.jobs)
     blobs.close()  # when this process rendered: a long-running `notes serve` keeps no fd
     renders = {s: e for s, e in state.renders.items() if s in metas}
     for note, (meta, ref) in zip(todo, done):
         blobs.record(meta.html_digest, ref)
         metas[note.source] = meta
         renders[note.source] = RenderEntry(
-            render_digest(content.stamps[note.source].digest, raw_html), meta,
+            render_digest(content, note.source, meta.embeds, raw_html), meta,
             link_urls(index, meta.links)).pack()
     state.renders = renders
     state.index_key = key
@@ -249,20 +282,34 @@ def page_stage(opts: BuildOptions, settings: Settings, content: Content,
     # Packaged templates show only what each page's key covers; a user's templates/ may show
     # anything (every section's cards on every page), so their pages depend on all of it.
     everything = sections_key(sections) if (project / "templates").is_dir() else None
+    # A favicon of the user's (content/favicon.* or static/favicon.*) replaces the shipped one.
+    own_icons = {a.source: a.url for a in (*content.assets, *static)
+                 if a.source.startswith("favicon.")}
+    favicon = min(own_icons.items())[1] if own_icons else asset_urls["favicon.svg"]
     maker = PageMaker(make_env(project), project, {
         "site": settings, "nav": nav, "sections": sections, "has_feed": True,
-        "asset": asset_urls.__getitem__,
-    }, common_key=page_key(settings, nav, sorted(asset_urls.items()), everything))
-    pages = note_pages(maker, content.notes, rendered, sections, links_to, blobs.get)
+        "asset": asset_urls.__getitem__, "favicon": favicon,
+    }, common_key=page_key(settings, nav, sorted(asset_urls.items()), everything, favicon))
+    graphs = local_graphs(content.notes, {s: r.links for s, r in rendered.items()})
+    pages = note_pages(maker, content.notes, rendered, sections, links_to, blobs.get, graphs)
     pages += list_pages(maker, sections)
+    if maker.has("graph.html"):
+        whole = site_layout(content.notes, {n.source: rendered[n.source].links
+                                            for n in content.notes})
+        pages.append(maker.page("graph.html", "graph/index.html", "the graph page", (whole,),
+                                lambda: {"page_kind": "list", "canonical": "/graph/",
+                                         "graph": Markup(site_graph_svg(whole))}))
     if maker.has("search.html"):
         pages.append(maker.page("search.html", "search/index.html", "the search page", (),
-                                partial(dict, page_kind="list", canonical="/search/")))
+                                partial(dict, page_kind="list", canonical="/search/",
+                                        no_header_search=True)))
     pages.append(maker.page("404.html", "404.html", "the 404 page", (), dict))
     files = pages + feed_files(settings, content.notes, rendered, pages, blobs.get)
     files += assets.values()
     shown_intros = [i for i in content.intros if i.section in sections]
     attachments = published_assets(content, rendered, shown_intros)
+    if "favicon.ico" not in own_icons:
+        files.append(OutputFile("favicon.ico", "the favicon", data=favicon_ico()))
     files += [OutputFile(a.source, a.source, source=a.path, key=source_key(a.path))
               for a in attachments]
     files += [OutputFile(a.source, f"static/{a.source}", source=a.path, key=source_key(a.path))

@@ -120,7 +120,7 @@ _NOTE_SHAPE = (int, int, str, ("nested", _PACKED_NOTE))
 # render.RenderEntry.pack: digest, source, toc, ids, links, words, summary, html digest, urls;
 # each link is a links.Link (line, raw, target, anchor, problem, ambiguous, wiki)
 _LINK = (_OPT_INT, str, _OPT_STR, _OPT_STR, _OPT_STR, tuple, bool)
-_RENDER_SHAPE = (str, str, str, tuple, tuple, int, str, str, tuple)
+_RENDER_SHAPE = (str, str, str, tuple, tuple, int, str, str, tuple, tuple)  # RenderEntry.pack
 _OUTPUT_SHAPE = (str, str, int, int)
 _BLOB_SHAPE = (str, int, int)
 

@@ -123,7 +123,10 @@ def section_url(folder: str) -> str:
 def heading_anchor(text: str) -> str:
     """The id the table of contents gives a heading with this text (the same slugify as
     ``render.EXTENSION_CONFIGS``): ``[[Note#Heading Text]]`` names a heading by its text, as
-    in Obsidian, and an id written as an id (``#heading-text``) comes out unchanged."""
+    in Obsidian, and an id written as an id (``#heading-text``) comes out unchanged.  A block
+    reference (``#^block-id``) names a block's own id and is kept as written."""
+    if text.startswith("^"):
+        return text
     return slugify_unicode(text, "-")
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -82,17 +84,43 @@ def hashed_name(name: str, data: bytes) -> str:
     return f"{stem}.{digest}.{ext}" if dot else f"{name}.{digest}"
 
 
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_CSS_SPACE = re.compile(r"\s*([{};,])\s*|(:)\s+|\s+")
+_JS_COMMENT = re.compile(r"^\s*(?://[^\n]*|/\*.*?\*/)\n|^[ \t]+", re.DOTALL | re.MULTILINE)
+
+
+def minify_css(css: str) -> str:
+    """Comments and layout whitespace out of the stylesheet every page downloads (a quarter of
+    its bytes).  Only spaces next to ``{ } ; ,`` go; a space before ``:`` is a descendant
+    combinator in a selector (``html :is(..)``), so it stays."""
+    css = _CSS_COMMENT.sub("", css)
+    return _CSS_SPACE.sub(lambda m: m.group(1) or m.group(2) or " ", css).strip() + "\n"
+
+
+def minify_js(js: str) -> str:
+    """Our scripts without whole-line comments and indentation (safe for them: no template
+    strings or multi-line string literals), which is most of what a minifier would save."""
+    return _JS_COMMENT.sub("", js)
+
+
 def static_assets(extra_css: str = "") -> dict[str, OutputFile]:
-    """The packaged CSS/JS, hashed: maps the plain name templates ask for to its file."""
+    """The packaged CSS/JS, minified and hashed: maps the plain name templates ask for to its
+    file.  ``extra_css`` (the code highlighting) goes at the end of style.css."""
     assets = {}
-    for path in sorted(STATIC_DIR.iterdir()):
+    vendored = sorted(p for p in (STATIC_DIR / "vendor").glob("*") if p.suffix in (".js", ".css"))
+    for path in [*sorted(STATIC_DIR.iterdir()), *vendored]:
         if not path.is_file() or path.name.startswith("."):
             continue
         data = path.read_bytes()
-        if path.suffix == ".css" and extra_css:
-            data = data + b"\n" + extra_css.encode("utf-8")
-        out = f"assets/{hashed_name(path.name, data)}"
-        assets[path.name] = OutputFile(out, f"the asset {path.name}", data=data)
+        if path.suffix == ".css" and path.parent == STATIC_DIR:
+            extra = extra_css if path.name == "style.css" else ""
+            data = minify_css(data.decode("utf-8") + "\n" + extra).encode("utf-8")
+        elif path.suffix == ".js" and path.parent == STATIC_DIR:
+            data = minify_js(data.decode("utf-8")).encode("utf-8")
+        name = path.relative_to(STATIC_DIR).as_posix()  # "site.js", "vendor/mermaid.min.js"
+        out = f"assets/{posixpath.dirname(name) + '/' if '/' in name else ''}" \
+              f"{hashed_name(path.name, data)}"
+        assets[name] = OutputFile(out, f"the asset {name}", data=data)
     return assets
 
 

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from site_builder.cache import digest
 from site_builder.content import Note, display_path, url_to_output
 from site_builder.errors import ContentError
+from site_builder.graph import Layout, graph_svg
 from site_builder.links import href_for, section_url
 from site_builder.output import OutputFile
 from site_builder.render import RenderMeta
@@ -28,6 +29,7 @@ from site_builder.render import RenderMeta
 RECENT_ON_HOME = 10
 _TEMPLATE_REF = re.compile(r"""\{%-?\s*(?:extends|include|import|from)\s+(["'])(.+?)\1""")
 _DYNAMIC_REF = re.compile(r"""\{%-?\s*(?:extends|include|import|from)\s+[^\s"']""")
+_FIRST_IMG = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -258,19 +260,36 @@ def collect_tags(cards: Sequence[Card]) -> dict[str, tuple[str, list[Card]]]:
     return dict(sorted(tags.items()))
 
 
+def crumbs(sections: Mapping[str, SectionInfo], key: str) -> tuple[tuple[str, str], ...]:
+    """(title, url) of the section ``key`` and of every section above it, outermost first
+    (the home page not included): the breadcrumbs of a page in that section."""
+    parts = key.split("/") if key else []
+    found = ("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return tuple((sections[k].title, sections[k].url) for k in found if k in sections)
+
+
 def _note_context(card: Card, body: Callable[[], str], toc: str, section: SectionInfo,
-                  prev: Card | None, nxt: Card | None, links: tuple, url: str) -> dict[str, Any]:
-    return {"page_kind": "note", "note": card, "body": Markup(body()), "toc": Markup(toc),
-            "section": section, "prev": prev, "next": nxt, "backlinks": links, "canonical": url}
+                  prev: Card | None, nxt: Card | None, links: tuple, url: str,
+                  trail: tuple[tuple[str, str], ...],
+                  graph: Layout | None = None) -> dict[str, Any]:
+    html = body()
+    image = _FIRST_IMG.search(html)
+    return {"page_kind": "note", "note": card, "body": Markup(html), "toc": Markup(toc),
+            "section": section, "prev": prev, "next": nxt, "backlinks": links, "canonical": url,
+            "crumbs": trail, "description": card.summary, "og_type": "article",
+            "og_title": card.title, "image": image.group(1) if image else None,
+            "has_diagram": 'class="mermaid"' in html, "graph": Markup(graph_svg(graph))}
 
 
 def note_pages(maker: PageMaker, notes: Sequence[Note], rendered: Mapping[str, RenderMeta],
                sections: Mapping[str, SectionInfo],
                backlinks: Mapping[str, tuple[tuple[str, str], ...]],
-               body_of: Callable[[str], str]) -> list[OutputFile]:
+               body_of: Callable[[str], str],
+               graphs: Mapping[str, Layout | None] | None = None) -> list[OutputFile]:
     """One page per note, with prev/next in its section's listing order.  A note page shows
-    its own card and body, its section's name, its neighbours' titles and its backlinks:
-    that is its key, so editing a note re-makes exactly the pages that show it."""
+    its own card and body, its section's name, its neighbours' titles, its backlinks and its
+    local graph (``graphs``, layout by source): that is its key, so editing a note re-makes
+    exactly the pages that show it."""
     pages = []
     position = {c.url: i for s in sections.values() for i, c in enumerate(s.cards)}
     for note in notes:
@@ -281,14 +300,16 @@ def note_pages(maker: PageMaker, notes: Sequence[Note], rendered: Mapping[str, R
         prev = section.cards[pos - 1] if pos > 0 else None
         nxt = section.cards[pos + 1] if pos + 1 < len(section.cards) else None
         links = backlinks.get(note.source, ())
+        trail = crumbs(sections, note.section)
+        graph = (graphs or {}).get(note.source)
         # The table of contents is made from the body's headings: the body digest covers it.
         parts = (card.key, (section.key, section.title, section.url),
                  prev and (prev.title, prev.url), nxt and (nxt.title, nxt.url), links,
-                 r.html_digest)
+                 r.html_digest, trail, graph)
         pages.append(maker.page(
             "note.html", url_to_output(note.url), note.display_path, parts,
             partial(_note_context, card, partial(body_of, r.html_digest), r.toc, section, prev,
-                    nxt, links, note.url)))
+                    nxt, links, note.url, trail, graph)))
     return pages
 
 
@@ -323,11 +344,12 @@ def list_pages(maker: PageMaker, sections: Mapping[str, SectionInfo]) -> list[Ou
                                  "canonical": "/", "intro": Markup(home.intro)})]
     for key, section in sections.items():
         if key:
+            trail = crumbs(sections, key.rpartition("/")[0])
             pages.append(maker.page(
                 "section.html", url_to_output(section.url), f"the section {key}/",
-                (_section_key(section), _children(sections, section)),
+                (_section_key(section), _children(sections, section), trail),
                 partial(dict, page_kind="list", section=section, canonical=section.url,
-                        intro=Markup(section.intro))))
+                        intro=Markup(section.intro), crumbs=trail)))
     tags = collect_tags(all_cards)
     index = [(n, tag_url(n), len(c)) for n, c in tags.values()]
     pages.append(maker.page("tags.html", "tags/index.html", "the tag index", (index,),

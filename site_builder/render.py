@@ -11,22 +11,21 @@ from __future__ import annotations
 import html
 import math
 import re
-import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
 import markdown
-from markdown.extensions import Extension
 from markdown.extensions.toc import slugify_unicode
-from markdown.treeprocessors import Treeprocessor
+from pymdownx.superfences import fence_div_format
 
 from site_builder.content import Note
 from site_builder.links import Link, LinkExtension, LinkIndex, re_resolve
+from site_builder.mathml import MathExtension
+from site_builder.obsidian import NoteLoader, ObsidianExtension
 from site_builder.safehtml import EscapeRawHtml
 
 WORDS_PER_MINUTE = 220
-_TASK = re.compile(r"^\[([ xX])\]\s+")
 _TAGS = re.compile(r"<[^>]+>")
 _IDS = re.compile(r'\sid="([^"]+)"')
 _FIRST_P = re.compile(r"<p>(.*?)</p>", re.DOTALL)
@@ -47,6 +46,7 @@ class RenderedNote:
     links: tuple[Link, ...]
     words: int
     summary: str  # plain text
+    embeds: tuple[str, ...] = ()  # sources inlined by ![[embeds]], transitively
 
     @property
     def reading_minutes(self) -> int:
@@ -66,6 +66,7 @@ class RenderMeta(NamedTuple):
     words: int
     summary: str
     html_digest: str
+    embeds: tuple[str, ...] = ()  # the cache renders the note again when one of these changes
 
     @property
     def reading_minutes(self) -> int:
@@ -85,13 +86,13 @@ class RenderEntry:
         m = self.meta
         links = tuple(tuple(k) for k in m.links)
         return (self.source_digest, m.source, m.toc, tuple(sorted(m.ids)), links, m.words,
-                m.summary, m.html_digest, self.urls)
+                m.summary, m.html_digest, self.urls, m.embeds)
 
     @classmethod
     def unpack(cls, data: tuple) -> RenderEntry:
-        digest, source, toc, ids, links, words, summary, html_digest, urls = data
+        digest, source, toc, ids, links, words, summary, html_digest, urls, embeds = data
         meta = RenderMeta(source, toc, frozenset(ids), tuple(map(Link._make, links)), words,
-                          summary, html_digest)
+                          summary, html_digest, tuple(embeds))
         return cls(digest, meta, tuple(urls))
 
     def still_valid(self, source_digest: str, index: LinkIndex, note: Note) -> bool:
@@ -110,36 +111,20 @@ def link_urls(index: LinkIndex, links: tuple[Link, ...]) -> tuple[str | None, ..
 
 def to_meta(rendered: RenderedNote, html_digest: str) -> RenderMeta:
     r = rendered
-    return RenderMeta(r.source, r.toc, r.ids, r.links, r.words, r.summary, html_digest)
-
-
-class TaskListTreeprocessor(Treeprocessor):
-    """``- [ ] todo`` / ``- [x] done`` become disabled checkboxes (GitHub's task lists)."""
-
-    def run(self, root: etree.Element) -> None:
-        for ul in root.iter("ul"):
-            for li in ul.findall("li"):
-                holder = li[0] if not (li.text or "").strip() and len(li) and li[0].tag == "p" else li
-                match = _TASK.match(holder.text or "")
-                if not match:
-                    continue
-                box = etree.Element("input", {"type": "checkbox", "disabled": "disabled"})
-                if match.group(1) in "xX":
-                    box.set("checked", "checked")
-                box.tail = " " + holder.text[match.end():]
-                holder.text = ""
-                holder.insert(0, box)
-                li.set("class", "task-list-item")
-                ul.set("class", "task-list")
-
-
-class TaskListExtension(Extension):
-    def extendMarkdown(self, md: markdown.Markdown) -> None:
-        md.treeprocessors.register(TaskListTreeprocessor(md), "tasklist", 12)
+    return RenderMeta(r.source, r.toc, r.ids, r.links, r.words, r.summary, html_digest,
+                      r.embeds)
 
 
 EXTENSION_CONFIGS = {
-    "codehilite": {"css_class": "highlight", "guess_lang": False},
+    "pymdownx.highlight": {"css_class": "highlight", "guess_lang": False,
+                           "use_pygments": True},
+    "pymdownx.superfences": {"custom_fences": [
+        # Drawn in the browser by the self-hosted mermaid, loaded only on pages that have one.
+        {"name": "mermaid", "class": "mermaid", "format": fence_div_format},
+    ]},
+    "pymdownx.tasklist": {"custom_checkbox": False, "clickable_checkbox": False},
+    "pymdownx.tilde": {"subscript": False},  # ~~strike~~ only, as Obsidian
+    "pymdownx.magiclink": {"hide_protocol": False},
     "toc": {
         "permalink": "#",
         "permalink_class": "headerlink",
@@ -153,8 +138,9 @@ EXTENSION_CONFIGS = {
 def markdown_extensions() -> list:
     """Every Markdown extension a note is rendered with, except the link graph's own (the
     build benchmark's baseline loop uses exactly these, so the comparison is fair)."""
-    return ["tables", "fenced_code", "codehilite", "footnotes", "toc", "admonition", "smarty",
-            "sane_lists", TaskListExtension()]
+    return ["tables", "pymdownx.superfences", "pymdownx.highlight", "footnotes", "toc",
+            "admonition", "smarty", "sane_lists", "pymdownx.tasklist", "pymdownx.mark",
+            "pymdownx.tilde", "pymdownx.magiclink", "pymdownx.details"]
 
 
 class Renderer:
@@ -162,17 +148,27 @@ class Renderer:
 
     def __init__(self, raw_html: str = "keep") -> None:
         self.links = LinkExtension()
+        self.raw_html = raw_html
+        self.obsidian = ObsidianExtension()
+        self.math = MathExtension()
         safety = [EscapeRawHtml()] if raw_html == "escape" else []
         self.md = markdown.Markdown(
-            extensions=[*markdown_extensions(), self.links, *safety],
+            extensions=[*markdown_extensions(), self.links, self.obsidian, self.math, *safety],
             extension_configs=EXTENSION_CONFIGS,
             output_format="html",
         )
 
-    def render(self, note: Note, index: LinkIndex) -> RenderedNote:
+    def render(self, note: Note, index: LinkIndex, load: NoteLoader | None = None,
+               stack: tuple[str, ...] = ()) -> RenderedNote:
+        """``load`` reads the notes ``![[embeds]]`` name; ``stack`` is the chain of notes
+        embedding this one (a nested render), to report embed loops."""
         self.md.reset()
         self.links.state.start(index, note)
+        self.obsidian.state.start(note, index, load, stack)
+        self.obsidian.state.raw_html = self.raw_html
+        self.math.state.note = note
         body = self.md.convert(note.body)
+        embeds = self.obsidian.state
         toc = self.md.toc if self.md.toc_tokens else ""  # type: ignore[attr-defined]
         text = html.unescape(_TAGS.sub(" ", body))
         summary = note.summary or _summary(body)
@@ -181,9 +177,10 @@ class Renderer:
             html=body,
             toc=toc,
             ids=frozenset(_IDS.findall(body)),
-            links=tuple(self.links.state.links),
+            links=(*embeds.links, *self.links.state.links),
             words=len(text.split()),
             summary=summary,
+            embeds=tuple(sorted(embeds.embeds)),
         )
 
 
@@ -201,20 +198,27 @@ def _renderer(raw_html: str) -> Renderer:
     return Renderer(raw_html)
 
 
-def render_note(note: Note, index: LinkIndex, raw_html: str = "keep") -> RenderedNote:
+def render_note(note: Note, index: LinkIndex, load: NoteLoader | None = None,
+                raw_html: str = "keep") -> RenderedNote:
     """Render one note (pure: the cached Renderer holds no state between calls);
     ``raw_html`` is notes.toml's ``[markdown] raw_html`` ("keep" or "escape")."""
-    return _renderer(raw_html).render(note, index)
+    return _renderer(raw_html).render(note, index, load)
+
+
+_NESTED: dict[tuple[int, str], Renderer] = {}
+
+
+def render_nested(note: Note, index: LinkIndex, load: NoteLoader | None,
+                  stack: tuple[str, ...], raw_html: str = "keep") -> RenderedNote:
+    """Render an embedded note inside another's render: one Renderer per embedding depth
+    (the outer ones are mid-conversion), with the embedding note's raw HTML mode."""
+    key = (len(stack), raw_html)
+    renderer = _NESTED.get(key) or _NESTED.setdefault(key, Renderer(raw_html))
+    return renderer.render(note, index, load, stack)
 
 
 def pygments_css() -> str:
-    """Light and dark highlighting styles, chosen by the reader's colour scheme."""
-    from pygments.formatters import HtmlFormatter
+    """Light and dark highlighting styles, chosen by the page's theme (``data-theme``)."""
+    from site_builder.theme import highlight_css
 
-    def defs(style: str) -> str:
-        return HtmlFormatter(style=style).get_style_defs(".highlight")
-
-    return (
-        f"@media not all and (prefers-color-scheme: dark) {{\n{defs('friendly')}\n}}\n"
-        f"@media (prefers-color-scheme: dark) {{\n{defs('github-dark')}\n}}\n"
-    )
+    return highlight_css("friendly", "github-dark")

@@ -49,7 +49,7 @@ def test_round_trip(tmp_path: Path) -> None:
     packed = ("a.md", "content/a.md", "A", "/a/", "", 1, None, 738000, ("t",), False, None,
               False, ())
     link = (3, "b.md", "b.md", None, None, (), False)
-    render = ("d", "a.md", "", ("x",), (link,), 10, "Summary", "h", ("/b/",))
+    render = ("d", "a.md", "", ("x",), (link,), 10, "Summary", "h", ("/b/",), ())
     state = CacheState(notes={"a.md": (1, 2, "d", packed)}, renders={"a.md": render},
                        outputs={"a.html": OutputEntry("k", "d", 3, 4)}, out_dir="/o",
                        search_key="s", index_key="i")

@@ -198,7 +198,9 @@ def test_deploy_without_site_builds_then_publishes(s3, bucket, tmp_path, capsys,
              for p in built.rglob("*") if p.is_file()}
     record = history(s3, bucket)[0]
     assert (code, err) == (0, "")
-    assert out == [f"Built 7 pages ({len(files)} files) into build/site/",
+    # Every .html file is a page (8 since the graph page).
+    pages = sum(1 for name in files if name.endswith(".html"))
+    assert out == [f"Built {pages} pages ({len(files)} files) into build/site/",
                    f"{len(files)} to upload, 0 to delete, 0 unchanged",
                    f"Deployed {record.id}.", URL]
     assert {"first/index.html", "second/index.html", "index.html", "404.html", "feed.xml",

@@ -13,6 +13,8 @@ from site_builder.output import (
     hashed_name,
     intact,
     make_file,
+    minify_css,
+    minify_js,
     needs_making,
     staging,
     static_assets,
@@ -30,8 +32,21 @@ def test_static_assets_are_hashed_and_include_extra_css() -> None:
     assert set(assets) >= {"style.css", "site.js"}
     assert re.fullmatch(r"assets/style\.[0-9a-f]{8}\.css", assets["style.css"].path)
     assert re.fullmatch(r"assets/site\.[0-9a-f]{8}\.js", assets["site.js"].path)
-    assert assets["style.css"].data.endswith(b".extra { color: red }")
+    assert assets["style.css"].data.endswith(b".extra{color:red}\n")  # minified
+    assert b".extra" not in assets["search.css"].data
     assert static_assets("").get("style.css").path != assets["style.css"].path
+    assert re.fullmatch(r"assets/vendor/mermaid\.min\.[0-9a-f]{8}\.js",
+                        assets["vendor/mermaid.min.js"].path)
+
+
+def test_minify_css_keeps_descendant_combinators_and_strings() -> None:
+    css = '/* note */\nhtml :is(.a, .b) > p {\n  font: 1rem "Segoe UI";\n  margin: 0 auto;\n}\n'
+    assert minify_css(css) == 'html :is(.a,.b) > p{font:1rem "Segoe UI";margin:0 auto;}\n'
+
+
+def test_minify_js_drops_comment_lines_and_indentation_only() -> None:
+    js = "/* head\n   more */\n(function () {\n  // why\n  var a = 1; // kept\n})();\n"
+    assert minify_js(js) == "(function () {\nvar a = 1; // kept\n})();\n"
 
 
 def test_check_unique_names_both_owners_and_sorts() -> None:

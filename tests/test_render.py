@@ -1,3 +1,4 @@
+import re
 from html.parser import HTMLParser
 
 from site_builder.content import Content, Note
@@ -95,8 +96,12 @@ def test_one_renderer_reused_without_leaking_state():
     assert renderer.render(a, index) == first  # same input, same output
 
 
-def test_pygments_css_has_light_and_dark_styles():
+def test_pygments_css_has_light_and_dark_colours_scoped_by_theme():
     css = pygments_css()
-    assert "@media (prefers-color-scheme: dark)" in css
-    assert "@media not all and (prefers-color-scheme: dark)" in css
-    assert css.count(".highlight .k ") >= 2
+    light, dark = css.splitlines()[:2]
+    assert light.startswith("html{--hl-bg:#f0f0f0;") and dark.startswith(
+        "html[data-theme=dark]{--hl-bg:#0d1117;")
+    keyword = re.search(r"\.highlight :is\([^)]*\.k,[^)]*\)\{color:var\((--hl\d+)\)", css)
+    assert keyword and f"{keyword.group(1)}:#007020" in light
+    assert f"{keyword.group(1)}:#ff7b72" in dark
+    assert len(css) < 5000  # every page downloads it

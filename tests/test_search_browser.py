@@ -128,8 +128,9 @@ def test_search_page_prefills_from_q_and_finds_only_notes(page, serve, hand_site
     assert page.locator("#search input").input_value() == "zebrafish"
     # The home page and the 404 also say "zebrafish" but are not indexed.
     assert result_titles(page) == ["Docker networking"]
+    # The result carries the terms, which the opened page marks (issue 15).
     assert page.locator(".pagefind-ui__result-link").first.get_attribute("href") == (
-        "/docker/networking/"
+        "/docker/networking/?highlight=zebrafish"
     )
     # Nothing is fetched from anywhere but this site (no CDN).
     assert requested and all(url.startswith(base + "/") for url in requested)
