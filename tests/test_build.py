@@ -216,3 +216,18 @@ def test_static_symlink_outside_is_an_error(tmp_path: Path) -> None:
         build(tmp_path)
     assert str(exc.value) == ("static/passwd: symlink to /etc/passwd points outside its folder: "
                               "it is never published (copy the file in instead)")
+
+
+def test_own_favicons_are_published_and_replace_the_shipped_one(tmp_path: Path) -> None:
+    """content/favicon.svg is linked by every page's head (so it is published although no
+    note links it), and static/favicon.ico replaces the generated /favicon.ico."""
+    write(tmp_path, {"a.md": "A\n"})
+    (tmp_path / "content" / "favicon.svg").write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "favicon.ico").write_bytes(b"\x00\x00\x01\x00mine")
+    build(tmp_path)
+    files = snapshot(tmp_path / "build" / "site")
+    assert files["favicon.svg"] == b"<svg xmlns='http://www.w3.org/2000/svg'/>"
+    assert files["favicon.ico"] == b"\x00\x00\x01\x00mine"
+    # the head names one of the user's icons, not the shipped hashed one
+    assert b'<link rel="icon" href="/favicon.' in files["a/index.html"]
