@@ -23,7 +23,15 @@ from pathlib import Path
 
 from site_builder import feeds
 from site_builder.blobs import BlobRef, BlobStore
-from site_builder.cache import RACY_NS, BuildCache, CacheState, digest, files_digest, fingerprint
+from site_builder.cache import (
+    RACY_NS,
+    BuildCache,
+    CacheState,
+    OutputEntry,
+    digest,
+    files_digest,
+    fingerprint,
+)
 from site_builder.config import Settings, load_settings
 from site_builder.content import Content, Note, load_content, load_note, pack_note
 from site_builder.errors import ContentError
@@ -263,22 +271,45 @@ def write_stage(files: Sequence[OutputFile], state: CacheState, out: Path,
 
 
 def search_stage(out: Path, state: CacheState, enabled: bool) -> bool:
-    """Re-index when any page changed (Pagefind has no incremental mode); True if it ran.
-    Without search, a previous index is removed: it would describe pages that may be gone."""
-    from site_builder.search import OUTPUT_SUBDIR, remove_index
+    """Re-index when the part of some page that Pagefind indexes changed (it has no
+    incremental mode); True if it ran.  A settings, template, tags or feed edit changes every
+    page's chrome but no note's indexed text, so Pagefind does not run for it.  Without
+    search, a previous index is removed: it would describe pages that may be gone."""
+    from site_builder.search import OUTPUT_SUBDIR, pagefind_version, remove_index
     from site_builder.search import build_index as build_search_index
 
     if not enabled:
         remove_index(out)
-        state.search_key = None
+        state.search_key, state.search_pages = None, {}
         return False
-    key = page_key(sorted((p, e.digest) for p, e in state.outputs.items() if p.endswith(".html")))
+    state.search_pages = indexed_digests(out, state.outputs, state.search_pages)
+    key = page_key(pagefind_version(),
+                   sorted((p, d) for p, (_, d) in state.search_pages.items() if d))
     if key == state.search_key and (out / OUTPUT_SUBDIR).is_dir():
         return False
     state.search_key = None  # until it succeeds
     build_search_index(out)
     state.search_key = key
     return True
+
+
+def indexed_digests(out: Path, outputs: Mapping[str, OutputEntry],
+                    known: Mapping[str, tuple]) -> dict[str, tuple]:
+    """Per HTML page: (its file digest, the digest of what Pagefind indexes of it, "" for a
+    page it skips).  Only pages whose bytes changed since ``known`` are read again."""
+    from site_builder.search import indexed_part
+
+    found = {}
+    for path, entry in outputs.items():
+        if not path.endswith(".html"):
+            continue
+        kept = known.get(path)
+        if kept is not None and kept[0] == entry.digest:
+            found[path] = kept
+            continue
+        part = indexed_part((out / path).read_bytes())
+        found[path] = (entry.digest, digest(part) if part is not None else "")
+    return found
 
 
 def _for_cache(content: Content, state: CacheState) -> dict[str, tuple]:

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 CACHE_DIRNAME = ".notes-cache"
-FORMAT = 2  # 2: note bodies in pack files
+FORMAT = 3  # 2: note bodies in pack files; 3: search_pages
 _STATE = "state.bin"
 _LOCK = "lock"
 BLOBS_DIRNAME = "html"
@@ -81,21 +81,24 @@ class CacheState:
     summary: tuple = ()  # (pages, files, warnings) that build reported
     saved_ns: int = 0
     blobs: dict[str, tuple] = field(default_factory=dict)  # html digest -> (pack, offset, length)
+    # html output path -> (file digest, digest of the part Pagefind indexes, "" for none)
+    search_pages: dict[str, tuple] = field(default_factory=dict)
 
     def pack(self) -> tuple:
         return (self.notes, self.renders, {k: tuple(v) for k, v in self.outputs.items()},
                 self.out_dir, self.search_key, self.index_key, self.inputs_key, self.summary,
-                self.saved_ns, self.blobs)
+                self.saved_ns, self.blobs, self.search_pages)
 
     @classmethod
     def unpack(cls, data: Any) -> CacheState:
         notes, renders, outputs, out_dir, search_key, index_key, inputs_key, summary, \
-            saved_ns, blobs = data
+            saved_ns, blobs, search_pages = data
         if not (isinstance(notes, dict) and isinstance(renders, dict) and isinstance(blobs, dict)
-                and isinstance(outputs, dict) and isinstance(saved_ns, int)):
+                and isinstance(outputs, dict) and isinstance(saved_ns, int)
+                and isinstance(search_pages, dict)):
             raise TypeError("unexpected content")
         return cls(notes, renders, {k: OutputEntry(*v) for k, v in outputs.items()}, out_dir,
-                   search_key, index_key, inputs_key, summary, saved_ns, blobs)
+                   search_key, index_key, inputs_key, summary, saved_ns, blobs, search_pages)
 
 
 PACKAGE_DIR = Path(__file__).resolve().parent

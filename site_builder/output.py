@@ -20,7 +20,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from site_builder.cache import OutputEntry, digest
@@ -153,7 +153,7 @@ def make_file(item: OutputFile, entry: OutputEntry | None, out_dir: Path, stage:
     found = digest(data)
     target = out_dir / item.path
     if entry is not None and entry.digest == found and intact(target, entry):
-        return Made(item.path, replace(entry, key=item.input_key), False)
+        return Made(item.path, entry._replace(key=item.input_key), False)
     if _same_bytes(target, data):
         st = os.stat(target)
         return Made(item.path, OutputEntry(item.input_key, found, st.st_size, st.st_mtime_ns),
