@@ -34,6 +34,8 @@ from site_builder.cache import (
 )
 from site_builder.config import Settings, load_settings
 from site_builder.content import Content, Note, load_content, load_note, pack_note
+from site_builder.deploy.local import refresh_site_manifest
+from site_builder.deploy.manifest import manifest_path
 from site_builder.errors import ContentError
 from site_builder.links import LinkIndex, backlinks, build_index, check_links, index_key
 from site_builder.output import (
@@ -355,6 +357,8 @@ def _build(opts: BuildOptions, store: BuildCache) -> BuildResult:
                            trust_before_ns=state.saved_ns - RACY_NS)
     inputs = inputs_key(opts, settings, content)
     if inputs == state.inputs_key and _output_intact(out, state, opts.search):
+        if not manifest_path(out).is_file():
+            refresh_site_manifest(out)
         pages, files, kept_warnings = state.summary
         return BuildResult(out, pages, files, tuple(kept_warnings))
     state.inputs_key = None  # until this build succeeds
@@ -377,6 +381,8 @@ def _build(opts: BuildOptions, store: BuildCache) -> BuildResult:
     total = len(files)
     try:
         searched = search_stage(out, state, opts.search)
+        # MD5s and upload groups for `notes deploy`: it re-reads only files changed since.
+        refresh_site_manifest(out)
         total += _count_files(out / "pagefind")
         kept = tuple(w for w in warnings if w != warning)  # the cache's own is said once
         state.inputs_key, state.summary = inputs, (pages, total, kept)

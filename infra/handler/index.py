@@ -32,7 +32,9 @@ def on_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Lambda entry point (handler ``index.on_event``)."""
     import boto3
 
-    return handle(event, boto3.client("s3"))
+    from site_builder.deploy.client import deploy_client
+
+    return handle(event, deploy_client(boto3))
 
 
 def handle(event: dict[str, Any], client: Any) -> dict[str, Any]:
