@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from site_builder.content import Content, Note, load_content
+from site_builder.fastinline import FastInlineExtension, FastInlineProcessor
 from site_builder.links import build_index
 from site_builder.render import EXTENSION_CONFIGS, Renderer, TaskListExtension, markdown_extensions
 from site_builder.smartquotes import SmartQuotesExtension, educate
@@ -24,8 +25,10 @@ DEEP = bool(os.environ.get("NOTES_DEEP_TESTS"))
 
 
 def stock_renderer() -> Renderer:
-    """Today's pipeline before issue 17: ``smarty`` and codehilite's own formatter per block."""
-    exts = ["smarty" if isinstance(e, SmartQuotesExtension) else e for e in markdown_extensions()]
+    """Today's pipeline before issue 17: ``smarty``, the stock inline pass and codehilite's own
+    formatter per block."""
+    exts = ["smarty" if isinstance(e, SmartQuotesExtension) else e for e in markdown_extensions()
+            if not isinstance(e, FastInlineExtension)]
     assert "smarty" in exts
     configs = {**EXTENSION_CONFIGS, "codehilite": {
         k: v for k, v in EXTENSION_CONFIGS["codehilite"].items() if k != "pygments_formatter"}}
@@ -104,7 +107,7 @@ def test_edge_cases_render_identically(body: str) -> None:
     assert (fast.html, fast.toc) == (stock.html, stock.toc)
 
 
-TEXT = st.text(st.sampled_from(list("'\"-.s0 9a*_`\n[]()!&;—")), max_size=60)
+TEXT = st.text(st.sampled_from(list("'\"-.s0 9a*_`\n[]()!&;—<>\\^#:/@")), max_size=60)
 
 
 @settings(max_examples=1500 if DEEP else 200, deadline=None)
@@ -123,3 +126,15 @@ def test_educate_leaves_text_without_candidates_alone() -> None:
 
 def test_task_list_extension_is_still_registered() -> None:
     assert any(isinstance(e, TaskListExtension) for e in markdown_extensions())
+
+
+def test_fast_inline_pass_is_in_place_and_skips_by_known_regexes_only() -> None:
+    inline = FAST.md.treeprocessors["inline"]
+    assert isinstance(inline, FastInlineProcessor)
+    assert not isinstance(STOCK.md.treeprocessors["inline"], FastInlineProcessor)
+    FAST.render(note("x"), build_index(Content((note("x"),), (), (), ())))
+    reg = FAST.md.inlinePatterns
+    needs = {name: inline._patterns[reg.get_index_for_name(name)][1]
+             for name in ("link", "html", "entity", "em_strong", "backtick")}
+    assert needs == {"link": ("[",), "html": ("<",), "entity": ("&",), "em_strong": ("*", "_"),
+                     "backtick": ("`",)}
