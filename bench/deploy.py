@@ -16,7 +16,7 @@ in its own process, so the client and the server each have a core; both print th
 the server's CPU seconds per request so the two costs can be told apart.  The client is made by
 ``site_builder.deploy.client.deploy_client``, as the CLI makes it.
 
-``--plan-notes N`` also times planning an unchanged deploy of the N-note site: scanning the
+``--plan-notes N`` also times (``--notes 0 --plan-notes N``: only times) planning an unchanged deploy of the N-note site: scanning the
 built folder with the build's MD5 manifest and without it, then the plan (local, no S3).
 """
 
@@ -181,6 +181,9 @@ def main() -> None:
     ap.add_argument("--server", choices=("thread", "process"), default="thread")
     ap.add_argument("--plan-notes", type=int, default=0)
     args = ap.parse_args()
+    if args.notes == 0:  # --notes 0 --plan-notes N: only the planning figures
+        time_planning(args.plan_notes)
+        return
 
     import boto3
 
