@@ -382,7 +382,8 @@ def _build(opts: BuildOptions, store: BuildCache) -> BuildResult:
     try:
         searched = search_stage(out, state, opts.search)
         # MD5s and upload groups for `notes deploy`: it re-reads only files changed since.
-        refresh_site_manifest(out)
+        refresh_site_manifest(out, [*written, *removed],
+                              rescan=("pagefind",) if searched or not opts.search else ())
         total += _count_files(out / "pagefind")
         kept = tuple(w for w in warnings if w != warning)  # the cache's own is said once
         state.inputs_key, state.summary = inputs, (pages, total, kept)

@@ -107,3 +107,26 @@ def test_unchanged_rebuild_restores_a_deleted_manifest(site: Path) -> None:
     manifest_path(site).unlink()
     build_site(BuildOptions(project_dir=site.parent.parent, search=False))
     assert set(load_manifest(site)) == {f.key for f in hashed_scan(site)}
+
+
+def test_builds_keep_the_manifest_exact_through_edits_and_search(tmp_path: Path) -> None:
+    """After every kind of build the manifest equals a full hash of the folder."""
+    for rel, text in NOTES.items():
+        path = tmp_path / "content" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+
+    def check(**opts) -> None:
+        site = build_site(BuildOptions(project_dir=tmp_path, **opts)).out_dir
+        known = load_manifest(site)
+        assert {k: (v[3], v[4]) for k, v in known.items()} == {
+            f.key: (f.md5, f.group) for f in hashed_scan(site)}
+
+    check(search=True)
+    (tmp_path / "content/a/two.md").write_text("---\ntitle: Two\n---\nSecond, edited.\n")
+    check(search=True)  # a page and the search index rewritten
+    (tmp_path / "content/a/three.md").write_text("Third.\n")
+    check(search=False)  # a page added, the index removed
+    (tmp_path / "content/a/three.md").unlink()
+    check(search=False)  # a page removed
+    check(search=True)

@@ -15,7 +15,7 @@ import hashlib
 import re
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -120,9 +120,12 @@ class FolderSource:
         pass
 
 
-def refresh_site_manifest(site: Path) -> int:
+def refresh_site_manifest(site: Path, changed: Iterable[str] | None = None,
+                          rescan: Iterable[str] = ()) -> int:
     """Called by the builder after each build: record every file's MD5 and upload group beside
-    the site so that planning a deploy reads only what changed.  Returns files hashed again."""
+    the site so that planning a deploy reads only what changed (``changed``: the keys the
+    build wrote or removed, None for all; ``rescan``: folders another tool rewrote).
+    Returns the files hashed again."""
     from site_builder.deploy.manifest import refresh_manifest
 
     source = FolderSource(Path(site))
@@ -131,7 +134,7 @@ def refresh_site_manifest(site: Path) -> int:
         found = source.describe(key)
         return found.md5, found.group
 
-    return refresh_manifest(Path(site), describe)
+    return refresh_manifest(Path(site), describe, changed, rescan)
 
 
 class ZipSource:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 FORMAT = 1
@@ -64,15 +64,34 @@ def walk(site: Path) -> dict[str, os.stat_result]:
     return found
 
 
-def refresh_manifest(site: Path, describe: Callable[[str], tuple[str, str]]) -> int:
+def refresh_manifest(site: Path, describe: Callable[[str], tuple[str, str]],
+                     changed: Iterable[str] | None = None, rescan: Iterable[str] = ()) -> int:
     """Bring the manifest up to date with the folder: entries whose stamp still matches are
-    kept, the others made by ``describe(key) -> (md5, group)``.  Returns how many files were
-    described again.  Written atomically; a manifest that cannot be written only costs speed."""
+    kept, the others made by ``describe(key) -> (md5, group)``.  With ``changed`` (the keys
+    the caller wrote or removed, when it knows them and a manifest exists) only those, and
+    every file under the ``rescan`` folders, are looked at; the rest keep their entries,
+    which ``trusted`` checks at deploy time anyway.  Returns how many files were described
+    again.  Written atomically; a manifest that cannot be written only costs speed."""
     site = Path(site).resolve()
     old = load_manifest(site)
-    files: dict[str, Entry] = {}
+    if changed is None or not old:
+        found = walk(site)
+        files: dict[str, Entry] = {}
+    else:
+        prefixes = tuple(f"{folder.strip('/')}/" for folder in rescan)
+        files = {k: v for k, v in old.items() if not (prefixes and k.startswith(prefixes))}
+        found = {}
+        for folder in prefixes:
+            if (site / folder).is_dir():
+                found.update((folder + k, st) for k, st in walk(site / folder).items())
+        for key in changed:
+            files.pop(key, None)
+            try:
+                found[key] = os.stat(site / key)
+            except OSError:
+                continue  # removed
     fresh = 0
-    for key, st in walk(site).items():
+    for key, st in found.items():
         stamp = stamp_of(st)
         kept = old.get(key)
         if kept is not None and tuple(kept[:3]) == stamp:
