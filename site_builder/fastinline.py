@@ -77,9 +77,13 @@ class FastInlineProcessor(InlineProcessor):
         start, count = 0, len(patterns)
         while patternIndex < count:
             pattern, needs = patterns[patternIndex]
-            if needs is not None and not any(s in data for s in needs):
-                patternIndex, start = patternIndex + 1, 0
-                continue
+            if needs is not None:
+                for needed in needs:  # a plain loop: any() with a generator costs more
+                    if needed in data:
+                        break
+                else:
+                    patternIndex, start = patternIndex + 1, 0
+                    continue
             data, matched, start = apply(pattern, data, patternIndex, start)
             if not matched:
                 patternIndex += 1
