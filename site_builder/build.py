@@ -23,15 +23,7 @@ from pathlib import Path
 
 from site_builder import feeds
 from site_builder.blobs import BlobRef, BlobStore
-from site_builder.cache import (
-    RACY_NS,
-    BuildCache,
-    CacheState,
-    OutputEntry,
-    digest,
-    files_digest,
-    fingerprint,
-)
+from site_builder.cache import RACY_NS, BuildCache, CacheState, digest, files_digest, fingerprint
 from site_builder.config import Settings, load_settings
 from site_builder.content import Content, Note, load_content, load_note, pack_note
 from site_builder.deploy.local import refresh_site_manifest
@@ -277,7 +269,12 @@ def search_stage(out: Path, state: CacheState, enabled: bool) -> bool:
     incremental mode); True if it ran.  A settings, template, tags or feed edit changes every
     page's chrome but no note's indexed text, so Pagefind does not run for it.  Without
     search, a previous index is removed: it would describe pages that may be gone."""
-    from site_builder.search import OUTPUT_SUBDIR, pagefind_version, remove_index
+    from site_builder.search import (
+        OUTPUT_SUBDIR,
+        indexed_digests,
+        pagefind_version,
+        remove_index,
+    )
     from site_builder.search import build_index as build_search_index
 
     if not enabled:
@@ -293,25 +290,6 @@ def search_stage(out: Path, state: CacheState, enabled: bool) -> bool:
     build_search_index(out)
     state.search_key = key
     return True
-
-
-def indexed_digests(out: Path, outputs: Mapping[str, OutputEntry],
-                    known: Mapping[str, tuple]) -> dict[str, tuple]:
-    """Per HTML page: (its file digest, the digest of what Pagefind indexes of it, "" for a
-    page it skips).  Only pages whose bytes changed since ``known`` are read again."""
-    from site_builder.search import indexed_part
-
-    found = {}
-    for path, entry in outputs.items():
-        if not path.endswith(".html"):
-            continue
-        kept = known.get(path)
-        if kept is not None and kept[0] == entry.digest:
-            found[path] = kept
-            continue
-        part = indexed_part((out / path).read_bytes())
-        found[path] = (entry.digest, digest(part) if part is not None else "")
-    return found
 
 
 def _for_cache(content: Content, state: CacheState) -> dict[str, tuple]:

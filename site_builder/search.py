@@ -26,8 +26,10 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
+from site_builder.cache import OutputEntry, digest
 from site_builder.errors import NotesError
 
 OUTPUT_SUBDIR = "pagefind"
@@ -76,6 +78,23 @@ def indexed_part(page: bytes) -> bytes | None:
     html_tag, h1 = _HTML_TAG.search(page), _FIRST_H1.search(page)
     return b"\0".join((html_tag.group(0) if html_tag else b"", h1.group(0) if h1 else b"",
                        b"".join(_PAGEFIND_TAG.findall(page)), page[marker.start():end]))
+
+
+def indexed_digests(out: Path, outputs: Mapping[str, OutputEntry],
+                    known: Mapping[str, tuple]) -> dict[str, tuple]:
+    """Per HTML page: (its file digest, the digest of what Pagefind indexes of it, "" for a
+    page it skips).  Only pages whose bytes changed since ``known`` are read again."""
+    found = {}
+    for path, entry in outputs.items():
+        if not path.endswith(".html"):
+            continue
+        kept = known.get(path)
+        if kept is not None and kept[0] == entry.digest:
+            found[path] = kept
+            continue
+        part = indexed_part((out / path).read_bytes())
+        found[path] = (entry.digest, digest(part) if part is not None else "")
+    return found
 
 
 def pagefind_version() -> str:

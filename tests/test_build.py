@@ -116,7 +116,7 @@ def test_failed_build_leaves_previous_output_untouched(tmp_path: Path, bad, mess
     assert str(exc.value).startswith(message)
     assert snapshot(out) == before
     # nothing left behind but the site and its deploy manifest (no staging folder)
-    assert sorted(p.name for p in (tmp_path / "build").iterdir()) == [".site.files.json", "site"]
+    assert sorted(p.name for p in (tmp_path / "build").iterdir()) == [".site.files", "site"]
 
 
 def test_invalid_utf8_fails_without_creating_output(tmp_path: Path) -> None:

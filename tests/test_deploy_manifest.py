@@ -3,7 +3,7 @@ only while the file keeps its stamp, and gives exactly what hashing every file g
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 from pathlib import Path
 
@@ -50,8 +50,8 @@ def count_describes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_build_writes_the_manifest_beside_the_site_and_scan_reads_no_file(
         site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = manifest_path(site)
-    assert path.parent == site.parent and path.name == ".site.files.json"
-    assert not any(p.name.endswith(".files.json") for p in site.rglob("*"))
+    assert path.parent == site.parent and path.name == ".site.files"
+    assert not any(p.name.endswith(".files") for p in site.rglob("*"))
     expected = hashed_scan(site)
     assert {f.key for f in expected} == set(load_manifest(site))
     described = count_describes(monkeypatch)
@@ -70,9 +70,10 @@ def test_a_changed_file_is_hashed_again(site: Path, monkeypatch: pytest.MonkeyPa
 
 def test_an_entry_is_trusted_only_with_its_stamp(site: Path) -> None:
     path = manifest_path(site)
-    data = json.loads(path.read_text())
-    data["files"]["robots.txt"][3] = "0" * 32  # a lie, with the right stamp: believed
-    path.write_text(json.dumps(data))
+    data = marshal.loads(path.read_bytes())
+    entry = data["files"]["robots.txt"]
+    data["files"]["robots.txt"] = (*entry[:3], "0" * 32, entry[4])  # a lie with the right stamp
+    path.write_bytes(marshal.dumps(data))
     assert {f.key: f.md5 for f in FolderSource(site).scan()}["robots.txt"] == "0" * 32
     st = os.stat(site / "robots.txt")
     os.utime(site / "robots.txt", ns=(st.st_atime_ns, st.st_mtime_ns + 1000))
@@ -80,18 +81,20 @@ def test_an_entry_is_trusted_only_with_its_stamp(site: Path) -> None:
     assert {f.key: f.md5 for f in FolderSource(site).scan()}["robots.txt"] == real != "0" * 32
 
 
-@pytest.mark.parametrize("content", ["not json", '{"format": 99, "files": {}}', "[]", ""])
-def test_an_unreadable_or_foreign_manifest_is_ignored(site: Path, content: str) -> None:
+@pytest.mark.parametrize("content", [
+    b"not marshal", marshal.dumps({"format": 99, "files": {}}), marshal.dumps([]), b"",
+    marshal.dumps({"format": 2, "site": "x", "files": {"a": [1, 2, 3, "m", "g"]}})])
+def test_an_unreadable_or_foreign_manifest_is_ignored(site: Path, content: bytes) -> None:
     expected = hashed_scan(site)
-    manifest_path(site).write_text(content)
+    manifest_path(site).write_bytes(content)
     assert load_manifest(site) == {}
     assert FolderSource(site).scan() == expected
 
 
 def test_manifest_of_another_folder_is_ignored(site: Path, tmp_path: Path) -> None:
-    data = json.loads(manifest_path(site).read_text())
+    data = marshal.loads(manifest_path(site).read_bytes())
     data["site"] = str(tmp_path / "elsewhere")
-    manifest_path(site).write_text(json.dumps(data))
+    manifest_path(site).write_bytes(marshal.dumps(data))
     assert load_manifest(site) == {}
 
 

@@ -4,7 +4,8 @@ Planning compares every local file's MD5 with the bucket's ETags, and choosing a
 reads the head of every page; for a 5,000-note site that is ~10,000 files read and hashed on
 every ``notes deploy``, even when nothing changed.  The builder knows when a file changes, so
 after each build it refreshes a *manifest* beside the site folder (never inside it, so it is
-never uploaded): ``build/.site.files.json`` for ``build/site``.  Each entry is keyed by the
+never uploaded): ``build/.site.files`` for ``build/site``, plain values in ``marshal`` format
+(10,000 entries load and save in milliseconds; unlike pickle, loading never runs code).  Each entry is keyed by the
 file's path and *stamp* (size, mtime in nanoseconds, inode); ``FolderSource.scan`` trusts an
 entry only when the file's stamp still matches, and hashes the file itself otherwise.
 
@@ -18,21 +19,21 @@ Standard library only (the deploy engine runs in the CDK Lambda).
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-FORMAT = 1
+FORMAT = 2  # 2: marshal (1 was JSON)
 Stamp = tuple[int, int, int]  # size, mtime_ns, inode
 Entry = tuple[int, int, int, str, str]  # *stamp, md5 hex, upload group
 
 
 def manifest_path(site: Path) -> Path:
-    """``build/site`` -> ``build/.site.files.json`` (outside the site folder)."""
+    """``build/site`` -> ``build/.site.files`` (outside the site folder)."""
     site = Path(site).resolve()
-    return site.parent / f".{site.name}.files.json"
+    return site.parent / f".{site.name}.files"
 
 
 def stamp_of(st: os.stat_result) -> Stamp:
@@ -42,11 +43,14 @@ def stamp_of(st: os.stat_result) -> Stamp:
 def load_manifest(site: Path) -> dict[str, Entry]:
     """The manifest's entries by site key; empty when there is none or it cannot be trusted."""
     try:
-        data = json.loads(manifest_path(site).read_text("utf-8"))
+        data = marshal.loads(manifest_path(site).read_bytes())
         if data.get("format") != FORMAT or data.get("site") != str(Path(site).resolve()):
             return {}
-        return {k: tuple(v) for k, v in data["files"].items()}  # type: ignore[misc]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        files = data["files"]
+        if not all(isinstance(v, tuple) and len(v) == 5 for v in files.values()):
+            return {}
+        return files
+    except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError):
         return {}
 
 
@@ -116,8 +120,8 @@ def _write(path: Path, data: dict) -> None:
     except OSError:
         return
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, separators=(",", ":"))
+        with os.fdopen(fd, "wb") as fh:
+            marshal.dump(data, fh)
         os.replace(tmp, path)
     except OSError:
         try:
