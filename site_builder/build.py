@@ -36,6 +36,8 @@ from site_builder.content import (
     load_static,
     pack_note,
 )
+from site_builder.deploy.local import refresh_site_manifest
+from site_builder.deploy.manifest import manifest_path
 from site_builder.errors import ContentError
 from site_builder.favicon import favicon_ico
 from site_builder.graph import local_graphs, site_graph_svg, site_layout
@@ -344,16 +346,25 @@ def write_stage(files: Sequence[OutputFile], state: CacheState, out: Path,
 
 
 def search_stage(out: Path, state: CacheState, enabled: bool) -> bool:
-    """Re-index when any page changed (Pagefind has no incremental mode); True if it ran.
-    Without search, a previous index is removed: it would describe pages that may be gone."""
-    from site_builder.search import OUTPUT_SUBDIR, remove_index
+    """Re-index when the part of some page that Pagefind indexes changed (it has no
+    incremental mode); True if it ran.  A settings, template, tags or feed edit changes every
+    page's chrome but no note's indexed text, so Pagefind does not run for it.  Without
+    search, a previous index is removed: it would describe pages that may be gone."""
+    from site_builder.search import (
+        OUTPUT_SUBDIR,
+        indexed_digests,
+        pagefind_version,
+        remove_index,
+    )
     from site_builder.search import build_index as build_search_index
 
     if not enabled:
         remove_index(out)
-        state.search_key = None
+        state.search_key, state.search_pages = None, {}
         return False
-    key = page_key(sorted((p, e.digest) for p, e in state.outputs.items() if p.endswith(".html")))
+    state.search_pages = indexed_digests(out, state.outputs, state.search_pages)
+    key = page_key(pagefind_version(),
+                   sorted((p, d) for p, (_, d) in state.search_pages.items() if d))
     if key == state.search_key and (out / OUTPUT_SUBDIR).is_dir():
         return False
     state.search_key = None  # until it succeeds
@@ -414,6 +425,8 @@ def _build(opts: BuildOptions, store: BuildCache, discarded: str | None = None) 
     static = load_static(project)
     inputs = inputs_key(opts, settings, content, static)
     if inputs == state.inputs_key and _output_intact(out, state, opts.search):
+        if not manifest_path(out).is_file():
+            refresh_site_manifest(out)
         pages, files, kept_warnings = state.summary
         return BuildResult(out, pages, files, tuple(kept_warnings))
     state.inputs_key = None  # until this build succeeds
@@ -438,6 +451,9 @@ def _build(opts: BuildOptions, store: BuildCache, discarded: str | None = None) 
     total = len(files)
     try:
         searched = search_stage(out, state, opts.search)
+        # MD5s and upload groups for `notes deploy`: it re-reads only files changed since.
+        refresh_site_manifest(out, [*written, *removed],
+                              rescan=("pagefind",) if searched or not opts.search else ())
         total += _count_files(out / "pagefind")
         kept = tuple(w for w in warnings if w != warning)  # the cache's own is said once
         state.inputs_key, state.summary = inputs, (pages, total, kept)

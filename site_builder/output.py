@@ -187,10 +187,24 @@ def make_file(item: OutputFile, entry: OutputEntry | None, out_dir: Path, stage:
         return Made(item.path, OutputEntry(item.input_key, found, st.st_size, st.st_mtime_ns),
                     False)
     dest = stage / item.path
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    _make_dir(dest.parent)
     dest.write_bytes(data)
     st = os.stat(dest)
     return Made(item.path, OutputEntry(item.input_key, found, st.st_size, st.st_mtime_ns), True)
+
+
+_MADE_DIRS: set[str] = set()  # staging folders this process made (stage paths are unique)
+
+
+def _make_dir(folder: Path) -> None:
+    """``mkdir -p`` once per folder and process: most pages share their folder's parents,
+    and a failing ``mkdir`` of an existing folder costs a system call and an exception."""
+    key = str(folder)
+    if key not in _MADE_DIRS:
+        folder.mkdir(parents=True, exist_ok=True)
+        if len(_MADE_DIRS) > 100_000:  # a long `notes serve` session: start afresh
+            _MADE_DIRS.clear()
+        _MADE_DIRS.add(key)
 
 
 def _walk_files(root: Path) -> Iterator[str]:

@@ -7,7 +7,11 @@ attribute, Pagefind ignores pages without it, which keeps the 404 page, the home
 and tag lists out of the results.  Drafts are never built, so they are never indexed.
 
 The index is a pure function of the HTML: Pagefind 1.5 names its files by content hash and writes
-byte-identical output for identical input, so an unchanged site uploads nothing new.
+byte-identical output for identical input, so an unchanged site uploads nothing new.  More: it is
+a function of the *indexed part* of each page only (``indexed_part``: the marked body element,
+the page's first ``<h1>`` and ``<html>`` tag, and any ``data-pagefind-*`` tag), so the build keys
+the index on those parts and does not run Pagefind at all when a settings, template, tags or
+feed edit changed every page's chrome but no page's indexed text.
 
 The binary comes from the ``pagefind[bin]`` wheel (package ``pagefind_bin``); a ``pagefind`` on
 PATH is the fallback.  Its progress chatter is captured and shown only when it fails.
@@ -22,8 +26,10 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
+from site_builder.cache import OutputEntry, digest
 from site_builder.errors import NotesError
 
 OUTPUT_SUBDIR = "pagefind"
@@ -37,6 +43,68 @@ _BODY_MARKER = re.compile(rb"<[a-zA-Z][^<>]*\sdata-pagefind-body(?=[\s>=/])")
 
 class SearchIndexError(NotesError):
     """The search index could not be built; the message says what and how to fix it."""
+
+
+def _tag_end(page: bytes, start: int, name: bytes) -> int:
+    """Where the element opened at ``start`` ends (after its closing tag), counting nested
+    elements of the same name; the end of the page when it is not closed."""
+    depth = 0
+    tags = re.compile(rb"<(/?)" + re.escape(name) + rb"(?=[\s>/])", re.IGNORECASE)
+    for m in tags.finditer(page, start):
+        depth += -1 if m.group(1) else 1
+        if depth == 0:
+            close = page.find(b">", m.end())
+            return len(page) if close < 0 else close + 1
+    return len(page)
+
+
+_TAG_NAME = re.compile(rb"<([a-zA-Z][a-zA-Z0-9-]*)")
+_HTML_TAG = re.compile(rb"<html[\s>][^>]*>?", re.IGNORECASE)
+_FIRST_H1 = re.compile(rb"<h1[\s>].*?</h1>", re.IGNORECASE | re.DOTALL)
+_PAGEFIND_TAG = re.compile(rb"<[a-zA-Z][^<>]*\sdata-pagefind-[^<>]*>")
+
+
+def indexed_part(page: bytes) -> bytes | None:
+    """Everything of one page that Pagefind's output depends on, or None for a page it skips
+    (no ``data-pagefind-body``): the marked element, the first ``<h1>`` (the result's title),
+    the ``<html>`` tag (its language) and every tag with a ``data-pagefind-*`` attribute
+    (meta, filters, sort).  Errs on the side of more: a page whose marked element does not
+    close counts up to its end."""
+    marker = _BODY_MARKER.search(page)
+    if marker is None:
+        return None
+    name = _TAG_NAME.match(page, marker.start())
+    end = _tag_end(page, marker.start(), name.group(1)) if name else len(page)
+    html_tag, h1 = _HTML_TAG.search(page), _FIRST_H1.search(page)
+    return b"\0".join((html_tag.group(0) if html_tag else b"", h1.group(0) if h1 else b"",
+                       b"".join(_PAGEFIND_TAG.findall(page)), page[marker.start():end]))
+
+
+def indexed_digests(out: Path, outputs: Mapping[str, OutputEntry],
+                    known: Mapping[str, tuple]) -> dict[str, tuple]:
+    """Per HTML page: (its file digest, the digest of what Pagefind indexes of it, "" for a
+    page it skips).  Only pages whose bytes changed since ``known`` are read again."""
+    found = {}
+    for path, entry in outputs.items():
+        if not path.endswith(".html"):
+            continue
+        kept = known.get(path)
+        if kept is not None and kept[0] == entry.digest:
+            found[path] = kept
+            continue
+        part = indexed_part((out / path).read_bytes())
+        found[path] = (entry.digest, digest(part) if part is not None else "")
+    return found
+
+
+def pagefind_version() -> str:
+    """The Pagefind that writes the index (part of its key: another version, another index)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("pagefind_bin")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def pagefind_executable() -> Path:

@@ -115,7 +115,8 @@ def test_failed_build_leaves_previous_output_untouched(tmp_path: Path, bad, mess
         build(tmp_path)
     assert str(exc.value).startswith(message)
     assert snapshot(out) == before
-    assert [p.name for p in (tmp_path / "build").iterdir()] == ["site"]
+    # nothing left behind but the site and its deploy manifest (no staging folder)
+    assert sorted(p.name for p in (tmp_path / "build").iterdir()) == [".site.files", "site"]
 
 
 def test_invalid_utf8_fails_without_creating_output(tmp_path: Path) -> None:

@@ -68,17 +68,15 @@ def on_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 
 
 def make_client() -> Any:
-    """The S3 client: a connection per upload worker (botocore's default pool of 10 would make
-    16 workers queue for connections) and standard retries (throttling, 5xx, lost responses),
-    which the engine's conditional writes are safe under."""
+    """The S3 client: the deploy engine's settings (a connection per upload worker, see
+    ``deploy.client``) and standard retries (throttling, 5xx, lost responses), which the
+    engine's conditional writes are safe under."""
     import boto3
-    from botocore.config import Config
 
-    from site_builder.deploy.apply import DEFAULT_WORKERS
+    from site_builder.deploy.client import deploy_client
 
-    config = Config(max_pool_connections=DEFAULT_WORKERS + 4,
-                    retries={"mode": "standard", "max_attempts": 5})
-    return boto3.client("s3", config=config)
+    return deploy_client(boto3, config_extra={"retries": {"mode": "standard",
+                                                          "max_attempts": 5}})
 
 
 def make_cloudfront_client() -> Any:

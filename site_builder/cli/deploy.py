@@ -121,16 +121,17 @@ def _apply_settings(args: argparse.Namespace, project_dir: Path) -> None:
 def make_client(service: str, args: argparse.Namespace) -> Any:
     """A boto3 client for ``service``; tests replace this to inject stubbed clients."""
     import boto3
-    from botocore.config import Config
+
+    from site_builder.deploy.client import deploy_client
 
     session = boto3.session.Session(region_name=args.region)
     region = session.region_name or "us-east-1"
     if service != "s3":
         return session.client(service, region_name=region)
-    config = Config(max_pool_connections=32, retries={"mode": "standard", "max_attempts": 5},
-                    s3={"addressing_style": "path"} if args.endpoint_url else None)
-    return session.client("s3", region_name=region, endpoint_url=args.endpoint_url,
-                          config=config)
+    extra = {"retries": {"mode": "standard", "max_attempts": 5},
+             "s3": {"addressing_style": "path"} if args.endpoint_url else None}
+    return deploy_client(session, region_name=region, endpoint_url=args.endpoint_url,
+                         config_extra=extra)
 
 
 def _setup(args: argparse.Namespace) -> tuple[Any, str]:

@@ -1,5 +1,7 @@
 """The built site on this side: a folder or a .zip of one, scanned into ``LocalFile`` values.
 
+A folder built by ``notes build`` comes with a manifest of its files' MD5s and groups (see
+``manifest``), so an unchanged deploy of a large site reads only the files that changed.
 A zip is what the CDK Lambda receives (the site asset).  Its members are hashed one by one as
 streams and read again only when uploaded, so a 10,000-note site never sits in memory at once.
 Each file also gets a *group* (asset, note page, list page, or the error page and feeds; a page
@@ -10,16 +12,16 @@ The upload order no longer comes from it but from each page's links (``plan.orde
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from site_builder.deploy.headers import cache_control, content_type
+from site_builder.deploy.manifest import load_manifest, trusted, walk
 from site_builder.errors import DeployError
 
 GROUP_ASSETS, GROUP_NOTES, GROUP_LISTS, GROUP_LAST = "assets", "notes", "lists", "last"
@@ -87,28 +89,52 @@ def _check_key(key: str, where: str) -> None:
 
 
 class FolderSource:
-    """A built site folder; keys are POSIX paths relative to it."""
+    """A built site folder; keys are POSIX paths relative to it.  Files whose stamp matches
+    the build's manifest (``site_builder.deploy.manifest``) are not read to be planned."""
 
     def __init__(self, root: Path):
         self.root = root
 
     def scan(self) -> list[LocalFile]:
+        known = load_manifest(self.root)
         files = []
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            dirnames.sort()
-            for name in sorted(filenames):
-                path = Path(dirpath, name)
-                key = path.relative_to(self.root).as_posix()
-                _check_key(key, str(self.root))
-                with path.open("rb") as fh:
-                    files.append(_describe(key, iter(lambda fh=fh: fh.read(_CHUNK), b"")))
+        for key, st in walk(self.root).items():
+            _check_key(key, str(self.root))
+            entry = trusted(known, key, st)
+            if entry is not None:
+                files.append(LocalFile(key, st.st_size, entry[3], content_type(key),
+                                       cache_control(key), entry[4]))
+            else:
+                files.append(self.describe(key))
         return sorted(files, key=lambda f: f.key)
+
+    def describe(self, key: str) -> LocalFile:
+        """Hash one file and find its upload group (reading it once, in chunks)."""
+        with (self.root / key).open("rb") as fh:
+            return _describe(key, iter(lambda: fh.read(_CHUNK), b""))
 
     def read(self, key: str) -> bytes:
         return (self.root / key).read_bytes()
 
     def close(self) -> None:
         pass
+
+
+def refresh_site_manifest(site: Path, changed: Iterable[str] | None = None,
+                          rescan: Iterable[str] = ()) -> int:
+    """Called by the builder after each build: record every file's MD5 and upload group beside
+    the site so that planning a deploy reads only what changed (``changed``: the keys the
+    build wrote or removed, None for all; ``rescan``: folders another tool rewrote).
+    Returns the files hashed again."""
+    from site_builder.deploy.manifest import refresh_manifest
+
+    source = FolderSource(Path(site))
+
+    def describe(key: str) -> tuple[str, str]:
+        found = source.describe(key)
+        return found.md5, found.group
+
+    return refresh_manifest(Path(site), describe, changed, rescan)
 
 
 class ZipSource:

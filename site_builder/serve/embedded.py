@@ -72,15 +72,16 @@ class EmbeddedS3:
     def client(self) -> Any:
         """A boto3 S3 client for the embedded endpoint (path-style, like the CLI's)."""
         import boto3
-        from botocore.config import Config
 
-        return boto3.client(
-            "s3",
+        from site_builder.deploy.client import deploy_client
+
+        return deploy_client(
+            boto3,
             region_name=DUMMY_CREDENTIALS["AWS_DEFAULT_REGION"],
             endpoint_url=self.endpoint_url,
             aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            config=Config(s3={"addressing_style": "path"}, max_pool_connections=32),
+            config_extra={"s3": {"addressing_style": "path"}},
         )
 
     def stop(self) -> None:
