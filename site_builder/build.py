@@ -146,7 +146,7 @@ def _render_into(blobs: BlobStore, todo: Sequence[Note], index: LinkIndex, load:
                  raw_html: str, i: int) -> tuple[RenderMeta, BlobRef]:
     """One note, in a worker: its HTML goes to the worker's pack file, its metadata and the
     HTML's place in the pack back to the main process."""
-    rendered = render_note(todo[i], index, load, raw_html)
+    rendered = render_note(todo[i], index, load, raw_html=raw_html)
     name, ref = blobs.put(rendered.html)
     return to_meta(rendered, name), ref
 

@@ -205,7 +205,7 @@ def _renderer(raw_html: str) -> Renderer:
     return Renderer(raw_html)
 
 
-def render_note(note: Note, index: LinkIndex, load: NoteLoader | None = None,
+def render_note(note: Note, index: LinkIndex, load: NoteLoader | None = None, *,
                 raw_html: str = "keep") -> RenderedNote:
     """Render one note (pure: the cached Renderer holds no state between calls);
     ``raw_html`` is notes.toml's ``[markdown] raw_html`` ("keep" or "escape")."""

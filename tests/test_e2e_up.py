@@ -150,9 +150,12 @@ def test_notes_up_in_a_browser(up: UpProcess, page) -> None:
     page.wait_for_url(up.url)
     expect(page.locator('meta[name="notes:page"]')).to_have_attribute("content", "list")
 
-    # Search from the header form; the note is among the results.
-    page.fill("header form[role=search] input[name=q]", search_word(title))
-    page.press("header form[role=search] input[name=q]", "Enter")
+    # Search from the header box (it becomes Pagefind's search-as-you-type box on focus), then
+    # Enter opens the results page; the note is among the results.
+    page.click(".site-search input")
+    page.keyboard.type(search_word(title))
+    page.wait_for_selector("pagefind-searchbox a", timeout=15_000)
+    page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/search/\?q="))
     results = page.locator(".pagefind-ui__result-link")
     results.first.wait_for(timeout=15_000)

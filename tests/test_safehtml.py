@@ -22,7 +22,7 @@ BODY = ("Hello <b>bold</b> & <span onclick=\"x()\">more</span>.\n\n"
 
 def render(raw_html: str) -> str:
     note = Note("a.md", "content/a.md", "A", "/a/", "", BODY, 1)
-    return render_note(note, build_index(Content((note,), (), (), ())), raw_html).html
+    return render_note(note, build_index(Content((note,), (), (), ())), raw_html=raw_html).html
 
 
 def test_keep_passes_raw_html_and_links_through() -> None:
