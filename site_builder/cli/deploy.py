@@ -82,7 +82,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--to", metavar="ID", help="record id or unique prefix (default: the deploy "
                    "before the live one)")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
-    _force_flags(p)
+    _force_flags(p, confirms="the rollback's confirmation and ")
     _distribution_flag(p)
     p.set_defaults(func=cmd_rollback)
 
@@ -97,11 +97,13 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_unlock)
 
 
-def _force_flags(p: argparse.ArgumentParser) -> None:
+def _force_flags(p: argparse.ArgumentParser, confirms: str = "") -> None:
+    """``--force-unlock`` and ``--yes``; ``confirms`` names the command's own question, if it
+    asks one (only rollback does), so each --help says what its --yes answers."""
     p.add_argument("--force-unlock", action="store_true", help="break the lock even if its "
                    "holder is alive (asks first; stale locks are broken without it)")
-    p.add_argument("--yes", action="store_true", help="answer yes without asking: rollback's "
-                   "confirmation and --force-unlock of a live lock (needed without a terminal)")
+    p.add_argument("--yes", action="store_true", help="answer yes without asking: "
+                   f"{confirms}--force-unlock of a live lock (needed without a terminal)")
 
 
 def _apply_settings(args: argparse.Namespace, project_dir: Path) -> None:
