@@ -121,3 +121,20 @@ def test_stack_outputs_name_the_distribution_and_the_site_url(
                                            f"{dist} ")
     assert out[3] == "Website: https://notes.example.com/"
     stubber.assert_no_pending_responses()
+
+
+def test_distribution_with_an_endpoint_url_is_ignored_out_loud(monkeypatch, tmp_path,
+                                                               capsys) -> None:
+    """An S3-compatible endpoint (`notes up`, LocalStack) has no CloudFront in front: a named
+    distribution is not invalidated, and the user is told so instead of silently."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    code, out, err = run(capsys, "rollback", "--endpoint-url", "http://127.0.0.1:9",
+                         "--bucket", "b", "--distribution", "E1ABC", "--dry-run")
+    assert code == 1 and out == []
+    assert err.splitlines() == [
+        "Warning: distribution E1ABC is ignored with --endpoint-url (CloudFront is not in "
+        "front of an S3-compatible endpoint): nothing is invalidated",
+        "Error: cannot reach S3 at http://127.0.0.1:9/b?versioning (check --endpoint-url/"
+        "--region and that the server is running)"]

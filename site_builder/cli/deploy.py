@@ -312,7 +312,11 @@ def _endpoint_website_line(client: Any, bucket: str, endpoint_url: str) -> str:
 def _distribution(args: argparse.Namespace) -> tuple[str | None, Any]:
     """(distribution id, CloudFront client): --distribution, notes.toml, or --stack's output."""
     dist = args.distribution or getattr(args, "outputs", {}).get("DistributionId")
-    if not dist or args.endpoint_url:  # a local S3 endpoint has no CloudFront in front
+    if dist and args.endpoint_url:  # a local S3 endpoint has no CloudFront in front
+        print(f"Warning: distribution {dist} is ignored with --endpoint-url (CloudFront is "
+              "not in front of an S3-compatible endpoint): nothing is invalidated",
+              file=sys.stderr)
+    if not dist or args.endpoint_url:
         return None, None
     return dist, make_client("cloudfront", args)
 
