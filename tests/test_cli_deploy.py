@@ -355,6 +355,25 @@ def test_deploy_force_unlock_needs_yes_off_a_terminal(s3, bucket, tmp_path, caps
     assert history(s3, bucket)[0].broke_lock["reason"] == "forced"
 
 
+def test_dry_runs_with_force_unlock_neither_ask_nor_break(s3, bucket, tmp_path, capsys,
+                                                          monkeypatch):
+    """A dry run takes no lock, so --force-unlock has nothing to break: deploy (like rollback)
+    prints its plan instead of refusing for want of a terminal, and the live lock survives."""
+    site = str(write_site(tmp_path / "s", SITE_V1))
+    assert run(capsys, "deploy", "--bucket", bucket, "--site", site)[0] == 0
+    write_site(tmp_path / "s", site_v2())
+    held = _alice_lock(s3, bucket)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # not a terminal
+    for argv in (["deploy", "--site", site], ["rollback", "--to", history(s3, bucket)[0].id]):
+        code, out, err = run(capsys, *argv, "--bucket", bucket, "--dry-run", "--force-unlock")
+        assert (code, out[-1], err) == (0, "Dry run: nothing was changed.", ""), argv
+        assert not any(line.startswith("Lock:") for line in out), argv
+        code, out, _ = run(capsys, "unlock", "--bucket", bucket)
+        assert ages(out)[1:] == ["It is live: wait for it to finish, or break it with "
+                                 "--force-unlock."], argv
+    held.release()
+
+
 def test_first_deploy_into_a_used_bucket_needs_adopt(s3, bucket, tmp_path, capsys):
     for key in ("old/a.html", "old/b.html", "old/c.html", "z.txt"):
         s3.put_object(Bucket=bucket, Key=key, Body=b"theirs")

@@ -266,7 +266,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
     client, bucket = _setup(args)
     site = Path(args.site) if args.site else _build_site(args)
-    force = _confirm_force(args, client, bucket)
+    force = not args.dry_run and _confirm_force(args, client, bucket)  # dry runs take no lock
     dist, cloudfront = _distribution(args)
     bar = ProgressBar()
     try:
