@@ -369,8 +369,8 @@ def test_dry_runs_with_force_unlock_neither_ask_nor_break(s3, bucket, tmp_path, 
         assert (code, out[-1], err) == (0, "Dry run: nothing was changed.", ""), argv
         assert not any(line.startswith("Lock:") for line in out), argv
         code, out, _ = run(capsys, "unlock", "--bucket", bucket)
-        assert ages(out)[1:] == ["It is live: wait for it to finish, or break it with "
-                                 "--force-unlock."], argv
+        assert ages(out)[1:] == [("It is live: wait for it to finish, or break it with "
+                                 "--force-unlock.")], argv
     held.release()
 
 

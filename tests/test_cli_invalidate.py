@@ -134,7 +134,7 @@ def test_distribution_with_an_endpoint_url_is_ignored_out_loud(monkeypatch, tmp_
                          "--bucket", "b", "--distribution", "E1ABC", "--dry-run")
     assert code == 1 and out == []
     assert err.splitlines() == [
-        "Warning: distribution E1ABC is ignored with --endpoint-url (CloudFront is not in "
-        "front of an S3-compatible endpoint): nothing is invalidated",
-        "Error: cannot reach S3 at http://127.0.0.1:9/b?versioning (check --endpoint-url/"
-        "--region and that the server is running)"]
+        ("Warning: distribution E1ABC is ignored with --endpoint-url (CloudFront is not in "
+        "front of an S3-compatible endpoint): nothing is invalidated"),
+        ("Error: cannot reach S3 at http://127.0.0.1:9/b?versioning (check --endpoint-url/"
+        "--region and that the server is running)")]
