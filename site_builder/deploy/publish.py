@@ -173,7 +173,7 @@ def publish(client: Any, bucket: str, site: Path | str, *, message: str = "",
                                  lease)
             make = record_factory(kind="deploy", source=source, message=message,
                                   parent=parent, plan=plan,
-                                  broke_lock=lease.broke if lease else None,
+                                  broke_lock=broke,
                                   asset_hash=asset_hash)
             keys, run = changed_keys(plan, parent, live), None if dry_run else invalidator
             record = apply_plan(plan, store, source_files,

@@ -197,7 +197,8 @@ def rollback(client: Any, bucket: str, to: str | None = None, *, dry_run: bool =
         make = record_factory(kind="rollback", source=source,
                               message=message or f"rollback to {target.id}",
                               parent=latest, plan=plan, target=target.id,
-                              now=datetime.now(UTC), asset_hash=asset_hash)
+                              now=datetime.now(UTC), asset_hash=asset_hash,
+                              broke_lock=lease.broke if lease else None)
         keys, run = changed_keys(plan, latest, live), None if dry_run else invalidator
         record = apply_plan(plan, store, refill,
                             lambda v: with_invalidation(make(v, _entries(target, v, live)),
