@@ -151,21 +151,28 @@ def test_mass_delete_flags(s3, bucket, tmp_path, capsys):
         main(["deploy", "--bucket", bucket, "--max-deletes", "3", "--allow-mass-delete"])
 
 
-def test_stack_flag_reads_bucket_output(s3, bucket, tmp_path, capsys, monkeypatch):
-    main(["deploy", "--bucket", bucket, "--site", str(write_site(tmp_path / "s", SITE_V1))])
-    capsys.readouterr()
+def stack_outputs(monkeypatch, **outputs: str) -> Stubber:
+    """Make the CLI's CloudFormation client answer one DescribeStacks of stack NotesSite with
+    ``outputs`` (moto has no CDK stack to read); S3 and CloudFront stay moto's."""
     cfn = boto3.client("cloudformation", region_name="us-east-1")
     stubber = Stubber(cfn)
     stubber.add_response("describe_stacks", {"Stacks": [{
         "StackName": "NotesSite", "CreationTime": datetime.now(UTC),
         "StackStatus": "UPDATE_COMPLETE",
-        "Outputs": [{"OutputKey": "BucketName", "OutputValue": bucket}]}]},
+        "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()]}]},
         {"StackName": "NotesSite"})
     stubber.activate()
     real = cli_deploy.make_client
     monkeypatch.setattr(cli_deploy, "make_client",
                         lambda service, args: cfn if service == "cloudformation"
                         else real(service, args))
+    return stubber
+
+
+def test_stack_flag_reads_bucket_output(s3, bucket, tmp_path, capsys, monkeypatch):
+    main(["deploy", "--bucket", bucket, "--site", str(write_site(tmp_path / "s", SITE_V1))])
+    capsys.readouterr()
+    stubber = stack_outputs(monkeypatch, BucketName=bucket)
     code, out, _ = run(capsys, "verify", "--stack", "NotesSite")
     record = history(s3, bucket)[0]
     assert (code, out) == (0, [(f"No drift: bucket {bucket} matches deploy {record.id} "

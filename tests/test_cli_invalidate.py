@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import boto3
 import pytest
-from botocore.stub import Stubber
+from test_cli_deploy import stack_outputs
 from test_deploy_invalidate import EDIT_PATHS, SITE_A, site_edit, write_site
 
-import site_builder.cli.deploy as cli_deploy
 from site_builder.cli import main
 from site_builder.deploy import history
 
@@ -101,20 +98,8 @@ def test_notes_toml_distribution_and_an_unknown_one(s3, bucket, distribution, tm
 def test_stack_outputs_name_the_distribution_and_the_site_url(
         s3, bucket, distribution, tmp_path, capsys, monkeypatch) -> None:
     dist, _ = distribution
-    cfn = boto3.client("cloudformation", region_name="us-east-1")
-    stubber = Stubber(cfn)
-    stubber.add_response("describe_stacks", {"Stacks": [{
-        "StackName": "NotesSite", "CreationTime": datetime.now(UTC),
-        "StackStatus": "UPDATE_COMPLETE",
-        "Outputs": [{"OutputKey": "BucketName", "OutputValue": bucket},
-                    {"OutputKey": "DistributionId", "OutputValue": dist},
-                    {"OutputKey": "SiteURL", "OutputValue": "https://notes.example.com"}]}]},
-        {"StackName": "NotesSite"})
-    stubber.activate()
-    real = cli_deploy.make_client
-    monkeypatch.setattr(cli_deploy, "make_client",
-                        lambda service, args: cfn if service == "cloudformation"
-                        else real(service, args))
+    stubber = stack_outputs(monkeypatch, BucketName=bucket, DistributionId=dist,
+                            SiteURL="https://notes.example.com")
     code, out, _ = run(capsys, "deploy", "--stack", "NotesSite",
                        "--site", str(write_site(tmp_path / "s", SITE_A)))
     assert code == 0 and out[2].startswith(f"Invalidated 11 paths on CloudFront distribution "
