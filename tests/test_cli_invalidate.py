@@ -23,9 +23,8 @@ def cloudfront(s3):
     return boto3.client("cloudfront", region_name="us-east-1")
 
 
-@pytest.fixture
-def distribution(cloudfront) -> tuple[str, str]:
-    """(id, domain name) of a moto distribution."""
+def create_distribution(cloudfront) -> dict:
+    """A moto distribution in front of a website endpoint (as the stack's https=true makes)."""
     origin = {"Id": "site", "DomainName": "notes-test-site.s3-website-us-east-1.amazonaws.com",
               "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443,
                                      "OriginProtocolPolicy": "http-only"}}
@@ -34,7 +33,13 @@ def distribution(cloudfront) -> tuple[str, str]:
               "DefaultCacheBehavior": {"TargetOriginId": "site",
                                        "ViewerProtocolPolicy": "redirect-to-https",
                                        "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}}
-    made = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
+    return cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
+
+
+@pytest.fixture
+def distribution(cloudfront) -> tuple[str, str]:
+    """(id, domain name) of a moto distribution."""
+    made = create_distribution(cloudfront)
     return made["Id"], made["DomainName"]
 
 

@@ -4,6 +4,7 @@ custom resource's publish invalidates exactly what it changed, through moto's Cl
 from __future__ import annotations
 
 import pytest
+from test_cli_invalidate import create_distribution
 from test_lambda_handler import ASSETS, SITE_V1
 from test_lambda_handler import _put_asset as _asset
 
@@ -28,16 +29,7 @@ def _event(request: str, props: dict) -> dict:
 def distribution(s3) -> str:
     import boto3
 
-    origin = {"Id": "site", "DomainName": "example.s3-website-us-east-1.amazonaws.com",
-              "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443,
-                                     "OriginProtocolPolicy": "http-only"}}
-    config = {"CallerReference": "t", "Comment": "", "Enabled": True,
-              "Origins": {"Quantity": 1, "Items": [origin]},
-              "DefaultCacheBehavior": {"TargetOriginId": "site",
-                                       "ViewerProtocolPolicy": "redirect-to-https",
-                                       "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}}
-    cf = boto3.client("cloudfront", region_name="us-east-1")
-    return cf.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+    return create_distribution(boto3.client("cloudfront", region_name="us-east-1"))["Id"]
 
 
 def _invalidations(dist: str) -> list[tuple[str, list[str]]]:
