@@ -151,6 +151,17 @@ def test_mass_delete_flags(s3, bucket, tmp_path, capsys):
         main(["deploy", "--bucket", bucket, "--max-deletes", "3", "--allow-mass-delete"])
 
 
+@pytest.mark.parametrize("value", ["-1", "two"])
+def test_max_deletes_is_a_count(value, capsys):
+    """A negative limit used to be accepted and refused every deletion with "limit -1"."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["deploy", "--bucket", "b", "--max-deletes", value])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"notes deploy: error: argument --max-deletes: expected a whole number of at least 0, "
+        f"got '{value}'")
+
+
 def stack_outputs(monkeypatch, **outputs: str) -> Stubber:
     """Make the CLI's CloudFormation client answer one DescribeStacks of stack NotesSite with
     ``outputs`` (moto has no CDK stack to read); S3 and CloudFront stay moto's."""

@@ -60,7 +60,7 @@ def register(subparsers: Any) -> None:
                    help="HEAD every live object and repair headers the record has wrong")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     limit = p.add_mutually_exclusive_group()
-    limit.add_argument("--max-deletes", type=int, metavar="N",
+    limit.add_argument("--max-deletes", type=_not_negative, metavar="N",
                        help="refuse to delete more than N objects (default: 25%% of the live "
                        "pages, at least 10)")
     limit.add_argument("--allow-mass-delete", action="store_true",
@@ -95,6 +95,18 @@ def register(subparsers: Any) -> None:
     _connection_flags(p)
     _force_flags(p)
     p.set_defaults(func=cmd_unlock)
+
+
+def _not_negative(text: str) -> int:
+    """--max-deletes 0 refuses every deletion; a negative limit would refuse them all too,
+    with a confusing "limit -1" in the error."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 0, got '{text}'")
+    return value
 
 
 def _force_flags(p: argparse.ArgumentParser, confirms: str = "") -> None:
