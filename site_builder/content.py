@@ -9,8 +9,6 @@ line, raised before anything is rendered or written.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import errno
 import os
 import posixpath
 import re
@@ -24,14 +22,14 @@ import yaml
 
 from site_builder.cache import Stamp, digest
 from site_builder.errors import ContentError
+from site_builder.frontmatter import check_keys, draft_value, key_line, refuse_aliases, yaml_line
+from site_builder.walk import walk
 
 INDEX_NAME = "_index.md"
 # Output folders written by other tools (Pagefind) or never written (_notes/ is the bucket's
 # private area), so content may not claim them.
 RESERVED_PREFIXES = ("_notes", "pagefind")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
-# Front matter keys a note may have; any other key is a warning with a did-you-mean.
-FRONT_MATTER_KEYS = ("title", "date", "updated", "tags", "draft", "slug", "summary")
 _H1 = re.compile(r"^#\s+(.+?)(?:\s+#+)?\s*$")
 
 
@@ -169,80 +167,17 @@ def split_front_matter(text: str, shown: str) -> tuple[dict[str, Any], str, int,
     yaml_text = "\n".join(fm_lines)
     try:
         if "*" in yaml_text:
-            _refuse_aliases(yaml_text, shown)
+            refuse_aliases(yaml_text, shown)
         data = yaml.load(yaml_text, Loader=_Loader)
     except yaml.YAMLError as exc:
-        raise ContentError(f"malformed YAML front matter: {_yaml_problem(exc)}", shown,
-                           _yaml_line(exc, len(fm_lines))) from None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ContentError(f"malformed YAML front matter: {problem}", shown,
+                           yaml_line(exc, len(fm_lines))) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ContentError("front matter must be a YAML mapping (key: value lines)", shown, 2)
     return data, "\n".join(lines[end + 1 :]), end + 2, fm_lines
-
-
-def _refuse_aliases(yaml_text: str, shown: str) -> None:
-    """An alias (``*name``) may repeat a big anchored value: nested ones are the "billion
-    laughs" that exhaust memory once anything walks the result.  Front matter never needs
-    them, so the first one is an error (found by parsing events, before anything is built)."""
-    for event in yaml.parse(yaml_text, Loader=_Loader):
-        if isinstance(event, yaml.AliasEvent):
-            raise ContentError(f"YAML aliases (*{event.anchor}) are not allowed in front matter",
-                               shown, event.start_mark.line + 2)
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    return getattr(exc, "problem", None) or str(exc).splitlines()[0]
-
-
-def _yaml_line(exc: yaml.YAMLError, count: int) -> int:
-    """The file line to blame.  PyYAML marks where it *noticed* the problem; for an unclosed
-    bracket or quote, or a key missing its colon, that is the line after the mistake (or the
-    end of input), while its context mark points at the opening.  YAML starts on line 2."""
-    problem = getattr(exc, "problem_mark", None)
-    context = getattr(exc, "context_mark", None)
-    opened = str(getattr(exc, "context", None) or "")
-    mark = problem or context
-    if context is not None and ("flow" in opened or "scanning" in opened):
-        mark = context
-    if mark is None:
-        return 1
-    return min(mark.line, max(count - 1, 0)) + 2
-
-
-def _check_keys(data: Mapping[str, Any], shown: str, fm_lines: list[str]) -> tuple[str, ...]:
-    """A warning (with a did-you-mean) per unknown front matter key: ``tag:`` is a typo that
-    would otherwise silently publish a note without its tags."""
-    warnings = []
-    for key in data:
-        if key in FRONT_MATTER_KEYS:
-            continue
-        close = difflib.get_close_matches(str(key).lower(), FRONT_MATTER_KEYS, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else \
-            "known keys: " + ", ".join(FRONT_MATTER_KEYS)
-        line = key_line(fm_lines, str(key))
-        where = f"{shown}:{line}" if line else shown
-        warnings.append(f"{where}: unknown front matter key '{key}' ({hint})")
-    return tuple(warnings)
-
-
-def _draft(value: Any, shown: str, fm_lines: list[str]) -> bool:
-    """``draft`` must be a YAML boolean (true/false; YAML 1.1 also reads yes/no/on/off so):
-    a quoted "yes" or a 1 would otherwise publish a note meant to stay private, or hide one."""
-    if value is None or isinstance(value, bool):
-        return bool(value)
-    kind = "the text" if isinstance(value, str) else "the value"
-    shown_value = f"'{value}'" if isinstance(value, str) else repr(value)
-    raise ContentError(f"draft must be true or false, not {kind} {shown_value} "
-                       "(write draft: true, without quotes)", shown, key_line(fm_lines, "draft"))
-
-
-def key_line(fm_lines: list[str], key: str) -> int | None:
-    """The file line of ``key:`` in the front matter, for errors about its value."""
-    for i, line in enumerate(fm_lines):
-        if re.match(rf"^{re.escape(key)}\s*:", line):
-            return i + 2
-    return None
 
 
 def parse_date(value: Any, key: str, shown: str, fm_lines: list[str]) -> dt.date | None:
@@ -359,62 +294,11 @@ def parse_note(raw: bytes, source: str, content_dir: Path, project_dir: Path) ->
         date=parse_date(data.get("date"), "date", shown, fm_lines),
         updated=parse_date(data.get("updated"), "updated", shown, fm_lines),
         tags=_tags(data.get("tags"), shown, fm_lines),
-        draft=_draft(data.get("draft"), shown, fm_lines),
+        draft=draft_value(data.get("draft"), shown, fm_lines),
         summary=str(summary).strip() if summary not in (None, "") else None,
         is_index=is_index,
-        warnings=_check_keys(data, shown, fm_lines),
+        warnings=check_keys(data, shown, fm_lines),
     )
-
-
-def _walk(content_dir: Path, shown: str = "",
-          keep_hidden: tuple[str, ...] = ()) -> tuple[list[tuple[str, Path]],
-                                                     list[tuple[str, Path]]]:
-    """(content-relative posix path, path) of every markdown file and every other file, sorted,
-    skipping hidden files and folders.  ``os.scandir`` and string paths keep this to one
-    system call per entry: it runs on every build, cached or not.
-
-    A symbolic link is followed only when its target stays inside ``content_dir`` (a link to
-    ``/etc/passwd`` or to ``~/.aws`` must never reach a public bucket); any other link, a
-    dangling one, or a folder link back into its own ancestors is a ContentError naming it
-    (``shown`` is how ``content_dir`` appears in messages, e.g. "content/")."""
-    markdown, other = [], []
-    root = os.path.realpath(content_dir)
-    stack: list[tuple[str, str, tuple[str, ...]]] = [("", str(content_dir), (root,))]
-    while stack:
-        rel, folder, reals = stack.pop()  # reals: the real path of every folder on the way
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.name.startswith(".") and entry.name not in keep_hidden:
-                    continue
-                if entry.is_symlink():
-                    target = _link_target(entry.path, root, shown + rel + entry.name)
-                    if target in reals:
-                        raise ContentError(f"symlink loop: it leads back to {target}, a folder "
-                                           "that contains it", shown + rel + entry.name)
-                else:
-                    target = os.path.join(reals[-1], entry.name)
-                if entry.is_dir():
-                    stack.append((rel + entry.name + "/", entry.path, (*reals, target)))
-                elif entry.is_file():
-                    found = (rel + entry.name, Path(entry.path))
-                    (markdown if entry.name.lower().endswith(".md") else other).append(found)
-    key = lambda item: item[0].split("/")
-    return sorted(markdown, key=key), sorted(other, key=key)
-
-
-def _link_target(path: str, root: str, shown: str) -> str:
-    """The real path a symbolic link leads to, if it stays inside ``root``."""
-    try:
-        os.stat(path)
-    except OSError as exc:
-        problem = "symlink loop" if exc.errno == errno.ELOOP else \
-            f"broken symlink to {os.readlink(path)}"
-        raise ContentError(f"{problem} ({exc.strerror})", shown) from None
-    target = os.path.realpath(path)
-    if target != root and not target.startswith(root.rstrip("/") + "/"):
-        raise ContentError(f"symlink to {target} points outside its folder: it is never "
-                           "published (copy the file in instead)", shown)
-    return target
 
 
 def _check_reserved(url: str, shown: str) -> None:
@@ -470,7 +354,7 @@ def load_content(content_dir: Path, project_dir: Path, *, drafts: bool = False,
     """
     if not content_dir.is_dir():
         raise ContentError("content folder not found", display_path(content_dir, project_dir))
-    md_files, other = _walk(content_dir, _display_prefix(content_dir, project_dir))
+    md_files, other = walk(content_dir, _display_prefix(content_dir, project_dir))
     notes, intros, hidden = [], [], []
     stamps: dict[str, Stamp] = {}
     reused: set[str] = set()
@@ -513,7 +397,7 @@ def load_static(project_dir: Path) -> tuple[Asset, ...]:
     folder = Path(project_dir) / STATIC_DIRNAME
     if not folder.is_dir():
         return ()
-    md_files, other = _walk(folder, STATIC_DIRNAME + "/", keep_hidden=(".well-known",))
+    md_files, other = walk(folder, STATIC_DIRNAME + "/", keep_hidden=(".well-known",))
     files = sorted(md_files + other, key=lambda item: item[0].split("/"))
     for source, _ in files:
         _check_reserved("/" + source, f"{STATIC_DIRNAME}/{source}")

@@ -151,21 +151,39 @@ def test_mass_delete_flags(s3, bucket, tmp_path, capsys):
         main(["deploy", "--bucket", bucket, "--max-deletes", "3", "--allow-mass-delete"])
 
 
-def test_stack_flag_reads_bucket_output(s3, bucket, tmp_path, capsys, monkeypatch):
-    main(["deploy", "--bucket", bucket, "--site", str(write_site(tmp_path / "s", SITE_V1))])
-    capsys.readouterr()
+@pytest.mark.parametrize("value", ["-1", "two"])
+def test_max_deletes_is_a_count(value, capsys):
+    """A negative limit used to be accepted and refused every deletion with "limit -1"."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["deploy", "--bucket", "b", "--max-deletes", value])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"notes deploy: error: argument --max-deletes: expected a whole number of at least 0, "
+        f"got '{value}'")
+
+
+def stack_outputs(monkeypatch, **outputs: str) -> Stubber:
+    """Make the CLI's CloudFormation client answer one DescribeStacks of stack NotesSite with
+    ``outputs`` (moto has no CDK stack to read); S3 and CloudFront stay moto's."""
     cfn = boto3.client("cloudformation", region_name="us-east-1")
     stubber = Stubber(cfn)
     stubber.add_response("describe_stacks", {"Stacks": [{
         "StackName": "NotesSite", "CreationTime": datetime.now(UTC),
         "StackStatus": "UPDATE_COMPLETE",
-        "Outputs": [{"OutputKey": "BucketName", "OutputValue": bucket}]}]},
+        "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()]}]},
         {"StackName": "NotesSite"})
     stubber.activate()
     real = cli_deploy.make_client
     monkeypatch.setattr(cli_deploy, "make_client",
                         lambda service, args: cfn if service == "cloudformation"
                         else real(service, args))
+    return stubber
+
+
+def test_stack_flag_reads_bucket_output(s3, bucket, tmp_path, capsys, monkeypatch):
+    main(["deploy", "--bucket", bucket, "--site", str(write_site(tmp_path / "s", SITE_V1))])
+    capsys.readouterr()
+    stubber = stack_outputs(monkeypatch, BucketName=bucket)
     code, out, _ = run(capsys, "verify", "--stack", "NotesSite")
     record = history(s3, bucket)[0]
     assert (code, out) == (0, [(f"No drift: bucket {bucket} matches deploy {record.id} "
@@ -355,6 +373,25 @@ def test_deploy_force_unlock_needs_yes_off_a_terminal(s3, bucket, tmp_path, caps
                        "--yes")
     assert code == 0 and out[0].startswith("Lock: bucket") and out[-2].startswith("Deployed")
     assert history(s3, bucket)[0].broke_lock["reason"] == "forced"
+
+
+def test_dry_runs_with_force_unlock_neither_ask_nor_break(s3, bucket, tmp_path, capsys,
+                                                          monkeypatch):
+    """A dry run takes no lock, so --force-unlock has nothing to break: deploy (like rollback)
+    prints its plan instead of refusing for want of a terminal, and the live lock survives."""
+    site = str(write_site(tmp_path / "s", SITE_V1))
+    assert run(capsys, "deploy", "--bucket", bucket, "--site", site)[0] == 0
+    write_site(tmp_path / "s", site_v2())
+    held = _alice_lock(s3, bucket)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # not a terminal
+    for argv in (["deploy", "--site", site], ["rollback", "--to", history(s3, bucket)[0].id]):
+        code, out, err = run(capsys, *argv, "--bucket", bucket, "--dry-run", "--force-unlock")
+        assert (code, out[-1], err) == (0, "Dry run: nothing was changed.", ""), argv
+        assert not any(line.startswith("Lock:") for line in out), argv
+        code, out, _ = run(capsys, "unlock", "--bucket", bucket)
+        assert ages(out)[1:] == [("It is live: wait for it to finish, or break it with "
+                                 "--force-unlock.")], argv
+    held.release()
 
 
 def test_first_deploy_into_a_used_bucket_needs_adopt(s3, bucket, tmp_path, capsys):

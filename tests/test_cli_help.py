@@ -110,3 +110,12 @@ def test_without_a_flag_the_message_suggests_none(broken_project) -> None:
         build_site(BuildOptions(project_dir=broken_project, search=False,
                                 broken_links_hint=None))
     assert str(caught.value).splitlines()[-1] == "2 link problems"
+
+
+@pytest.mark.parametrize("name", ["deploy", "unlock", "rollback"])
+def test_yes_names_only_questions_the_command_asks(name) -> None:
+    """--yes is shared by three commands, but only rollback asks to confirm itself: deploy's
+    and unlock's help must not promise to answer "rollback's confirmation"."""
+    text = " ".join(subparsers()[name].format_help().split())
+    yes = text.split("--yes answer yes without asking:", 1)[1].split("--", 1)[0]
+    assert ("rollback" in yes) == (name == "rollback"), (name, yes)

@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import boto3
 import pytest
-from botocore.stub import Stubber
+from test_cli_deploy import stack_outputs
 from test_deploy_invalidate import EDIT_PATHS, SITE_A, site_edit, write_site
 
-import site_builder.cli.deploy as cli_deploy
 from site_builder.cli import main
 from site_builder.deploy import history
 
@@ -26,9 +23,8 @@ def cloudfront(s3):
     return boto3.client("cloudfront", region_name="us-east-1")
 
 
-@pytest.fixture
-def distribution(cloudfront) -> tuple[str, str]:
-    """(id, domain name) of a moto distribution."""
+def create_distribution(cloudfront) -> dict:
+    """A moto distribution in front of a website endpoint (as the stack's https=true makes)."""
     origin = {"Id": "site", "DomainName": "notes-test-site.s3-website-us-east-1.amazonaws.com",
               "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443,
                                      "OriginProtocolPolicy": "http-only"}}
@@ -37,7 +33,13 @@ def distribution(cloudfront) -> tuple[str, str]:
               "DefaultCacheBehavior": {"TargetOriginId": "site",
                                        "ViewerProtocolPolicy": "redirect-to-https",
                                        "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}}
-    made = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
+    return cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
+
+
+@pytest.fixture
+def distribution(cloudfront) -> tuple[str, str]:
+    """(id, domain name) of a moto distribution."""
+    made = create_distribution(cloudfront)
     return made["Id"], made["DomainName"]
 
 
@@ -101,23 +103,28 @@ def test_notes_toml_distribution_and_an_unknown_one(s3, bucket, distribution, tm
 def test_stack_outputs_name_the_distribution_and_the_site_url(
         s3, bucket, distribution, tmp_path, capsys, monkeypatch) -> None:
     dist, _ = distribution
-    cfn = boto3.client("cloudformation", region_name="us-east-1")
-    stubber = Stubber(cfn)
-    stubber.add_response("describe_stacks", {"Stacks": [{
-        "StackName": "NotesSite", "CreationTime": datetime.now(UTC),
-        "StackStatus": "UPDATE_COMPLETE",
-        "Outputs": [{"OutputKey": "BucketName", "OutputValue": bucket},
-                    {"OutputKey": "DistributionId", "OutputValue": dist},
-                    {"OutputKey": "SiteURL", "OutputValue": "https://notes.example.com"}]}]},
-        {"StackName": "NotesSite"})
-    stubber.activate()
-    real = cli_deploy.make_client
-    monkeypatch.setattr(cli_deploy, "make_client",
-                        lambda service, args: cfn if service == "cloudformation"
-                        else real(service, args))
+    stubber = stack_outputs(monkeypatch, BucketName=bucket, DistributionId=dist,
+                            SiteURL="https://notes.example.com")
     code, out, _ = run(capsys, "deploy", "--stack", "NotesSite",
                        "--site", str(write_site(tmp_path / "s", SITE_A)))
     assert code == 0 and out[2].startswith(f"Invalidated 11 paths on CloudFront distribution "
                                            f"{dist} ")
     assert out[3] == "Website: https://notes.example.com/"
     stubber.assert_no_pending_responses()
+
+
+def test_distribution_with_an_endpoint_url_is_ignored_out_loud(monkeypatch, tmp_path,
+                                                               capsys) -> None:
+    """An S3-compatible endpoint (`notes up`, LocalStack) has no CloudFront in front: a named
+    distribution is not invalidated, and the user is told so instead of silently."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    code, out, err = run(capsys, "rollback", "--endpoint-url", "http://127.0.0.1:9",
+                         "--bucket", "b", "--distribution", "E1ABC", "--dry-run")
+    assert code == 1 and out == []
+    assert err.splitlines() == [
+        ("Warning: distribution E1ABC is ignored with --endpoint-url (CloudFront is not in "
+        "front of an S3-compatible endpoint): nothing is invalidated"),
+        ("Error: cannot reach S3 at http://127.0.0.1:9/b?versioning (check --endpoint-url/"
+        "--region and that the server is running)")]

@@ -89,6 +89,18 @@ def test_dead_holder_on_this_host_is_broken_at_once(s3, bucket, tmp_path):
         rollback(s3, bucket)
 
 
+def test_a_rollback_that_breaks_a_lock_returns_the_record_it_stored(s3, bucket, tmp_path):
+    """The break is in the record rollback builds (as publish's), so what it returns (the CLI's
+    and the Lambda's view) is what it stored: no copy patched on the way to S3 only."""
+    publish(s3, bucket, write_site(tmp_path / "a", SITE_V1))
+    publish(s3, bucket, write_site(tmp_path / "b", {**SITE_V1, "index.html": b"<h1>v2</h1>"}))
+    acquire(s3, bucket, "deploy", owner=Owner("me", this_host(), dead_pid(), "deploy", "x"))
+    result, _ = rollback(s3, bucket)
+    assert result.record.broke_lock["reason"] == "holder's process is gone"
+    assert history(s3, bucket)[0] == result.record
+    assert lock_versions(s3, bucket) == []
+
+
 def test_two_breakers_cannot_both_win(s3, bucket):
     acquire(s3, bucket, "deploy", owner=ALICE, lease_seconds=1)
     stale = read_lock(s3, bucket, later(5))

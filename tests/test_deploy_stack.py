@@ -46,3 +46,29 @@ def test_missing_stack_and_missing_output(cfn):
     stubber.add_response("describe_stacks", stack([]), {"StackName": "Other"})
     with pytest.raises(DeployError, match="stack 'Other' has no BucketName output"):
         bucket_from_stack(client, "Other")
+
+
+def test_cloudformation_failures_name_cloudformation_not_s3(cfn):
+    """notes.toml from `notes init` names a stack, so `notes deploy --endpoint-url ...` without
+    --bucket reads it from AWS: a failure there must not be worded as an S3 problem."""
+    from botocore.exceptions import EndpointConnectionError
+
+    client, stubber = cfn
+    stubber.add_client_error("describe_stacks", service_error_code="AccessDenied",
+                             service_message="not authorized to perform DescribeStacks",
+                             http_status_code=403, expected_params={"StackName": "NotesSite"})
+    fix = ("check --region, credentials and network, or pass --bucket NAME (needed with "
+           "--endpoint-url: the stack is read from AWS, not from that endpoint)")
+    with pytest.raises(DeployError) as err:
+        bucket_from_stack(client, "NotesSite")
+    assert str(err.value) == ("cannot read CloudFormation stack 'NotesSite': AccessDenied not "
+                              f"authorized to perform DescribeStacks ({fix})")
+
+    def unreachable(**kwargs):
+        raise EndpointConnectionError(endpoint_url="https://cloudformation.us-east-1.amazonaws.com/")
+
+    client.describe_stacks = unreachable
+    with pytest.raises(DeployError) as err:
+        bucket_from_stack(client, "NotesSite")
+    assert str(err.value) == ("cannot reach CloudFormation at https://cloudformation.us-east-1."
+                              f"amazonaws.com/ to read stack 'NotesSite' ({fix})")

@@ -157,8 +157,13 @@ def test_notes_up_in_a_browser(up: UpProcess, page) -> None:
     page.wait_for_selector("pagefind-searchbox a", timeout=15_000)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/search/\?q="))
+    # Pagefind's UI fills its results one by one, in rank order, and another note may rank
+    # first (stemming: "publisher" matches "publishing"): wait for the note's own result rather
+    # than reading whichever results are drawn when the first one is (flaky under load).
     results = page.locator(".pagefind-ui__result-link")
     results.first.wait_for(timeout=15_000)
+    mine = page.locator(f".pagefind-ui__result-link[href^='{note_href}']")
+    expect(mine.first).to_be_attached(timeout=15_000)
     found = [results.nth(i).get_attribute("href") for i in range(results.count())]
     # Results carry ?highlight=<terms> for the opened page to mark them.
     assert any(href.split("#")[0].split("?")[0] == note_href for href in found), found

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_infra_stack import _write_site
 
 pytest.importorskip("aws_cdk")
 
@@ -52,13 +53,6 @@ CONTEXTS = {
     "zone-id": {"https": "true", "domainName": "notes.example.com", "hostedZoneId": "Z0AB"},
 }
 NEW_TYPES = ("AWS::CloudFront::", "AWS::CertificateManager::", "AWS::Route53::")
-
-
-def _write_site(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
 
 
 class Synth:

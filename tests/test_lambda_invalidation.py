@@ -3,36 +3,20 @@ custom resource's publish invalidates exactly what it changed, through moto's Cl
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 import pytest
+from test_cli_invalidate import create_distribution
+from test_lambda_handler import ASSETS, SITE_V1
+from test_lambda_handler import _put_asset as _asset
 
 from infra.handler import index
 from site_builder.deploy import history
 
-ASSETS = "cdk-hnb659fds-assets-123456789012-us-east-1"
-SITE_V1 = {
-    "index.html": b"<h1>Home</h1>",
-    "404.html": b"<h1>Not found</h1>",
-    "docker/networking/index.html": b"<h1>Networking</h1>",
-    "assets/style.3f2a9c1b.css": b"body{color:#222}",
-}
 SITE_V2 = {
     "index.html": b"<h1>Home, updated</h1>",
     "404.html": b"<h1>Not found</h1>",
     "docker/volumes/index.html": b"<h1>Volumes</h1>",
     "assets/style.77aa00bb.css": b"body{color:#333}",
 }
-
-
-def _asset(s3, name: str, files: dict[str, bytes]) -> dict[str, str]:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for key, body in files.items():
-            zf.writestr(key, body)
-    s3.put_object(Bucket=ASSETS, Key=f"{name}.zip", Body=buf.getvalue())
-    return {"AssetBucket": ASSETS, "AssetKey": f"{name}.zip", "AssetHash": name}
 
 
 def _event(request: str, props: dict) -> dict:
@@ -45,16 +29,7 @@ def _event(request: str, props: dict) -> dict:
 def distribution(s3) -> str:
     import boto3
 
-    origin = {"Id": "site", "DomainName": "example.s3-website-us-east-1.amazonaws.com",
-              "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443,
-                                     "OriginProtocolPolicy": "http-only"}}
-    config = {"CallerReference": "t", "Comment": "", "Enabled": True,
-              "Origins": {"Quantity": 1, "Items": [origin]},
-              "DefaultCacheBehavior": {"TargetOriginId": "site",
-                                       "ViewerProtocolPolicy": "redirect-to-https",
-                                       "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}}
-    cf = boto3.client("cloudfront", region_name="us-east-1")
-    return cf.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+    return create_distribution(boto3.client("cloudfront", region_name="us-east-1"))["Id"]
 
 
 def _invalidations(dist: str) -> list[tuple[str, list[str]]]:

@@ -60,7 +60,7 @@ def register(subparsers: Any) -> None:
                    help="HEAD every live object and repair headers the record has wrong")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     limit = p.add_mutually_exclusive_group()
-    limit.add_argument("--max-deletes", type=int, metavar="N",
+    limit.add_argument("--max-deletes", type=_not_negative, metavar="N",
                        help="refuse to delete more than N objects (default: 25%% of the live "
                        "pages, at least 10)")
     limit.add_argument("--allow-mass-delete", action="store_true",
@@ -82,7 +82,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--to", metavar="ID", help="record id or unique prefix (default: the deploy "
                    "before the live one)")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
-    _force_flags(p)
+    _force_flags(p, confirms="the rollback's confirmation and ")
     _distribution_flag(p)
     p.set_defaults(func=cmd_rollback)
 
@@ -97,11 +97,25 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_unlock)
 
 
-def _force_flags(p: argparse.ArgumentParser) -> None:
+def _not_negative(text: str) -> int:
+    """--max-deletes 0 refuses every deletion; a negative limit would refuse them all too,
+    with a confusing "limit -1" in the error."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 0, got '{text}'")
+    return value
+
+
+def _force_flags(p: argparse.ArgumentParser, confirms: str = "") -> None:
+    """``--force-unlock`` and ``--yes``; ``confirms`` names the command's own question, if it
+    asks one (only rollback does), so each --help says what its --yes answers."""
     p.add_argument("--force-unlock", action="store_true", help="break the lock even if its "
                    "holder is alive (asks first; stale locks are broken without it)")
-    p.add_argument("--yes", action="store_true", help="answer yes without asking: rollback's "
-                   "confirmation and --force-unlock of a live lock (needed without a terminal)")
+    p.add_argument("--yes", action="store_true", help="answer yes without asking: "
+                   f"{confirms}--force-unlock of a live lock (needed without a terminal)")
 
 
 def _apply_settings(args: argparse.Namespace, project_dir: Path) -> None:
@@ -265,7 +279,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
     client, bucket = _setup(args)
     site = Path(args.site) if args.site else _build_site(args)
-    force = _confirm_force(args, client, bucket)
+    force = not args.dry_run and _confirm_force(args, client, bucket)  # dry runs take no lock
     dist, cloudfront = _distribution(args)
     bar = ProgressBar()
     try:
@@ -311,7 +325,11 @@ def _endpoint_website_line(client: Any, bucket: str, endpoint_url: str) -> str:
 def _distribution(args: argparse.Namespace) -> tuple[str | None, Any]:
     """(distribution id, CloudFront client): --distribution, notes.toml, or --stack's output."""
     dist = args.distribution or getattr(args, "outputs", {}).get("DistributionId")
-    if not dist or args.endpoint_url:  # a local S3 endpoint has no CloudFront in front
+    if dist and args.endpoint_url:  # a local S3 endpoint has no CloudFront in front
+        print(f"Warning: distribution {dist} is ignored with --endpoint-url (CloudFront is "
+              "not in front of an S3-compatible endpoint): nothing is invalidated",
+              file=sys.stderr)
+    if not dist or args.endpoint_url:
         return None, None
     return dist, make_client("cloudfront", args)
 

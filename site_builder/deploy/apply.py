@@ -4,8 +4,13 @@ Order is what keeps the live site consistent for readers at every moment: the pl
 waves one after another (a page goes up only once the new pages and assets it links to are
 live; see ``plan.order_waves``), each wave in parallel on a thread pool, in the plan's order
 (so the members of a link cycle are submitted back to back); deletions only once every upload
-succeeded; the deploy record last, so a record exists only for a deploy that completed.  A failure stops the pool
-(pending uploads are cancelled), skips deletions and the record, and propagates.
+succeeded; then ``make_record`` (which for a site behind CloudFront first requests the
+invalidation, see ``invalidate.with_invalidation``), and the deploy record last, so a record
+exists only for a deploy that completed.  A failure stops the pool (pending uploads are
+cancelled), skips deletions and the record, and propagates.
+
+Uploads are PUTs of the site's bytes or, for a rollback, CopyObject from a recorded version
+(``Upload.copy_version``); a rollback whose versions expired refills them from ``source``.
 
 Writes go through a ``Store``.  ``S3Store`` talks to the bucket; ``DryRunStore`` accepts the
 same calls and writes nothing, so a dry run exercises the same code path as a real deploy.
@@ -131,7 +136,9 @@ def apply_plan(plan: Plan, store: Store, source: SiteSource | None,
                make_record: Callable[[dict[str, str]], DeployRecord], *,
                workers: int = DEFAULT_WORKERS, progress: Progress | None = None
                ) -> DeployRecord:
-    """Upload, delete, then write the record built from the VersionIds the uploads returned."""
+    """Upload, delete, then write the record built from the VersionIds the uploads returned
+    (``make_record`` may invalidate CloudFront first: it runs after every write but the
+    record's)."""
     versions: dict[str, str] = {}
     total, done = len(plan.uploads), 0
 

@@ -12,7 +12,6 @@ ours (:meth:`Lease.check`): an operation whose lock was broken stops before its 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from site_builder.deploy.errors import aws_errors
@@ -45,10 +44,9 @@ class GuardedStore:
             self.store.delete(keys)
 
     def write_record(self, record: Any) -> None:
-        """Also notes a lock this operation broke, for callers that did not pass it."""
+        """The record (which notes any lock this lease broke: ``record_factory(broke_lock=)``);
+        once it is written the lease need not hand the break over at release."""
         self._check()
-        if self.lease is not None and self.lease.broke and record.broke_lock is None:
-            record = replace(record, broke_lock=self.lease.broke)
         with aws_errors(self.bucket, "record"):
             self.store.write_record(record)
         if self.lease is not None:

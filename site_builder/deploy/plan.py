@@ -3,7 +3,9 @@
 Nothing here does I/O, so the whole decision logic is tested exhaustively (see the hypothesis
 test) and a dry run is the same code path as a real deploy.  Plans are made against the *live*
 listing, not only the last record: an object edited or deleted by hand in the console is
-uploaded again by the next deploy.
+uploaded again by the next deploy.  A rollback's plan is pure too: ``make_restore_plan`` (live
+-> an earlier record's versions, by CopyObject) and ``refill_expired`` (CloudFormation's
+rollback re-uploads, from its asset, versions the lifecycle rule expired).
 
 The ETag of a single-part upload is the MD5 of its bytes; a multipart ETag (``<hex>-<n>``) is
 not, so for those the MD5 comes from the last record when that record describes the very same

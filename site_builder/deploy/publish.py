@@ -1,8 +1,10 @@
 """``publish``: make a bucket serve a built site, and record exactly what it left live.
 
 Steps: scan the site (folder or zip) -> check the bucket (exists, credentials, versioning) ->
-take the lock -> list the live objects and read the latest record -> plan (pure) -> safety
-checks -> apply (uploads, deletions, record).  The lock is released on every path.
+take the lease lock (``lock.locked``: renewed while it runs; a stale lock is broken and the
+break recorded) -> list the live objects and read the latest record -> plan (pure) -> safety
+checks (mass delete, ``adopt``) -> apply (uploads, deletions, CloudFront invalidation when an
+``invalidator`` is given, record).  The lock is released on every path.
 
 The parent is the newest *valid* record: an invalid newer one is skipped with a warning, which
 is safe because the plan is made against the live listing; the parent only adds what it knows
@@ -171,7 +173,7 @@ def publish(client: Any, bucket: str, site: Path | str, *, message: str = "",
                                  lease)
             make = record_factory(kind="deploy", source=source, message=message,
                                   parent=parent, plan=plan,
-                                  broke_lock=lease.broke if lease else None,
+                                  broke_lock=broke,
                                   asset_hash=asset_hash)
             keys, run = changed_keys(plan, parent, live), None if dry_run else invalidator
             record = apply_plan(plan, store, source_files,

@@ -5,7 +5,10 @@ compression are plain ``<id>.json`` and are still read).  Its ``files`` table ma
 key to the exact S3 VersionId left live (plus size, MD5 and headers), which is all a rollback
 needs: the versions themselves stay in the versioned bucket.  Ids are UTC timestamps with a
 random suffix, so they sort by time as strings and S3 lists them in order.  Compressed, a
-5,000-file record is about 0.3 MB instead of 2.7 MB (``bench/record_size.py``).
+5,000-file record is about 0.3 MB instead of 2.7 MB (``bench/record_size.py``).  A record that
+changes at most half of its parent's files is stored as a delta against it (changed entries,
+removed keys; a full table again after ``MAX_CHAIN`` deltas): ``load_record`` resolves the
+chain, so every reader still gets the full ``files`` table.
 
 Anyone with write access can put anything under ``_notes/deploys/``, so nothing read there is
 trusted: only keys whose name is a well-formed id are records (a ``zz-backup.json`` is not),

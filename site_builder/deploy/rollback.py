@@ -13,7 +13,11 @@ After a failed deploy (the bucket is not what the latest record says) it is the 
 Before its first write, a rollback checks that every version it will copy still exists (from
 the same ListObjectVersions pass that gives the live listing), so a record whose versions
 expired is refused with the keys named, instead of failing half-way; ``--dry-run`` runs the
-same check.  The restored pages go up in link order, like a deploy's (``plan.order_waves``):
+same check.  The exception is CloudFormation's rollback (infra/handler), which passes the
+asset it is restoring as ``refill``: versions the lifecycle rule expired are uploaded again
+from those very bytes (``plan.refill_expired``) instead of refusing.
+
+The restored pages go up in link order, like a deploy's (``plan.order_waves``):
 their links are read from the old versions' bytes (one GetObject per restored page).
 """
 
@@ -193,7 +197,8 @@ def rollback(client: Any, bucket: str, to: str | None = None, *, dry_run: bool =
         make = record_factory(kind="rollback", source=source,
                               message=message or f"rollback to {target.id}",
                               parent=latest, plan=plan, target=target.id,
-                              now=datetime.now(UTC), asset_hash=asset_hash)
+                              now=datetime.now(UTC), asset_hash=asset_hash,
+                              broke_lock=lease.broke if lease else None)
         keys, run = changed_keys(plan, latest, live), None if dry_run else invalidator
         record = apply_plan(plan, store, refill,
                             lambda v: with_invalidation(make(v, _entries(target, v, live)),
