@@ -4,14 +4,12 @@ the search page's inline script) and the site's own script run without a CSP vio
 
 from __future__ import annotations
 
-import functools
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from test_search_browser import result_titles, unique_body_word
+from test_search_browser import result_titles, static_servers, unique_body_word
 
 pytestmark = pytest.mark.browser
 pytest.importorskip("aws_cdk")  # infra.cdn builds the policy with the CDK's types
@@ -56,22 +54,7 @@ def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def serve_with_policy() -> Iterator[object]:
-    servers: list[ThreadingHTTPServer] = []
-
-    def start(folder: Path) -> str:
-        handler = functools.partial(_PolicyHandler, directory=str(folder))
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
-
-    try:
-        yield start
-    finally:
-        for server in servers:
-            server.shutdown()
-            server.server_close()
+    yield from static_servers(_PolicyHandler)
 
 
 def test_search_and_pages_pass_the_csp(page, serve_with_policy, sample_site: Path) -> None:

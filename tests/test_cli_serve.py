@@ -246,7 +246,7 @@ def test_up_deploys_serves_the_bucket_redeploys_and_follows_rollback(
     assert loop.lines[-1] == f"Open http://127.0.0.1:{port}/"
     endpoint = f"http://127.0.0.1:{s3_port}"
     creds = "AWS_ACCESS_KEY_ID=notes-local AWS_SECRET_ACCESS_KEY=notes-local"
-    for command in ("history", "rollback", "verify"):
+    for command in ("history", "rollback", "verify", "unlock"):
         assert f"  {creds} notes {command} --endpoint-url {endpoint} --bucket notes-local" in (
             loop.lines)
     assert any(line.startswith("Deployed ") for line in loop.lines)

@@ -49,7 +49,8 @@ def test_printed_commands_paste_and_deploy_names_the_website(tmp_path: Path) -> 
         assert f"Open http://{HOST}:{port}/\n" in lines
         endpoint = f"http://127.0.0.1:{s3_port}"
         pasted = [line.strip() for line in lines if " --endpoint-url " in line]
-        assert [shlex.split(line)[3] for line in pasted] == ["history", "rollback", "verify"]
+        assert [shlex.split(line)[3] for line in pasted] == ["history", "rollback", "verify",
+                                                              "unlock"]
         assert all(line.startswith(
             f"AWS_ACCESS_KEY_ID=notes-local AWS_SECRET_ACCESS_KEY=notes-local {NOTES} ")
             and line.endswith(f"--endpoint-url {endpoint} --bucket notes-local")
@@ -59,6 +60,9 @@ def test_printed_commands_paste_and_deploy_names_the_website(tmp_path: Path) -> 
                                  capture_output=True, text=True, timeout=60, check=False)
         assert history.returncode == 0, history.stderr
         assert "notes up: first deploy" in history.stdout
+        unlock = subprocess.run(pasted[3], shell=True, cwd=tmp_path, env=_no_aws_env(),
+                                capture_output=True, text=True, timeout=60, check=False)
+        assert (unlock.returncode, unlock.stdout) == (0, "No lock on bucket notes-local.\n")
 
         (project / "content" / "extra.md").write_text("Extra note.\n")
         env = _no_aws_env() | {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}

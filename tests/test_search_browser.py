@@ -46,10 +46,16 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 def serve() -> Iterator[object]:
     """``serve(folder) -> base URL``: a threaded static server on a free 127.0.0.1 port,
     always shut down when the test ends."""
+    yield from static_servers(_QuietHandler)
+
+
+def static_servers(handler_class: type[SimpleHTTPRequestHandler]) -> Iterator[object]:
+    """The body of a ``serve``-like fixture for any request handler (test_cdn_browser adds
+    the CDN's headers): yields ``start(folder) -> base URL``, shuts every server down after."""
     servers: list[ThreadingHTTPServer] = []
 
     def start(folder: Path) -> str:
-        handler = functools.partial(_QuietHandler, directory=str(folder))
+        handler = functools.partial(handler_class, directory=str(folder))
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()

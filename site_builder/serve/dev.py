@@ -178,6 +178,12 @@ def latest_record_id(client: Any, bucket: str) -> str | None:
     return newest and newest.removeprefix(RECORDS_PREFIX).removesuffix(".gz").removesuffix(".json")
 
 
+# What `notes up` offers to paste: the history commands, and `notes unlock`, which shows (and
+# with --force-unlock breaks) the lock of a deploy that hangs in another terminal while
+# notes up's own redeploys are refused on it.
+PASTE_COMMANDS = ("history", "rollback", "verify", "unlock")
+
+
 def other_terminal_commands(opts: DevOptions, endpoint: str) -> list[str]:
     """Commands to paste as they are into another terminal: this very `notes` and the dummy
     credentials of the embedded S3 (it accepts any, but boto3 refuses to sign without)."""
@@ -187,7 +193,7 @@ def other_terminal_commands(opts: DevOptions, endpoint: str) -> list[str]:
                    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"))
     flags = f"--endpoint-url {endpoint} --bucket {opts.bucket}"
     return [f"{env} {opts.notes_command} {command} {flags}"
-            for command in ("history", "rollback", "verify")]
+            for command in PASTE_COMMANDS]
 
 
 def _print_up_banner(opts: DevOptions, endpoint: str, title: str, url: str, out: Say) -> None:
