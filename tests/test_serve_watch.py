@@ -124,3 +124,31 @@ def test_record_message_lists_the_first_three_and_counts_the_rest(changes) -> No
     items = listed.split(", ")
     assert items == [f"{c.kind} {c.path.removeprefix('content/')}" for c in changes[:3]]
     assert more == (f"{len(changes) - 3} more" if len(changes) > 3 else "")
+
+
+def test_edits_before_the_watch_started_are_reported(tmp_path: Path) -> None:
+    """`notes serve` snapshots the files before its first build; an edit saved while it builds
+    (before watchfiles runs) comes out of the first wake-up instead of being lost."""
+    from site_builder.serve.watch import snapshot
+
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "a.md").write_text("a\n")
+    (tmp_path / "content" / "gone.md").write_text("bye\n")
+    since = snapshot(tmp_path)
+    (tmp_path / "content" / "a.md").write_text("a, edited while building\n")
+    (tmp_path / "content" / "new.md").write_text("new\n")
+    (tmp_path / "content" / "gone.md").unlink()
+    (tmp_path / "notes.toml").write_text('title = "T"\n')
+    batches: list[list[Change]] = []
+    stop = threading.Event()
+    thread = threading.Thread(target=watch_project, args=(tmp_path, stop, batches.append),
+                              kwargs={"debounce_ms": 50, "tick_seconds": 0.1, "since": since},
+                              daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not batches:
+        time.sleep(0.05)
+    stop.set()
+    thread.join(10)
+    assert batches[0] == [Change("content/a.md", "edited"), Change("content/gone.md", "deleted"),
+                          Change("content/new.md", "added"), Change("notes.toml", "added")]

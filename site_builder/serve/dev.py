@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from site_builder.errors import NotesError
 from site_builder.serve.livereload import LiveReload
-from site_builder.serve.watch import Change, watch_project
+from site_builder.serve.watch import Change, Snapshot, snapshot, watch_project
 from site_builder.serve.website import WebsiteApp, WebsiteServer, check_port_free
 
 if TYPE_CHECKING:  # the builder is imported when a build starts, not with the server
@@ -120,9 +120,11 @@ def _start_server(app: WebsiteApp, opts: DevOptions) -> WebsiteServer:
     return WebsiteServer(app, opts.host, opts.port).start()
 
 
-def _run_watch(opts: DevOptions, stop: threading.Event, on_change, on_tick=None) -> None:
+def _run_watch(opts: DevOptions, stop: threading.Event, on_change, on_tick=None,
+               since: Snapshot | None = None) -> None:
     try:
-        watch_project(opts.project, stop, on_change, content=opts.content_dir(), on_tick=on_tick)
+        watch_project(opts.project, stop, on_change, content=opts.content_dir(), on_tick=on_tick,
+                      since=since)
     except KeyboardInterrupt:
         pass
 
@@ -134,6 +136,7 @@ def run_serve(opts: DevOptions, *, stop: threading.Event | None = None, out: Say
 
     stop = stop or threading.Event()
     check_port_free(opts.host, opts.port, "--port")
+    since = snapshot(opts.project, opts.content_dir())  # edits during the build still count
     site = _build(opts, out)
     lr = LiveReload()
     server = _start_server(WebsiteApp(FolderStore(site), livereload=lr), opts)
@@ -146,7 +149,7 @@ def run_serve(opts: DevOptions, *, stop: threading.Event | None = None, out: Say
             if _guarded(lambda: _build(opts, out), lr):
                 lr.reloaded()
 
-        _run_watch(opts, stop, on_change)
+        _run_watch(opts, stop, on_change, since=since)
     finally:
         server.close()
     out("Stopped.")
@@ -229,6 +232,7 @@ def run_up(opts: DevOptions, *, stop: threading.Event | None = None, out: Say = 
     with EmbeddedS3(opts.s3_port) as s3:  # S3 stays on 127.0.0.1 whatever --host says
         client = s3.client()
         create_site_bucket(client, opts.bucket)
+        since = snapshot(opts.project, opts.content_dir())  # edits during the build still count
         site = _build(opts, out)
         _deploy(client, opts.bucket, site, "notes up: first deploy", out)
         seen = [latest_record_id(client, opts.bucket)]
@@ -258,7 +262,7 @@ def run_up(opts: DevOptions, *, stop: threading.Event | None = None, out: Say = 
                     )
                     lr.reloaded()
 
-            _run_watch(opts, stop, on_change, on_tick)
+            _run_watch(opts, stop, on_change, on_tick, since=since)
         finally:
             server.close()
     out("Stopped.")

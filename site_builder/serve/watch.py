@@ -11,6 +11,11 @@ deploys made from another terminal that way).
 Each change is reported as added, edited or deleted by comparing with the files seen before,
 so ``notes up`` can say what a rebuild was for ("edited containers/docker-cli.md") whatever
 events an editor's way of saving produces.
+
+A watch only sees what happens once it is set up, and the first build runs before that: an
+edit saved in between would be lost until the next one.  So callers take a ``snapshot`` of
+every watched file's stamp before the first build, and the first wake-up of the watch (which
+comes once watchfiles is running) reports whatever differs from it.
 """
 
 from __future__ import annotations
@@ -41,6 +46,28 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 def _files_under(folder: Path) -> set[str]:
     return {os.path.join(root, name) for root, _, names in os.walk(folder) for name in names}
+
+
+Snapshot = dict[str, tuple[int, int]]  # path -> (mtime_ns, size)
+
+
+def snapshot(project: Path, content: Path | None = None) -> Snapshot:
+    """The stamp of every file ``watch_project`` watches, to pass back to it as ``since``."""
+    folders = [Path(content) if content else project / "content", project / TEMPLATES_DIR]
+    paths = [p for d in folders if d.is_dir() for p in _files_under(d)]
+    paths.append(str(project / SETTINGS_FILE))
+    return {p: stamp for p in paths if (stamp := _stamp(Path(p))) is not None}
+
+
+def _missed(project: Path, since: Snapshot, now: Snapshot, known: set[str]) -> set[Change]:
+    """Changes between two snapshots (those the watch was not yet running for)."""
+    out = set()
+    for path in set(since) | set(now):
+        if since.get(path) != now.get(path) and not path.endswith(SETTINGS_FILE):
+            kind = "deleted" if path not in now else "added" if path not in since else "edited"
+            out.add(Change(_relative(project, path), kind))
+            (known.add if path in now else known.discard)(path)
+    return out
 
 
 class _Seen:
@@ -83,12 +110,14 @@ def watch_project(
     on_tick: Callable[[], None] | None = None,
     debounce_ms: int = 300,
     tick_seconds: float = 0.5,
+    since: Snapshot | None = None,
 ) -> None:
     """Call ``on_change(sorted changes)`` after each burst of edits, until ``stop`` is set
-    (or Ctrl+C raises KeyboardInterrupt).  ``content`` defaults to ``project/content``."""
+    (or Ctrl+C raises KeyboardInterrupt).  ``content`` defaults to ``project/content``;
+    ``since`` is a ``snapshot`` taken before the caller's first build (see above)."""
     candidates = [Path(content) if content else project / "content", project / TEMPLATES_DIR]
     settings = project / SETTINGS_FILE
-    last = _stamp(settings)
+    last = (since or {}).get(str(settings)) if since is not None else _stamp(settings)
     seen = _Seen()
     watched: list[Path] = []
     pending: set[Change] = set()
@@ -102,6 +131,9 @@ def watch_project(
         for raw in _wakeups(watched, stop, debounce_ms, tick_seconds):
             changes = set(pending)
             pending = set()
+            if since is not None:  # the first wake-up: the watch is running now
+                changes |= _missed(project, since, snapshot(project, content), seen.files)
+                since = None
             for path in {path for _, path in raw}:
                 kind = seen.classify(path)
                 if kind is not None:
