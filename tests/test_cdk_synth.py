@@ -155,14 +155,11 @@ def test_edited_note_changes_only_the_publish_resource(synth, edited) -> None:
     assert differing[publish[0]][1] <= {"Properties", "Metadata"}
 
 
-def test_cdk_diff_security_only_passes_between_content_versions(synth, edited) -> None:
-    """What `cdk deploy` asks approval for, offline: `--security-only --fail` exits 1 on any
-    IAM or security-group change.  Old template vs the new cloud assembly: exit 0."""
-    for done, _out in (synth, edited):
-        assert done.returncode == 0, done.stderr
-    old = synth[1] / "NotesSite.template.json"
-    diff = subprocess.run(
-        ["npx", "cdk", "diff", "--app", str(edited[1]), "--template", str(old),
+def _security_diff(app: Path, template: Path) -> subprocess.CompletedProcess:
+    """The pinned CLI's `cdk diff --security-only --fail` of a cloud assembly against a
+    template, offline."""
+    return subprocess.run(
+        ["npx", "cdk", "diff", "--app", str(app), "--template", str(template),
          "--security-only", "--fail", "NotesSite"],
         cwd=REPO,
         env=_env(),
@@ -171,6 +168,15 @@ def test_cdk_diff_security_only_passes_between_content_versions(synth, edited) -
         timeout=180,
         check=False,
     )
+
+
+def test_cdk_diff_security_only_passes_between_content_versions(synth, edited) -> None:
+    """What `cdk deploy` asks approval for, offline: `--security-only --fail` exits 1 on any
+    IAM or security-group change.  Old template vs the new cloud assembly: exit 0."""
+    for done, _out in (synth, edited):
+        assert done.returncode == 0, done.stderr
+    old = synth[1] / "NotesSite.template.json"
+    diff = _security_diff(edited[1], old)
     assert diff.returncode == 0, diff.stdout + diff.stderr
     # The same command does catch IAM changes: against a template whose publish role
     # lacks its policy, the diff fails.
@@ -181,16 +187,7 @@ def test_cdk_diff_security_only_passes_between_content_versions(synth, edited) -
     weaker["Resources"][policy]["Properties"]["PolicyDocument"]["Statement"] = statements[:1]
     weak_path = old.with_name("weaker.template.json")
     weak_path.write_text(json.dumps(weaker))
-    caught = subprocess.run(
-        ["npx", "cdk", "diff", "--app", str(edited[1]), "--template", str(weak_path),
-         "--security-only", "--fail", "NotesSite"],
-        cwd=REPO,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    caught = _security_diff(edited[1], weak_path)
     assert caught.returncode == 1, caught.stdout + caught.stderr
 
 
