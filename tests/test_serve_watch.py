@@ -152,3 +152,12 @@ def test_edits_before_the_watch_started_are_reported(tmp_path: Path) -> None:
     thread.join(10)
     assert batches[0] == [Change("content/a.md", "edited"), Change("content/gone.md", "deleted"),
                           Change("content/new.md", "added"), Change("notes.toml", "added")]
+
+
+def test_a_static_folder_is_watched(watching) -> None:
+    """static/ is copied to the site as it is: `notes serve` rebuilds when it changes, also
+    when it is made after the start."""
+    project, w = watching
+    (project / "static").mkdir()
+    (project / "static" / "robots-extra.txt").write_text("hi\n")
+    w.wait_for(Change("static/robots-extra.txt", "added"))

@@ -37,7 +37,7 @@ HELP: dict[str, tuple[str, tuple[str, ...]]] = {
     "serve": (
         (
             "Build the notes, serve build/site/ locally, and rebuild and reload open browser tabs "
-            "on every edit under content/, templates/ and notes.toml. A failed rebuild keeps the "
+            "on every edit under content/, templates/, static/ and notes.toml. A failed rebuild keeps the "
             "last good site."
         ),
         (

@@ -1,4 +1,5 @@
-"""Watch a notes project for edits: its content folder, ``templates/`` and ``notes.toml``.
+"""Watch a notes project for edits: its content folder, ``templates/``, ``static/`` and
+``notes.toml``.
 
 ``watchfiles`` (Rust ``notify``) watches the folders that exist.  A folder created later (a
 first template override, a content folder made after ``notes serve`` started) is noticed on
@@ -27,7 +28,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TEMPLATES_DIR = "templates"
+STATIC_DIR = "static"  # copied to the site root as it is (see content.load_static)
 SETTINGS_FILE = "notes.toml"
+
+
+def _folders(project: Path, content: Path | None) -> list[Path]:
+    """The folders whose files a build reads: the notes, template overrides, static files."""
+    return [Path(content) if content else project / "content", project / TEMPLATES_DIR,
+            project / STATIC_DIR]
 
 
 @dataclass(frozen=True, order=True)
@@ -53,8 +61,7 @@ Snapshot = dict[str, tuple[int, int]]  # path -> (mtime_ns, size)
 
 def snapshot(project: Path, content: Path | None = None) -> Snapshot:
     """The stamp of every file ``watch_project`` watches, to pass back to it as ``since``."""
-    folders = [Path(content) if content else project / "content", project / TEMPLATES_DIR]
-    paths = [p for d in folders if d.is_dir() for p in _files_under(d)]
+    paths = [p for d in _folders(project, content) if d.is_dir() for p in _files_under(d)]
     paths.append(str(project / SETTINGS_FILE))
     return {p: stamp for p in paths if (stamp := _stamp(Path(p))) is not None}
 
@@ -115,7 +122,7 @@ def watch_project(
     """Call ``on_change(sorted changes)`` after each burst of edits, until ``stop`` is set
     (or Ctrl+C raises KeyboardInterrupt).  ``content`` defaults to ``project/content``;
     ``since`` is a ``snapshot`` taken before the caller's first build (see above)."""
-    candidates = [Path(content) if content else project / "content", project / TEMPLATES_DIR]
+    candidates = _folders(project, content)
     settings = project / SETTINGS_FILE
     last = (since or {}).get(str(settings)) if since is not None else _stamp(settings)
     seen = _Seen()
