@@ -13,7 +13,7 @@ import difflib
 import posixpath
 import re
 import xml.etree.ElementTree as etree
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 from urllib.parse import quote, unquote
@@ -241,6 +241,19 @@ class LinkState:
         return self.note.body_line + body.count("\n", 0, pos)
 
 
+def fenced(lines: list[str]) -> Iterator[tuple[int, str, bool]]:
+    """``(i, line, in_code)`` for each line: ``in_code`` for the lines of fenced code blocks,
+    fences included.  Preprocessors that rewrite Markdown text (wiki links, embeds,
+    comments) run before fenced code is stashed, so each skips code with this."""
+    fence: str | None = None
+    for i, line in enumerate(lines):
+        match = _FENCE.match(line)
+        if match:
+            marker = match.group(1)[0] * 3
+            fence = None if fence and marker == fence else (fence or marker)
+        yield i, line, bool(fence or match)
+
+
 class WikiLinkPreprocessor(Preprocessor):
     """Turn ``[[target#anchor|alias]]`` into ``[alias](notes-wiki:N)`` while line numbers are
     still the file's (it runs before fenced code blocks are stashed; it skips code itself)."""
@@ -252,14 +265,9 @@ class WikiLinkPreprocessor(Preprocessor):
     def run(self, lines: list[str]) -> list[str]:
         state = self.state
         assert state.note is not None and state.index is not None
-        fence: str | None = None
         out = []
-        for i, line in enumerate(lines):
-            match = _FENCE.match(line)
-            if match:
-                marker = match.group(1)[0] * 3
-                fence = None if fence and marker == fence else (fence or marker)
-            if fence or match or "[[" not in line:
+        for i, line, in_code in fenced(lines):
+            if in_code or "[[" not in line:
                 out.append(line)
                 continue
             at = state.note.body_line + i

@@ -28,12 +28,11 @@ from markdown.treeprocessors import Treeprocessor
 
 from site_builder.content import Note
 from site_builder.errors import ContentError
-from site_builder.links import Link, LinkIndex, href_for, resolve_wiki
+from site_builder.links import Link, LinkIndex, fenced, href_for, resolve_wiki
 
 NoteLoader = Callable[[str], Note]  # content-relative source -> the note with its body
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".bmp")
 SIZE_MARK = "notes-size:"
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(`+)[^`].*?\1")
 _COMMENT = re.compile(r"%%.*?%%", re.DOTALL)
 _EMBED = re.compile(r"(`+)[^`].*?\1|!\[\[([^\[\]\n]+?)\]\]")
@@ -78,15 +77,7 @@ class ObsidianState:
 
 def _code_aware(lines: list[str], change: Callable[[str, int], str]) -> list[str]:
     """Apply ``change(line, i)`` to every line outside fenced code blocks."""
-    fence: str | None = None
-    out = []
-    for i, line in enumerate(lines):
-        match = _FENCE.match(line)
-        if match:
-            marker = match.group(1)[0] * 3
-            fence = None if fence and marker == fence else (fence or marker)
-        out.append(line if fence or match else change(line, i))
-    return out
+    return [line if in_code else change(line, i) for i, line, in_code in fenced(lines)]
 
 
 class CommentPreprocessor(Preprocessor):
@@ -104,13 +95,8 @@ class CommentPreprocessor(Preprocessor):
 def _outside_code(text: str) -> str:
     """The text with ``%%`` inside fenced code protected from the comment pattern."""
     lines = text.split("\n")
-    fence: str | None = None
-    for i, line in enumerate(lines):
-        match = _FENCE.match(line)
-        if match:
-            marker = match.group(1)[0] * 3
-            fence = None if fence and marker == fence else (fence or marker)
-        if (fence or match) and "%%" in line:
+    for i, line, in_code in fenced(lines):
+        if in_code and "%%" in line:
             lines[i] = line.replace("%%", "%\u2060%")  # a word joiner between: not a comment
         elif "`" in line and "%%" in line:  # nor in a code span
             lines[i] = _CODE_SPAN.sub(lambda m: m.group(0).replace("%%", "%\u2060%"), line)
@@ -147,16 +133,7 @@ def split_sections(body: str, anchor: str) -> tuple[str, int, str] | None:
 
 
 def _outside_fences(lines: list[str]) -> list[tuple[int, str]]:
-    fence: str | None = None
-    found = []
-    for i, line in enumerate(lines):
-        match = _FENCE.match(line)
-        if match:
-            marker = match.group(1)[0] * 3
-            fence = None if fence and marker == fence else (fence or marker)
-        elif not fence:
-            found.append((i, line))
-    return found
+    return [(i, line) for i, line, in_code in fenced(lines) if not in_code]
 
 
 class EmbedPreprocessor(Preprocessor):
