@@ -20,7 +20,7 @@ from site_builder import __version__
 from site_builder.cli._help import apply_help
 from site_builder.errors import NotesError
 
-_COMMAND_MODULES: tuple[str, ...] = ("init", "build", "deploy", "serve")
+_COMMAND_MODULES: tuple[str, ...] = ("init", "build", "deploy", "history", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,5 @@
-"""``notes deploy``, ``notes history``, ``notes rollback``, ``notes verify``, ``notes unlock``.
+"""``notes deploy``, and what it shares with ``notes history/rollback/verify/unlock``
+(``site_builder.cli.history``): connection flags, client setup, lock confirmation, CloudFront.
 
 Thin wrappers over ``site_builder.deploy``: they resolve flags (command line, then the
 ``[deploy]`` table of notes.toml, then ``--stack``'s outputs), make the boto3 clients, and
@@ -8,7 +9,6 @@ print.  boto3 and the builder are imported inside the commands so ``notes --help
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
@@ -71,30 +71,6 @@ def register(subparsers: Any) -> None:
     _distribution_flag(p)
     add_build_flags(p)
     p.set_defaults(func=cmd_deploy)
-
-    p = subparsers.add_parser("history", help="list the deploys of the bucket, newest first")
-    _connection_flags(p)
-    p.add_argument("--json", action="store_true", help="print a JSON array of the records")
-    p.set_defaults(func=cmd_history)
-
-    p = subparsers.add_parser("rollback", help="restore an earlier deploy exactly")
-    _connection_flags(p)
-    p.add_argument("--to", metavar="ID", help="record id or unique prefix (default: the deploy "
-                   "before the live one)")
-    p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
-    _force_flags(p, confirms="the rollback's confirmation and ")
-    _distribution_flag(p)
-    p.set_defaults(func=cmd_rollback)
-
-    p = subparsers.add_parser("verify", help="compare the live bucket with the latest deploy")
-    _connection_flags(p)
-    p.set_defaults(func=cmd_verify)
-
-    p = subparsers.add_parser("unlock", help="show who holds the bucket's deploy lock; break "
-                              "it when stale (or live, with --force-unlock)")
-    _connection_flags(p)
-    _force_flags(p)
-    p.set_defaults(func=cmd_unlock)
 
 
 def _not_negative(text: str) -> int:
@@ -383,121 +359,3 @@ def _reader_url(args: argparse.Namespace, cloudfront: Any, dist: str | None, buc
             aliases = found["DistributionConfig"].get("Aliases", {}).get("Items") or []
             return f"https://{aliases[0] if aliases else found['DomainName']}/"
     return _website(client, bucket)
-
-
-def cmd_history(args: argparse.Namespace) -> int:
-    from site_builder.deploy import history
-    from site_builder.deploy.history import restorable
-
-    client, bucket = _setup(args)
-    records = history(client, bucket)
-    ok = restorable(client, bucket, records)
-    if args.json:
-        print(json.dumps([dict(r.summary(), restorable=ok[r.id]) for r in records], indent=2))
-        return 0
-    if not records:
-        print(f"No deploys recorded in bucket {bucket}.")
-        return 0
-    print(f"{'ID':<27}  {'CREATED':<19}  {'KIND':<8}  {'SOURCE':<14}  "
-          f"{'UP':>5}  {'DEL':>5}  {'SAME':>6}  MESSAGE")
-    for r in records:
-        c = r.counts
-        mark = "" if ok[r.id] else "(not restorable) "
-        print(f"{r.id:<27}  {r.created[:19].replace('T', ' '):<19}  {r.kind:<8}  "
-              f"{r.source:<14}  {c.get('uploaded', 0):>5}  {c.get('deleted', 0):>5}  "
-              f"{c.get('unchanged', 0):>6}  {mark}{r.message}".rstrip())
-    if not all(ok.values()):
-        print("(not restorable): some object versions the record lists are gone (expired "
-              "under the lifecycle rule or deleted); `notes rollback --to` refuses it")
-    return 0
-
-
-def _confirmed(question: str, args: argparse.Namespace) -> bool:
-    """Ask ``question`` when a person is at the keyboard; ``--yes``, scripts and pipes (stdin
-    not a terminal) go ahead without a prompt."""
-    if args.yes or not sys.stdin.isatty():
-        return True
-    sys.stdout.flush()  # the plan above, before the question
-    sys.stderr.write(f"{question} [y/N] ")
-    sys.stderr.flush()
-    return sys.stdin.readline().strip().lower() in ("y", "yes")
-
-
-def cmd_rollback(args: argparse.Namespace) -> int:
-    """Plan first (a dry run, no lock), show it, confirm, then roll back to that same record."""
-    from site_builder.deploy import rollback
-
-    client, bucket = _setup(args)
-    dist, cloudfront = _distribution(args)
-    preview, target = rollback(client, bucket, args.to, dry_run=True)
-    print(f"Rolling back to {target.id} ({target.kind} of {target.created[:19].replace('T', ' ')}"
-          f"{': ' + target.message if target.message else ''})")
-    if preview.note:
-        print(f"Default target: {preview.note}.")
-    print(preview.plan.summary())
-    _print_plan_lines(preview.plan)
-    if args.dry_run:
-        _print_invalidation(preview, dist)
-        print("Dry run: nothing was changed.")
-        return 0
-    if not _confirmed(f"Roll back bucket {bucket} to {target.id}?", args):
-        print("Cancelled: nothing was changed.")
-        return 1
-    bar = ProgressBar()
-    try:
-        result, _ = rollback(client, bucket, target.id,
-                             force_unlock=_confirm_force(args, client, bucket), progress=bar,
-                             invalidator=_invalidator(cloudfront, dist))
-    finally:
-        bar.close()
-    if result.plan.summary() != preview.plan.summary():  # the bucket changed in between
-        print(f"The bucket changed meanwhile; applied: {result.plan.summary()}")
-    print(f"Rolled back: new record {result.record.id}.")
-    _print_invalidation(result, dist)
-    return 0
-
-
-def cmd_verify(args: argparse.Namespace) -> int:
-    from site_builder.deploy import verify
-
-    client, bucket = _setup(args)
-    report = verify(client, bucket)
-    if report.clean:
-        print(f"No drift: bucket {bucket} matches deploy {report.record_id} "
-              f"({report.checked} files).")
-        return 0
-    for line in report.lines():
-        print(line)
-    n = len(report.lines())
-    fix = "`notes deploy --check-headers`" if report.misrecorded else "`notes deploy`"
-    print(f"Drift: {n} difference{'s' if n != 1 else ''} from deploy {report.record_id}; "
-          f"{fix} repairs them.")
-    return 1
-
-
-def cmd_unlock(args: argparse.Namespace) -> int:
-    from site_builder.deploy.lock import read_lock, unlock
-
-    client, bucket = _setup(args)
-    from site_builder.deploy.errors import aws_errors
-
-    with aws_errors(bucket):
-        held = read_lock(client, bucket)
-    if held is None or held.body.released:
-        print(f"No lock on bucket {bucket}.")
-        return 0
-    if not held.stale and not args.force_unlock:
-        print(f"Lock: {held.describe(bucket)}")
-        print("It is live: wait for it to finish, or break it with --force-unlock.")
-        return 0
-    if held.stale:
-        print(f"Lock: {held.describe(bucket)}")
-    elif not _confirm_force(args, client, bucket):
-        return 0
-    _held, broken = unlock(client, bucket, force=not held.stale)
-    if not broken:
-        raise DeployError(f"the lock of bucket {bucket!r} changed while breaking it",
-                          f"run `notes unlock --bucket {bucket}` again to see it")
-    print("Lock broken; the next deploy or rollback takes it over and notes the break in "
-          "its record.")
-    return 0
