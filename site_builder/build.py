@@ -24,7 +24,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from site_builder import feeds
-from site_builder.blobs import BlobRef, BlobStore, CacheDamaged
+from site_builder.blobs import BlobStore, CacheDamaged
 from site_builder.cache import RACY_NS, BuildCache, CacheState, digest, files_digest, fingerprint
 from site_builder.config import Settings, load_settings
 from site_builder.content import (
@@ -32,7 +32,6 @@ from site_builder.content import (
     Content,
     Note,
     load_content,
-    load_note,
     load_static,
     pack_note,
 )
@@ -41,8 +40,7 @@ from site_builder.deploy.manifest import manifest_path
 from site_builder.errors import ContentError
 from site_builder.favicon import favicon_ico
 from site_builder.graph import local_graphs, site_graph_svg, site_layout
-from site_builder.links import LinkIndex, backlinks, build_index, check_links, index_key
-from site_builder.obsidian import NoteLoader
+from site_builder.links import LinkIndex, backlinks, build_index, check_links
 from site_builder.output import (
     OutputFile,
     check_unique,
@@ -66,13 +64,10 @@ from site_builder.pages import (
 )
 from site_builder.parallel import run_step
 from site_builder.render import (
-    RenderEntry,
     RenderMeta,
-    link_urls,
     pygments_css,
-    render_note,
-    to_meta,
 )
+from site_builder.render_stage import render_stage
 
 BASE_URL_WARNING = (
     "base_url should be set in notes.toml: feed.xml and sitemap.xml use root-relative URLs "
@@ -140,85 +135,6 @@ def published_assets(content: Content, rendered: Mapping[str, RenderMeta],
     used = {link.target for n in (*content.notes, *shown_intros)
             for link in rendered[n.source].links if link.target}
     return [a for a in content.assets if a.source in used or a.source.startswith("favicon.")]
-
-
-def _render_into(blobs: BlobStore, todo: Sequence[Note], index: LinkIndex, load: NoteLoader,
-                 raw_html: str, i: int) -> tuple[RenderMeta, BlobRef]:
-    """One note, in a worker: its HTML goes to the worker's pack file, its metadata and the
-    HTML's place in the pack back to the main process."""
-    rendered = render_note(todo[i], index, load, raw_html=raw_html)
-    name, ref = blobs.put(rendered.html)
-    return to_meta(rendered, name), ref
-
-
-def note_loader(opts: BuildOptions, content: Content) -> NoteLoader:
-    """What ``![[embeds]]`` read: the note in memory, or its file when the cache kept only
-    its metadata."""
-    notes = {n.source: n for n in (*content.notes, *content.intros)}
-    project = Path(opts.project_dir)
-
-    def load(source: str) -> Note:
-        note = notes.get(source)
-        if note is None or source in content.reused:
-            return load_note(opts.content / source, opts.content, project)
-        return note
-
-    return load
-
-
-def render_digest(content: Content, source: str, embeds: Sequence[str], raw_html: str) -> str:
-    """What a cached render must have been made from: the note's file digest, those of the
-    notes it embeds (an edit to an embedded note renders the embedding one again), and the
-    Markdown options that change its HTML (notes.toml's ``[markdown]``)."""
-    file_digest = content.stamps[source].digest
-    if not embeds and raw_html == "keep":
-        return file_digest
-    parts = [file_digest, *(content.stamps[e].digest if e in content.stamps else "-"
-                            for e in embeds)]
-    if raw_html != "keep":
-        parts.append(f"raw_html={raw_html}")
-    return digest("\n".join(parts).encode("utf-8"))
-
-
-def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: CacheState,
-                 blobs: BlobStore, raw_html: str = "keep") -> tuple[dict[str, RenderMeta],
-                                                                      list[str]]:
-    """Render every note the cache cannot vouch for; returns every note's metadata and the
-    content paths of the notes rendered."""
-    stored = blobs.available()
-    metas: dict[str, RenderMeta] = {}
-    todo: list[Note] = []
-    # Same index as last time: every link resolves as it did, no need to ask link by link.
-    key = index_key(index)
-    same_index = key == state.index_key
-    for note in (*content.notes, *content.intros):
-        packed = state.renders.get(note.source)
-        entry = RenderEntry.unpack(packed) if packed is not None else None
-        file_digest = (render_digest(content, note.source, entry.meta.embeds, raw_html)
-                       if entry else "")
-        # An embed shows the target's links too: a changed index renders it again.
-        if entry is not None and entry.meta.html_digest in stored and (
-                entry.source_digest == file_digest if same_index
-                else not entry.meta.embeds and entry.still_valid(file_digest, index, note)):
-            metas[note.source] = entry.meta
-        elif note.source in content.reused:  # metadata from the cache: read the body again
-            todo.append(load_note(opts.content / note.source, opts.content, Path(opts.project_dir)))
-        else:
-            todo.append(note)
-    load = note_loader(opts, content)
-    done = run_step(partial(_render_into, blobs, todo, index, load, raw_html), len(todo),
-                    opts.jobs)
-    blobs.close()  # when this process rendered: a long-running `notes serve` keeps no fd
-    renders = {s: e for s, e in state.renders.items() if s in metas}
-    for note, (meta, ref) in zip(todo, done):
-        blobs.record(meta.html_digest, ref)
-        metas[note.source] = meta
-        renders[note.source] = RenderEntry(
-            render_digest(content, note.source, meta.embeds, raw_html), meta,
-            link_urls(index, meta.links)).pack()
-    state.renders = renders
-    state.index_key = key
-    return metas, [n.display_path for n in todo]
 
 
 def link_stage(content: Content, rendered: Mapping[str, RenderMeta], index: LinkIndex,
