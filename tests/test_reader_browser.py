@@ -74,6 +74,15 @@ def _violations(pg, axe_source: str) -> list[dict]:
              "targets": [n["target"] for n in v["nodes"][:5]]} for v in result["violations"]]
 
 
+def _search_overlay_in_header(pg, base_url: str):
+    """Type "overlay" into the header box of a note page; returns the result link to the
+    note about overlay networks once the search-as-you-type results show it."""
+    pg.goto(base_url + "/containers/docker-cli/")
+    pg.click(".site-search input")
+    pg.keyboard.type("overlay")
+    return pg.wait_for_selector("pagefind-searchbox a[href*='docker-networking']", timeout=15000)
+
+
 @pytest.mark.parametrize("width", [1280, 390])
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_axe_finds_nothing_serious_on_any_page_type(chromium_browser, base_url: str,
@@ -101,21 +110,14 @@ def test_axe_on_the_header_search_with_results_open(chromium_browser, base_url: 
         context = chromium_browser.new_context(color_scheme=theme)
         pg = context.new_page()
         try:
-            pg.goto(base_url + "/containers/docker-cli/")
-            pg.click(".site-search input")
-            pg.keyboard.type("overlay")
-            pg.wait_for_selector("pagefind-searchbox a[href*='docker-networking']", timeout=15000)
+            _search_overlay_in_header(pg, base_url)
             assert [v for v in _violations(pg, axe_source) if v["id"] not in KEPT] == []
         finally:
             context.close()
 
 
 def test_search_as_you_type_in_the_header_then_terms_highlighted(page, base_url: str):
-    page.goto(base_url + "/containers/docker-cli/")
-    page.click(".site-search input")
-    page.keyboard.type("overlay")
-    link = page.wait_for_selector("pagefind-searchbox a[href*='docker-networking']",
-                                  timeout=15000)
+    link = _search_overlay_in_header(page, base_url)
     assert page.url.endswith("/containers/docker-cli/")  # no page load while typing
     assert "highlight=overlay" in (link.get_attribute("href") or "")
     link.click()
@@ -216,17 +218,11 @@ def test_local_graph_links_work_without_javascript(chromium_browser, base_url: s
 
 
 def test_enter_in_the_header_opens_the_results_page_arrows_pick_one(page, base_url: str):
-    page.goto(base_url + "/containers/docker-cli/")
-    page.click(".site-search input")
-    page.keyboard.type("overlay")
-    page.wait_for_selector("pagefind-searchbox a[href*='docker-networking']", timeout=15000)
+    _search_overlay_in_header(page, base_url)
     page.keyboard.press("Enter")
     page.wait_for_url("**/search/?q=overlay")
     page.wait_for_selector(".pagefind-ui__result", timeout=15000)
-    page.goto(base_url + "/containers/docker-cli/")
-    page.click(".site-search input")
-    page.keyboard.type("overlay")
-    page.wait_for_selector("pagefind-searchbox a[href*='docker-networking']", timeout=15000)
+    _search_overlay_in_header(page, base_url)
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowUp")
     page.keyboard.press("Enter")

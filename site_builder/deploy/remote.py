@@ -96,8 +96,3 @@ def head_headers(client: Any, bucket: str, keys: Iterable[str],
         return {}
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(keys)))) as pool:
         return dict(pool.map(head, keys))
-
-
-def stored_versions(client: Any, bucket: str) -> set[tuple[str, str]]:
-    """Every (key, VersionId) the bucket still holds (delete markers are not versions)."""
-    return list_versions(client, bucket)[1]
