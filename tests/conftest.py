@@ -84,3 +84,19 @@ def page(chromium_browser) -> Iterator[object]:
         yield pg
     finally:
         context.close()
+
+
+@pytest.fixture
+def two_deploys(s3, bucket, tmp_path, capsys):
+    """Two deploys through the CLI ("first", then "second"); their records, newest first."""
+    from test_deploy_publish import SITE_V1, site_v2, write_site
+
+    from site_builder.cli import main
+    from site_builder.deploy import history
+
+    site = str(write_site(tmp_path / "s", SITE_V1))
+    main(["deploy", "--bucket", bucket, "--site", site, "--message", "first"])
+    write_site(tmp_path / "s", site_v2())
+    main(["deploy", "--bucket", bucket, "--site", site, "--message", "second"])
+    capsys.readouterr()
+    return history(s3, bucket)

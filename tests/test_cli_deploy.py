@@ -52,13 +52,8 @@ def test_deploy_then_redeploy_then_edit(s3, bucket, tmp_path, capsys):
     assert len(history(s3, bucket)) == 1
 
 
-def test_history_rollback_verify(s3, bucket, tmp_path, capsys):
-    site = str(write_site(tmp_path / "s", SITE_V1))
-    main(["deploy", "--bucket", bucket, "--site", site, "--message", "first"])
-    write_site(tmp_path / "s", site_v2())
-    main(["deploy", "--bucket", bucket, "--site", site, "--message", "second"])
-    capsys.readouterr()
-    v2, v1 = history(s3, bucket)
+def test_history_rollback_verify(two_deploys, s3, bucket, capsys):
+    v2, v1 = two_deploys
 
     code, out, _ = run(capsys, "rollback", "--bucket", bucket)
     back = history(s3, bucket)[0]

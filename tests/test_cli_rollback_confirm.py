@@ -7,7 +7,6 @@ import io
 import sys
 
 import pytest
-from test_deploy_publish import SITE_V1, site_v2, write_site
 
 from site_builder.cli import main
 from site_builder.deploy import history
@@ -18,16 +17,6 @@ class Keyboard(io.StringIO):
 
     def isatty(self) -> bool:
         return True
-
-
-@pytest.fixture
-def two_deploys(s3, bucket, tmp_path, capsys):
-    site = str(write_site(tmp_path / "s", SITE_V1))
-    main(["deploy", "--bucket", bucket, "--site", site, "--message", "first"])
-    write_site(tmp_path / "s", site_v2())
-    main(["deploy", "--bucket", bucket, "--site", site, "--message", "second"])
-    capsys.readouterr()
-    return history(s3, bucket)
 
 
 @pytest.mark.parametrize("answer", ["n\n", "\n", ""])
