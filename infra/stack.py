@@ -171,8 +171,38 @@ class NotesSiteStack(Stack):
             retention=logs.RetentionDays.ONE_MONTH,
             removal_policy=RemovalPolicy.DESTROY,
         )
-        # An explicit role instead of the default one, which would carry the
-        # AWSLambdaBasicExecutionRole managed policy (logs:* on every log group).
+        role = self._publish_role(log_group)
+        fn = lambda_.Function(
+            self,
+            "PublishFunction",
+            description="notes-publisher: publish the site asset with site_builder.deploy",
+            runtime=lambda_.Runtime.PYTHON_3_12,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=HANDLER_ENTRY,
+            code=lambda_.Code.from_asset(str(code_dir)),
+            role=role,
+            function_name=name,
+            timeout=PUBLISH_TIMEOUT,
+            memory_size=PUBLISH_MEMORY_MB,
+            ephemeral_storage_size=PUBLISH_EPHEMERAL,
+            log_group=log_group,
+            # Never re-run a half-done publish blindly: a failure goes to CloudFormation.
+            retry_attempts=0,
+        )
+        _acknowledge(
+            fn,
+            {
+                "AwsSolutions-L1": "Pinned to python3.12 on purpose: the runtime the deploy "
+                "engine is tested for; a runtime bump is a deliberate, tested change.",
+            },
+        )
+        return fn
+
+    def _publish_role(self, log_group: logs.LogGroup) -> iam.Role:
+        """The publish Lambda's role: read the site asset, publish to the one site bucket.
+
+        An explicit role instead of the default one, which would carry the
+        AWSLambdaBasicExecutionRole managed policy (logs:* on every log group)."""
         role = iam.Role(
             self,
             "PublishRole",
@@ -214,23 +244,6 @@ class NotesSiteStack(Stack):
                 resources=[self.bucket.arn_for_objects(LOCK_KEY)],
             )
         )
-        fn = lambda_.Function(
-            self,
-            "PublishFunction",
-            description="notes-publisher: publish the site asset with site_builder.deploy",
-            runtime=lambda_.Runtime.PYTHON_3_12,
-            architecture=lambda_.Architecture.ARM_64,
-            handler=HANDLER_ENTRY,
-            code=lambda_.Code.from_asset(str(code_dir)),
-            role=role,
-            function_name=name,
-            timeout=PUBLISH_TIMEOUT,
-            memory_size=PUBLISH_MEMORY_MB,
-            ephemeral_storage_size=PUBLISH_EPHEMERAL,
-            log_group=log_group,
-            # Never re-run a half-done publish blindly: a failure goes to CloudFormation.
-            retry_attempts=0,
-        )
         _acknowledge(
             role,
             {
@@ -245,14 +258,7 @@ class NotesSiteStack(Stack):
                 ),
             },
         )
-        _acknowledge(
-            fn,
-            {
-                "AwsSolutions-L1": "Pinned to python3.12 on purpose: the runtime the deploy "
-                "engine is tested for; a runtime bump is a deliberate, tested change.",
-            },
-        )
-        return fn
+        return role
 
     def _publish_resource(self) -> CustomResource:
         framework_name = f"{publish_function_name(self.stack_name)}Framework"[:64]
