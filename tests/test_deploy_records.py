@@ -62,6 +62,7 @@ BAD_RECORDS = {
     "wrong type": (None, "files['index.html'].size is not a number"),
     "not an object": (b"[1, 2]", "not a JSON object"),
     "not gzip": (b"\x1f\x8bnope", "corrupt gzip data"),
+    "not bz2": (b"BZh9nope", "corrupt bz2 data"),
 }
 
 
@@ -85,7 +86,7 @@ def test_a_bad_record_is_skipped_by_history_and_named_by_verify_and_rollback(
     bad_id = good.id[:-4] + "ffff"
     key = f"{RECORD_PREFIX}{bad_id}.json"
     data = _bad_body(good, case)
-    if case != "not gzip":
+    if case not in ("not gzip", "not bz2"):
         data = data.replace(good.id.encode(), bad_id.encode())
     s3.put_object(Bucket=bucket, Key=key, Body=data)
     why = BAD_RECORDS[case][1]

@@ -266,14 +266,15 @@ def parse_record(key: str, body: bytes,
     """The record stored at ``key`` (bz2, gzip'd or plain), or a RecordError naming it."""
     packing = ("bz2" if body[:3] == recordcodec.MAGIC
                else "gzip" if body[:2] == b"\x1f\x8b" else None)
-    try:
+    try:  # bad data: OSError (gzip.BadGzipFile too); cut short: EOFError or ValueError
         if packing is not None:
             body = (bz2 if packing == "bz2" else gzip).decompress(body)
+    except (EOFError, OSError, ValueError):
+        raise RecordError(key, f"corrupt {packing} data") from None
+    try:
         record = DeployRecord.from_json(body, resolve)
     except KeyError as exc:
         raise RecordError(key, f"missing {exc.args[0]!r}") from None
-    except (EOFError, OSError):  # gzip.BadGzipFile and bz2's "Invalid data" are OSErrors
-        raise RecordError(key, f"corrupt {packing} data") from None
     except (ValueError, TypeError) as exc:
         why = ("not valid JSON" if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError)
                else str(exc))
