@@ -134,7 +134,7 @@ class DeployRecord:
         reads at most that many others.  Entries are compared as stored (MD5 prefix), so a
         parent read back (prefixes) and a new record (full MD5s) differ only where they do.
         """
-        data = asdict(self)
+        data = asdict(replace(self, files={}))  # the table is encoded below
         del data["files"], data["chain"]
         files = {k: _stored_entry(e) for k, e in self.files.items()}
         if base is not None and base.chain < MAX_CHAIN:
@@ -186,7 +186,9 @@ class DeployRecord:
 
 def _stored_entry(entry: FileEntry) -> dict[str, Any]:
     """An entry as a stored table holds it: the MD5 cut to its prefix."""
-    return {**asdict(entry), "md5": entry.md5[:MD5_PREFIX]}
+    return {"size": entry.size, "md5": entry.md5[:MD5_PREFIX], "version_id": entry.version_id,
+            "content_type": entry.content_type, "cache_control": entry.cache_control,
+            "group": entry.group}  # not asdict: ten times faster, and 10,000 entries
 
 
 def md5_match(a: str | None, b: str | None) -> bool:
