@@ -9,7 +9,8 @@ rollback re-uploads, from its asset, versions the lifecycle rule expired).
 
 The ETag of a single-part upload is the MD5 of its bytes; a multipart ETag (``<hex>-<n>``) is
 not, so for those the MD5 comes from the last record when that record describes the very same
-version, and otherwise the file is re-uploaded ("md5 unknown").  The record also carries the
+version with a full MD5 (records stored since format 3 keep a prefix: ``record.hydrate``), and
+otherwise the file is re-uploaded ("md5 unknown").  The record also carries the
 headers each version was uploaded with, which catches a header-only change (e.g. a new
 Content-Type rule) that no listing would show.  A live version no record knows (uploaded by
 hand, or by a deploy that failed) has unknown headers: the caller HEADs those keys
@@ -197,7 +198,7 @@ def _upload_reason(f: LocalFile, remote: RemoteObject | None, known: Known,
     if remote is None:
         return "new"
     entry = known.get((remote.key, remote.version_id))
-    md5 = remote.md5 or (entry.md5 if entry else None)
+    md5 = remote.md5 or (entry.md5 if entry and len(entry.md5) == 32 else None)  # not a prefix
     if md5 is None:
         return "md5 unknown (multipart ETag)"
     if md5 != f.md5:
