@@ -279,9 +279,9 @@ def test_up_deploys_serves_the_bucket_redeploys_and_follows_rollback(
     assert [r.message for r in records] == ["notes up: edited hello.md", "notes up: first deploy"]
     assert tagged_website_url(client, bucket) == f"http://127.0.0.1:{port}/"
 
-    rollback(client, bucket)
+    back = rollback(client, bucket)[0].record
     wait_until(lambda: "First text." in get(port, "/hello/")[2], what="the rolled-back page")
-    loop.wait_line("The bucket changed from elsewhere")
+    loop.wait_line(f"The bucket changed from elsewhere (latest record {back.id})")
 
     loop.close()
     assert loop.lines[-1] == "Stopped."

@@ -76,6 +76,9 @@ def test_multipart_etag_uses_the_record_or_reuploads():
     assert make_plan([f], live, {("big.pdf", "v7"): entry}).unchanged == ("big.pdf",)
     other = FileEntry(1, MD5S[1], "v6", f.content_type, f.cache_control)  # another version
     assert make_plan([f], live, {("big.pdf", "v6"): other}).uploads[0].key == "big.pdf"
+    prefix = FileEntry(1, MD5S[1][:12], "v7", f.content_type, f.cache_control)  # as stored
+    assert [u.reason for u in make_plan([f], live, {("big.pdf", "v7"): prefix}).uploads] == [
+        "md5 unknown (multipart ETag)"]
 
 
 def test_header_change_is_an_upload():

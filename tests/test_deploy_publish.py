@@ -11,8 +11,8 @@ from botocore.exceptions import ClientError
 
 from site_builder.deploy import history, publish, rollback, verify
 from site_builder.deploy.lock import LOCK_KEY
-from site_builder.deploy.record import record_ids
-from site_builder.deploy.remote import list_live
+from site_builder.deploy.record import hydrate, record_ids
+from site_builder.deploy.remote import list_live, list_versions
 from site_builder.errors import DeployError
 
 
@@ -128,7 +128,7 @@ def test_round_trip_deploy_edit_rollback(s3, bucket, tmp_path):
     records = history(s3, bucket)
     assert [(r.kind, r.message) for r in records] == [
         ("rollback", f"rollback to {r1.id}"), ("deploy", "v2"), ("deploy", "v1")]
-    back = records[0]
+    back = hydrate(records[0], list_versions(s3, bucket)[1])  # stored MD5 prefixes -> full
     assert back.target == r1.id and back.parent == r2.id
     assert {k: e.md5 for k, e in back.files.items()} == {k: e.md5 for k, e in r1.files.items()}
     live = list_live(s3, bucket)

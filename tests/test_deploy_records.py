@@ -3,7 +3,7 @@ validation of anything found under ``_notes/deploys/``, and error hints by phase
 
 from __future__ import annotations
 
-import gzip
+import bz2
 import json
 import logging
 
@@ -18,23 +18,25 @@ from site_builder.deploy.record import (
     RecordError,
     latest_record,
     load_record,
+    parse_record,
     record_ids,
     write_record,
 )
+from site_builder.deploy.recordcodec import decode_table
 from site_builder.errors import DeployError
 
 
-def test_records_are_gzipped_and_old_plain_records_still_read(s3, bucket, tmp_path):
+def test_records_are_compressed_and_old_plain_records_still_read(s3, bucket, tmp_path):
     site = tmp_path / "s"
     first = publish(s3, bucket, write_site(site, SITE_V1)).record
-    stored = s3.get_object(Bucket=bucket, Key=f"{RECORD_PREFIX}{first.id}.json.gz")
+    stored = s3.get_object(Bucket=bucket, Key=f"{RECORD_PREFIX}{first.id}.json.bz2")
     raw = stored["Body"].read()
-    assert stored["ContentType"] == "application/gzip"
-    assert json.loads(gzip.decompress(raw))["files"].keys() == SITE_V1.keys()
+    assert stored["ContentType"] == "application/x-bzip2"
+    assert parse_record(first.key, raw).files.keys() == SITE_V1.keys()
     assert len(raw) < len(first.to_json()) / 2
     # a record written before compression: plain JSON at <id>.json
-    plain = json.loads(gzip.decompress(raw))
-    s3.delete_object(Bucket=bucket, Key=f"{RECORD_PREFIX}{first.id}.json.gz")
+    plain = json.loads(first.to_json())
+    s3.delete_object(Bucket=bucket, Key=f"{RECORD_PREFIX}{first.id}.json.bz2")
     s3.put_object(Bucket=bucket, Key=f"{RECORD_PREFIX}{first.id}.json",
                   Body=json.dumps(plain, indent=1).encode())
     assert load_record(s3, bucket, first.id) == first
@@ -49,7 +51,7 @@ def test_record_write_is_idempotent_and_refuses_other_content(s3, bucket, tmp_pa
     record = publish(s3, bucket, write_site(tmp_path / "s", SITE_V1)).record
     write_record(s3, bucket, record)  # a retry of the same PUT: 412, read back, ours
     other = DeployRecord(**{**record.__dict__, "message": "someone else"})
-    with pytest.raises(DeployError, match=f"deploy record {RECORD_PREFIX}{record.id}.json.gz "
+    with pytest.raises(DeployError, match=f"deploy record {RECORD_PREFIX}{record.id}.json.bz2 "
                        "already exists with other content"):
         write_record(s3, bucket, other)
 
@@ -60,6 +62,7 @@ BAD_RECORDS = {
     "wrong type": (None, "files['index.html'].size is not a number"),
     "not an object": (b"[1, 2]", "not a JSON object"),
     "not gzip": (b"\x1f\x8bnope", "corrupt gzip data"),
+    "not bz2": (b"BZh9nope", "corrupt bz2 data"),
 }
 
 
@@ -83,7 +86,7 @@ def test_a_bad_record_is_skipped_by_history_and_named_by_verify_and_rollback(
     bad_id = good.id[:-4] + "ffff"
     key = f"{RECORD_PREFIX}{bad_id}.json"
     data = _bad_body(good, case)
-    if case != "not gzip":
+    if case not in ("not gzip", "not bz2"):
         data = data.replace(good.id.encode(), bad_id.encode())
     s3.put_object(Bucket=bucket, Key=key, Body=data)
     why = BAD_RECORDS[case][1]
@@ -158,8 +161,8 @@ def test_error_hint_says_what_the_failed_phase_left(s3, bucket, tmp_path, op, pr
 
 
 def _stored(s3, bucket, record_id: str) -> dict:
-    body = s3.get_object(Bucket=bucket, Key=f"{RECORD_PREFIX}{record_id}.json.gz")["Body"]
-    return json.loads(gzip.decompress(body.read()))
+    body = s3.get_object(Bucket=bucket, Key=f"{RECORD_PREFIX}{record_id}.json.bz2")["Body"]
+    return json.loads(bz2.decompress(body.read()))
 
 
 def test_small_changes_are_stored_as_deltas_up_to_a_chain_limit(s3, bucket, tmp_path,
@@ -176,13 +179,14 @@ def test_small_changes_are_stored_as_deltas_up_to_a_chain_limit(s3, bucket, tmp_
     shapes = []
     for r in records:
         data = _stored(s3, bucket, r.id)
-        shapes.append((data.get("base"), data["chain"], "files" in data))
+        shapes.append((data.get("base"), data.get("chain", 0), "base" not in data))
     assert shapes == [(None, 0, True), (records[0].id, 1, False), (records[1].id, 2, False),
                       (None, 0, True), (records[3].id, 1, False)]
     delta = _stored(s3, bucket, records[1].id)
     assert delta["removed"] == ["docker/networking/index.html"]
-    assert set(delta["changed"]) == {"docker/layers/index.html", "git/rebase/index.html",
-                                     "index.html", "feed.xml", "robots.txt"}
+    assert set(decode_table(delta["table"])) == {
+        "docker/layers/index.html", "git/rebase/index.html", "index.html", "feed.xml",
+        "robots.txt"}
     record_module._CACHE.clear()  # read back from the bucket, not from memory
     assert [r.files for r in history(s3, bucket)] == [r.files for r in records[::-1]]
     assert rollback(s3, bucket, to=records[2].id)[1].files == records[2].files
@@ -195,9 +199,9 @@ def test_a_delta_whose_base_is_gone_is_an_invalid_record(s3, bucket, tmp_path):
     site = tmp_path / "s"
     first = publish(s3, bucket, write_site(site, SITE_V1)).record
     second = publish(s3, bucket, write_site(site, site_v2())).record
-    s3.delete_object(Bucket=bucket, Key=f"{RECORD_PREFIX}{first.id}.json.gz")
+    s3.delete_object(Bucket=bucket, Key=f"{RECORD_PREFIX}{first.id}.json.bz2")
     record_module._CACHE.clear()
     with pytest.raises(RecordError, match=(
-            f"invalid deploy record {RECORD_PREFIX}{second.id}.json.gz: its base record "
+            f"invalid deploy record {RECORD_PREFIX}{second.id}.json.bz2: its base record "
             f"{first.id} cannot be read")):
         verify(s3, bucket)

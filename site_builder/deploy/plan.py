@@ -9,7 +9,8 @@ rollback re-uploads, from its asset, versions the lifecycle rule expired).
 
 The ETag of a single-part upload is the MD5 of its bytes; a multipart ETag (``<hex>-<n>``) is
 not, so for those the MD5 comes from the last record when that record describes the very same
-version, and otherwise the file is re-uploaded ("md5 unknown").  The record also carries the
+version with a full MD5 (records stored since format 3 keep a prefix: ``record.hydrate``), and
+otherwise the file is re-uploaded ("md5 unknown").  The record also carries the
 headers each version was uploaded with, which catches a header-only change (e.g. a new
 Content-Type rule) that no listing would show.  A live version no record knows (uploaded by
 hand, or by a deploy that failed) has unknown headers: the caller HEADs those keys
@@ -36,13 +37,12 @@ a window as long as its page uploads, but nothing was readable before it either.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from collections.abc import Set as AbstractSet
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from site_builder.deploy.local import LAST_KEYS, LocalFile
 from site_builder.deploy.pagelinks import is_html, resolve
-from site_builder.deploy.record import DeployRecord, FileEntry
+from site_builder.deploy.record import DeployRecord, FileEntry, md5_match
 from site_builder.deploy.remote import Headers, RemoteObject
 
 Known = Mapping[tuple[str, str], FileEntry]  # (key, version_id) -> what a record saw
@@ -198,7 +198,7 @@ def _upload_reason(f: LocalFile, remote: RemoteObject | None, known: Known,
     if remote is None:
         return "new"
     entry = known.get((remote.key, remote.version_id))
-    md5 = remote.md5 or (entry.md5 if entry else None)
+    md5 = remote.md5 or (entry.md5 if entry and len(entry.md5) == 32 else None)  # not a prefix
     if md5 is None:
         return "md5 unknown (multipart ETag)"
     if md5 != f.md5:
@@ -248,7 +248,7 @@ def _restored(key: str, entry: FileEntry, remote: RemoteObject | None, known: Kn
         return True
     live_entry = known.get((key, remote.version_id))
     md5 = remote.md5 or (live_entry.md5 if live_entry else None)
-    return (md5 == entry.md5 and live_entry is not None
+    return (md5_match(md5, entry.md5) and live_entry is not None
             and (live_entry.content_type, live_entry.cache_control)
             == (entry.content_type, entry.cache_control))
 
@@ -268,20 +268,21 @@ def make_restore_plan(target: DeployRecord, live: Mapping[str, RemoteObject],
     return ordered_plan(uploads, set(live) - set(target.files), unchanged, links or {}, live)
 
 
-def refill_expired(plan: Plan, stored: AbstractSet[tuple[str, str]],
+def refill_expired(plan: Plan, stored: Collection[tuple[str, str]],
                    local: Mapping[str, LocalFile]) -> Plan:
     """Restores whose version no longer exists (the lifecycle rule expired it) become PUTs of
-    the same bytes from ``local``, when ``local`` has them (same MD5).  Others stay copies and
-    fail as such: a restore never puts different bytes than the record describes.  The order
-    (uploads and waves) is kept: only how each file gets its bytes changes."""
+    the same bytes from ``local``, when ``local`` has them (same size and MD5; a stored record
+    keeps a 48-bit MD5 prefix, which no listing can complete for a gone version).  Others stay
+    copies and fail as such: a restore never puts different bytes than the record describes.
+    The order (uploads and waves) is kept: only how each file gets its bytes changes."""
 
     def refilled(u: Upload) -> Upload:
         f = local.get(u.key)
         if u.copy_version is None or (u.key, u.copy_version) in stored or f is None \
-                or f.md5 != u.md5:
+                or f.size != u.size or not md5_match(f.md5, u.md5):
             return u
         return replace(u, reason=f"re-upload (version {u.copy_version} expired)",
-                       copy_version=None)
+                       copy_version=None, md5=f.md5)
 
     return replace(plan, uploads=tuple(refilled(u) for u in plan.uploads),
                    waves=tuple(tuple(refilled(u) for u in wave) for wave in plan.waves))

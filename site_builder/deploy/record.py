@@ -1,14 +1,19 @@
 """Deploy records: the append-only history of what each deploy or rollback left live.
 
-A record is a gzip'd JSON object at ``_notes/deploys/<id>.json.gz`` (records written before
-compression are plain ``<id>.json`` and are still read).  Its ``files`` table maps every live
-key to the exact S3 VersionId left live (plus size, MD5 and headers), which is all a rollback
-needs: the versions themselves stay in the versioned bucket.  Ids are UTC timestamps with a
-random suffix, so they sort by time as strings and S3 lists them in order.  Compressed, a
-5,000-file record is about 0.3 MB instead of 2.7 MB (``bench/record_size.py``).  A record that
-changes at most half of its parent's files is stored as a delta against it (changed entries,
-removed keys; a full table again after ``MAX_CHAIN`` deltas): ``load_record`` resolves the
-chain, so every reader still gets the full ``files`` table.
+A record is stored at ``_notes/deploys/<id>.json.bz2`` in the columnar format of
+``recordcodec`` (format 3); records written earlier, gzip'd JSON at ``<id>.json.gz`` or plain
+``<id>.json``, are still read.  Its ``files`` table maps every live key to the exact S3
+VersionId left live (plus size, MD5 and headers), which is all a rollback needs: the versions
+themselves stay in the versioned bucket.  Ids are UTC timestamps with a random suffix, so they
+sort by time as strings and S3 lists them in order.  A record that changes at most half of its
+parent's files is stored as a delta against it (changed entries, removed keys; a full table
+again after ``MAX_CHAIN`` deltas): ``load_record`` resolves the chain, so every reader still
+gets the full ``files`` table.  At 5,000 notes a full table is about 0.43 MB instead of
+3.0 MB of JSON, a one-note edit's delta about 1 KB (``bench/record_size.py``).
+
+The stored table keeps only a 48-bit prefix of each MD5 (the version's ETag is the rest, see
+``recordcodec``): a record read back has such prefixes until ``hydrate`` fills in the ETags of
+a version listing, and MD5s are compared with ``md5_match``, which accepts a prefix.
 
 Anyone with write access can put anything under ``_notes/deploys/``, so nothing read there is
 trusted: only keys whose name is a well-formed id are records (a ``zz-backup.json`` is not),
@@ -19,25 +24,28 @@ deploy as "latest"), and a record that does not parse or validate raises a one-l
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import json
 import logging
 import re
 import secrets
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from site_builder.deploy import recordcodec
+from site_builder.deploy.recordcodec import MD5_PREFIX
 from site_builder.errors import DeployError
 
 RECORD_PREFIX = "_notes/deploys/"
 KINDS = ("deploy", "rollback")
 _ID_FORMAT = "%Y%m%d-%H%M%S-%f"
 ID_PATTERN = re.compile(r"^\d{8}-\d{6}-\d{6}-[0-9a-f]{4}$")
-SUFFIXES = (".json.gz", ".json")  # new records first
+SUFFIXES = (".json.bz2", ".json.gz", ".json")  # new records first
 FUTURE_SLACK = timedelta(days=1)
 MAX_CHAIN = 16
 _CACHE: dict[tuple[str, str], DeployRecord] = {}
@@ -54,9 +62,13 @@ class RecordError(DeployError):
                          "move it out of _notes/deploys/ or restore an earlier version of it")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FileEntry:
-    """One live key as a record saw it."""
+    """One live key as a record saw it.
+
+    ``md5`` is the full MD5, or the prefix a stored table keeps until ``hydrate``; equality
+    compares MD5s with ``md5_match``, so a record read back equals the record written.
+    """
 
     size: int
     md5: str
@@ -64,6 +76,18 @@ class FileEntry:
     content_type: str
     cache_control: str
     group: str = "lists"  # upload group, so a rollback uploads in the same safe order
+
+    def _rest(self) -> tuple[int, str, str, str, str]:
+        return self.size, self.version_id, self.content_type, self.cache_control, self.group
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FileEntry):
+            return NotImplemented
+        return self._rest() == other._rest() and (
+            self.md5 == other.md5 or md5_match(self.md5, other.md5))
+
+    def __hash__(self) -> int:
+        return hash((self._rest(), self.md5[:MD5_PREFIX]))
 
 
 @dataclass(frozen=True)
@@ -101,24 +125,26 @@ class DeployRecord:
         return json.dumps(asdict(self), indent=1, sort_keys=True).encode("utf-8")
 
     def to_stored(self, base: DeployRecord | None = None) -> bytes:
-        """Compact JSON, gzip'd with a fixed mtime: the same record always gives the same
-        bytes, so a retried write can be recognised.
+        """The stored bytes (``recordcodec``: columnar JSON, bz2, MD5s cut to a prefix);
+        deterministic, so a retried write can be recognised.
 
         With a ``base`` (the parent record), a record that changes at most half of the files
         is stored as a delta: ``base`` id, ``changed`` entries, ``removed`` keys.  After
         ``MAX_CHAIN`` deltas in a row a full table is stored again, so reading any record
-        reads at most that many others.
+        reads at most that many others.  Entries are compared as stored (MD5 prefix), so a
+        parent read back (prefixes) and a new record (full MD5s) differ only where they do.
         """
-        data = asdict(self)
+        data = asdict(replace(self, files={}))  # the table is encoded below
+        del data["files"], data["chain"]
+        files = {k: _stored_entry(e) for k, e in self.files.items()}
         if base is not None and base.chain < MAX_CHAIN:
-            changed = {k: asdict(e) for k, e in self.files.items() if base.files.get(k) != e}
-            removed = sorted(set(base.files) - set(self.files))
-            if len(changed) + len(removed) <= len(self.files) // 2:
-                del data["files"]
-                data.update(base=base.id, changed=changed, removed=removed,
-                            chain=base.chain + 1)
-        raw = json.dumps(data, separators=(",", ":"), sort_keys=True).encode("utf-8")
-        return gzip.compress(raw, compresslevel=9, mtime=0)
+            old = {k: _stored_entry(e) for k, e in base.files.items()}
+            changed = {k: e for k, e in files.items() if old.get(k) != e}
+            removed = sorted(set(old) - set(files))
+            if len(changed) + len(removed) <= len(files) // 2:
+                data.update(base=base.id, removed=removed, chain=base.chain + 1)
+                files = changed
+        return recordcodec.encode(data, recordcodec.encode_table(files))
 
     def summary(self) -> dict[str, Any]:
         """The record without its per-file table (for ``notes history --json``)."""
@@ -134,6 +160,8 @@ class DeployRecord:
         data = json.loads(raw)
         if not isinstance(data, dict):
             raise TypeError("not a JSON object")
+        if "format" in data:
+            data = recordcodec.decode(data)
         if "files" not in data and "base" in data and resolve is not None:
             data["files"] = _apply_delta(data, resolve)
         known = {f.name for f in fields(cls)}
@@ -154,6 +182,36 @@ class DeployRecord:
         record = cls(files=files, **data)
         _validate(record)
         return record
+
+
+def _stored_entry(entry: FileEntry) -> dict[str, Any]:
+    """An entry as a stored table holds it: the MD5 cut to its prefix."""
+    return {"size": entry.size, "md5": entry.md5[:MD5_PREFIX], "version_id": entry.version_id,
+            "content_type": entry.content_type, "cache_control": entry.cache_control,
+            "group": entry.group}  # not asdict: ten times faster, and 10,000 entries
+
+
+def md5_match(a: str | None, b: str | None) -> bool:
+    """Whether two MD5s, each full or a stored prefix (``recordcodec.MD5_PREFIX`` hex digits
+    or more), describe the same bytes: equal, or one a long enough prefix of the other."""
+    if not a or not b:
+        return False
+    short, long = sorted((a, b), key=len)
+    return a == b or (len(short) >= MD5_PREFIX and long.startswith(short))
+
+
+def hydrate(record: DeployRecord, etags: Mapping[tuple[str, str], str]) -> DeployRecord:
+    """``record`` with the full MD5 of every version that ``etags`` ((key, VersionId) ->
+    ETag, from ``remote.list_versions``) lists with an ETag that continues the stored prefix:
+    the ETag of a single-part upload or copy is its MD5.  Versions gone from the bucket keep
+    their prefix; an ETag that does not match (multipart, SSE-KMS) is not taken."""
+    files = {}
+    for key, entry in record.files.items():
+        etag = etags.get((key, entry.version_id), "")
+        if len(entry.md5) < 32 and len(etag) == 32 and md5_match(etag, entry.md5):
+            entry = replace(entry, md5=etag)
+        files[key] = entry
+    return replace(record, files=files)
 
 
 def _apply_delta(data: dict[str, Any], resolve: Callable[[str], DeployRecord]
@@ -207,15 +265,18 @@ def record_key(record_id: str) -> str:
 
 def parse_record(key: str, body: bytes,
                  resolve: Callable[[str], DeployRecord] | None = None) -> DeployRecord:
-    """The record stored at ``key`` (gzip'd or plain), or a RecordError naming it."""
+    """The record stored at ``key`` (bz2, gzip'd or plain), or a RecordError naming it."""
+    packing = ("bz2" if body[:3] == recordcodec.MAGIC
+               else "gzip" if body[:2] == b"\x1f\x8b" else None)
+    try:  # bad data: OSError (gzip.BadGzipFile too); cut short: EOFError or ValueError
+        if packing is not None:
+            body = (bz2 if packing == "bz2" else gzip).decompress(body)
+    except (EOFError, OSError, ValueError):
+        raise RecordError(key, f"corrupt {packing} data") from None
     try:
-        if body[:2] == b"\x1f\x8b":
-            body = gzip.decompress(body)
         record = DeployRecord.from_json(body, resolve)
     except KeyError as exc:
         raise RecordError(key, f"missing {exc.args[0]!r}") from None
-    except (EOFError, OSError):  # gzip.BadGzipFile is an OSError
-        raise RecordError(key, "corrupt gzip data") from None
     except (ValueError, TypeError) as exc:
         why = ("not valid JSON" if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError)
                else str(exc))
@@ -335,7 +396,7 @@ def write_record(client: Any, bucket: str, record: DeployRecord) -> None:
     body = record.to_stored(_base_for(client, bucket, record))
     try:
         client.put_object(Bucket=bucket, Key=record.key, Body=body,
-                          ContentType="application/gzip", CacheControl="no-cache",
+                          ContentType="application/x-bzip2", CacheControl="no-cache",
                           IfNoneMatch="*")
     except ClientError as exc:
         if str(exc.response.get("Error", {}).get("Code", "")) not in (

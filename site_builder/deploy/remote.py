@@ -3,7 +3,10 @@
 One paginated ListObjectVersions pass gives, per key, the live version's ETag, size and
 VersionId (ListObjectsV2 gives the first two only).  The planner needs the ETag, the deploy
 record needs the VersionId of every key a deploy leaves live, and ``verify`` compares VersionIds,
-so one listing serves all three.  Keys under ``_notes/`` (records, lock) are not site objects.
+so one listing serves all three.  The same pass gives the ETag of every stored version, which
+is its MD5 (single-part uploads and copies): stored records keep only a prefix of each MD5 and
+``record.hydrate`` completes them from it.  Keys under ``_notes/`` (records, lock) are not
+site objects.
 """
 
 from __future__ import annotations
@@ -41,11 +44,11 @@ def list_live(client: Any, bucket: str) -> dict[str, RemoteObject]:
 
 
 def list_versions(client: Any, bucket: str
-                  ) -> tuple[dict[str, RemoteObject], set[tuple[str, str]]]:
+                  ) -> tuple[dict[str, RemoteObject], dict[tuple[str, str], str]]:
     """The live objects, and every (key, VersionId) pair that still exists in the bucket (what a
-    rollback can copy back), from the same single listing."""
+    rollback can copy back) with its ETag (for ``record.hydrate``), from one listing."""
     live: dict[str, RemoteObject] = {}
-    existing: set[tuple[str, str]] = set()
+    existing: dict[tuple[str, str], str] = {}
     paginator = client.get_paginator("list_object_versions")
     for page in paginator.paginate(Bucket=bucket):
         for version in page.get("Versions", ()):
@@ -53,9 +56,10 @@ def list_versions(client: Any, bucket: str
             if key.startswith(PRIVATE_PREFIX):
                 continue
             version_id = version.get("VersionId") or "null"
-            existing.add((key, version_id))
+            etag = version.get("ETag", "").strip('"')
+            existing[(key, version_id)] = etag
             if version.get("IsLatest"):
-                live[key] = RemoteObject(key=key, etag=version.get("ETag", "").strip('"'),
+                live[key] = RemoteObject(key=key, etag=etag,
                                          size=int(version.get("Size", 0)),
                                          version_id=version_id)
     return live, existing

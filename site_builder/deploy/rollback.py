@@ -23,7 +23,7 @@ their links are read from the old versions' bytes (one GetObject per restored pa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,7 +39,7 @@ from site_builder.deploy.lock import LockOptions, locked
 from site_builder.deploy.pagelinks import read_links
 from site_builder.deploy.plan import Plan, known_versions, make_restore_plan, refill_expired
 from site_builder.deploy.publish import DeployResult, record_factory, record_matches_live
-from site_builder.deploy.record import DeployRecord, FileEntry, load_record, record_ids
+from site_builder.deploy.record import DeployRecord, FileEntry, hydrate, load_record, record_ids
 from site_builder.deploy.remote import RemoteObject, list_versions
 from site_builder.errors import DeployError
 
@@ -80,13 +80,13 @@ def _lifecycle_days(client: Any, bucket: str) -> int | None:
     return min(days) if days else None
 
 
-def missing_versions(plan: Plan, existing: set[tuple[str, str]]) -> list[str]:
+def missing_versions(plan: Plan, existing: Collection[tuple[str, str]]) -> list[str]:
     return sorted(u.key for u in plan.uploads
                   if u.copy_version and (u.key, u.copy_version) not in existing)
 
 
 def check_versions(client: Any, bucket: str, target: DeployRecord, plan: Plan,
-                   existing: set[tuple[str, str]], now: datetime) -> None:
+                   existing: Collection[tuple[str, str]], now: datetime) -> None:
     """Refuse, before the first write, a rollback that would fail half-way on a gone version."""
     missing = missing_versions(plan, existing)
     if not missing:
@@ -129,7 +129,8 @@ def _target(client: Any, bucket: str, ids: list[str], to: str | None,
     return latest, target, why
 
 
-def _refilled(plan: Plan, existing: set[tuple[str, str]], refill: SiteSource | None) -> Plan:
+def _refilled(plan: Plan, existing: Collection[tuple[str, str]],
+              refill: SiteSource | None) -> Plan:
     """Copies of expired versions become PUTs of the same bytes from ``refill`` (the asset)."""
     if refill is None or all((u.key, u.copy_version) in existing
                              for u in plan.uploads if u.copy_version):
@@ -138,7 +139,7 @@ def _refilled(plan: Plan, existing: set[tuple[str, str]], refill: SiteSource | N
 
 
 def _restore_plan(client: Any, bucket: str, target: DeployRecord, latest: DeployRecord,
-                  live: dict[str, RemoteObject], existing: set[tuple[str, str]],
+                  live: dict[str, RemoteObject], existing: Collection[tuple[str, str]],
                   workers: int, refill: SiteSource | None = None) -> Plan:
     """The restore plan, checked (every version exists, or ``refill`` has its bytes) and
     ordered by the links of the pages it restores, read from the very bytes it will write."""
@@ -189,6 +190,8 @@ def rollback(client: Any, bucket: str, to: str | None = None, *, dry_run: bool =
                               "nothing to roll back to; publish with `notes deploy`")
         live, existing = list_versions(client, bucket)
         latest, target, why = _target(client, bucket, ids, to, live)
+        # stored records keep MD5 prefixes: the listing's ETags complete them
+        latest, target = hydrate(latest, existing), hydrate(target, existing)
         plan = _restore_plan(client, bucket, target, latest, live, existing, workers, refill)
         if skip_if_live and plan.is_noop and record_matches_live(latest, live):
             return DeployResult(plan, None, latest.id, dry_run), target

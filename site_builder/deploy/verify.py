@@ -18,8 +18,8 @@ from typing import Any
 from site_builder.deploy.apply import DEFAULT_WORKERS
 from site_builder.deploy.errors import aws_errors
 from site_builder.deploy.plan import expected_headers
-from site_builder.deploy.record import FileEntry, latest_record
-from site_builder.deploy.remote import Headers, RemoteObject, head_headers, list_live
+from site_builder.deploy.record import FileEntry, hydrate, latest_record, md5_match
+from site_builder.deploy.remote import Headers, RemoteObject, head_headers, list_versions
 from site_builder.errors import DeployError
 
 
@@ -48,7 +48,7 @@ class DriftReport:
 def _differences(entry: FileEntry, remote: RemoteObject, head: Headers | None) -> str:
     out = []
     if remote.version_id != entry.version_id:
-        same = remote.md5 == entry.md5
+        same = md5_match(remote.md5, entry.md5)
         why = "same bytes, new version" if same else "bytes differ"
         out.append(f"{why}: live {remote.version_id}, recorded {entry.version_id}")
     if head is not None and head != expected_headers(entry):
@@ -62,7 +62,8 @@ def verify(client: Any, bucket: str, workers: int = DEFAULT_WORKERS) -> DriftRep
         if record is None:
             raise DeployError(f"bucket {bucket!r} has no deploy records",
                               "publish with `notes deploy` first")
-        live = list_live(client, bucket)
+        live, existing = list_versions(client, bucket)
+        record = hydrate(record, existing)  # full MD5s: the message says "same bytes"
         heads = head_headers(client, bucket, [k for k in record.files if k in live], workers)
     changed, misrecorded = [], []
     for key, entry in sorted(record.files.items()):

@@ -178,7 +178,8 @@ def latest_record_id(client: Any, bucket: str) -> str | None:
         for obj in page.get("Contents", []):
             if newest is None or obj["Key"] > newest:
                 newest = obj["Key"]
-    return newest and newest.removeprefix(RECORDS_PREFIX).removesuffix(".gz").removesuffix(".json")
+    # <id>.json.bz2, or an older record's <id>.json.gz / <id>.json
+    return newest and newest.removeprefix(RECORDS_PREFIX).split(".", 1)[0]
 
 
 # What `notes up` offers to paste: the history commands, and `notes unlock`, which shows (and
