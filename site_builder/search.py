@@ -25,8 +25,7 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from site_builder.cache import OutputEntry, digest
@@ -125,10 +124,6 @@ def _html_pages(out_dir: Path) -> list[Path]:
     return [p for p in sorted(out_dir.rglob("*.html")) if skip not in p.parents and p.is_file()]
 
 
-def _has_marked_body(pages: list[Path]) -> bool:
-    return any(_BODY_MARKER.search(page.read_bytes()) for page in pages)
-
-
 def _last_error_line(output: str) -> str:
     """Pagefind prints progress on stdout and ``Error: ...`` lines at the end; keep the first
     error line (they repeat), else the last non-empty line."""
@@ -174,7 +169,8 @@ def _indexed_pages(bundle: Path) -> int:
 
 
 def build_index(out_dir: Path) -> int:
-    """Index the built site in ``out_dir`` into ``out_dir/pagefind``; return pages indexed.
+    """Index the built site in ``out_dir`` into ``out_dir/pagefind`` from scratch; return pages
+    indexed.  Reads every page; the build keeps digests and calls ``update_index`` instead.
 
     Raises ``SearchIndexError`` (a ``NotesError``) with one line saying what went wrong and how to
     fix it: no HTML, no page marked for indexing, Pagefind missing or failing, or nothing indexed.
@@ -185,27 +181,20 @@ def build_index(out_dir: Path) -> int:
         raise SearchIndexError(
             f"search index: no HTML pages in {out_dir} to index (build the site first)"
         )
-    if not _has_marked_body(pages):
-        raise SearchIndexError(
-            f"search index: none of the {len(pages)} built HTML pages has a "
-            "data-pagefind-body element, so there is nothing to index "
-            "(publish at least one note, or build with --no-search)"
-        )
-    # Pagefind writes into a fresh folder beside the site; only a complete index replaces the
-    # old one, file by file, so unchanged fragments keep their mtime and stale ones go.
-    bundle = Path(tempfile.mkdtemp(prefix=".pagefind-", dir=out_dir.resolve().parent))
-    try:
-        _run_pagefind(out_dir, bundle)
-        count = _indexed_pages(bundle)
-        if count == 0:
-            raise SearchIndexError(
-                f"search index: Pagefind indexed 0 of {len(pages)} built HTML pages "
-                "(check that note pages put their text inside data-pagefind-body)"
-            )
-        sync_tree(bundle, out_dir / OUTPUT_SUBDIR)
-    finally:
-        shutil.rmtree(bundle, ignore_errors=True)
-    return count
+    from site_builder.search_shards import update_index  # it builds on this module
+
+    return update_index(out_dir, site_digests(out_dir, pages), {}).pages
+
+
+def site_digests(out_dir: Path, pages: list[Path] | None = None) -> dict[str, str]:
+    """Every HTML page of the built site (outside ``pagefind/``) -> digest of its indexed part,
+    "" for a page Pagefind skips: what ``update_index`` takes, read from disk."""
+    out_dir = Path(out_dir)
+    found = {}
+    for page in _html_pages(out_dir) if pages is None else pages:
+        part = indexed_part(page.read_bytes())
+        found[page.relative_to(out_dir).as_posix()] = digest(part) if part is not None else ""
+    return found
 
 
 def remove_index(out_dir: Path) -> None:
@@ -213,13 +202,16 @@ def remove_index(out_dir: Path) -> None:
     shutil.rmtree(Path(out_dir) / OUTPUT_SUBDIR, ignore_errors=True)
 
 
-def sync_tree(src: Path, dest: Path) -> None:
+def sync_tree(src: Path, dest: Path, keep: Callable[[str], bool] | None = None) -> None:
     """Make ``dest`` hold exactly ``src``'s files: identical files are left alone, changed
-    and new ones moved in, missing ones removed."""
+    and new ones moved in, missing ones removed, except paths ``keep`` (given a path relative
+    to ``dest``) says belong to someone else."""
     wanted = {p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file()}
     if dest.is_dir():
         for path in sorted(dest.rglob("*"), reverse=True):
             rel = path.relative_to(dest).as_posix()
+            if keep is not None and keep(rel):
+                continue
             if path.is_dir() and not path.is_symlink():
                 if not any(path.iterdir()):
                     path.rmdir()
