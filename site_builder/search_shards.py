@@ -125,12 +125,17 @@ def update_index(out_dir: Path, indexed: Mapping[str, str], known: Mapping[str, 
 
 def _make_bundle(out_dir: Path, work: Path, pages: tuple[str, ...], total: int,
                  primary: bool) -> Path:
-    """Run Pagefind over ``pages`` only: a folder of hard links (copies where links fail) to
-    them, at the same paths, so their URLs are the site's.  Returns the bundle folder."""
+    """Run Pagefind over ``pages`` only, in a folder of their own at the same paths (so their
+    URLs are the site's): each page as ``search.index_document`` makes it, else a hard link
+    (a copy where links fail).  Returns the bundle folder."""
     site, bundle = work / "site", work / "bundle"
     for page in pages:
         target = site / page
         target.parent.mkdir(parents=True, exist_ok=True)
+        small = search.index_document((out_dir / page).read_bytes())
+        if small is not None:
+            target.write_bytes(small)
+            continue
         try:
             os.link(out_dir / page, target)
         except OSError:

@@ -214,3 +214,33 @@ def test_a_failing_shard_leaves_the_old_index_whole(project: Path, runs: list,
         build(project)
     assert tree(root) == old
     assert not list((project / "build").glob(".pagefind-*"))  # no temporary folder left
+
+
+def test_small_index_documents_give_the_same_bundles_as_whole_pages(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over the sample content (code, math, embeds with data-pagefind-ignore, images): the
+    bundles made from ``index_document`` pages equal those made from the pages themselves."""
+    repo = Path(__file__).resolve().parents[1]
+    out = tmp_path / "site"
+    build_site(BuildOptions(project_dir=repo, out_dir=out, search=False))
+    pages = [p for p in out.rglob("*.html") if search.index_document(p.read_bytes())]
+    assert len(pages) > 10
+    search.build_index(out)
+    small = tree(out / "pagefind")
+    monkeypatch.setattr(search, "index_document", lambda page: None)
+    shutil.rmtree(out / "pagefind")
+    search.build_index(out)
+    assert tree(out / "pagefind") == small
+
+
+def test_index_document_keeps_the_title_language_and_body_only() -> None:
+    page = (b'<html lang="de"><head><title>T</title></head><body><nav>menu</nav><h1>Title</h1>'
+            b'<div data-pagefind-body><p>text <span data-pagefind-ignore>x</span></p></div>'
+            b"<footer>f</footer></body></html>")
+    doc = search.index_document(page)
+    assert doc is not None and doc.startswith(b'<html lang="de">')
+    assert b"<h1>Title</h1><div data-pagefind-body>" in doc and b"menu" not in doc
+    assert b"footer" not in doc and b"data-pagefind-ignore" in doc
+    outside = page.replace(b"<nav>", b'<nav data-pagefind-meta="author">')
+    assert search.index_document(outside) is None  # its content is read: whole page indexed
+    assert search.index_document(page.replace(b" data-pagefind-body", b"")) is None
