@@ -109,26 +109,30 @@ def update_index(out_dir: Path, indexed: Mapping[str, str], known: Mapping[str, 
     root = out_dir / search.OUTPUT_SUBDIR
     todo = [name for name in plan if known.get(name) != keys[name]
             or not (root / name / "pagefind-entry.json").is_file()]
+    # Bundles beside the output (moved in by rename); the pages Pagefind reads in the system's
+    # scratch folder (often memory; thousands of small folders are slow to make and remove).
     work = Path(tempfile.mkdtemp(prefix=".pagefind-", dir=out_dir.resolve().parent))
+    scratch = Path(tempfile.mkdtemp(prefix="notes-pagefind-"))
     try:
         with ThreadPoolExecutor(max_workers=_JOBS) as pool:
             made = list(pool.map(lambda name: _make_bundle(
-                out_dir, work / (name or "primary"), plan[name], len(indexed), not name), todo))
+                out_dir, scratch / (name or "primary"), work / (name or "primary"), plan[name],
+                len(indexed), not name), todo))
         for name, bundle in zip(todo, made):
             search.sync_tree(bundle, root / name, keep=_shard_paths if name == "" else None)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
     _remove_stale_shards(root, plan)
     _write_if_changed(root / SHARDS_FILE, _shards_json(plan))
     return IndexUpdate(keys, tuple(todo), sum(len(pages) for pages in plan.values()))
 
 
-def _make_bundle(out_dir: Path, work: Path, pages: tuple[str, ...], total: int,
+def _make_bundle(out_dir: Path, site: Path, bundle: Path, pages: tuple[str, ...], total: int,
                  primary: bool) -> Path:
     """Run Pagefind over ``pages`` only, in a folder of their own at the same paths (so their
     URLs are the site's): each page as ``search.index_document`` makes it, else a hard link
     (a copy where links fail).  Returns the bundle folder."""
-    site, bundle = work / "site", work / "bundle"
     for page in pages:
         target = site / page
         target.parent.mkdir(parents=True, exist_ok=True)
