@@ -30,9 +30,12 @@
     js.src = "/pagefind/pagefind-component-ui.js";
     js.onload = function () { merged.then(adopt); };
     function adopt(shards) {
+      // Pagefind gives the options of <pagefind-config> to the first bundle only.
       window.PagefindComponents.configureInstance("default", {
         bundlePath: "/pagefind/",
-        mergeIndex: shards.map(function (path) { return { bundlePath: path }; })
+        mergeIndex: shards.map(function (path) {
+          return { bundlePath: path, highlightParam: "highlight" };
+        })
       });
       var old = form.querySelector("input");
       var typed = old ? old.value : "";
