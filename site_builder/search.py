@@ -93,9 +93,12 @@ def index_document(page: bytes) -> bytes | None:
     promised: an unmarked page, or ``data-pagefind-*`` tags outside the marked element (whose
     content Pagefind reads)."""
     span = _marked_span(page)
-    if span is None or any(not span[0] <= m.start() < span[1]
-                           for m in _PAGEFIND_TAG.finditer(page)):
+    if span is None:
         return None
+    marks = b"data-pagefind-"
+    if page.count(marks) != page.count(marks, span[0], span[1]) and any(
+            not span[0] <= m.start() < span[1] for m in _PAGEFIND_TAG.finditer(page)):
+        return None  # (counting first: the tags' regex over a whole page is the slow part)
     html_tag, h1 = _HTML_TAG.search(page), _FIRST_H1.search(page)
     pieces = [(span[0], page[span[0]:span[1]])]
     if h1 is not None and not span[0] <= h1.start() < span[1]:
