@@ -4,9 +4,9 @@ Pagefind has no incremental mode: a run reads every page it is given and writes 
 So the indexed pages are split into shards by a stable hash of their output path (the count a
 power of two, about ``PAGES_PER_SHARD`` pages each; one shard, one bundle, for small sites),
 each shard is its own Pagefind bundle, and a build re-runs only the shards whose pages' indexed
-parts changed (a removed page changes its shard's key too, so it is never found again).  Shards
-run side by side, at most ``_JOBS`` at a time, each on a few hundred pages: small enough to
-bound Pagefind's memory (about 0.2 MB per page, in one process per shard).
+parts changed (a removed page changes its shard's key too, so it is never found again).
+Shards run side by side, one per core up to four (``_JOBS``), each on a few hundred pages:
+small enough to bound Pagefind's memory (about 0.2 MB per page, one process per shard).
 
 Layout: the first non-empty shard is the primary bundle, ``pagefind/`` as before (the UI
 scripts, the WebAssembly and its own index); every other shard is ``pagefind/shard-NN/`` with
@@ -33,7 +33,7 @@ from site_builder.pages import page_key
 PAGES_PER_SHARD = 256
 SHARDS_FILE = "shards.json"
 SHARD_PREFIX = "shard-"
-_JOBS = max(1, min(2, os.cpu_count() or 1))  # each Pagefind run is single-threaded in effect
+_JOBS = max(1, min(4, os.cpu_count() or 1))  # a Pagefind run is single-threaded in effect
 # What a merged (non-primary) bundle is read for; the UI scripts and WebAssembly come from
 # the primary bundle.
 _SHARD_KEEPS = ("pagefind-entry.json", "index", "fragment", "filter")

@@ -258,7 +258,8 @@ def test_each_shard_switches_after_its_chunks_and_the_list_after_every_shard():
     """A shard's entry names its own meta, chunks and fragments; ``shards.json`` names the
     shard bundles: each goes after what it names, like the primary bundle's entry."""
     keys = ["pagefind/pagefind-entry.json", "pagefind/shards.json",
-            "pagefind/shard-3/pagefind-entry.json", "pagefind/shard-3/pagefind.en_1234567890.pf_meta",
+            "pagefind/shard-3/pagefind-entry.json",
+            "pagefind/shard-3/pagefind.en_1234567890.pf_meta",
             "pagefind/shard-3/index/en_abcdef1.pf_index",
             "pagefind/shard-3/fragment/en_abcdef2.pf_fragment", "n/new/index.html"]
     files = [LocalFile(k, 1, "1" * 32, "text/html", "no-cache", "notes") for k in keys]
