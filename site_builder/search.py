@@ -83,7 +83,28 @@ def indexed_part(page: bytes) -> bytes | None:
         return None
     html_tag, h1 = _HTML_TAG.search(page), _FIRST_H1.search(page)
     return b"\0".join((html_tag.group(0) if html_tag else b"", h1.group(0) if h1 else b"",
-                       b"".join(_PAGEFIND_TAG.findall(page)), page[span[0]:span[1]]))
+                       b"".join(pagefind_tags(page)), page[span[0]:span[1]]))
+
+
+_ATTR = b"data-pagefind-"
+_SPACE = frozenset(b" \t\n\r\f\v")
+
+
+def pagefind_tags(page: bytes) -> list[bytes]:
+    """The tags with a ``data-pagefind-*`` attribute, as ``_PAGEFIND_TAG.findall`` finds them,
+    but from the few places the name occurs instead of a regex over every tag of the page."""
+    found: list[bytes] = []
+    last_end = 0
+    at = page.find(_ATTR)
+    while at >= 0:
+        start, end = page.rfind(b"<", 0, at), page.find(b">", at)
+        if (start >= last_end and end >= 0 and page[at - 1] in _SPACE
+                and page[start + 1:start + 2].isalpha()
+                and b">" not in page[start:at] and b"<" not in page[at:end]):
+            found.append(page[start:end + 1])
+            last_end = end + 1
+        at = page.find(_ATTR, max(at + 1, last_end))
+    return found
 
 
 def index_document(page: bytes) -> bytes | None:

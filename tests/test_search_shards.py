@@ -245,3 +245,11 @@ def test_index_document_keeps_the_title_language_and_body_only() -> None:
     outside = page.replace(b"<nav>", b'<nav data-pagefind-meta="author">')
     assert search.index_document(outside) is None  # its content is read: whole page indexed
     assert search.index_document(page.replace(b" data-pagefind-body", b"")) is None
+
+
+@settings(max_examples=EXAMPLES * 5, deadline=None)
+@given(st.lists(st.sampled_from([b"<", b">", b"data-pagefind-", b"body", b"a", b"1", b" ", b"\n",
+                                 b"=", b'"', b"<div ", b"<p>", b"</div>"]), max_size=40))
+def test_pagefind_tags_finds_what_the_regex_finds(parts: list[bytes]) -> None:
+    page = b"".join(parts)
+    assert search.pagefind_tags(page) == search._PAGEFIND_TAG.findall(page)
