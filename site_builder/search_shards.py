@@ -37,6 +37,7 @@ _JOBS = max(1, min(4, os.cpu_count() or 1))  # a Pagefind run is single-threaded
 # What a merged (non-primary) bundle is read for; the UI scripts and WebAssembly come from
 # the primary bundle.
 _SHARD_KEEPS = ("pagefind-entry.json", "index", "fragment", "filter")
+_SHM, _SHM_ROOM = "/dev/shm", 256 * 2**20  # a few shards' small pages need a few MB
 
 
 @dataclass(frozen=True)
@@ -109,10 +110,9 @@ def update_index(out_dir: Path, indexed: Mapping[str, str], known: Mapping[str, 
     root = out_dir / search.OUTPUT_SUBDIR
     todo = [name for name in plan if known.get(name) != keys[name]
             or not (root / name / "pagefind-entry.json").is_file()]
-    # Bundles beside the output (moved in by rename); the pages Pagefind reads in the system's
-    # scratch folder (often memory; thousands of small folders are slow to make and remove).
+    # Bundles beside the output (moved in by rename); the pages Pagefind reads in scratch.
     work = Path(tempfile.mkdtemp(prefix=".pagefind-", dir=out_dir.resolve().parent))
-    scratch = Path(tempfile.mkdtemp(prefix="notes-pagefind-"))
+    scratch = Path(tempfile.mkdtemp(prefix="notes-pagefind-", dir=_scratch_dir()))
     try:
         with ThreadPoolExecutor(max_workers=_JOBS) as pool:
             made = list(pool.map(lambda name: _make_bundle(
@@ -144,7 +144,10 @@ def _make_bundle(out_dir: Path, site: Path, bundle: Path, pages: tuple[str, ...]
             os.link(out_dir / page, target)
         except OSError:
             shutil.copyfile(out_dir / page, target)
-    search._run_pagefind(site, bundle)
+    try:
+        search._run_pagefind(site, bundle)
+    finally:
+        shutil.rmtree(site, ignore_errors=True)  # scratch holds at most _JOBS shards' pages
     if search._indexed_pages(bundle) == 0:
         raise search.SearchIndexError(
             f"search index: Pagefind indexed 0 of {total} built HTML pages "
@@ -152,6 +155,21 @@ def _make_bundle(out_dir: Path, site: Path, bundle: Path, pages: tuple[str, ...]
     if not primary:
         _prune_shard(bundle)
     return bundle
+
+
+def _scratch_dir() -> str | None:
+    """Where the pages Pagefind reads are written: ``$TMPDIR`` when set, else ``/dev/shm`` when
+    it has room (memory: thousands of small folders made and removed on a busy disk cost about
+    a second of CPU per 1,000 pages, against a tenth in memory), else the system default."""
+    if os.environ.get("TMPDIR"):
+        return None
+    try:
+        room = os.statvfs(_SHM)
+        if room.f_bavail * room.f_frsize >= _SHM_ROOM and os.access(_SHM, os.W_OK):
+            return _SHM
+    except OSError:
+        pass
+    return None
 
 
 def _shard_paths(rel: str) -> bool:

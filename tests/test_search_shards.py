@@ -253,3 +253,16 @@ def test_index_document_keeps_the_title_language_and_body_only() -> None:
 def test_pagefind_tags_finds_what_the_regex_finds(parts: list[bytes]) -> None:
     page = b"".join(parts)
     assert search.pagefind_tags(page) == search._PAGEFIND_TAG.findall(page)
+
+
+def test_scratch_is_tmpdir_when_set_else_memory_with_room(monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    assert search_shards._scratch_dir() is None  # tempfile's own choice: $TMPDIR
+    monkeypatch.delenv("TMPDIR")
+    monkeypatch.setattr(search_shards, "_SHM", str(tmp_path))
+    assert search_shards._scratch_dir() == str(tmp_path)
+    monkeypatch.setattr(search_shards, "_SHM_ROOM", 2**62)  # not that much room
+    assert search_shards._scratch_dir() is None
+    monkeypatch.setattr(search_shards, "_SHM", str(tmp_path / "missing"))
+    assert search_shards._scratch_dir() is None
