@@ -133,18 +133,8 @@ def _make_bundle(out_dir: Path, site: Path, bundle: Path, pages: tuple[str, ...]
     """Run Pagefind over ``pages`` only, in a folder of their own at the same paths (so their
     URLs are the site's): each page as ``search.index_document`` makes it, else a hard link
     (a copy where links fail).  Returns the bundle folder."""
-    for page in pages:
-        target = site / page
-        target.parent.mkdir(parents=True, exist_ok=True)
-        small = search.index_document((out_dir / page).read_bytes())
-        if small is not None:
-            target.write_bytes(small)
-            continue
-        try:
-            os.link(out_dir / page, target)
-        except OSError:
-            shutil.copyfile(out_dir / page, target)
     try:
+        _write_pages(out_dir, site, pages)
         search._run_pagefind(site, bundle)
     finally:
         shutil.rmtree(site, ignore_errors=True)  # scratch holds at most _JOBS shards' pages
@@ -155,6 +145,26 @@ def _make_bundle(out_dir: Path, site: Path, bundle: Path, pages: tuple[str, ...]
     if not primary:
         _prune_shard(bundle)
     return bundle
+
+
+def _write_pages(out_dir: Path, site: Path, pages: tuple[str, ...]) -> None:
+    try:
+        for page in pages:
+            target = site / page
+            target.parent.mkdir(parents=True, exist_ok=True)
+            small = search.index_document((out_dir / page).read_bytes())
+            if small is not None:
+                target.write_bytes(small)
+                continue
+            try:
+                os.link(out_dir / page, target)
+            except OSError:
+                shutil.copyfile(out_dir / page, target)
+    except OSError as exc:
+        raise search.SearchIndexError(
+            f"search index: could not copy {page} for Pagefind into {site.parent}: "
+            f"{exc.strerror or exc} (set TMPDIR to a folder with room, or build with "
+            "--no-search)") from exc
 
 
 def _scratch_dir() -> str | None:

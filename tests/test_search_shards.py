@@ -266,3 +266,22 @@ def test_scratch_is_tmpdir_when_set_else_memory_with_room(monkeypatch: pytest.Mo
     assert search_shards._scratch_dir() is None
     monkeypatch.setattr(search_shards, "_SHM", str(tmp_path / "missing"))
     assert search_shards._scratch_dir() is None
+
+
+def test_scratch_without_room_is_a_one_line_error(project: Path, runs: list,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    real = Path.write_bytes
+
+    def full(self: Path, data: bytes) -> int:
+        if "notes-pagefind-" in str(self):
+            raise OSError(28, "No space left on device")
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    edit = project / "content/a/n0.md"
+    edit.write_text(edit.read_text().replace("common", "other"))
+    with pytest.raises(search.SearchIndexError) as info:
+        build(project)
+    assert str(info.value).startswith("search index: could not copy a/n0/index.html for Pagefind")
+    assert str(info.value).endswith(": No space left on device (set TMPDIR to a folder with room, "
+                                    "or build with --no-search)")
