@@ -13,6 +13,11 @@ the page's first ``<h1>`` and ``<html>`` tag, and any ``data-pagefind-*`` tag), 
 the index on those parts and does not run Pagefind at all when a settings, template, tags or
 feed edit changed every page's chrome but no page's indexed text.
 
+The index is made in shards, one Pagefind bundle each (``site_builder.search_shards``), so an
+edit re-runs Pagefind over a few hundred pages; ``reindex`` is the call for anyone holding a
+built site (the build itself goes through ``search_shards.update_index`` with its cached
+digests).
+
 The binary comes from the ``pagefind[bin]`` wheel (package ``pagefind_bin``); a ``pagefind`` on
 PATH is the fallback.  Its progress chatter is captured and shown only when it fails.
 """
@@ -27,9 +32,13 @@ import shutil
 import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from site_builder.cache import OutputEntry, digest
 from site_builder.errors import NotesError
+
+if TYPE_CHECKING:
+    from site_builder.search_shards import IndexUpdate
 
 OUTPUT_SUBDIR = "pagefind"
 _TIMEOUT_SECONDS = 600
@@ -234,6 +243,16 @@ def build_index(out_dir: Path) -> int:
     from site_builder.search_shards import update_index  # it builds on this module
 
     return update_index(out_dir, site_digests(out_dir, pages), {}).pages
+
+
+def reindex(out_dir: Path, known: Mapping[str, str] | None = None) -> IndexUpdate:
+    """(Re)index the built site in ``out_dir``, re-running Pagefind only for the shards whose
+    pages changed since the call that returned ``known`` (None: every shard).  For a server
+    that indexes in the background after each rebuild: keep the result's ``keys`` for the
+    next call.  Reads every page (~0.2 s per 1,000); the build uses its cached digests."""
+    from site_builder.search_shards import update_index
+
+    return update_index(Path(out_dir), site_digests(Path(out_dir)), known or {})
 
 
 def site_digests(out_dir: Path, pages: list[Path] | None = None) -> dict[str, str]:
