@@ -264,6 +264,7 @@ def test_each_shard_switches_after_its_chunks_and_the_list_after_every_shard():
             "pagefind/shard-3/fragment/en_abcdef2.pf_fragment", "n/new/index.html"]
     files = [LocalFile(k, 1, "1" * 32, "text/html", "no-cache", "notes") for k in keys]
     plan = make_plan(files, {})
+    assert plan.cycles == ()
     wave_of = {u.key: i for i, w in enumerate(plan.waves) for u in w}
     shard = "pagefind/shard-3/"
     assert wave_of[shard + "pagefind.en_1234567890.pf_meta"] > max(

@@ -88,6 +88,10 @@ def known_versions(record: DeployRecord | None) -> dict[tuple[str, str], FileEnt
     return {(key, entry.version_id): entry for key, entry in record.files.items()}
 
 
+# The primary bundle's entry and the list of shards name neither each other: no order between.
+_PEERS = frozenset({"pagefind/pagefind-entry.json", "pagefind/shards.json"})
+
+
 def _implicit(key: str, new: Iterable[str]) -> set[str]:
     """Links no ``href`` shows: the feed, sitemap and robots.txt point at pages.  Pagefind's
     entry file names its hashed meta file, which names the hashed index chunks and fragments,
@@ -100,7 +104,7 @@ def _implicit(key: str, new: Iterable[str]) -> set[str]:
     if key == "pagefind/shards.json" or (key.startswith("pagefind/")
                                          and key.endswith("/pagefind-entry.json")):
         bundle = key.rsplit("/", 1)[0] + "/"  # a shard's entry, or the primary's and the list
-        return {k for k in new if k.startswith(bundle) or is_html(k)}
+        return {k for k in new if (k.startswith(bundle) or is_html(k)) and k not in _PEERS}
     if key.startswith("pagefind/") and key.endswith(".pf_meta"):
         bundle = key.rsplit("/", 1)[0] + "/"
         return {k for k in new if k.startswith(bundle)
