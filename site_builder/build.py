@@ -263,30 +263,27 @@ def write_stage(files: Sequence[OutputFile], state: CacheState, out: Path,
 
 def search_stage(out: Path, state: CacheState, enabled: bool) -> bool:
     """Re-index when the part of some page that Pagefind indexes changed (it has no
-    incremental mode); True if it ran.  A settings, template, tags or feed edit changes every
-    page's chrome but no note's indexed text, so Pagefind does not run for it.  Without
-    search, a previous index is removed: it would describe pages that may be gone."""
-    from site_builder.search import (
-        OUTPUT_SUBDIR,
-        indexed_digests,
-        pagefind_version,
-        remove_index,
-    )
-    from site_builder.search import build_index as build_search_index
+    incremental mode, so only the shards holding changed pages run again); True if it ran.  A
+    settings, template, tags or feed edit changes every page's chrome but no note's indexed
+    text, so Pagefind does not run for it.  Without search, a previous index is removed: it
+    would describe pages that may be gone."""
+    from site_builder.search import OUTPUT_SUBDIR, indexed_digests, pagefind_version, remove_index
+    from site_builder.search_shards import update_index
 
     if not enabled:
         remove_index(out)
-        state.search_key, state.search_pages = None, {}
+        state.search_key, state.search_pages, state.search_bundles = None, {}, {}
         return False
     state.search_pages = indexed_digests(out, state.outputs, state.search_pages)
     key = page_key(pagefind_version(),
                    sorted((p, d) for p, (_, d) in state.search_pages.items() if d))
     if key == state.search_key and (out / OUTPUT_SUBDIR).is_dir():
         return False
+    known = state.search_bundles if state.search_key is not None else {}
     state.search_key = None  # until it succeeds
-    build_search_index(out)
-    state.search_key = key
-    return True
+    update = update_index(out, {p: d for p, (_, d) in state.search_pages.items()}, known)
+    state.search_bundles, state.search_key = dict(update.keys), key
+    return bool(update.ran)
 
 
 def _for_cache(content: Content, state: CacheState) -> dict[str, tuple]:

@@ -39,7 +39,7 @@ from typing import Any, NamedTuple
 from site_builder.errors import NotesError
 
 CACHE_DIRNAME = ".notes-cache"
-FORMAT = 3  # 2: note bodies in pack files; 3: search_pages
+FORMAT = 4  # 2: note bodies in pack files; 3: search_pages; 4: search_bundles
 _STATE = "state.bin"
 _LOCK = "lock"
 BLOBS_DIRNAME = "html"
@@ -85,11 +85,13 @@ class CacheState:
     blobs: dict[str, tuple] = field(default_factory=dict)  # html digest -> (pack, offset, length)
     # html output path -> (file digest, digest of the part Pagefind indexes, "" for none)
     search_pages: dict[str, tuple] = field(default_factory=dict)
+    # search index bundle ("" primary, "shard-NN") -> key it was made from (search_shards)
+    search_bundles: dict[str, str] = field(default_factory=dict)
 
     def pack(self) -> tuple:
         return (self.notes, self.renders, {k: tuple(v) for k, v in self.outputs.items()},
                 self.out_dir, self.search_key, self.index_key, self.inputs_key, self.summary,
-                self.saved_ns, self.blobs, self.search_pages)
+                self.saved_ns, self.blobs, self.search_pages, self.search_bundles)
 
     @classmethod
     def unpack(cls, data: Any) -> CacheState:
@@ -99,7 +101,7 @@ class CacheState:
         if not _shaped(data, _STATE_SHAPE):
             raise ValueError("unexpected content")
         notes, renders, outputs, out_dir, search_key, index_key, inputs_key, summary, \
-            saved_ns, blobs, search_pages = data
+            saved_ns, blobs, search_pages, search_bundles = data
         checks = ((notes, _NOTE_SHAPE), (renders, _RENDER_SHAPE), (outputs, _OUTPUT_SHAPE),
                   (blobs, _BLOB_SHAPE))
         for table, shape in checks:
@@ -108,12 +110,14 @@ class CacheState:
         if summary != () and not _shaped(summary, (int, int, tuple)):
             raise ValueError("unexpected summary")
         return cls(notes, renders, {k: OutputEntry(*v) for k, v in outputs.items()}, out_dir,
-                   search_key, index_key, inputs_key, summary, saved_ns, blobs, search_pages)
+                   search_key, index_key, inputs_key, summary, saved_ns, blobs, search_pages,
+                   search_bundles)
 
 
 _OPT_STR = (str, type(None))
 _OPT_INT = (int, type(None))
-_STATE_SHAPE = (dict, dict, dict, str, _OPT_STR, _OPT_STR, _OPT_STR, tuple, int, dict, dict)
+_STATE_SHAPE = (dict, dict, dict, str, _OPT_STR, _OPT_STR, _OPT_STR, tuple, int, dict, dict,
+                dict)
 # content.pack_note: source, shown, title, url, section, body_line, date, updated, tags,
 # draft, summary, is_index, warnings
 _PACKED_NOTE = (str, str, str, str, str, int, _OPT_INT, _OPT_INT, tuple, bool, _OPT_STR, bool,

@@ -252,3 +252,25 @@ def test_search_index_switches_after_the_pages_and_chunks_it_names():
         ["pagefind/pagefind.en_1234567890.pf_meta", "sitemap.xml"],
         ["pagefind/pagefind-entry.json"],
     ]
+
+
+def test_each_shard_switches_after_its_chunks_and_the_list_after_every_shard():
+    """A shard's entry names its own meta, chunks and fragments; ``shards.json`` names the
+    shard bundles: each goes after what it names, like the primary bundle's entry."""
+    keys = ["pagefind/pagefind-entry.json", "pagefind/shards.json",
+            "pagefind/shard-3/pagefind-entry.json",
+            "pagefind/shard-3/pagefind.en_1234567890.pf_meta",
+            "pagefind/shard-3/index/en_abcdef1.pf_index",
+            "pagefind/shard-3/fragment/en_abcdef2.pf_fragment", "n/new/index.html"]
+    files = [LocalFile(k, 1, "1" * 32, "text/html", "no-cache", "notes") for k in keys]
+    plan = make_plan(files, {})
+    assert plan.cycles == ()
+    wave_of = {u.key: i for i, w in enumerate(plan.waves) for u in w}
+    shard = "pagefind/shard-3/"
+    assert wave_of[shard + "pagefind.en_1234567890.pf_meta"] > max(
+        wave_of[shard + "index/en_abcdef1.pf_index"],
+        wave_of[shard + "fragment/en_abcdef2.pf_fragment"])
+    assert wave_of[shard + "pagefind-entry.json"] > max(
+        wave_of[shard + "pagefind.en_1234567890.pf_meta"], wave_of["n/new/index.html"])
+    assert wave_of["pagefind/shards.json"] > wave_of[shard + "pagefind-entry.json"]
+    assert wave_of["pagefind/pagefind-entry.json"] > wave_of[shard + "pagefind-entry.json"]

@@ -1,13 +1,15 @@
 """Search in a real browser: headless Chromium against a site served on 127.0.0.1.
 
 First over hand-written pages with the real search.html template (so it is tested without the
-builder), then over the sample content in content/ built by build_site: a word found only in one
-note's body finds that note, and a draft's word finds nothing.
+builder), then over the sample content in content/ built by build_site, in one bundle and in
+small shards (the browser merges several bundles): a word found only in one note's body finds
+that note (first, when sharded), and a draft's word finds nothing.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from site_builder import search_shards
 from site_builder.search import build_index
 
 pytestmark = pytest.mark.browser
@@ -213,18 +216,34 @@ def indexed_text(html: str) -> str:
     return " ".join(parser.parts).lower()
 
 
-@pytest.fixture(scope="module")
-def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _build_sample(out: Path, pages_per_shard: int) -> Path:
     if not (REPO / "site_builder" / "build.py").is_file():
         pytest.skip("site_builder/build.py is not written yet")
     if not any((REPO / "content").rglob("*.md")):
         pytest.skip("content/ has no notes yet")
     from site_builder.build import BuildOptions, build_site
 
-    out = tmp_path_factory.mktemp("sample") / "site"
-    build_site(BuildOptions(project_dir=REPO, out_dir=out))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search_shards, "PAGES_PER_SHARD", pages_per_shard)
+        build_site(BuildOptions(project_dir=REPO, out_dir=out))
     assert (out / "search" / "index.html").is_file()
     assert (out / "pagefind" / "pagefind-ui.js").is_file()
+    return out
+
+
+@pytest.fixture(scope="module")
+def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample content in one bundle, as a site of up to PAGES_PER_SHARD notes gets it."""
+    out = _build_sample(tmp_path_factory.mktemp("sample") / "site", 256)
+    assert json.loads((out / "pagefind" / "shards.json").read_text()) == []
+    return out
+
+
+@pytest.fixture(scope="module")
+def sharded_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample content in shards of about four notes: the browser merges the bundles."""
+    out = _build_sample(tmp_path_factory.mktemp("sharded") / "site", 4)
+    assert len(json.loads((out / "pagefind" / "shards.json").read_text())) >= 3
     return out
 
 
@@ -256,7 +275,21 @@ def test_sample_site_search_finds_a_note_by_a_body_word(page, serve, sample_site
     assert page_title.startswith(titles[0]) or titles[0] in page_title, (word, titles, page_title)
 
 
-def test_sample_site_search_never_finds_a_draft(page, serve, sample_site: Path) -> None:
+def test_sharded_site_ranks_the_note_with_a_body_word_first(page, serve,
+                                                             sharded_site: Path) -> None:
+    """Merged shards are sorted by score.  A shard without the word answers with Pagefind's
+    longest-prefix fallback (as one index does for a word no page has): those near misses are
+    listed too, ranked by their own (here lower) score, after the note that has the word."""
+    word, page_title = unique_body_word(sharded_site)
+    page.goto(f"{serve(sharded_site)}/search/?q={word}")
+    titles = result_titles(page)
+    assert titles[0] in page_title or page_title.startswith(titles[0]), (word, titles)
+
+
+@pytest.mark.parametrize("site", ["sample_site", "sharded_site"])
+def test_sample_site_search_never_finds_a_draft(page, serve, site: str,
+                                                request: pytest.FixtureRequest) -> None:
+    sample_site = request.getfixturevalue(site)
     from site_builder.content import load_content
 
     drafts = load_content(REPO / "content", REPO).hidden_drafts

@@ -88,17 +88,26 @@ def known_versions(record: DeployRecord | None) -> dict[tuple[str, str], FileEnt
     return {(key, entry.version_id): entry for key, entry in record.files.items()}
 
 
+# The primary bundle's entry and the list of shards name neither each other: no order between.
+_PEERS = frozenset({"pagefind/pagefind-entry.json", "pagefind/shards.json"})
+
+
 def _implicit(key: str, new: Iterable[str]) -> set[str]:
     """Links no ``href`` shows: the feed, sitemap and robots.txt point at pages.  Pagefind's
     entry file names its hashed meta file, which names the hashed index chunks and fragments,
     which point at pages: the entry file switches search to the new index, so it goes after
-    all of them (until the deletions, the old index stays complete)."""
+    all of them (until the deletions, the old index stays complete).  The same holds for each
+    shard's bundle (``pagefind/shard-NN/``); ``shards.json`` lists them, so it goes after all
+    of them, like the primary bundle's entry."""
     if key in LAST_KEYS and not is_html(key):
         return {k for k in new if is_html(k)}
-    if key == "pagefind/pagefind-entry.json":
-        return {k for k in new if k.startswith("pagefind/") or is_html(k)}
+    if key == "pagefind/shards.json" or (key.startswith("pagefind/")
+                                         and key.endswith("/pagefind-entry.json")):
+        bundle = key.rsplit("/", 1)[0] + "/"  # a shard's entry, or the primary's and the list
+        return {k for k in new if (k.startswith(bundle) or is_html(k)) and k not in _PEERS}
     if key.startswith("pagefind/") and key.endswith(".pf_meta"):
-        return {k for k in new if k.startswith("pagefind/")
+        bundle = key.rsplit("/", 1)[0] + "/"
+        return {k for k in new if k.startswith(bundle)
                 and k.endswith((".pf_index", ".pf_fragment", ".pf_filter"))}
     return set()
 

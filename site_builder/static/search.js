@@ -1,6 +1,8 @@
 /* Search extras, loaded by site.js only when used, so other pages do not pay for them.
    box(form, css): the header box becomes Pagefind's component searchbox (results as you
      type); Enter still opens the full results page, arrow keys then Enter open one result.
+     The index comes in shards: /pagefind/ plus the bundles /pagefind/shards.json lists,
+     merged into one search (Pagefind's mergeIndex; results sorted by score across them).
    mark(): the terms of ?highlight= (added to result links) are marked in the note. */
 (function () {
   "use strict";
@@ -21,9 +23,20 @@
       }
     }, true);
     form.addEventListener("input", function () { picked = false; });
+    var merged = fetch("/pagefind/shards.json")
+      .then(function (r) { return r.ok ? r.json() : []; })
+      .catch(function () { return []; });
     var js = document.createElement("script");
     js.src = "/pagefind/pagefind-component-ui.js";
-    js.onload = function () {
+    js.onload = function () { merged.then(adopt); };
+    function adopt(shards) {
+      // Pagefind gives the options of <pagefind-config> to the first bundle only.
+      window.PagefindComponents.configureInstance("default", {
+        bundlePath: "/pagefind/",
+        mergeIndex: shards.map(function (path) {
+          return { bundlePath: path, highlightParam: "highlight" };
+        })
+      });
       var old = form.querySelector("input");
       var typed = old ? old.value : "";
       var focused = document.activeElement === old;
@@ -31,9 +44,9 @@
         '</pagefind-config><pagefind-searchbox placeholder="Search notes" hide-shortcut>' +
         "</pagefind-searchbox>";
       var tries = 0;
-      (function adopt() {
+      (function ready() {
         var input = form.querySelector("pagefind-searchbox input");
-        if (!input) { if (++tries < 100) { setTimeout(adopt, 20); } return; }
+        if (!input) { if (++tries < 100) { setTimeout(ready, 20); } return; }
         input.setAttribute("aria-label", "Search notes");
         // Each result is named by its title alone while it shows the excerpt too (axe:
         // label-content-name-mismatch); named by its whole text, both are read.
@@ -49,7 +62,7 @@
           input.dispatchEvent(new Event("input", { bubbles: true }));
         }
       })();
-    };
+    }
     document.head.appendChild(js);
   }
 

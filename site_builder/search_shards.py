@@ -1,0 +1,215 @@
+"""The search index in shards, so an edit re-indexes a few hundred pages, not the whole site.
+
+Pagefind has no incremental mode: a run reads every page it is given and writes a whole bundle.
+So the indexed pages are split into shards by a stable hash of their output path (the count a
+power of two, about ``PAGES_PER_SHARD`` pages each; one shard, one bundle, for small sites),
+each shard is its own Pagefind bundle, and a build re-runs only the shards whose pages' indexed
+parts changed (a removed page changes its shard's key too, so it is never found again).
+Shards run side by side, one per core up to four (``_JOBS``), each on a few hundred pages:
+small enough to bound Pagefind's memory (about 0.2 MB per page, one process per shard).
+
+Layout: the first non-empty shard is the primary bundle, ``pagefind/`` as before (the UI
+scripts, the WebAssembly and its own index); every other shard is ``pagefind/shard-NN/`` with
+only what a merged index loads (entry, meta, index chunks, fragments, filters); and
+``pagefind/shards.json`` lists those bundle paths for the browser, which merges them with
+Pagefind's ``mergeIndex`` (results from all shards sorted by score).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from site_builder import search
+from site_builder.pages import page_key
+
+PAGES_PER_SHARD = 256
+SHARDS_FILE = "shards.json"
+SHARD_PREFIX = "shard-"
+_JOBS = max(1, min(4, os.cpu_count() or 1))  # a Pagefind run is single-threaded in effect
+# What a merged (non-primary) bundle is read for; the UI scripts and WebAssembly come from
+# the primary bundle.
+_SHARD_KEEPS = ("pagefind-entry.json", "index", "fragment", "filter")
+_SHM, _SHM_ROOM = "/dev/shm", 256 * 2**20  # a few shards' small pages need a few MB
+
+
+@dataclass(frozen=True)
+class IndexUpdate:
+    """What ``update_index`` did: the key of every bundle now on disk (pass it back next
+    time), the bundles Pagefind re-made ("" is the primary), and the pages indexed."""
+
+    keys: Mapping[str, str]
+    ran: tuple[str, ...]
+    pages: int
+
+
+def shard_count(pages: int) -> int:
+    """The smallest power of two that keeps shards at most ``PAGES_PER_SHARD`` pages on
+    average.  It changes only when the site crosses a threshold (then every shard is re-made)."""
+    count = 1
+    while pages > count * PAGES_PER_SHARD:
+        count *= 2
+    return count
+
+
+def shard_of(path: str, count: int) -> int:
+    """The shard of one page: a hash of its output path, so it stays put while other pages
+    come and go (Python's own ``hash`` is salted per process)."""
+    number = int.from_bytes(hashlib.blake2b(path.encode("utf-8"), digest_size=8).digest(), "big")
+    return number % count
+
+
+def plan_bundles(indexed: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """Bundle folder (relative to ``pagefind/``, "" for the primary) -> its pages, for the
+    pages with an indexed part (``indexed``: page -> digest, "" for a page Pagefind skips)."""
+    pages = sorted(p for p, d in indexed.items() if d)
+    count = shard_count(len(pages))
+    shards: dict[int, list[str]] = {}
+    for page in pages:
+        shards.setdefault(shard_of(page, count), []).append(page)
+    numbers = sorted(shards)
+    width = len(str(count - 1))
+    return {("" if n == numbers[0] else f"{SHARD_PREFIX}{n:0{width}d}"): tuple(shards[n])
+            for n in numbers}
+
+
+def bundle_keys(plan: Mapping[str, tuple[str, ...]], indexed: Mapping[str, str]
+                ) -> dict[str, str]:
+    """Per bundle: a digest of the Pagefind version, its folder and its pages' indexed parts;
+    equal keys mean Pagefind would write the same bundle."""
+    version = search.pagefind_version()
+    return {name: page_key(version, name, [(p, indexed[p]) for p in pages])
+            for name, pages in plan.items()}
+
+
+def update_index(out_dir: Path, indexed: Mapping[str, str], known: Mapping[str, str]
+                 ) -> IndexUpdate:
+    """Bring ``out_dir/pagefind`` up to date with the pages' indexed parts (``indexed``: every
+    HTML page -> digest of its indexed part, "" for a page Pagefind skips), re-running
+    Pagefind only for bundles whose key is not in ``known`` (the keys the last update
+    returned; {} re-makes all).  Every bundle is made in a temporary folder first; only
+    when all succeeded do they replace the old ones, so a failure leaves the old index whole.
+
+    This is also the call for a server that indexes in the background: keep the returned
+    keys and pass them back with ``search.site_digests(out_dir)`` after each rebuild."""
+    out_dir = Path(out_dir)
+    plan = plan_bundles(indexed)
+    if not plan:
+        raise search.SearchIndexError(
+            f"search index: none of the {len(indexed)} built HTML pages has a "
+            "data-pagefind-body element, so there is nothing to index "
+            "(publish at least one note, or build with --no-search)")
+    keys = bundle_keys(plan, indexed)
+    root = out_dir / search.OUTPUT_SUBDIR
+    todo = [name for name in plan if known.get(name) != keys[name]
+            or not (root / name / "pagefind-entry.json").is_file()]
+    # Bundles beside the output (moved in by rename); the pages Pagefind reads in scratch.
+    work = Path(tempfile.mkdtemp(prefix=".pagefind-", dir=out_dir.resolve().parent))
+    scratch = Path(tempfile.mkdtemp(prefix="notes-pagefind-", dir=_scratch_dir()))
+    try:
+        with ThreadPoolExecutor(max_workers=_JOBS) as pool:
+            made = list(pool.map(lambda name: _make_bundle(
+                out_dir, scratch / (name or "primary"), work / (name or "primary"), plan[name],
+                len(indexed), not name), todo))
+        for name, bundle in zip(todo, made):
+            search.sync_tree(bundle, root / name, keep=_shard_paths if name == "" else None)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+    _remove_stale_shards(root, plan)
+    _write_if_changed(root / SHARDS_FILE, _shards_json(plan))
+    return IndexUpdate(keys, tuple(todo), sum(len(pages) for pages in plan.values()))
+
+
+def _make_bundle(out_dir: Path, site: Path, bundle: Path, pages: tuple[str, ...], total: int,
+                 primary: bool) -> Path:
+    """Run Pagefind over ``pages`` only, in a folder of their own at the same paths (so their
+    URLs are the site's): each page as ``search.index_document`` makes it, else a hard link
+    (a copy where links fail).  Returns the bundle folder."""
+    try:
+        _write_pages(out_dir, site, pages)
+        search._run_pagefind(site, bundle)
+    finally:
+        shutil.rmtree(site, ignore_errors=True)  # scratch holds at most _JOBS shards' pages
+    if search._indexed_pages(bundle) == 0:
+        raise search.SearchIndexError(
+            f"search index: Pagefind indexed 0 of {total} built HTML pages "
+            "(check that note pages put their text inside data-pagefind-body)")
+    if not primary:
+        _prune_shard(bundle)
+    return bundle
+
+
+def _write_pages(out_dir: Path, site: Path, pages: tuple[str, ...]) -> None:
+    try:
+        for page in pages:
+            target = site / page
+            target.parent.mkdir(parents=True, exist_ok=True)
+            small = search.index_document((out_dir / page).read_bytes())
+            if small is not None:
+                target.write_bytes(small)
+                continue
+            try:
+                os.link(out_dir / page, target)
+            except OSError:
+                shutil.copyfile(out_dir / page, target)
+    except OSError as exc:
+        raise search.SearchIndexError(
+            f"search index: could not copy {page} for Pagefind into {site.parent}: "
+            f"{exc.strerror or exc} (set TMPDIR to a folder with room, or build with "
+            "--no-search)") from exc
+
+
+def _scratch_dir() -> str | None:
+    """Where the pages Pagefind reads are written: ``$TMPDIR`` when set, else ``/dev/shm`` when
+    it has room (memory: thousands of small folders made and removed on a busy disk cost about
+    a second of CPU per 1,000 pages, against a tenth in memory), else the system default."""
+    if os.environ.get("TMPDIR"):
+        return None
+    try:
+        room = os.statvfs(_SHM)
+        if room.f_bavail * room.f_frsize >= _SHM_ROOM and os.access(_SHM, os.W_OK):
+            return _SHM
+    except OSError:
+        pass
+    return None
+
+
+def _shard_paths(rel: str) -> bool:
+    """Files in ``pagefind/`` that belong to the shards, not to the primary bundle."""
+    return rel.startswith(SHARD_PREFIX) or rel == SHARDS_FILE
+
+
+def _prune_shard(bundle: Path) -> None:
+    """Drop what a merged bundle never loads (the UI scripts and styles, the WebAssembly)."""
+    for path in bundle.iterdir():
+        keep = path.name in _SHARD_KEEPS or path.suffix == ".pf_meta"
+        if not keep:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+def _remove_stale_shards(root: Path, plan: Mapping[str, tuple[str, ...]]) -> None:
+    if root.is_dir():
+        for path in root.iterdir():
+            if path.name.startswith(SHARD_PREFIX) and path.name not in plan:
+                shutil.rmtree(path)
+
+
+def _shards_json(plan: Mapping[str, tuple[str, ...]]) -> bytes:
+    paths = [f"/{search.OUTPUT_SUBDIR}/{name}/" for name in sorted(plan) if name]
+    return (json.dumps(paths) + "\n").encode("utf-8")
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    """Unchanged bytes keep their mtime, so the deploy manifest need not re-hash the file."""
+    if path.is_file() and path.read_bytes() == data:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)

@@ -1,0 +1,287 @@
+"""The search index in shards (issue 17): pages split by a stable hash of their path, one
+Pagefind bundle per shard, and a build re-runs Pagefind only for the shards whose pages'
+indexed text changed.  Small shards (``PAGES_PER_SHARD`` patched) give a small site several."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from site_builder import search, search_shards
+from site_builder.build import BuildOptions, BuildResult, build_site
+from site_builder.search_shards import plan_bundles, shard_count, shard_of, update_index
+
+EXAMPLES = 400 if os.environ.get("NOTES_DEEP_TESTS") else 60
+NOTES = {f"{s}/n{i}.md": f"---\ntitle: Note {s}{i}\n---\nWord{s}{i} and common text.\n"
+         for s in "ab" for i in range(6)}
+PATHS = st.lists(st.from_regex(r"[a-z]{1,6}/[a-z0-9]{1,6}/index\.html", fullmatch=True),
+                 unique=True, max_size=40)
+
+
+def test_shard_count_is_a_power_of_two_sized_by_the_pages(monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    monkeypatch.setattr(search_shards, "PAGES_PER_SHARD", 100)
+    assert [shard_count(n) for n in (0, 1, 100)] == [1, 1, 1]
+    assert [shard_count(101), shard_count(200), shard_count(201)] == [2, 2, 4]
+    assert shard_count(5000) == 64
+
+
+def test_shard_of_is_the_same_in_another_process() -> None:
+    """Not Python's salted ``hash``: a fresh interpreter puts every page in the same shard."""
+    paths = [f"s{i}/note-{i}/index.html" for i in range(50)]
+    code = ("import json,sys; from site_builder.search_shards import shard_of; "
+            "print(json.dumps([shard_of(p, 32) for p in json.loads(sys.argv[1])]))")
+    env = {**os.environ, "PYTHONHASHSEED": "123"}
+    out = subprocess.run([sys.executable, "-c", code, json.dumps(paths)], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    assert json.loads(out) == [shard_of(p, 32) for p in paths]
+    assert len(set(json.loads(out))) > 10  # and spread over the shards
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(PATHS, st.lists(st.booleans(), max_size=40), st.integers(1, 8))
+def test_every_indexed_page_is_in_exactly_one_bundle(paths: list[str], skipped: list[bool],
+                                                     per: int) -> None:
+    indexed = {p: ("" if i < len(skipped) and skipped[i] else f"d{i}")
+               for i, p in enumerate(paths)}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search_shards, "PAGES_PER_SHARD", per)
+        plan = plan_bundles(indexed)
+        more = plan_bundles({**indexed, "zz/new/index.html": "dnew"})
+        same_count = shard_count(len(plan_pages(plan))) == shard_count(len(plan_pages(more)))
+    placed = [p for pages in plan.values() for p in pages]
+    assert sorted(placed) == sorted(p for p, d in indexed.items() if d)
+    assert all(plan.values()) and ("" in plan) == bool(placed)
+    # One page more (same shard count): every other page stays in its bundle.
+    if same_count and "" in plan:
+        where = {p: name for name, pages in plan.items() for p in pages}
+        where_more = {p: name for name, pages in more.items() for p in pages}
+        moved = {p for p in where if where[p] != where_more[p]}
+        # Only the primary may change its name (a new page in a lower, empty shard).
+        assert not moved or {where[p] for p in moved} == {""}
+
+
+def plan_pages(plan: dict[str, tuple[str, ...]]) -> list[str]:
+    return [p for pages in plan.values() for p in pages]
+
+
+def build(project: Path) -> BuildResult:
+    return build_site(BuildOptions(project_dir=project, search=True))
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Small shards, and every Pagefind run as the sorted pages it was given."""
+    monkeypatch.setattr(search_shards, "PAGES_PER_SHARD", 3)
+    seen: list[list[str]] = []
+    real = search._run_pagefind
+
+    def counting(site: Path, bundle: Path) -> None:
+        seen.append(sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")))
+        real(site, bundle)
+
+    monkeypatch.setattr(search, "_run_pagefind", counting)
+    return seen
+
+
+@pytest.fixture
+def project(tmp_path: Path, runs: list[list[str]]) -> Path:
+    for rel, text in NOTES.items():
+        path = tmp_path / "content" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+    assert build(tmp_path).searched
+    return tmp_path
+
+
+def fragments(root: Path) -> dict[str, str]:
+    """URL -> indexed text, over every bundle: the primary and the listed shards."""
+    listed = json.loads((root / "shards.json").read_text())
+    out: dict[str, str] = {}
+    for bundle in [root, *(root.parent / p.strip("/") for p in listed)]:
+        for path in (bundle / "fragment").glob("*.pf_fragment"):
+            record = json.loads(gzip.decompress(path.read_bytes())[len(b"pagefind_dcd"):])
+            assert record["url"] not in out, "a page in two bundles"
+            out[record["url"]] = record["content"]
+    return out
+
+
+def test_layout_primary_bundle_shards_and_their_list(project: Path, runs: list) -> None:
+    root = project / "build/site/pagefind"
+    listed = json.loads((root / "shards.json").read_text())
+    shards = sorted(p.name for p in root.iterdir() if p.name.startswith("shard-"))
+    assert len(listed) >= 2 and listed == [f"/pagefind/{s}/" for s in shards]
+    assert len(runs) == len(listed) + 1  # one Pagefind run per bundle
+    for name in ("pagefind.js", "pagefind-ui.js", "pagefind-component-ui.js", "wasm.en.pagefind"):
+        assert (root / name).is_file()
+    for shard in shards:  # only what a merged index loads
+        kept = {p.name for p in (root / shard).iterdir()}
+        assert "pagefind-entry.json" in kept and {"index", "fragment"} <= kept
+        assert not any(n.endswith((".js", ".css")) or n.startswith("wasm.") for n in kept), kept
+    found = fragments(root)
+    assert set(found) == {f"/{k[:-3]}/" for k in NOTES}
+    assert "Worda3" in found["/a/n3/"]
+
+
+def test_a_body_edit_reindexes_only_its_shard(project: Path, runs: list) -> None:
+    before = len(runs)
+    edit = project / "content/b/n2.md"
+    edit.write_text(edit.read_text().replace("common text", "changed zanzibar text"))
+    assert build(project).searched
+    assert len(runs) == before + 1 and "b/n2/index.html" in runs[-1]
+    assert len(runs[-1]) < len(NOTES)
+    assert "zanzibar" in fragments(project / "build/site/pagefind")["/b/n2/"]
+    assert not build(project).searched and len(runs) == before + 1  # unchanged: no run
+
+
+def test_a_deleted_note_is_gone_from_the_index_in_the_same_build(project: Path, runs: list
+                                                                 ) -> None:
+    before = len(runs)
+    (project / "content/a/n4.md").unlink()
+    build(project)
+    assert len(runs) == before + 1 and "a/n4/index.html" not in runs[-1]
+    assert "/a/n4/" not in fragments(project / "build/site/pagefind")
+
+
+def test_emptied_shard_goes_and_cached_equals_clean(project: Path, runs: list,
+                                                    tmp_path_factory: pytest.TempPathFactory
+                                                    ) -> None:
+    root = project / "build/site/pagefind"
+    shard = max(p for p in root.iterdir() if p.name.startswith("shard-"))
+    urls = {u for u in fragments(root) if u not in fragments_of(shard)}
+    keep = {f"{u.strip('/')}.md" for u in urls}
+    for rel in NOTES:
+        if rel not in keep:
+            (project / "content" / rel).unlink()
+    build(project)
+    assert not shard.exists()
+    assert f"/pagefind/{shard.name}/" not in (root / "shards.json").read_text()
+    assert set(fragments(root)) == urls
+    clean = tmp_path_factory.mktemp("clean")
+    shutil.copytree(project / "content", clean / "content")
+    build(clean)
+    assert tree(clean / "build/site/pagefind") == tree(root)
+
+
+def fragments_of(bundle: Path) -> set[str]:
+    return {json.loads(gzip.decompress(p.read_bytes())[len(b"pagefind_dcd"):])["url"]
+            for p in (bundle / "fragment").glob("*.pf_fragment")}
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_update_index_for_a_server_reindexes_what_changed(tmp_path: Path, runs: list) -> None:
+    """The call a background indexer makes: digests read from disk, keys kept between calls."""
+    site = tmp_path / "site"
+    for i in range(8):
+        page = site / f"p{i}/index.html"
+        page.parent.mkdir(parents=True)
+        page.write_text(f'<html lang="en"><body><h1>P{i}</h1>'
+                        f'<div data-pagefind-body>text{i} here</div></body></html>')
+    first = search.reindex(site)
+    assert first.pages == 8 and len(first.ran) == len(first.keys) >= 2
+    again = update_index(site, search.site_digests(site), first.keys)
+    assert again.ran == () and again.keys == first.keys
+    (site / "p5/index.html").write_text((site / "p5/index.html").read_text().replace(
+        "text5", "other5"))
+    third = search.reindex(site, again.keys)
+    assert len(third.ran) == 1 and "p5/index.html" in runs[-1] and len(runs[-1]) < 8
+
+
+def test_a_failing_shard_leaves_the_old_index_whole(project: Path, runs: list,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    root = project / "build/site/pagefind"
+    old = tree(root)
+
+    def broken(site: Path, bundle: Path) -> None:
+        raise search.SearchIndexError("search index: Pagefind failed with exit status 1: boom")
+
+    monkeypatch.setattr(search, "_run_pagefind", broken)
+    for rel in ("a/n1.md", "b/n5.md"):
+        path = project / "content" / rel
+        path.write_text(path.read_text().replace("common", "altered"))
+    with pytest.raises(search.SearchIndexError, match="boom"):
+        build(project)
+    assert tree(root) == old
+    assert not list((project / "build").glob(".pagefind-*"))  # no temporary folder left
+
+
+def test_small_index_documents_give_the_same_bundles_as_whole_pages(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over the sample content (code, math, embeds with data-pagefind-ignore, images): the
+    bundles made from ``index_document`` pages equal those made from the pages themselves."""
+    repo = Path(__file__).resolve().parents[1]
+    out = tmp_path / "site"
+    build_site(BuildOptions(project_dir=repo, out_dir=out, search=False))
+    pages = [p for p in out.rglob("*.html") if search.index_document(p.read_bytes())]
+    assert len(pages) > 10
+    search.build_index(out)
+    small = tree(out / "pagefind")
+    monkeypatch.setattr(search, "index_document", lambda page: None)
+    shutil.rmtree(out / "pagefind")
+    search.build_index(out)
+    assert tree(out / "pagefind") == small
+
+
+def test_index_document_keeps_the_title_language_and_body_only() -> None:
+    page = (b'<html lang="de"><head><title>T</title></head><body><nav>menu</nav><h1>Title</h1>'
+            b'<div data-pagefind-body><p>text <span data-pagefind-ignore>x</span></p></div>'
+            b"<footer>f</footer></body></html>")
+    doc = search.index_document(page)
+    assert doc is not None and doc.startswith(b'<html lang="de">')
+    assert b"<h1>Title</h1><div data-pagefind-body>" in doc and b"menu" not in doc
+    assert b"footer" not in doc and b"data-pagefind-ignore" in doc
+    outside = page.replace(b"<nav>", b'<nav data-pagefind-meta="author">')
+    assert search.index_document(outside) is None  # its content is read: whole page indexed
+    assert search.index_document(page.replace(b" data-pagefind-body", b"")) is None
+
+
+@settings(max_examples=EXAMPLES * 5, deadline=None)
+@given(st.lists(st.sampled_from([b"<", b">", b"data-pagefind-", b"body", b"a", b"1", b" ", b"\n",
+                                 b"=", b'"', b"<div ", b"<p>", b"</div>"]), max_size=40))
+def test_pagefind_tags_finds_what_the_regex_finds(parts: list[bytes]) -> None:
+    page = b"".join(parts)
+    assert search.pagefind_tags(page) == search._PAGEFIND_TAG.findall(page)
+
+
+def test_scratch_is_tmpdir_when_set_else_memory_with_room(monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    assert search_shards._scratch_dir() is None  # tempfile's own choice: $TMPDIR
+    monkeypatch.delenv("TMPDIR")
+    monkeypatch.setattr(search_shards, "_SHM", str(tmp_path))
+    assert search_shards._scratch_dir() == str(tmp_path)
+    monkeypatch.setattr(search_shards, "_SHM_ROOM", 2**62)  # not that much room
+    assert search_shards._scratch_dir() is None
+    monkeypatch.setattr(search_shards, "_SHM", str(tmp_path / "missing"))
+    assert search_shards._scratch_dir() is None
+
+
+def test_scratch_without_room_is_a_one_line_error(project: Path, runs: list,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    real = Path.write_bytes
+
+    def full(self: Path, data: bytes) -> int:
+        if "notes-pagefind-" in str(self):
+            raise OSError(28, "No space left on device")
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    edit = project / "content/a/n0.md"
+    edit.write_text(edit.read_text().replace("common", "other"))
+    with pytest.raises(search.SearchIndexError) as info:
+        build(project)
+    assert str(info.value).startswith("search index: could not copy a/n0/index.html for Pagefind")
+    assert str(info.value).endswith(": No space left on device (set TMPDIR to a folder with room, "
+                                    "or build with --no-search)")
