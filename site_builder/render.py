@@ -21,6 +21,7 @@ from pymdownx.superfences import fence_div_format
 
 from site_builder.content import Note
 from site_builder.fastinline import FastInlineExtension
+from site_builder.highlight import SharedHighlightExtension
 from site_builder.links import Link, LinkExtension, LinkIndex, re_resolve
 from site_builder.mathml import MathExtension
 from site_builder.obsidian import NoteLoader, ObsidianExtension
@@ -141,8 +142,10 @@ def markdown_extensions() -> list:
     """Every Markdown extension a note is rendered with, except the link graph's own (the
     build benchmark's baseline loop uses exactly these, so the comparison is fair)."""
     # SmartQuotesExtension: smarty's output without its 18 inline patterns per text node;
-    # FastInlineExtension: the inline pass without patterns that cannot match (same HTML).
-    return ["tables", "pymdownx.superfences", "pymdownx.highlight", "footnotes", "toc",
+    # FastInlineExtension: the inline pass without patterns that cannot match (same HTML);
+    # SharedHighlightExtension: pymdownx.highlight without a Pygments formatter per block.
+    highlight = SharedHighlightExtension(**EXTENSION_CONFIGS["pymdownx.highlight"])
+    return ["tables", "pymdownx.superfences", highlight, "footnotes", "toc",
             "admonition", SmartQuotesExtension(), "sane_lists", "pymdownx.tasklist",
             "pymdownx.mark", "pymdownx.tilde", "pymdownx.magiclink", "pymdownx.details",
             FastInlineExtension()]

@@ -1,6 +1,7 @@
-"""The fast pipeline (SmartQuotesExtension + one cached Pygments formatter) renders exactly what
-the stock one (Python-Markdown's ``smarty`` + a formatter per code block) rendered: over the
-sample content, a generated corpus, hand-picked edge cases and random text."""
+"""The fast pipeline (SmartQuotesExtension, FastInlineExtension, SharedHighlightExtension)
+renders exactly what the stock one (Python-Markdown's ``smarty``, the stock inline pass,
+``pymdownx.highlight`` with a formatter per code block) rendered: over the sample content, a
+generated corpus, hand-picked edge cases and random text."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from site_builder.content import Content, Note, load_content
 from site_builder.errors import ContentError
 from site_builder.fastinline import FastInlineExtension, FastInlineProcessor
+from site_builder.highlight import SharedHighlightExtension
 from site_builder.links import build_index
 from site_builder.render import EXTENSION_CONFIGS, Renderer, markdown_extensions
 from site_builder.smartquotes import SmartQuotesExtension, educate
@@ -25,11 +27,16 @@ GEN = ROOT.parent / "shared" / "bench" / "gen_corpus.py"
 DEEP = bool(os.environ.get("NOTES_DEEP_TESTS"))
 
 
+def _stock(ext: object) -> object:
+    if isinstance(ext, SmartQuotesExtension):
+        return "smarty"
+    return "pymdownx.highlight" if isinstance(ext, SharedHighlightExtension) else ext
+
+
 def stock_renderer() -> Renderer:
-    """The pipeline before issue 17: ``smarty`` and the stock inline pass."""
-    exts = ["smarty" if isinstance(e, SmartQuotesExtension) else e for e in markdown_extensions()
-            if not isinstance(e, FastInlineExtension)]
-    assert "smarty" in exts
+    """The pipeline before issue 17: ``smarty``, the stock inline pass and highlighter."""
+    exts = [_stock(e) for e in markdown_extensions() if not isinstance(e, FastInlineExtension)]
+    assert "smarty" in exts and "pymdownx.highlight" in exts
     return Renderer(extensions=exts, configs=EXTENSION_CONFIGS)
 
 
