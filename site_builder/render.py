@@ -20,6 +20,7 @@ from markdown.extensions.toc import slugify_unicode
 from pymdownx.superfences import fence_div_format
 
 from site_builder.content import Note
+from site_builder.fastblock import FastBlockExtension
 from site_builder.fastinline import FastInlineExtension
 from site_builder.highlight import SharedHighlightExtension
 from site_builder.links import Link, LinkExtension, LinkIndex, re_resolve
@@ -143,12 +144,14 @@ def markdown_extensions() -> list:
     build benchmark's baseline loop uses exactly these, so the comparison is fair)."""
     # SmartQuotesExtension: smarty's output without its 18 inline patterns per text node;
     # FastInlineExtension: the inline pass without patterns that cannot match (same HTML);
-    # SharedHighlightExtension: pymdownx.highlight without a Pygments formatter per block.
+    # SharedHighlightExtension: pymdownx.highlight without a Pygments formatter per block;
+    # FastBlockExtension (last: it changes the block processors the others registered): the
+    # block parser without regex searches that cannot match (same HTML).
     highlight = SharedHighlightExtension(**EXTENSION_CONFIGS["pymdownx.highlight"])
     return ["tables", "pymdownx.superfences", highlight, "footnotes", "toc",
             "admonition", SmartQuotesExtension(), "sane_lists", "pymdownx.tasklist",
             "pymdownx.mark", "pymdownx.tilde", "pymdownx.magiclink", "pymdownx.details",
-            FastInlineExtension()]
+            FastInlineExtension(), FastBlockExtension()]
 
 
 class Renderer:

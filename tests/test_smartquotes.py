@@ -1,6 +1,7 @@
-"""The fast pipeline (SmartQuotesExtension, FastInlineExtension, SharedHighlightExtension)
-renders exactly what the stock one (Python-Markdown's ``smarty``, the stock inline pass,
-``pymdownx.highlight`` with a formatter per code block) rendered: over the sample content, a
+"""The fast pipeline (SmartQuotesExtension, FastInlineExtension, FastBlockExtension,
+SharedHighlightExtension) renders exactly what the stock one (Python-Markdown's ``smarty``, the
+stock inline pass and block parser, ``pymdownx.highlight`` with a formatter per code block)
+rendered: over the sample content, a
 generated corpus, hand-picked edge cases and random text."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from site_builder.content import Content, Note, load_content
 from site_builder.errors import ContentError
+from site_builder.fastblock import FastBlockExtension
 from site_builder.fastinline import FastInlineExtension, FastInlineProcessor
 from site_builder.highlight import SharedHighlightExtension
 from site_builder.links import build_index
@@ -35,7 +37,8 @@ def _stock(ext: object) -> object:
 
 def stock_renderer() -> Renderer:
     """The pipeline before issue 17: ``smarty``, the stock inline pass and highlighter."""
-    exts = [_stock(e) for e in markdown_extensions() if not isinstance(e, FastInlineExtension)]
+    exts = [_stock(e) for e in markdown_extensions()
+            if not isinstance(e, (FastInlineExtension, FastBlockExtension))]
     assert "smarty" in exts and "pymdownx.highlight" in exts
     return Renderer(extensions=exts, configs=EXTENSION_CONFIGS)
 

@@ -1,0 +1,105 @@
+"""Python-Markdown's block parser, minus the regex searches that cannot match a block.
+
+For every block (a paragraph, mostly) the parser asks each block processor in turn whether the
+block is its kind, and eight of them answer with a regex *search* through the whole block for a
+pattern that may start on any line (``(?:^|\\n)#`` for a heading, ``>`` for a quote, ``!!!``
+for an admonition...).  Such a pattern has no fixed prefix, so the regex engine tries it at
+every position: those searches were 13% of a serial cold build's CPU (py-spy, 1,000 notes),
+nearly all of them on prose that holds none of the characters they look for.
+
+``FastBlockExtension`` gives those processors (on this Markdown instance only) a regex that
+first checks for the substrings a match needs (``#``, ``>``, ``!!!``...) and answers "no
+match" at once without them, exactly what the search would have answered.  A processor is
+changed only when it is the known class with the known pattern (another Python-Markdown or
+pymdownx version just runs as before), so the HTML cannot change; ``tests/test_smartquotes.py``
+compares with the stock pipeline anyway.  The parser also reads its processor list once per
+call instead of once per block (the registry re-sorts and copies itself on each iteration).
+"""
+
+from __future__ import annotations
+
+import re
+import types
+import xml.etree.ElementTree as etree
+from typing import Any
+
+import markdown
+from markdown.blockparser import BlockParser
+from markdown.extensions import Extension
+
+# (processor class, attribute holding its regex, the regex's pattern, substrings a match
+# needs at least one of).  Every pattern below can only match where one of them occurs.
+_KNOWN: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("AdmonitionProcessor", "RE",
+     r'(?:^|\n)!!! ?([\w\-]+(?: +[\w\-]+)*)(?: +"(.*?)")? *(?:\n|$)', ("!!!",)),
+    ("DetailsProcessor", "START",
+     (r'(?:^|\n)\?{3}(\+)? ?(?:([\w\-]+(?: +[\w\-]+)*?)?(?: +"(.*?)")|([\w\-]+(?: +[\w\-]+)*?))'
+      r' *(?:\n|$)'), ("???",)),
+    ("HashHeaderProcessor", "RE",
+     r'(?:^|\n)(?P<level>#{1,6})(?P<header>(?:\\.|[^\\#]|#+(?=[^#\n]))*?)#*(?:\n|$)', ("#",)),
+    ("SetextHeaderProcessor", "RE", r'^.*?\n(?:=+|-+)[ ]*(\n|$)', ("\n=", "\n-")),
+    ("HRProcessor", "SEARCH_RE",
+     (r'^[ ]{0,3}(?=(?P<atomicgroup>(-+[ ]{0,2}){3,}|(_+[ ]{0,2}){3,}|(\*+[ ]{0,2}){3,}))'
+      r'(?P=atomicgroup)[ ]*$'), ("-", "_", "*")),
+    ("BlockQuoteProcessor", "RE", r'(^|\n)[ ]{0,3}>[ ]?(.*)', (">",)),
+    ("FootnoteBlockProcessor", "RE", r'^[ ]{0,3}\[\^([^\]]*)\]:[ ]*(.*)$', ("[^",)),
+    ("ReferenceProcessor", "RE",
+     (r'^[ ]{0,3}\[([^\[\]]*)\]:[ ]*(?:\n[ ]*)?([^\s]+)[ ]*(?:\n[ ]*)?((["\'])(.*)\4[ ]*|'
+      r'\((.*)\)[ ]*)?$'), ("]:",)),
+)
+
+
+class NeedsRegex:
+    """A compiled regex whose ``search`` and ``match`` return None at once when the text holds
+    none of ``needs`` (no match is possible there); everything else is the regex's own."""
+
+    __slots__ = ("needs", "regex")
+
+    def __init__(self, regex: re.Pattern[str], needs: tuple[str, ...]) -> None:
+        self.regex, self.needs = regex, needs
+
+    def _possible(self, text: str) -> bool:
+        for needed in self.needs:  # a plain loop: any() with a generator costs more
+            if needed in text:
+                return True
+        return False
+
+    def search(self, text: str, *args: Any) -> re.Match[str] | None:
+        return self.regex.search(text, *args) if self._possible(text) else None
+
+    def match(self, text: str, *args: Any) -> re.Match[str] | None:
+        return self.regex.match(text, *args) if self._possible(text) else None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.regex, name)
+
+
+def filter_searches(parser: BlockParser) -> list[str]:
+    """Give the known processors of ``parser`` their filtered regex; returns their names."""
+    changed = []
+    for processor in parser.blockprocessors:
+        for cls, attr, pattern, needs in _KNOWN:
+            regex = getattr(processor, attr, None)
+            if type(processor).__name__ == cls and isinstance(regex, re.Pattern) \
+                    and regex.pattern == pattern:
+                setattr(processor, attr, NeedsRegex(regex, needs))  # this instance only
+                changed.append(cls)
+    return changed
+
+
+def _parse_blocks(self: BlockParser, parent: etree.Element, blocks: list[str]) -> None:
+    """``BlockParser.parseBlocks`` with the processor list read once per call."""
+    processors = list(self.blockprocessors)
+    while blocks:
+        for processor in processors:
+            if processor.test(parent, blocks[0]) and processor.run(parent, blocks) is not False:
+                break  # run returns True or None when it took the block
+
+
+class FastBlockExtension(Extension):
+    """Filters the block processors' searches; list it after every extension that adds
+    block processors (their processors must exist when this runs)."""
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        filter_searches(md.parser)
+        md.parser.parseBlocks = types.MethodType(_parse_blocks, md.parser)  # type: ignore

@@ -1,0 +1,92 @@
+"""FastBlockExtension: the block parser skips only searches that cannot match (same HTML)."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import markdown
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from site_builder.content import Content, Note
+from site_builder.fastblock import _KNOWN, FastBlockExtension, NeedsRegex, filter_searches
+from site_builder.links import build_index
+from site_builder.render import EXTENSION_CONFIGS, Renderer, markdown_extensions
+
+DEEP = bool(os.environ.get("NOTES_DEEP_TESTS"))
+FAST = Renderer()
+STOCK = Renderer(extensions=[e for e in markdown_extensions()
+                             if not isinstance(e, FastBlockExtension)], configs=EXTENSION_CONFIGS)
+
+
+def render(renderer: Renderer, body: str) -> str:
+    n = Note(source="n.md", display_path="content/n.md", title="T", url="/n/", section="",
+             body=body, body_line=1)
+    return renderer.render(n, build_index(Content((n,), (), (), ()))).html
+
+
+def test_every_known_processor_is_filtered() -> None:
+    filtered = {type(p).__name__ for p in FAST.md.parser.blockprocessors
+                if any(isinstance(getattr(p, a, None), NeedsRegex)
+                       for a in ("RE", "START", "SEARCH_RE"))}
+    assert filtered == {cls for cls, _, _, _ in _KNOWN}
+    # The stock instance (same process, same classes) keeps its plain regexes.
+    assert not any(isinstance(getattr(p, "RE", None), NeedsRegex)
+                   for p in STOCK.md.parser.blockprocessors)
+
+
+def test_a_processor_with_another_pattern_is_left_alone() -> None:
+    md = markdown.Markdown()
+    quote = md.parser.blockprocessors["quote"]
+    quote.RE = re.compile(r"(^|\n)[ ]{0,3}%[ ]?(.*)")  # a later version's syntax, say
+    assert filter_searches(md.parser) == ["HashHeaderProcessor", "SetextHeaderProcessor",
+                                          "HRProcessor", "ReferenceProcessor"]
+    assert isinstance(quote.RE, re.Pattern)
+
+
+BLOCKS = [
+    "# Title\n\nText # not a heading\n\n## Two ##\n",
+    "Setext\n======\n\nAnother\n------\n\nText with - dash and = sign.\n",
+    "> quote\n> more\n\nText > not a quote\n\n  > indented quote\n",
+    "a\n\n---\n\n* * *\n\n___\n\n- - -\n\ntext\n***\n",
+    "!!! note \"Title\"\n    Body.\n\n!!! warning\n    x\n\nText !!! not\n",
+    "??? note \"Closed\"\n    Body.\n\n???+ tip\n    Open.\n\nText ??? not\n",
+    "Note[^1] and[^x].\n\n[^1]: One.\n[^x]: Two\n    more.\n",
+    "[ref]: http://x.y \"T\"\n\nA [ref] link and [t] too.\n\n[t]: /t/\n",
+    "Para\nline two\n# heading after\n> and a quote\n",
+    "1. one\n2. two\n\n- a\n- b\n\n    indented code\n",
+    "| a | b |\n|---|---|\n| 1 | 2 |\n\nText | pipe\n",
+    "```python\n# comment\n> x\n```\n\n    # indented\n",
+]
+
+
+@pytest.mark.parametrize("body", BLOCKS)
+def test_same_html_as_the_stock_block_parser(body: str) -> None:
+    assert render(FAST, body) == render(STOCK, body)
+
+
+LINE = st.text(st.sampled_from(list("#>!?-=_*[]^: |ab1.\\")), max_size=12)
+DOC = st.lists(st.one_of(LINE, st.sampled_from(["", "    ", "!!! note", "??? x", "# h",
+                                                 "---", "[^1]: n", "[a]: /b", "> q"])),
+               max_size=12).map("\n".join)
+
+
+@settings(max_examples=1000 if DEEP else 150, deadline=None)
+@given(DOC)
+def test_random_blocks_render_identically(body: str) -> None:
+    assert render(FAST, body) == render(STOCK, body)
+
+
+@settings(max_examples=2000 if DEEP else 300, deadline=None)
+@given(DOC, st.integers(0, 3))
+def test_needs_regex_answers_as_the_regex(text: str, pos: int) -> None:
+    for _, _, pattern, needs in _KNOWN:
+        for flags in (0, re.MULTILINE):
+            regex = re.compile(pattern, flags)
+            fast = NeedsRegex(regex, needs)
+            for method in ("search", "match"):
+                got, want = getattr(fast, method)(text, pos), getattr(regex, method)(text, pos)
+                assert (got and got.span()) == (want and want.span())
+            assert fast.pattern == pattern and fast.flags == regex.flags
