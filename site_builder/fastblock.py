@@ -14,6 +14,12 @@ changed only when it is the known class with the known pattern (another Python-M
 pymdownx version just runs as before), so the HTML cannot change; ``tests/test_smartquotes.py``
 compares with the stock pipeline anyway.  The parser also reads its processor list once per
 call instead of once per block (the registry re-sorts and copies itself on each iteration).
+
+Two preprocessors that prepare the text for the block parser get the same treatment: the
+whitespace normaliser skips its look-behind regex over the whole note when no line ends in a
+space, and the raw-HTML extractor (Python's ``HTMLParser`` fed the whole note) is skipped
+when the note has no ``<`` and no ``&#``, where it returns its input unchanged (it only stashes
+tags and completes numeric character references).
 """
 
 from __future__ import annotations
@@ -24,8 +30,10 @@ import xml.etree.ElementTree as etree
 from typing import Any
 
 import markdown
+from markdown import util
 from markdown.blockparser import BlockParser
 from markdown.extensions import Extension
+from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace
 
 # (processor class, attribute holding its regex, the regex's pattern, substrings a match
 # needs at least one of).  Every pattern below can only match where one of them occurs.
@@ -96,6 +104,37 @@ def _parse_blocks(self: BlockParser, parent: etree.Element, blocks: list[str]) -
                 break  # run returns True or None when it took the block
 
 
+_SPACES_BEFORE_NEWLINE = re.compile(r"(?<=\n) +\n")
+
+
+class FastNormalizeWhitespace(NormalizeWhitespace):
+    """``NormalizeWhitespace`` without its regex pass when no line ends in a space."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        source = "\n".join(lines)
+        source = source.replace(util.STX, "").replace(util.ETX, "")
+        source = source.replace("\r\n", "\n").replace("\r", "\n") + "\n\n"
+        source = source.expandtabs(self.md.tab_length)
+        if " \n" in source:
+            source = _SPACES_BEFORE_NEWLINE.sub("\n", source)
+        return source.split("\n")
+
+
+class FastHtmlBlockPreprocessor(HtmlBlockPreprocessor):
+    """``HtmlBlockPreprocessor``, skipped for text without tags or numeric references."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        for line in lines:
+            if "<" in line or "&#" in line:
+                return super().run(lines)
+        return lines
+
+
+# stock class -> fast subclass (no state of its own): swapped only where the stock one is
+_PREPROCESSORS = {NormalizeWhitespace: FastNormalizeWhitespace,
+                  HtmlBlockPreprocessor: FastHtmlBlockPreprocessor}
+
+
 class FastBlockExtension(Extension):
     """Filters the block processors' searches; list it after every extension that adds
     block processors (their processors must exist when this runs)."""
@@ -103,3 +142,7 @@ class FastBlockExtension(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         filter_searches(md.parser)
         md.parser.parseBlocks = types.MethodType(_parse_blocks, md.parser)  # type: ignore
+        for pre in md.preprocessors:
+            fast = _PREPROCESSORS.get(type(pre))
+            if fast is not None:
+                pre.__class__ = fast  # same instance, name and priority

@@ -31,8 +31,24 @@ from site_builder.smartquotes import SmartQuotesExtension
 
 WORDS_PER_MINUTE = 220
 _TAGS = re.compile(r"<[^>]+>")
-_IDS = re.compile(r'\sid="([^"]+)"')
+_IDS = re.compile(r'\sid="([^"]+)"')  # what element_ids finds, as a regex (for the tests)
 _FIRST_P = re.compile(r"<p>(.*?)</p>", re.DOTALL)
+
+
+def element_ids(body: str) -> list[str]:
+    """``_IDS.findall(body)``, found with ``str.find``: a regex that starts with ``\\s`` is
+    tried at every position of the note (0.13 ms a note, 5% of rendering), this looks only
+    where ``id="`` occurs.  Same matches: one preceded by whitespace, with a non-empty value
+    up to the next quote, the next one searched from after that quote's successor."""
+    found, pos, find = [], 1, body.find
+    while (at := find('id="', pos)) >= 0:
+        end = find('"', at + 4)
+        if end > at + 4 and body[at - 1].isspace():
+            found.append(body[at + 4:end])
+            pos = end + 2  # the regex resumes after the quote and needs a space first
+        else:
+            pos = at + 1
+    return found
 
 
 def reading_minutes(words: int) -> int:
@@ -189,7 +205,7 @@ class Renderer:
             source=note.source,
             html=body,
             toc=toc,
-            ids=frozenset(_IDS.findall(body)),
+            ids=frozenset(element_ids(body)),
             links=(*embeds.links, *self.links.state.links),
             words=len(text.split()),
             summary=summary,

@@ -11,7 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from site_builder.content import Content, Note
-from site_builder.fastblock import _KNOWN, FastBlockExtension, NeedsRegex, filter_searches
+from site_builder.fastblock import (
+    _KNOWN,
+    FastBlockExtension,
+    FastHtmlBlockPreprocessor,
+    FastNormalizeWhitespace,
+    NeedsRegex,
+    filter_searches,
+)
 from site_builder.links import build_index
 from site_builder.render import EXTENSION_CONFIGS, Renderer, markdown_extensions
 
@@ -67,9 +74,11 @@ def test_same_html_as_the_stock_block_parser(body: str) -> None:
     assert render(FAST, body) == render(STOCK, body)
 
 
-LINE = st.text(st.sampled_from(list("#>!?-=_*[]^: |ab1.\\")), max_size=12)
+LINE = st.text(st.sampled_from(list("#>!?-=_*[]^: |ab1.\\&;<\t\r")), max_size=12)
 DOC = st.lists(st.one_of(LINE, st.sampled_from(["", "    ", "!!! note", "??? x", "# h",
-                                                 "---", "[^1]: n", "[a]: /b", "> q"])),
+                                                 "---", "[^1]: n", "[a]: /b", "> q", "&#32",
+                                                 "&#x41;", "&amp;", "<div>", "</div>", "<b>",
+                                                 "  ", "\t"])),
                max_size=12).map("\n".join)
 
 
@@ -90,3 +99,29 @@ def test_needs_regex_answers_as_the_regex(text: str, pos: int) -> None:
                 got, want = getattr(fast, method)(text, pos), getattr(regex, method)(text, pos)
                 assert (got and got.span()) == (want and want.span())
             assert fast.pattern == pattern and fast.flags == regex.flags
+
+
+def test_preprocessors_are_the_fast_ones_in_place() -> None:
+    names = [(type(p).__name__, type(s).__name__)
+             for p, s in zip(FAST.md.preprocessors, STOCK.md.preprocessors)]
+    assert ("FastNormalizeWhitespace", "NormalizeWhitespace") in names
+    assert ("FastHtmlBlockPreprocessor", "HtmlBlockPreprocessor") in names
+
+
+@settings(max_examples=2000 if DEEP else 300, deadline=None)
+@given(DOC)
+def test_fast_preprocessors_return_what_the_stock_ones_do(text: str) -> None:
+    """Same lines and the same stashed HTML; the HTML extractor is skipped only for text
+    without ``<`` or ``&#`` (it completes ``&#32`` to ``&#32;``, so that must still run)."""
+    results = []
+    for fast in (False, True):
+        md = markdown.Markdown()
+        md.reset()
+        normalize, html_block = md.preprocessors["normalize_whitespace"], md.preprocessors[
+            "html_block"]
+        if fast:
+            normalize.__class__, html_block.__class__ = (FastNormalizeWhitespace,
+                                                         FastHtmlBlockPreprocessor)
+        lines = html_block.run(normalize.run(text.split("\n")))
+        results.append((lines, md.htmlStash.rawHtmlBlocks))
+    assert results[0] == results[1]

@@ -119,7 +119,8 @@ TEXT = st.text(st.sampled_from(list("'\"-.s0 9a*_`\n[]()!&;—<>\\^#:/@")), max_
 # What the other extensions' inline patterns look for (mark, tilde, magic links and mails,
 # math), mixed with the characters above.
 PIECES = st.sampled_from(["==", "~~", "~", "=", "$", "$$", "$x^2$", "www.", "WwW.", "ww",
-                          "http://", "HTTPS://a.b", "ftp://x", "a@b.co", "@", "x.y", "w", "W"])
+                          "http://", "HTTPS://a.b", "ftp://x", "a@b.co", "@", "x.y", "w", "W",
+                          "<http://a.b>", "<FTPS://x", "<"])
 MIXED = st.lists(st.one_of(PIECES, TEXT), max_size=8).map("".join)
 
 
@@ -166,6 +167,6 @@ def test_fast_inline_pass_is_in_place_and_skips_by_known_regexes_only() -> None:
     FAST.render(note("x"), build_index(Content((note("x"),), (), (), ())))
     reg = FAST.md.inlinePatterns
     needs = {name: inline._patterns[reg.get_index_for_name(name)][1]
-             for name in ("link", "html", "entity", "em_strong", "backtick")}
+             for name in ("link", "html", "entity", "em_strong", "backtick", "autolink")}
     assert needs == {"link": ("[",), "html": ("<",), "entity": ("&",), "em_strong": ("*", "_"),
-                     "backtick": ("`",)}
+                     "backtick": ("`",), "autolink": ("<",)}  # magiclink's, in our pipeline
