@@ -19,7 +19,11 @@ Two preprocessors that prepare the text for the block parser get the same treatm
 whitespace normaliser skips its look-behind regex over the whole note when no line ends in a
 space, and the raw-HTML extractor (Python's ``HTMLParser`` fed the whole note) is skipped
 when the note has no ``<`` and no ``&#``, where it returns its input unchanged (it only stashes
-tags and completes numeric character references).
+tags and completes numeric character references).  And the table of contents, which looks
+for its ``[TOC]`` marker by joining the text of every element under every other one, first
+checks that some element's own text holds the marker at all (one pass over the tree); the
+table processor, which splits every line of every block into cells to decide whether it is a
+table, first checks for a ``|``.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ import markdown
 from markdown import util
 from markdown.blockparser import BlockParser
 from markdown.extensions import Extension
+from markdown.extensions.tables import TableProcessor
+from markdown.extensions.toc import TocTreeprocessor
 from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace
 
 # (processor class, attribute holding its regex, the regex's pattern, substrings a match
@@ -130,9 +136,30 @@ class FastHtmlBlockPreprocessor(HtmlBlockPreprocessor):
         return lines
 
 
+class FastTableProcessor(TableProcessor):
+    """``TableProcessor`` answering "not a table" at once for a block without ``|`` (its
+    header row would split into one cell with no border: what the stock test decides, after
+    splitting every line of the block)."""
+
+    def test(self, parent: etree.Element, block: str) -> bool:
+        return "|" in block and super().test(parent, block)
+
+
+class FastTocTreeprocessor(TocTreeprocessor):
+    """``TocTreeprocessor`` that looks for its marker only when some text holds it."""
+
+    def replace_marker(self, root: etree.Element, elem: etree.Element) -> None:
+        # The stock method replaces an element whose own text is the marker, stripped.
+        for el in root.iter():
+            if el.text and self.marker in el.text:
+                super().replace_marker(root, elem)
+                return
+
+
 # stock class -> fast subclass (no state of its own): swapped only where the stock one is
-_PREPROCESSORS = {NormalizeWhitespace: FastNormalizeWhitespace,
-                  HtmlBlockPreprocessor: FastHtmlBlockPreprocessor}
+_SWAPS = {NormalizeWhitespace: FastNormalizeWhitespace,
+          HtmlBlockPreprocessor: FastHtmlBlockPreprocessor,
+          TableProcessor: FastTableProcessor, TocTreeprocessor: FastTocTreeprocessor}
 
 
 class FastBlockExtension(Extension):
@@ -142,7 +169,7 @@ class FastBlockExtension(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         filter_searches(md.parser)
         md.parser.parseBlocks = types.MethodType(_parse_blocks, md.parser)  # type: ignore
-        for pre in md.preprocessors:
-            fast = _PREPROCESSORS.get(type(pre))
+        for processor in (*md.preprocessors, *md.parser.blockprocessors, *md.treeprocessors):
+            fast = _SWAPS.get(type(processor))
             if fast is not None:
-                pre.__class__ = fast  # same instance, name and priority
+                processor.__class__ = fast  # same instance, name, priority and settings

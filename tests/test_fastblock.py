@@ -66,6 +66,8 @@ BLOCKS = [
     "1. one\n2. two\n\n- a\n- b\n\n    indented code\n",
     "| a | b |\n|---|---|\n| 1 | 2 |\n\nText | pipe\n",
     "```python\n# comment\n> x\n```\n\n    # indented\n",
+    "# A\n\n[TOC]\n\n## B\n\n  [TOC]  \n\nText [TOC] text\n\n`[TOC]`\n\n# [TOC]\n",
+    "a | b\n--|--\n1 | 2\n\n| one |\n| --- |\n| x |\n\nno pipe\n---\n",
 ]
 
 
@@ -78,7 +80,7 @@ LINE = st.text(st.sampled_from(list("#>!?-=_*[]^: |ab1.\\&;<\t\r")), max_size=12
 DOC = st.lists(st.one_of(LINE, st.sampled_from(["", "    ", "!!! note", "??? x", "# h",
                                                  "---", "[^1]: n", "[a]: /b", "> q", "&#32",
                                                  "&#x41;", "&amp;", "<div>", "</div>", "<b>",
-                                                 "  ", "\t"])),
+                                                 "  ", "\t", "[TOC]", "a|b", "-|-"])),
                max_size=12).map("\n".join)
 
 
@@ -106,6 +108,9 @@ def test_preprocessors_are_the_fast_ones_in_place() -> None:
              for p, s in zip(FAST.md.preprocessors, STOCK.md.preprocessors)]
     assert ("FastNormalizeWhitespace", "NormalizeWhitespace") in names
     assert ("FastHtmlBlockPreprocessor", "HtmlBlockPreprocessor") in names
+    assert type(FAST.md.treeprocessors["toc"]).__name__ == "FastTocTreeprocessor"
+    assert type(FAST.md.parser.blockprocessors["table"]).__name__ == "FastTableProcessor"
+    assert type(STOCK.md.parser.blockprocessors["table"]).__name__ == "TableProcessor"
 
 
 @settings(max_examples=2000 if DEEP else 300, deadline=None)
@@ -125,3 +130,9 @@ def test_fast_preprocessors_return_what_the_stock_ones_do(text: str) -> None:
         lines = html_block.run(normalize.run(text.split("\n")))
         results.append((lines, md.htmlStash.rawHtmlBlocks))
     assert results[0] == results[1]
+
+
+def test_toc_marker_is_still_replaced_and_tables_still_found() -> None:
+    html = render(FAST, "# A\n\n[TOC]\n\n## B\n\n| x | y |\n|---|---|\n| 1 | 2 |\n")
+    assert '<div class="toc">' in html and "[TOC]" not in html
+    assert "<table" in html and "<td>1</td>" in html
