@@ -207,7 +207,8 @@ class ObsidianTreeprocessor(Treeprocessor):
                     for offset, box in enumerate(_callouts(child)):
                         parent.insert(at + offset, box)
         for el in root.iter():
-            if el.tag in ("p", "li") and el.text and len(el) == 0:
+            # "^" first: the regex starts with \s, so it is tried at every position of the text
+            if el.tag in ("p", "li") and el.text and "^" in el.text and len(el) == 0:
                 match = _BLOCK_ID.search(el.text)
                 if match:
                     el.text = el.text[:match.start()]
