@@ -23,7 +23,8 @@ tags and completes numeric character references).  And the table of contents, wh
 for its ``[TOC]`` marker by joining the text of every element under every other one, first
 checks that some element's own text holds the marker at all (one pass over the tree); the
 table processor, which splits every line of every block into cells to decide whether it is a
-table, first checks for a ``|``.
+table, first checks for a ``|``; the last tree processor, which restores backslash-escaped
+characters, touches only text and attributes that hold an escape placeholder.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from markdown.extensions import Extension
 from markdown.extensions.tables import TableProcessor
 from markdown.extensions.toc import TocTreeprocessor
 from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace
+from markdown.treeprocessors import UnescapeTreeprocessor
 
 # (processor class, attribute holding its regex, the regex's pattern, substrings a match
 # needs at least one of).  Every pattern below can only match where one of them occurs.
@@ -156,10 +158,30 @@ class FastTocTreeprocessor(TocTreeprocessor):
                 return
 
 
+class FastUnescapeTreeprocessor(UnescapeTreeprocessor):
+    """``UnescapeTreeprocessor`` that rewrites only text and attributes holding an escape
+    placeholder (its regex needs the STX character; the stock one re-sets every attribute
+    of every element)."""
+
+    def run(self, root: etree.Element) -> None:
+        stx, unescape = util.STX, self.unescape
+        for elem in root.iter():
+            text = elem.text
+            if text and stx in text and elem.tag != "code":
+                elem.text = unescape(text)
+            tail = elem.tail
+            if tail and stx in tail:
+                elem.tail = unescape(tail)
+            for key, value in elem.items():
+                if value is not None and stx in value:
+                    elem.set(key, unescape(value))
+
+
 # stock class -> fast subclass (no state of its own): swapped only where the stock one is
 _SWAPS = {NormalizeWhitespace: FastNormalizeWhitespace,
           HtmlBlockPreprocessor: FastHtmlBlockPreprocessor,
-          TableProcessor: FastTableProcessor, TocTreeprocessor: FastTocTreeprocessor}
+          TableProcessor: FastTableProcessor, TocTreeprocessor: FastTocTreeprocessor,
+          UnescapeTreeprocessor: FastUnescapeTreeprocessor}
 
 
 class FastBlockExtension(Extension):

@@ -68,6 +68,7 @@ BLOCKS = [
     "```python\n# comment\n> x\n```\n\n    # indented\n",
     "# A\n\n[TOC]\n\n## B\n\n  [TOC]  \n\nText [TOC] text\n\n`[TOC]`\n\n# [TOC]\n",
     "a | b\n--|--\n1 | 2\n\n| one |\n| --- |\n| x |\n\nno pipe\n---\n",
+    "\\*not em\\* [a\\]b](/x \"t\\\"q\") ![i\\_j](/p.png) `\\*` \\# \\> \\!\n",
 ]
 
 
@@ -76,7 +77,7 @@ def test_same_html_as_the_stock_block_parser(body: str) -> None:
     assert render(FAST, body) == render(STOCK, body)
 
 
-LINE = st.text(st.sampled_from(list("#>!?-=_*[]^: |ab1.\\&;<\t\r")), max_size=12)
+LINE = st.text(st.sampled_from(list("#>!?-=_*[]^: |ab1.\\&;<\t\r()`\"")), max_size=12)
 DOC = st.lists(st.one_of(LINE, st.sampled_from(["", "    ", "!!! note", "??? x", "# h",
                                                  "---", "[^1]: n", "[a]: /b", "> q", "&#32",
                                                  "&#x41;", "&amp;", "<div>", "</div>", "<b>",
@@ -111,6 +112,7 @@ def test_preprocessors_are_the_fast_ones_in_place() -> None:
     assert type(FAST.md.treeprocessors["toc"]).__name__ == "FastTocTreeprocessor"
     assert type(FAST.md.parser.blockprocessors["table"]).__name__ == "FastTableProcessor"
     assert type(STOCK.md.parser.blockprocessors["table"]).__name__ == "TableProcessor"
+    assert type(FAST.md.treeprocessors["unescape"]).__name__ == "FastUnescapeTreeprocessor"
 
 
 @settings(max_examples=2000 if DEEP else 300, deadline=None)
