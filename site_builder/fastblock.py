@@ -24,7 +24,8 @@ for its ``[TOC]`` marker by joining the text of every element under every other 
 checks that some element's own text holds the marker at all (one pass over the tree); the
 table processor, which splits every line of every block into cells to decide whether it is a
 table, first checks for a ``|``; the last tree processor, which restores backslash-escaped
-characters, touches only text and attributes that hold an escape placeholder.
+characters, touches only text and attributes that hold an escape placeholder, and the raw-HTML
+postprocessor leaves text without a stash placeholder alone.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from markdown.blockparser import BlockParser
 from markdown.extensions import Extension
 from markdown.extensions.tables import TableProcessor
 from markdown.extensions.toc import TocTreeprocessor
+from markdown.postprocessors import RawHtmlPostprocessor
 from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace
 from markdown.treeprocessors import UnescapeTreeprocessor
 
@@ -177,11 +179,20 @@ class FastUnescapeTreeprocessor(UnescapeTreeprocessor):
                     elem.set(key, unescape(value))
 
 
+class FastRawHtmlPostprocessor(RawHtmlPostprocessor):
+    """``RawHtmlPostprocessor`` returning text without a stash placeholder as it is (the TOC
+    runs every postprocessor on every heading; the stock one compiles and runs its regex)."""
+
+    def run(self, text: str) -> str:
+        return super().run(text) if util.STX in text else text
+
+
 # stock class -> fast subclass (no state of its own): swapped only where the stock one is
 _SWAPS = {NormalizeWhitespace: FastNormalizeWhitespace,
           HtmlBlockPreprocessor: FastHtmlBlockPreprocessor,
           TableProcessor: FastTableProcessor, TocTreeprocessor: FastTocTreeprocessor,
-          UnescapeTreeprocessor: FastUnescapeTreeprocessor}
+          UnescapeTreeprocessor: FastUnescapeTreeprocessor,
+          RawHtmlPostprocessor: FastRawHtmlPostprocessor}
 
 
 class FastBlockExtension(Extension):
@@ -191,7 +202,8 @@ class FastBlockExtension(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         filter_searches(md.parser)
         md.parser.parseBlocks = types.MethodType(_parse_blocks, md.parser)  # type: ignore
-        for processor in (*md.preprocessors, *md.parser.blockprocessors, *md.treeprocessors):
+        for processor in (*md.preprocessors, *md.parser.blockprocessors, *md.treeprocessors,
+                          *md.postprocessors):
             fast = _SWAPS.get(type(processor))
             if fast is not None:
                 processor.__class__ = fast  # same instance, name, priority and settings

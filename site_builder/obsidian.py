@@ -262,6 +262,8 @@ class ReaderPostprocessor(Postprocessor):
     and no bytes spent on Pygments' whitespace tokens."""
 
     def run(self, text: str) -> str:
+        if "<" not in text:  # every rewrite below is of a tag (the TOC runs this per heading)
+            return text
         text = _TASK_BOX.sub(lambda m: f'{m.group(1)} aria-label="'
                              f'{"done" if m.group(2) else "to do"}"{m.group(2) or ""}/>', text)
         text = _WHITESPACE_TOKEN.sub(r"\1", text)  # unstyled, and a tenth of a code page

@@ -69,6 +69,7 @@ BLOCKS = [
     "# A\n\n[TOC]\n\n## B\n\n  [TOC]  \n\nText [TOC] text\n\n`[TOC]`\n\n# [TOC]\n",
     "a | b\n--|--\n1 | 2\n\n| one |\n| --- |\n| x |\n\nno pipe\n---\n",
     "\\*not em\\* [a\\]b](/x \"t\\\"q\") ![i\\_j](/p.png) `\\*` \\# \\> \\!\n",
+    "# Head <b>bold</b> &amp; `code`\n\n<div>raw</div>\n\n## Plain\n\n- [ ] task <i>x</i>\n",
 ]
 
 
@@ -113,6 +114,8 @@ def test_preprocessors_are_the_fast_ones_in_place() -> None:
     assert type(FAST.md.parser.blockprocessors["table"]).__name__ == "FastTableProcessor"
     assert type(STOCK.md.parser.blockprocessors["table"]).__name__ == "TableProcessor"
     assert type(FAST.md.treeprocessors["unescape"]).__name__ == "FastUnescapeTreeprocessor"
+    assert type(FAST.md.postprocessors["raw_html"]).__name__ == "FastRawHtmlPostprocessor"
+    assert type(STOCK.md.postprocessors["raw_html"]).__name__ == "RawHtmlPostprocessor"
 
 
 @settings(max_examples=2000 if DEEP else 300, deadline=None)
