@@ -116,6 +116,7 @@ def test_preprocessors_are_the_fast_ones_in_place() -> None:
     assert type(FAST.md.treeprocessors["unescape"]).__name__ == "FastUnescapeTreeprocessor"
     assert type(FAST.md.postprocessors["raw_html"]).__name__ == "FastRawHtmlPostprocessor"
     assert type(STOCK.md.postprocessors["raw_html"]).__name__ == "RawHtmlPostprocessor"
+    assert type(FAST.md.treeprocessors["prettify"]).__name__ == "FastPrettifyTreeprocessor"
 
 
 @settings(max_examples=2000 if DEEP else 300, deadline=None)
@@ -141,3 +142,19 @@ def test_toc_marker_is_still_replaced_and_tables_still_found() -> None:
     html = render(FAST, "# A\n\n[TOC]\n\n## B\n\n| x | y |\n|---|---|\n| 1 | 2 |\n")
     assert '<div class="toc">' in html and "[TOC]" not in html
     assert "<table" in html and "<td>1</td>" in html
+
+
+def test_prettify_follows_the_block_level_list_and_a_replaced_method() -> None:
+    md = markdown.Markdown(extensions=[FastBlockExtension()])
+    assert type(md.treeprocessors["prettify"]).__name__ == "FastPrettifyTreeprocessor"
+    text = "<section>\n<aside>x</aside>\n</section>\n\n* a\n* b\n"
+    plain = markdown.markdown(text)
+    assert md.convert(text) == plain
+    md.block_level_elements.append("aside")  # already there: no change
+    md.block_level_elements.remove("ul")  # now list items are not broken onto lines
+    stock = markdown.Markdown()
+    stock.block_level_elements.remove("ul")
+    assert md.reset().convert(text) == stock.convert(text) != plain
+    md.is_block_level = lambda tag: False  # an extension's own rule is obeyed
+    stock.is_block_level = lambda tag: False
+    assert md.reset().convert("* a\n* b\n") == stock.reset().convert("* a\n* b\n")
