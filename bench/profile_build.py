@@ -55,16 +55,22 @@ def run(notes: int) -> None:
     print(f"{result.pages} pages, {time.process_time() - start:.2f} s CPU (one process)")
 
 
+BUILD = ("build_site (site_builder/build.py", ROWS[0][1])  # the build and its imports
+
+
 def summary(path: Path) -> None:
+    """Shares of the samples taken in the build and its imports (not in copying the corpus)."""
     total, hits = 0, collections.Counter()
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         frames = {re.sub(r":\d+\)$", "", f) for f in stack.split(";")}
+        if not any(needle in f for f in frames for needle in BUILD):
+            continue
         total += int(count)
         for label, needle in ROWS:
             if any(needle in f for f in frames):
                 hits[label] += int(count)
-    print(f"{total} samples")
+    print(f"{total} samples in the build and its imports")
     for label, _ in ROWS:
         print(f"{100 * hits[label] / max(1, total):5.1f}%  {label}")
 
