@@ -1,4 +1,4 @@
-"""Python-Markdown's block parser, minus the regex searches that cannot match a block.
+"""Python-Markdown's block parser and the passes around it, minus work that cannot change the HTML.
 
 For every block (a paragraph, mostly) the parser asks each block processor in turn whether the
 block is its kind, and eight of them answer with a regex *search* through the whole block for a
@@ -11,22 +11,23 @@ nearly all of them on prose that holds none of the characters they look for.
 first checks for the substrings a match needs (``#``, ``>``, ``!!!``...) and answers "no
 match" at once without them, exactly what the search would have answered.  A processor is
 changed only when it is the known class with the known pattern (another Python-Markdown or
-pymdownx version just runs as before), so the HTML cannot change; ``tests/test_smartquotes.py``
-compares with the stock pipeline anyway.  The parser also reads its processor list once per
+pymdownx version just runs as before).  The parser also reads its processor list once per
 call instead of once per block (the registry re-sorts and copies itself on each iteration).
 
-Two preprocessors that prepare the text for the block parser get the same treatment: the
-whitespace normaliser skips its look-behind regex over the whole note when no line ends in a
-space, and the raw-HTML extractor (Python's ``HTMLParser`` fed the whole note) is skipped
-when the note has no ``<`` and no ``&#``, where it returns its input unchanged (it only stashes
-tags and completes numeric character references).  And the table of contents, which looks
-for its ``[TOC]`` marker by joining the text of every element under every other one, first
-checks that some element's own text holds the marker at all (one pass over the tree); the
-table processor, which splits every line of every block into cells to decide whether it is a
-table, first checks for a ``|``; the last tree processor, which restores backslash-escaped
-characters, touches only text and attributes that hold an escape placeholder, and the raw-HTML
-postprocessor leaves text without a stash placeholder alone; the prettifier asks a set which
-tags are block-level instead of searching a list for each.
+Stock processors whose work can be skipped outright in common cases are swapped (same
+instance, class changed to a subclass without state of its own) where they are the stock class:
+
+* the whitespace normaliser skips its look-behind regex when no line ends in a space;
+* the raw-HTML extractor (``HTMLParser`` over the whole note) is skipped for a note without
+  ``<`` or ``&#``, where it returns its input (it stashes tags, completes ``&#32`` references);
+* the table test answers "no" at once for a block without ``|``;
+* the TOC looks for its ``[TOC]`` marker (joining the text under every element) only when some
+  element's own text holds it;
+* the prettifier asks a set which tags are block-level instead of searching a list;
+* the unescape pass touches only text and attributes holding an escape placeholder, and the
+  raw-HTML postprocessor returns text without a stash placeholder at once.
+
+``tests/test_fastblock.py`` and ``tests/test_smartquotes.py`` compare with the stock pipeline.
 """
 
 from __future__ import annotations
