@@ -3,10 +3,11 @@
     .venv/bin/python bench/render.py [--notes 1000] [--sample 300] [--rounds 3]
 
 Renders the first ``--sample`` notes of the generated corpus with ``render.Renderer()`` (smart
-quotes as a tree processor, the filtered inline pass, one Pygments formatter per options) and
-with the stock pipeline of ``tests/test_smartquotes.py`` (``smarty``, the stock inline pass, a
-formatter per code block), in one process, taking turns; prints the CPU seconds of each round
-and the medians.  The HTML of the two is asserted equal by ``tests/test_smartquotes.py``.
+quotes as a tree processor, the filtered inline pass and block parser, one Pygments formatter
+per set of options) and with the stock pipeline of ``tests/test_smartquotes.py`` (``smarty``,
+the stock inline pass and block parser, ``pymdownx.highlight`` making a formatter per code
+block), in one process, taking turns; prints the CPU seconds of each round and the medians.
+The HTML of the two is asserted equal by ``tests/test_smartquotes.py``.
 """
 
 from __future__ import annotations

@@ -245,9 +245,9 @@ def check_out_dir(opts: BuildOptions) -> None:
 
 
 def write_stage(files: Sequence[OutputFile], state: CacheState, out: Path,
-                jobs: int | None) -> tuple[list[str], list[str], list[str]]:
+                jobs: int | None) -> tuple[list[str], list[str], list[str], dict[str, tuple]]:
     """Make what changed (in parallel), then move it into ``out``; returns the paths made,
-    written and removed, and leaves ``state.outputs`` describing the output folder."""
+    written, removed, and the written ones' manifest entries; updates ``state.outputs``."""
     old = state.outputs
     todo = [f for f in files if needs_making(f, old.get(f.path), out)]
     with staging(out) as stage:
@@ -258,7 +258,8 @@ def write_stage(files: Sequence[OutputFile], state: CacheState, out: Path,
     outputs = {f.path: old[f.path] for f in files if f.path in old}
     outputs.update((m.path, m.entry) for m in made)
     state.outputs = outputs
-    return [m.path for m in made], written, removed
+    return [m.path for m in made], written, removed, {m.path: m.manifest for m in made
+                                                       if m.manifest}
 
 
 def search_stage(out: Path, state: CacheState, enabled: bool) -> bool:
@@ -358,14 +359,13 @@ def _build(opts: BuildOptions, store: BuildCache, discarded: str | None = None) 
     files = page_stage(opts, settings, content, rendered, links_to, blobs, static)
     if not settings.base_url:
         warnings.append(BASE_URL_WARNING)
-    made, written, removed = write_stage(files, state, out, opts.jobs)
-    searched = False
-    pages = sum(1 for f in files if f.path.endswith(".html"))
+    made, written, removed, fresh = write_stage(files, state, out, opts.jobs)
+    searched, pages = False, sum(1 for f in files if f.path.endswith(".html"))
     total = len(files)
     try:
         searched = search_stage(out, state, opts.search)
         # MD5s and upload groups for `notes deploy`: it re-reads only files changed since.
-        refresh_site_manifest(out, [*written, *removed],
+        refresh_site_manifest(out, [*written, *removed], fresh=fresh,
                               rescan=("pagefind",) if searched or not opts.search else ())
         total += _count_files(out / "pagefind")
         kept = tuple(w for w in warnings if w != warning)  # the cache's own is said once

@@ -46,7 +46,8 @@ _NEEDS: dict[str, tuple[str, tuple[str, ...]]] = {
 _HTML_NEEDS = ("<",)  # the html pattern's regex is long; any match starts with "<"
 # Other extensions' patterns: name -> (class name, pieces its regex must contain, needs).
 # pymdownx's mark/tilde delimiters need "=" or "~"; a magic link "://" or "www." in any case
-# (so two w's in one of four cases); a magic mail "@"; our math a "$".
+# (so two w's in one of four cases); a magic mail "@"; our math a "$"; magiclink's
+# replacement of the stock autolink (<https://...>) a "<".
 _EXTENSION_NEEDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "delimiter": ("DelimiterProcessor", ("=|\\~",), ("=", "~")),
     "magic-link": ("MagiclinkPattern", ("(?xi)", "(?:ht|f)tps?://|", "(?P<www>w{3}\\.)"),
@@ -54,7 +55,9 @@ _EXTENSION_NEEDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "magic-mail": ("MagiclinkMailPattern", ("(?xi)", "(?<!\\.)@"), ("@",)),
     "math_display": ("InlineMathProcessor", ("\\$\\$(.+?)\\$\\$",), ("$$",)),
     "math_inline": ("InlineMathProcessor", ("\\$(?=[^\\s$])",), ("$",)),
+    "autolink": ("MagiclinkAutoPattern", (r"(?i)<((?:ht|f)tps?://[^<>]*)>",), ("<",)),
 }
+_EXACT = ("delimiter", "autolink")  # their whole regex is the one piece listed
 
 
 def _needs(name: str, pattern: object) -> tuple[str, ...] | None:
@@ -63,10 +66,10 @@ def _needs(name: str, pattern: object) -> tuple[str, ...] | None:
     if name == "html" and isinstance(regex, str) and regex.startswith("(<"):
         return _HTML_NEEDS
     other = _EXTENSION_NEEDS.get(name)
-    if other is not None:
+    if other is not None and (name != "autolink" or type(pattern).__name__ == other[0]):
         cls, pieces, needs = other
         same = type(pattern).__name__ == cls and isinstance(regex, str) and (
-            regex == pieces[0] if name == "delimiter" else all(p in regex for p in pieces))
+            regex == pieces[0] if name in _EXACT else all(p in regex for p in pieces))
         return needs if same else None
     known = _NEEDS.get(name)
     return known[1] if known is not None and known[0] == regex else None

@@ -207,7 +207,8 @@ class ObsidianTreeprocessor(Treeprocessor):
                     for offset, box in enumerate(_callouts(child)):
                         parent.insert(at + offset, box)
         for el in root.iter():
-            if el.tag in ("p", "li") and el.text and len(el) == 0:
+            # "^" first: the regex starts with \s, so it is tried at every position of the text
+            if el.tag in ("p", "li") and el.text and "^" in el.text and len(el) == 0:
                 match = _BLOCK_ID.search(el.text)
                 if match:
                     el.text = el.text[:match.start()]
@@ -261,6 +262,8 @@ class ReaderPostprocessor(Postprocessor):
     and no bytes spent on Pygments' whitespace tokens."""
 
     def run(self, text: str) -> str:
+        if "<" not in text:  # every rewrite below is of a tag (the TOC runs this per heading)
+            return text
         text = _TASK_BOX.sub(lambda m: f'{m.group(1)} aria-label="'
                              f'{"done" if m.group(2) else "to do"}"{m.group(2) or ""}/>', text)
         text = _WHITESPACE_TOKEN.sub(r"\1", text)  # unstyled, and a tenth of a code page

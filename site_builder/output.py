@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from site_builder.cache import OutputEntry, digest
+from site_builder.deploy.local import describe_bytes
 from site_builder.errors import ContentError
 
 PRIVATE_PREFIX = "_notes/"
@@ -69,6 +70,7 @@ class Made:
     path: str
     entry: OutputEntry
     written: bool
+    manifest: tuple | None = None  # the deploy manifest's entry, for a file written here
 
 
 def source_key(path: Path) -> str:
@@ -190,7 +192,11 @@ def make_file(item: OutputFile, entry: OutputEntry | None, out_dir: Path, stage:
     _make_dir(dest.parent)
     dest.write_bytes(data)
     st = os.stat(dest)
-    return Made(item.path, OutputEntry(item.input_key, found, st.st_size, st.st_mtime_ns), True)
+    # MD5 and upload group while the bytes are at hand (in a worker): the manifest refresh
+    # after the build would otherwise read every written file back (renames keep the stamp).
+    manifest = (st.st_size, st.st_mtime_ns, st.st_ino, *describe_bytes(item.path, data))
+    return Made(item.path, OutputEntry(item.input_key, found, st.st_size, st.st_mtime_ns), True,
+                manifest)
 
 
 _MADE_DIRS: set[str] = set()  # staging folders this process made (stage paths are unique)

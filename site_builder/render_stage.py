@@ -27,12 +27,12 @@ if TYPE_CHECKING:
 
 
 def _render_into(blobs: BlobStore, todo: Sequence[Note], index: LinkIndex, load: NoteLoader,
-                 raw_html: str, i: int) -> tuple[RenderMeta, BlobRef]:
-    """One note, in a worker: its HTML goes to the worker's pack file, its metadata and the
-    HTML's place in the pack back to the main process."""
+                 raw_html: str, i: int) -> tuple[RenderMeta, BlobRef, tuple[str | None, ...]]:
+    """One note, in a worker: its HTML goes to the worker's pack file, its metadata, the
+    HTML's place in the pack and its links' URLs (for the cache) back to the main process."""
     rendered = render_note(todo[i], index, load, raw_html=raw_html)
     name, ref = blobs.put(rendered.html)
-    return to_meta(rendered, name), ref
+    return to_meta(rendered, name), ref, link_urls(index, rendered.links)
 
 
 def note_loader(opts: BuildOptions, content: Content) -> NoteLoader:
@@ -94,12 +94,11 @@ def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: 
                     opts.jobs)
     blobs.close()  # when this process rendered: a long-running `notes serve` keeps no fd
     renders = {s: e for s, e in state.renders.items() if s in metas}
-    for note, (meta, ref) in zip(todo, done):
+    for note, (meta, ref, urls) in zip(todo, done):
         blobs.record(meta.html_digest, ref)
         metas[note.source] = meta
         renders[note.source] = RenderEntry(
-            render_digest(content, note.source, meta.embeds, raw_html), meta,
-            link_urls(index, meta.links)).pack()
+            render_digest(content, note.source, meta.embeds, raw_html), meta, urls).pack()
     state.renders = renders
     state.index_key = key
     return metas, [n.display_path for n in todo]

@@ -7,8 +7,8 @@ overhead around regexes that find nothing.  That pass was two thirds of a note's
 
 ``SmartQuotesExtension`` gives the same HTML for much less:
 
-* one prefilter regex over each text node: a node without ``'``, ``"``, ``--`` or ``...``
-  (most of them) is left alone at once;
+* one prefilter over each text node: a node without ``'``, ``"``, ``--`` or ``...``
+  (most of them) is left alone at once (four substring tests);
 * a node with candidates goes through smarty's own rules, in smarty's order, with smarty's
   semantics: each replacement becomes an opaque placeholder (``STX ... ETX``) that the later
   rules' lookarounds see exactly as they see smarty's, and each rule resumes after its own
@@ -64,7 +64,6 @@ _RULES: tuple[tuple[re.Pattern[str], tuple[int | str, ...], str], ...] = tuple(
         (r"(?<!\.)\.{3}(?!\.)", (_S["ellipsis"],), "."),
     )
 )
-_CANDIDATE = re.compile(r"['\"]|--|\.\.\.")
 # Our own placeholders: STX/ETX at the ends like Python-Markdown's, so the rules' lookarounds
 # (which look one character across) behave the same; the inside is never matched by a rule.
 _HOLD = "\x02smq:%d\x03"
@@ -75,7 +74,8 @@ _SKIP = frozenset({"code", "pre", "kbd", "script"})
 def educate(text: str, stash: Callable[[str], str]) -> str:
     """``text`` with smarty's substitutions applied; ``stash`` stores an entity and returns its
     placeholder (``md.htmlStash.store``)."""
-    if not _CANDIDATE.search(text):
+    # A rule needs a quote, "--" or "...": four substring tests (faster than one regex).
+    if "'" not in text and '"' not in text and "--" not in text and "..." not in text:
         return text
     held: list[str] = []
     for regex, parts, needs in _RULES:

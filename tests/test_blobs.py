@@ -155,3 +155,34 @@ def test_builds_keep_bodies_in_few_packs(tmp_path: Path) -> None:
     again = build_site(opts)  # every page made again, each body read back from the packs
     assert again.rendered == () and "n3/index.html" in again.made
     assert "Body 3." in (tmp_path / "build/site/n3/index.html").read_text()
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_reads_share_one_descriptor_per_pack_until_close(tmp_path: Path) -> None:
+    store = store_with(tmp_path / "html", BODIES)
+    before = _open_fds()
+    names = [store.put(b)[0] for b in BODIES]
+    assert [store.get(n) for n in names] == BODIES
+    assert _open_fds() == before + 1  # one pack, one descriptor, however many reads
+    store.close()
+    assert _open_fds() == before
+    assert store.get(names[3]) == BODIES[3]  # and reading again opens it again
+    store.close()
+    assert _open_fds() == before
+
+
+def test_a_pack_replaced_after_close_is_read_afresh(tmp_path: Path) -> None:
+    store = store_with(tmp_path / "html", BODIES[:3])
+    name = store.put(BODIES[1])[0]
+    assert store.get(name) == BODIES[1]
+    store.close()
+    pack = tmp_path / "html" / store.index[name][0]
+    data = bytearray(pack.read_bytes())
+    data[store.index[name][1]] ^= 1  # damaged on disk while no descriptor is open
+    pack.write_bytes(bytes(data))
+    with pytest.raises(CacheDamaged):
+        store.get(name)

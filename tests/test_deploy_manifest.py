@@ -106,6 +106,38 @@ def test_refresh_rehashes_only_what_changed(site: Path) -> None:
     assert "new.txt" in load_manifest(site) and "robots.txt" not in load_manifest(site)
 
 
+def test_a_cold_build_reads_no_written_file_back(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build hashes each file as it writes it (in its workers); the manifest refresh
+    after it then reads none of them again."""
+    read_back: list[str] = []
+    real = FolderSource.describe
+    monkeypatch.setattr(FolderSource, "describe",
+                        lambda self, key: (read_back.append(key), real(self, key))[1])
+    for rel, text in NOTES.items():
+        path = tmp_path / "content" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+    site = build_site(BuildOptions(project_dir=tmp_path, search=False, jobs=2)).out_dir
+    assert read_back == []
+    assert {k: v[3:] for k, v in load_manifest(site).items()} == {
+        f.key: (f.md5, f.group) for f in hashed_scan(site)}
+
+
+def test_a_fresh_entry_is_used_only_with_the_files_stamp(site: Path) -> None:
+    manifest_path(site).unlink()
+    page = site / "a/one/index.html"
+    st = os.stat(page)
+    right = (st.st_size, st.st_mtime_ns, st.st_ino, "0" * 32, "notes")  # a made-up MD5
+    stale = (st.st_size, st.st_mtime_ns - 1, st.st_ino, "1" * 32, "notes")
+    hashed = refresh_site_manifest(site, fresh={"a/one/index.html": right})
+    assert load_manifest(site)["a/one/index.html"][3] == "0" * 32  # trusted: stamp matches
+    assert hashed == len(load_manifest(site)) - 1
+    refresh_site_manifest(site, ["a/one/index.html"], fresh={"a/one/index.html": stale})
+    assert load_manifest(site)["a/one/index.html"][3] == FolderSource(site).describe(
+        "a/one/index.html").md5  # not trusted: the file was read and hashed
+
+
 def test_unchanged_rebuild_restores_a_deleted_manifest(site: Path) -> None:
     manifest_path(site).unlink()
     build_site(BuildOptions(project_dir=site.parent.parent, search=False))

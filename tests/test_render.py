@@ -1,9 +1,13 @@
+import os
 import re
 from html.parser import HTMLParser
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from site_builder.content import Content, Note
 from site_builder.links import build_index
-from site_builder.render import Renderer, pygments_css, render_note
+from site_builder.render import _IDS, Renderer, element_ids, pygments_css, render_note
 
 
 class Tags(HTMLParser):
@@ -105,3 +109,20 @@ def test_pygments_css_has_light_and_dark_colours_scoped_by_theme():
     assert keyword and f"{keyword.group(1)}:#007020" in light
     assert f"{keyword.group(1)}:#ff7b72" in dark
     assert len(css) < 5000  # every page downloads it
+
+
+ID_TEXT = st.lists(st.sampled_from([" ", "\t", "\n", "\u00a0", "\x1c", "x", "i", "d", "=", '"',
+                                    'id="', ' id="a"', 'id=""', '"id="b"', "-id=", ">"]),
+                   max_size=16).map("".join)
+
+
+@settings(max_examples=2000 if os.environ.get("NOTES_DEEP_TESTS") else 400, deadline=None)
+@given(ID_TEXT)
+def test_element_ids_finds_what_the_regex_finds(text: str) -> None:
+    assert element_ids(text) == _IDS.findall(text)
+
+
+def test_element_ids_of_a_rendered_note() -> None:
+    body = render("# One\n\n## Two\n\nText[^1] and x=\"y\" here.\n\n[^1]: Note.\n").html
+    assert element_ids(body) == _IDS.findall(body)
+    assert set(element_ids(body)) == {"one", "two", "fn:1", "fnref:1"}

@@ -1,6 +1,8 @@
-"""The fast pipeline (SmartQuotesExtension + one cached Pygments formatter) renders exactly what
-the stock one (Python-Markdown's ``smarty`` + a formatter per code block) rendered: over the
-sample content, a generated corpus, hand-picked edge cases and random text."""
+"""The fast pipeline (SmartQuotesExtension, FastInlineExtension, FastBlockExtension,
+SharedHighlightExtension) renders exactly what the stock one (Python-Markdown's ``smarty``, the
+stock inline pass and block parser, ``pymdownx.highlight`` with a formatter per code block)
+rendered: over the sample content, a
+generated corpus, hand-picked edge cases and random text."""
 
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from hypothesis import strategies as st
 
 from site_builder.content import Content, Note, load_content
 from site_builder.errors import ContentError
+from site_builder.fastblock import FastBlockExtension
 from site_builder.fastinline import FastInlineExtension, FastInlineProcessor
+from site_builder.highlight import SharedHighlightExtension
 from site_builder.links import build_index
 from site_builder.render import EXTENSION_CONFIGS, Renderer, markdown_extensions
 from site_builder.smartquotes import SmartQuotesExtension, educate
@@ -25,11 +29,17 @@ GEN = ROOT.parent / "shared" / "bench" / "gen_corpus.py"
 DEEP = bool(os.environ.get("NOTES_DEEP_TESTS"))
 
 
+def _stock(ext: object) -> object:
+    if isinstance(ext, SmartQuotesExtension):
+        return "smarty"
+    return "pymdownx.highlight" if isinstance(ext, SharedHighlightExtension) else ext
+
+
 def stock_renderer() -> Renderer:
-    """The pipeline before issue 17: ``smarty`` and the stock inline pass."""
-    exts = ["smarty" if isinstance(e, SmartQuotesExtension) else e for e in markdown_extensions()
-            if not isinstance(e, FastInlineExtension)]
-    assert "smarty" in exts
+    """The pipeline before issue 17: ``smarty``, the stock inline pass and highlighter."""
+    exts = [_stock(e) for e in markdown_extensions()
+            if not isinstance(e, (FastInlineExtension, FastBlockExtension))]
+    assert "smarty" in exts and "pymdownx.highlight" in exts
     return Renderer(extensions=exts, configs=EXTENSION_CONFIGS)
 
 
@@ -109,7 +119,8 @@ TEXT = st.text(st.sampled_from(list("'\"-.s0 9a*_`\n[]()!&;—<>\\^#:/@")), max_
 # What the other extensions' inline patterns look for (mark, tilde, magic links and mails,
 # math), mixed with the characters above.
 PIECES = st.sampled_from(["==", "~~", "~", "=", "$", "$$", "$x^2$", "www.", "WwW.", "ww",
-                          "http://", "HTTPS://a.b", "ftp://x", "a@b.co", "@", "x.y", "w", "W"])
+                          "http://", "HTTPS://a.b", "ftp://x", "a@b.co", "@", "x.y", "w", "W",
+                          "<http://a.b>", "<FTPS://x", "<"])
 MIXED = st.lists(st.one_of(PIECES, TEXT), max_size=8).map("".join)
 
 
@@ -156,6 +167,6 @@ def test_fast_inline_pass_is_in_place_and_skips_by_known_regexes_only() -> None:
     FAST.render(note("x"), build_index(Content((note("x"),), (), (), ())))
     reg = FAST.md.inlinePatterns
     needs = {name: inline._patterns[reg.get_index_for_name(name)][1]
-             for name in ("link", "html", "entity", "em_strong", "backtick")}
+             for name in ("link", "html", "entity", "em_strong", "backtick", "autolink")}
     assert needs == {"link": ("[",), "html": ("<",), "entity": ("&",), "em_strong": ("*", "_"),
-                     "backtick": ("`",)}
+                     "backtick": ("`",), "autolink": ("<",)}  # magiclink's, in our pipeline

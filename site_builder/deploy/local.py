@@ -15,7 +15,7 @@ import hashlib
 import re
 import threading
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -82,6 +82,13 @@ def _describe(key: str, chunks: Iterator[bytes]) -> LocalFile:
                      group_of(key, bytes(head) if is_html else None))
 
 
+def describe_bytes(key: str, data: bytes) -> tuple[str, str]:
+    """(MD5 hex, upload group) of a file with these bytes: what the build records for a file
+    it has just written, so the manifest need not read it back."""
+    found = _describe(key, iter((data,)))
+    return found.md5, found.group
+
+
 def _check_key(key: str, where: str) -> None:
     if key.startswith(PRIVATE_PREFIX):
         raise DeployError(f"{where}: the site contains {key!r}",
@@ -121,10 +128,12 @@ class FolderSource:
 
 
 def refresh_site_manifest(site: Path, changed: Iterable[str] | None = None,
-                          rescan: Iterable[str] = ()) -> int:
+                          rescan: Iterable[str] = (),
+                          fresh: Mapping[str, tuple] | None = None) -> int:
     """Called by the builder after each build: record every file's MD5 and upload group beside
     the site so that planning a deploy reads only what changed (``changed``: the keys the
-    build wrote or removed, None for all; ``rescan``: folders another tool rewrote).
+    build wrote or removed, None for all; ``rescan``: folders another tool rewrote;
+    ``fresh``: manifest entries the build made as it wrote files, from ``describe_bytes``).
     Returns the files hashed again."""
     from site_builder.deploy.manifest import refresh_manifest
 
@@ -134,7 +143,7 @@ def refresh_site_manifest(site: Path, changed: Iterable[str] | None = None,
         found = source.describe(key)
         return found.md5, found.group
 
-    return refresh_manifest(Path(site), describe, changed, rescan)
+    return refresh_manifest(Path(site), describe, changed, rescan, fresh)
 
 
 class ZipSource:

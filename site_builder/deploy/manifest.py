@@ -69,15 +69,19 @@ def walk(site: Path) -> dict[str, os.stat_result]:
 
 
 def refresh_manifest(site: Path, describe: Callable[[str], tuple[str, str]],
-                     changed: Iterable[str] | None = None, rescan: Iterable[str] = ()) -> int:
+                     changed: Iterable[str] | None = None, rescan: Iterable[str] = (),
+                     fresh: Mapping[str, Entry] | None = None) -> int:
     """Bring the manifest up to date with the folder: entries whose stamp still matches are
     kept, the others made by ``describe(key) -> (md5, group)``.  With ``changed`` (the keys
     the caller wrote or removed, when it knows them and a manifest exists) only those, and
     every file under the ``rescan`` folders, are looked at; the rest keep their entries,
-    which ``trusted`` checks at deploy time anyway.  Returns how many files were described
-    again.  Written atomically; a manifest that cannot be written only costs speed."""
+    which ``trusted`` checks at deploy time anyway.  ``fresh``: entries the caller made while
+    writing files (their MD5 from the bytes it wrote), used like kept entries, only where the
+    stamp still matches.  Returns how many files were described again.  Written atomically;
+    a manifest that cannot be written only costs speed."""
     site = Path(site).resolve()
     old = load_manifest(site)
+    known = {**old, **fresh} if fresh else old
     if changed is None or not old:
         found = walk(site)
         files: dict[str, Entry] = {}
@@ -97,7 +101,7 @@ def refresh_manifest(site: Path, describe: Callable[[str], tuple[str, str]],
     fresh = 0
     for key, st in found.items():
         stamp = stamp_of(st)
-        kept = old.get(key)
+        kept = known.get(key)
         if kept is not None and tuple(kept[:3]) == stamp:
             files[key] = kept
         else:
