@@ -45,7 +45,8 @@ _LOCK = "lock"
 BLOBS_DIRNAME = "html"
 # Files modified this close to the last save may share its mtime tick: verify them by content.
 RACY_NS = 2_000_000_000
-_LIBRARIES = ("markdown", "pygments", "jinja2", "pyyaml", "markupsafe")
+_LIBRARIES = ("markdown", "pymdown-extensions", "latex2mathml", "pygments", "jinja2", "pyyaml",
+              "markupsafe", "pagefind-bin")
 
 
 def digest(data: bytes) -> str:
@@ -209,6 +210,7 @@ class BuildCache:
             return CacheState(), self._discard("not a notes-publisher cache")
         if found != self.expected:
             reason = next((k for k in self.expected if found.get(k) != self.expected[k]), "header")
+            reason = {"libraries": "library version", "python": "Python"}.get(reason, reason)
             return CacheState(), self._discard(f"made with a different {reason}")
         if hashlib.sha256(payload).hexdigest().encode() != checksum:
             return CacheState(), self._discard("corrupted: checksum mismatch")

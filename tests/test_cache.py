@@ -101,6 +101,18 @@ def test_cache_of_other_code_is_foreign(project: Path) -> None:
     rebuild_warns(project, "made with a different code")
 
 
+@pytest.mark.parametrize("library", ["markdown", "pymdown-extensions", "pygments",
+                                     "latex2mathml", "pagefind-bin"])
+def test_cache_of_other_library_versions_is_foreign(project: Path, library: str) -> None:
+    """Each library that shapes a page or the index is in the header: an upgrade rebuilds."""
+    header, rest = state_file(project).read_bytes().split(b"\n", 1)
+    fields = json.loads(header)
+    assert fields["libraries"][library]  # installed, so its version is recorded
+    fields["libraries"][library] = "0.0.1"
+    state_file(project).write_bytes(json.dumps(fields, sort_keys=True).encode() + b"\n" + rest)
+    rebuild_warns(project, "made with a different library version")
+
+
 def test_valid_checksum_over_a_wrong_payload_is_still_refused(project: Path) -> None:
     import hashlib
     import marshal
