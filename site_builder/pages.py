@@ -103,6 +103,27 @@ def _href(url: str, anchor: str | None = None) -> str:
     return href_for(url, anchor)
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept for the life of the process.  Jinja keys each on the template's
+    name and file and checks it against a digest of the source it reads, so a changed template
+    is compiled again; an unchanged one is not, build after build (`notes serve` rebuilds in
+    one process: compiling the templates was ~45 ms of a one-note rebuild)."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledTemplates()
+
+
 def make_env(project_dir: Path) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     override = project_dir / "templates"
@@ -116,6 +137,7 @@ def make_env(project_dir: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,  # one environment per build: no need to stat templates per page
+        bytecode_cache=_COMPILED,
     )
     env.filters["href"] = _href
     env.filters["isodate"] = lambda d: d.isoformat() if d else ""
