@@ -159,9 +159,9 @@ def run_serve(opts: DevOptions, *, stop: threading.Event | None = None, out: Say
             out(_changed_line(changes))
             if _guarded(lambda: _build(opts, out, dev, rebuild), lr):
                 lr.reloaded()
-                _save(dev)
                 if indexer is not None:
                     indexer.request()
+                _save(dev)  # while Pagefind runs
 
         _run_watch(opts, stop, on_change, since=since)
     finally:
