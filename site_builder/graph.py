@@ -12,7 +12,9 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
+from functools import cached_property, lru_cache
+
+from site_builder.cache import digest
 
 FIRST = 8  # depth-1 neighbours drawn at most
 SECOND = 8  # depth-2 neighbours drawn at most
@@ -89,7 +91,15 @@ def _label(title: str) -> str:
     return html.escape(title if len(title) <= LABEL else title[: LABEL - 1].rstrip() + "…")
 
 
-Layout = tuple  # ((title, url, depth, parent index), ...), ((i, j), ...): what a graph shows
+class Layout(tuple):
+    """((title, url, depth, parent index), ...), ((i, j), ...): what a graph shows.  A tuple
+    whose ``key`` (its digest, for the page key) is computed once per layout: `notes serve`
+    reuses the layouts of an unchanged link graph build after build, and the ``repr`` of
+    5,000 layouts was ~60 ms of every rebuild."""
+
+    @cached_property
+    def key(self) -> str:
+        return digest(repr(tuple(self)).encode("utf-8"))
 
 
 def layout(ranked: Mapping[str, list[str]], center: str, titles: Mapping[str, str],
@@ -107,7 +117,7 @@ def layout(ranked: Mapping[str, list[str]], center: str, titles: Mapping[str, st
                          if j > i))
     shown = tuple((titles[n], urls[n], d, index[p] if p is not None else -1)
                   for n, d, p in nodes)
-    return shown, edges
+    return Layout((shown, edges))
 
 
 def graph_svg(graph: Layout | None, spots: tuple | None = None) -> str:

@@ -327,7 +327,7 @@ def note_pages(maker: PageMaker, notes: Sequence[Note], rendered: Mapping[str, R
         # The table of contents is made from the body's headings: the body digest covers it.
         parts = (card.key, (section.key, section.title, section.url),
                  prev and (prev.title, prev.url), nxt and (nxt.title, nxt.url), links,
-                 r.html_digest, trail, graph)
+                 r.html_digest, trail, graph and graph.key)
         pages.append(maker.page(
             "note.html", url_to_output(note.url), note.display_path, parts,
             partial(_note_context, card, partial(body_of, r.html_digest), r.toc, section, prev,
