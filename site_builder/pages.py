@@ -314,6 +314,7 @@ def note_pages(maker: PageMaker, notes: Sequence[Note], rendered: Mapping[str, R
     exactly the pages that show it."""
     pages = []
     position = {c.url: i for s in sections.values() for i, c in enumerate(s.cards)}
+    trails = {key: crumbs(sections, key) for key in sections}  # one per section, not per note
     for note in notes:
         section = sections[note.section]
         pos = position[note.url]
@@ -322,7 +323,7 @@ def note_pages(maker: PageMaker, notes: Sequence[Note], rendered: Mapping[str, R
         prev = section.cards[pos - 1] if pos > 0 else None
         nxt = section.cards[pos + 1] if pos + 1 < len(section.cards) else None
         links = backlinks.get(note.source, ())
-        trail = crumbs(sections, note.section)
+        trail = trails[note.section]
         graph = (graphs or {}).get(note.source)
         # The table of contents is made from the body's headings: the body digest covers it.
         parts = (card.key, (section.key, section.title, section.url),
