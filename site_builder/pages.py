@@ -223,16 +223,25 @@ class PageMaker:
 
 def cards_for(notes: Sequence[Note], rendered: Mapping[str, RenderMeta],
               titles: Mapping[str, str]) -> dict[str, Card]:
-    return {
-        n.source: Card(
-            title=n.title, url=n.url, date=n.date, updated=n.updated,
-            summary=rendered[n.source].summary,
-            tags=tuple(map(tag_ref, n.tags)),
-            minutes=rendered[n.source].reading_minutes,
-            section=titles.get(n.section, ""),
-        )
-        for n in notes
-    }
+    """Every note's card.  A card equal to one of the last call's is that very object, so its
+    ``key`` is not digested again: `notes serve` rebuilds in one process, and an edit changes
+    one card of thousands."""
+    last, cards, made = _last_cards[0], {}, {}
+    for n in notes:
+        r = rendered[n.source]
+        fields = (n.title, n.url, n.date, n.updated, r.summary, n.tags, r.reading_minutes,
+                  titles.get(n.section, ""))
+        card = last.get(fields)
+        if card is None:
+            card = Card(title=fields[0], url=fields[1], date=fields[2], updated=fields[3],
+                        summary=fields[4], tags=tuple(map(tag_ref, n.tags)), minutes=fields[6],
+                        section=fields[7])
+        cards[n.source] = made[fields] = card
+    _last_cards[0] = made
+    return cards
+
+
+_last_cards: list[dict[tuple, Card]] = [{}]  # the last call's cards by their fields
 
 
 def build_sections(notes: Sequence[Note], intros: Sequence[Note],
