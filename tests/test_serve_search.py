@@ -230,3 +230,19 @@ def test_kept_state_follows_a_save_made_by_another_process(project) -> None:
     assert dev.take(store) is None
     result = dev.build(opts)
     assert result.made == ()
+
+
+def test_without_search_there_is_no_index_and_no_background_run(project, monkeypatch,
+                                                                 running_loop) -> None:
+    latch = Latch(monkeypatch)
+    latch.gate.set()
+    port = free_port()
+    opts = DevOptions(project=project, port=port,
+                      build=BuildOptions(project_dir=project, search=False))
+    loop = running_loop(opts)
+    loop.wait_line("Serving")
+    (project / "content" / "gone.md").unlink()
+    sse_state(port, lambda s: s["version"] >= 1)
+    assert get(port, "/gone/")[0] == 404 and get(port, "/hello/")[0] == 200
+    assert not (project / "build" / "site" / "pagefind").exists()
+    assert latch.calls == 0 and not any(ln.startswith("Search index") for ln in loop.lines)
