@@ -120,14 +120,19 @@ class DevSite:
         from site_builder.blobs import BlobStore
 
         with self._cond:
-            store, state = self._store, self._state
-            if store is None or state is None:
+            store = self._store
+        if store is None:
+            return None
+        # The cache's lock first, then ours, as a build takes them: no build runs meanwhile
+        # (``remove_unused`` would delete the pack a running build appends to).
+        with store.locked(), self._cond:
+            state = self._state
+            if state is None:
                 return None
-            with store.locked():
-                unsaved = store.save(state)
-                if unsaved is None:
-                    BlobStore(store.blob_dir, state.blobs).remove_unused()
-                    self._saved = _stamp(store.root / _STATE_FILE)
+            unsaved = store.save(state)
+            if unsaved is None:
+                BlobStore(store.blob_dir, state.blobs).remove_unused()
+                self._saved = _stamp(store.root / _STATE_FILE)
             return unsaved
 
     # -- the indexer -----------------------------------------------------------------------
