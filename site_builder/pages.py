@@ -209,10 +209,11 @@ class PageMaker:
         return self._template_keys[name]
 
     def page(self, template: str, path: str, owner: str, parts: tuple,
-             context: Callable[[], dict[str, Any]]) -> OutputFile:
+             context: Callable[[], dict[str, Any]], key: str | None = None) -> OutputFile:
         """A page made on demand: ``parts`` is what it shows besides the shared context,
-        ``context`` builds the template variables (reading note bodies only when made)."""
-        key = page_key(self.template_key(template), self.common_key, parts)
+        ``context`` builds the template variables (reading note bodies only when made).
+        ``key``, when given, is ``page_key(template key, common key, parts)`` already."""
+        key = key or page_key(self.template_key(template), self.common_key, parts)
         return OutputFile(path, owner, key=key, make=partial(self._make, template, path, owner,
                                                              context))
 
@@ -323,6 +324,10 @@ def note_pages(maker: PageMaker, notes: Sequence[Note], rendered: Mapping[str, R
     exactly the pages that show it."""
     pages = []
     position = {c.url: i for s in sections.values() for i, c in enumerate(s.cards)}
+    # Parts hold only strings, None and tuples of them, so equal parts mean equal reprs: a key
+    # of the last call is reused (one process, `notes serve`: an edit changes a few pages).
+    last, keys, shared = _last_note_keys[0], {}, (maker.template_key("note.html"),
+                                                   maker.common_key)
     trails = {key: crumbs(sections, key) for key in sections}  # one per section, not per note
     for note in notes:
         section = sections[note.section]
@@ -338,11 +343,18 @@ def note_pages(maker: PageMaker, notes: Sequence[Note], rendered: Mapping[str, R
         parts = (card.key, (section.key, section.title, section.url),
                  prev and (prev.title, prev.url), nxt and (nxt.title, nxt.url), links,
                  r.html_digest, trail, graph and graph.key)
+        whole = (*shared, parts)
+        key = keys[whole] = last.get(whole) or page_key(*whole)
         pages.append(maker.page(
             "note.html", url_to_output(note.url), note.display_path, parts,
             partial(_note_context, card, partial(body_of, r.html_digest), r.toc, section, prev,
-                    nxt, links, note.url, trail, graph)))
+                    nxt, links, note.url, trail, graph), key=key))
+    _last_note_keys[0] = keys
     return pages
+
+
+# (template key, common key, parts) -> page key, of the last call
+_last_note_keys: list[dict[tuple, str]] = [{}]
 
 
 def _keys(cards: Sequence[Card]) -> tuple[str, ...]:
