@@ -1,5 +1,6 @@
 """The index gate of `notes serve` as a state machine (``serve.devsite.DevSite``): over any
-sequence of rebuilds (adding and removing pages) and background index runs (each one reads the
+sequence of rebuilds (adding and removing pages, some failing after moving files in) and
+background index runs (each one reads the
 site while it runs, and may fail), the index is servable only when every page it names exists.
 Builds are faked (a build here only moves pages in and out of a set), so thousands of
 interleavings run in a second."""
@@ -19,6 +20,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 import site_builder.build as build_module
 from site_builder.build import BuildOptions
 from site_builder.cache import CacheState
+from site_builder.errors import NotesError
 from site_builder.serve import devsite
 
 PAGES = [f"p{i}/index.html" for i in range(5)]
@@ -37,7 +39,7 @@ class Gate(RuleBasedStateMachine):
         self.index = {PAGES[0]}  # pages the index on disk names
         self.run: tuple | None = None  # an index run: (generation, state, inputs, pages read)
 
-    def _build(self, add: set[str], remove: set[str]) -> None:
+    def _build(self, add: set[str], remove: set[str], fails: bool) -> None:
         def fake_build_site(opts: BuildOptions):
             state = opts.keeper.take(self.store) or CacheState()
             removed = sorted(remove & self.disk)
@@ -45,18 +47,23 @@ class Gate(RuleBasedStateMachine):
             if self.run is not None:  # Pagefind may read a page moved in while it runs
                 self.run = (*self.run[:3], self.run[3] | (add - remove))
             opts.keeper.keep(self.store, state)
+            if fails:  # e.g. the deploy manifest could not be written, after the commit
+                raise NotesError("disk full")
             return SimpleNamespace(removed=tuple(removed), deferred="inputs")
 
         saved = build_module.build_site
         build_module.build_site = fake_build_site
         try:
             self.site.build(BuildOptions(project_dir=self.root))
+        except NotesError:
+            assert fails
         finally:
             build_module.build_site = saved
 
-    @rule(add=st.sets(st.sampled_from(PAGES)), remove=st.sets(st.sampled_from(PAGES)))
-    def rebuild(self, add: set[str], remove: set[str]) -> None:
-        self._build(add, remove)
+    @rule(add=st.sets(st.sampled_from(PAGES)), remove=st.sets(st.sampled_from(PAGES)),
+          fails=st.booleans())
+    def rebuild(self, add: set[str], remove: set[str], fails: bool) -> None:
+        self._build(add, remove, fails)
 
     @precondition(lambda self: self.run is None)
     @rule()

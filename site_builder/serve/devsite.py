@@ -73,7 +73,7 @@ class DevSite:
         self._removal_generation = 0  # the last build that removed pages
         self._building = False
         self._index_safe = True  # the index on disk names no page that is gone
-        self._index_wanted = False  # a build moved files in since the index run began
+        self._index_wanted = False  # an index run was asked for and has not begun yet
         self._index_busy = False  # an index run is wanted or running
         self._closed = False
         self.pending_inputs: str | None = None  # BuildResult.deferred of the last build
@@ -100,7 +100,8 @@ class DevSite:
 
         with self._cond:
             self._building = True
-        removed = False
+            before = self.generation
+        removed = None
         try:
             result = build_site(replace(opts, keeper=self))
             removed = any(p.endswith(".html") for p in result.removed)
@@ -110,6 +111,8 @@ class DevSite:
         finally:
             with self._cond:
                 self._building = False
+                if removed is None and self.generation != before:
+                    removed = True  # failed after moving files in: they may have removed pages
                 if removed:
                     self._removal_generation = self.generation
                     self._index_safe = False
