@@ -246,3 +246,25 @@ def test_without_search_there_is_no_index_and_no_background_run(project, monkeyp
     assert get(port, "/gone/")[0] == 404 and get(port, "/hello/")[0] == 200
     assert not (project / "build" / "site" / "pagefind").exists()
     assert latch.calls == 0 and not any(ln.startswith("Search index") for ln in loop.lines)
+
+
+def test_a_build_after_serve_stopped_before_the_index_caught_up_indexes(project, monkeypatch,
+                                                                       running_loop) -> None:
+    """The cache saved after a reload says the index is not up to date: the next `notes build`
+    runs Pagefind (and the index then holds the edit), instead of finding nothing to do."""
+    latch = Latch(monkeypatch)
+    latch.fail = SearchIndexError("search index: interrupted")
+    latch.gate.set()
+    port = free_port()
+    loop = running_loop(DevOptions(project=project, port=port))
+    loop.wait_line("Serving")
+    (project / "content" / "hello.md").write_text(
+        NOTE.format(title="Hello", day=1, text="Narwhals sing."))
+    sse_state(port, lambda s: s["version"] >= 1)
+    wait_until(lambda: latch.calls == 1, what="the failed index run")
+    loop.close()
+    site = project / "build" / "site"
+    assert "Narwhals" not in indexed_texts(site)["/hello/"]
+    result = build_site(BuildOptions(project_dir=project))
+    assert result.searched and result.made == ()
+    assert "Narwhals sing." in indexed_texts(site)["/hello/"]
