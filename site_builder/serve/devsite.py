@@ -24,6 +24,7 @@ the cache meanwhile, the next build reads that one instead.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from site_builder.serve.stores import Store, StoredObject
 
 INDEX_PREFIX = "pagefind/"
+INDEX_NICE = 5  # how much lower the background index runs than the rebuilds (see below)
 INDEX_WAIT_SECONDS = 20.0  # how long a search request waits for an index without removed pages
 _STATE_FILE = "state.bin"  # cache.BuildCache's state file: its stamp tells another's save
 
@@ -230,6 +232,7 @@ class SearchIndexer:
         self._thread.join(timeout)
 
     def _loop(self) -> None:
+        _lower_priority()
         while self.site.next_index_run():
             try:
                 again = self._run_once()
@@ -263,6 +266,16 @@ class SearchIndexer:
         if ran:
             self.say(f"Search index updated in {time.monotonic() - began:.2f}s")
         return False
+
+
+def _lower_priority() -> None:
+    """Run this thread, and the Pagefind it starts (a child inherits the thread's nice value on
+    Linux), below the rebuild loop: an edit saved while the index catches up still reloads
+    at full speed."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), INDEX_NICE)
+    except (AttributeError, OSError):  # not Linux, or not allowed: run at the same priority
+        pass
 
 
 def _error_line(exc: Exception) -> str:
