@@ -181,6 +181,19 @@ def site_layout(notes: Iterable, links_of: Mapping[str, Iterable]) -> Layout | N
     notes = sorted(notes, key=lambda n: (n.section, n.title.lower(), n.source))
     if not notes:
         return None
+    inputs = (tuple((n.source, n.section, n.title, n.url) for n in notes),
+              tuple(tuple(k.target for k in links_of[n.source]) for n in notes))
+    if _last_site and _last_site[0] == inputs:  # a rebuild in the same process
+        return _last_site[1]
+    whole = _site_layout(notes, links_of)
+    _last_site[:] = [inputs, whole]
+    return whole
+
+
+_last_site: list = []  # the last call's inputs and layout (see _last_graphs)
+
+
+def _site_layout(notes: list, links_of: Mapping[str, Iterable]) -> Layout:
     by_section: dict[str, list] = {}
     for n in notes:
         by_section.setdefault(n.section, []).append(n)
