@@ -92,3 +92,14 @@ class Gate(RuleBasedStateMachine):
 
 Gate.TestCase.settings = settings(max_examples=EXAMPLES, stateful_step_count=30, deadline=None)
 TestIndexGate = Gate.TestCase
+
+
+def test_a_failed_index_run_makes_the_next_one_start_over(tmp_path: Path) -> None:
+    """After a run that failed part-way, the index on disk may be half old, half new: the next
+    run must not reuse the old index's keys (search_stage then remakes everything)."""
+    site = devsite.DevSite()
+    store = SimpleNamespace(root=tmp_path / ".notes-cache")
+    site.keep(store, CacheState(search_key="old index", search_pages={"a/index.html": ("d", "p")}))
+    site.forget_index()
+    _, state, _ = site.snapshot()
+    assert state.search_key is None and state.search_pages == {"a/index.html": ("d", "p")}

@@ -175,6 +175,13 @@ class DevSite:
             self._cond.notify_all()
             return True
 
+    def forget_index(self) -> None:
+        """An index run failed part-way: what is on disk may be neither the old index nor the
+        new one, so the next run must not trust the old one's keys (as a failed build does)."""
+        with self._cond:
+            if self._state is not None:
+                self._state.search_key = None
+
     def want_index(self) -> None:
         with self._cond:
             self._index_wanted = self._index_busy = True
@@ -254,6 +261,7 @@ class SearchIndexer:
         try:
             ran = build.search_stage(self.out, state, True)
         except Exception as exc:  # noqa: BLE001 - the server outlives a failed index
+            self.site.forget_index()
             if self.site.generation != started:
                 return True  # files moved under Pagefind's feet: run again on the new site
             self.say_error(_error_line(exc))
