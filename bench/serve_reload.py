@@ -116,7 +116,7 @@ def page(port: int, path: str) -> str:
 
 
 def indexed(site: Path, url: str) -> str:
-    for path in (site / "pagefind" / "fragment").glob("*.pf_fragment"):
+    for path in (site / "pagefind").glob("**/fragment/*.pf_fragment"):
         raw = gzip.decompress(path.read_bytes())
         record = json.loads(raw[raw.index(b"{"):])
         if record["url"] == url:

@@ -59,7 +59,7 @@ class Latch:
 def indexed_texts(site: Path) -> dict[str, str]:
     """URL -> indexed text of every page in the index on disk (Pagefind's fragments)."""
     found = {}
-    for path in (site / "pagefind" / "fragment").glob("*.pf_fragment"):
+    for path in (site / "pagefind").glob("**/fragment/*.pf_fragment"):
         raw = gzip.decompress(path.read_bytes())
         record = json.loads(raw[raw.index(b"{"):])
         found[record["url"]] = record["content"]
