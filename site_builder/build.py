@@ -15,11 +15,13 @@ note re-renders that note and re-makes only the pages that show it.
 
 from __future__ import annotations
 
+import heapq
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 from markupsafe import Markup
 
@@ -91,6 +93,12 @@ class BuildOptions:
     # How the running command turns broken links into warnings ("fix them or <hint>"); None
     # for callers without such a flag (the CDK app), so no error suggests a flag it lacks.
     broken_links_hint: str | None = "build with --allow-broken-links to publish anyway"
+    # `notes serve`: write the pages and leave the search index to the caller, which brings it
+    # up to date after the browser reloaded (BuildResult.deferred, site_builder.serve.devsite).
+    defer_search: bool = False
+    # `notes serve`: the cache state kept in memory between builds of one long-lived process,
+    # saved by the holder when it suits it (after the reload) instead of by every build.
+    keeper: StateKeeper | None = field(default=None, compare=False)
 
     @property
     def content(self) -> Path:
@@ -105,6 +113,16 @@ class BuildOptions:
         return Path(self.project_dir) / ".notes-cache"
 
 
+class StateKeeper(Protocol):
+    """Holds a build's cache state in memory between the builds of one process."""
+
+    def take(self, store: BuildCache) -> CacheState | None:
+        """A state to build from (the build may change it), or None: load it from disk."""
+
+    def keep(self, store: BuildCache, state: CacheState) -> None:
+        """The state the build ended with (its output folder changed), to save later."""
+
+
 @dataclass(frozen=True)
 class BuildResult:
     out_dir: Path
@@ -116,6 +134,8 @@ class BuildResult:
     written: tuple[str, ...] = ()  # output files whose bytes changed
     removed: tuple[str, ...] = ()  # output files the site no longer has
     searched: bool = False  # whether the search index was rebuilt
+    # defer_search: the inputs key to record once the search index is brought up to date
+    deferred: str | None = None
 
 
 def generated_urls(content: Content, static: Sequence[Asset] = ()) -> set[str]:
@@ -162,7 +182,7 @@ def feed_files(settings: Settings, notes: Sequence[Note], rendered: Mapping[str,
     entries = [
         feeds.FeedEntry(n.title, n.url, n.date, n.updated, rendered[n.source].summary,
                         rendered[n.source].html_digest)  # the body's digest until made
-        for n in notes if n.date
+        for n in _newest_candidates(notes, FEED_LIMIT)
     ]
     newest = feeds.newest_entries(entries, FEED_LIMIT)
     dated = {n.url: n.updated or n.date for n in notes}
@@ -185,6 +205,16 @@ def feed_files(settings: Settings, notes: Sequence[Note], rendered: Mapping[str,
                    make=lambda: feeds.render_sitemap(site_map, base_url=base)),
         OutputFile("robots.txt", "robots.txt", data=feeds.render_robots(base_url=base)),
     ]
+
+
+def _newest_candidates(notes: Sequence[Note], limit: int) -> list[Note]:
+    """The dated notes that can be among the ``limit`` newest (ties at the edge included), so
+    the feed's entries are made for those only, not for all 5,000 notes at every build."""
+    dated = [n for n in notes if n.date]
+    if len(dated) <= limit or limit <= 0:
+        return dated
+    edge = heapq.nlargest(limit, ((n.date, n.updated or n.date) for n in dated))[-1]
+    return [n for n in dated if (n.date, n.updated or n.date) >= edge]
 
 
 def page_stage(opts: BuildOptions, settings: Settings, content: Content,
@@ -325,7 +355,10 @@ def _build(opts: BuildOptions, store: BuildCache, discarded: str | None = None) 
     project = Path(opts.project_dir)
     out = opts.out.resolve()
     settings = load_settings(project)
-    if discarded is not None or not opts.cache:
+    kept = opts.keeper.take(store) if opts.keeper and discarded is None and opts.cache else None
+    if kept is not None:
+        state, warning = kept, None
+    elif discarded is not None or not opts.cache:
         state, warning = CacheState(), discarded
     else:
         state, warning = store.load()
@@ -342,6 +375,8 @@ def _build(opts: BuildOptions, store: BuildCache, discarded: str | None = None) 
         if not manifest_path(out).is_file():
             refresh_site_manifest(out)
         pages, files, kept_warnings = state.summary
+        if opts.keeper is not None:
+            opts.keeper.keep(store, state)
         return BuildResult(out, pages, files, tuple(kept_warnings))
     state.inputs_key = None  # until this build succeeds
     index = build_index(content, generated_urls(content, static))
@@ -362,25 +397,30 @@ def _build(opts: BuildOptions, store: BuildCache, discarded: str | None = None) 
     made, written, removed, fresh = write_stage(files, state, out, opts.jobs)
     searched, pages = False, sum(1 for f in files if f.path.endswith(".html"))
     total = len(files)
+    deferred = opts.search and opts.defer_search
     try:
-        searched = search_stage(out, state, opts.search)
+        searched = not deferred and search_stage(out, state, opts.search)
         # MD5s and upload groups for `notes deploy`: it re-reads only files changed since.
         refresh_site_manifest(out, [*written, *removed], fresh=fresh,
                               rescan=("pagefind",) if searched or not opts.search else ())
         total += _count_files(out / "pagefind")
         kept = tuple(w for w in warnings if w != warning)  # the cache's own is said once
-        state.inputs_key, state.summary = inputs, (pages, total, kept)
+        # Deferred, the index is not up to date yet: no "nothing to do" next time until it is.
+        state.inputs_key, state.summary = None if deferred else inputs, (pages, total, kept)
     finally:
         blobs.compact(m.html_digest for m in rendered.values())
-        unsaved = store.save(state)
-        if unsaved:
-            warnings.append(unsaved)
+        if opts.keeper is not None:
+            opts.keeper.keep(store, state)
         else:
-            blobs.remove_unused()
+            unsaved = store.save(state)
+            if unsaved:
+                warnings.append(unsaved)
+            else:
+                blobs.remove_unused()
     return BuildResult(
         out, pages=pages, files=total, warnings=tuple(warnings),
         rendered=tuple(rendered_notes), made=tuple(made), written=tuple(written),
-        removed=tuple(removed), searched=searched)
+        removed=tuple(removed), searched=searched, deferred=inputs if deferred else None)
 
 
 def inputs_key(opts: BuildOptions, settings: Settings, content: Content,

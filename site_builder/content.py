@@ -317,8 +317,16 @@ def _trusted(source: str, path: Path, known: Mapping[str, tuple],
         return None
     st = os.stat(path)
     if cached[0] == st.st_size and cached[1] == st.st_mtime_ns and st.st_mtime_ns < trust_before_ns:
-        return unpack_note(cached[3]), Stamp(*cached[:3]), True
+        seen = _unpacked.get(source)
+        if seen is None or seen[0] is not cached[3]:  # the very object, not merely equal
+            seen = _unpacked[source] = (cached[3], unpack_note(cached[3]))
+        return seen[1], Stamp(*cached[:3]), True
     return None
+
+
+# source -> (packed note, its Note): a long-lived process (`notes serve`) keeps the same packed
+# tuples in its cache state build after build, so their notes need no unpacking again.
+_unpacked: dict[str, tuple] = {}
 
 
 def _read_note(source: str, path: Path, content_dir: Path, project_dir: Path,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from functools import lru_cache
 
 SIZE = 32
 ACCENT = (0x2F, 0x6F, 0x5E, 255)
@@ -40,6 +41,7 @@ def _png() -> bytes:
             + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
 
 
+@lru_cache(maxsize=1)  # the same bytes every build (`notes serve` builds many in one process)
 def favicon_ico() -> bytes:
     png = _png()
     directory = struct.pack("<HHH", 0, 1, 1)

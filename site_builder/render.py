@@ -246,6 +246,7 @@ def render_nested(note: Note, index: LinkIndex, load: NoteLoader | None,
     return renderer.render(note, index, load, stack)
 
 
+@lru_cache(maxsize=1)  # a pure function of the installed Pygments: once per process
 def pygments_css() -> str:
     """Light and dark highlighting styles, chosen by the page's theme (``data-theme``)."""
     from site_builder.theme import highlight_css

@@ -75,9 +75,14 @@ def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: 
     # Same index as last time: every link resolves as it did, no need to ask link by link.
     key = index_key(index)
     same_index = key == state.index_key
+    last, unpacked = _last_unpacked[0], {}
     for note in (*content.notes, *content.intros):
         packed = state.renders.get(note.source)
-        entry = RenderEntry.unpack(packed) if packed is not None else None
+        entry = None
+        if packed is not None:
+            seen = last.get(note.source)
+            entry = seen[1] if seen is not None and seen[0] is packed else RenderEntry.unpack(packed)
+            unpacked[note.source] = (packed, entry)
         file_digest = (render_digest(content, note.source, entry.meta.embeds, raw_html)
                        if entry else "")
         # An embed shows the target's links too: a changed index renders it again.
@@ -101,4 +106,11 @@ def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: 
             render_digest(content, note.source, meta.embeds, raw_html), meta, urls).pack()
     state.renders = renders
     state.index_key = key
+    _last_unpacked[0] = unpacked
     return metas, [n.display_path for n in todo]
+
+
+# source -> (packed entry, its unpacked RenderEntry) of the last call: a long-lived process
+# (`notes serve`) keeps the same packed tuples build after build, so the very same object
+# (``is``, never merely equal) needs no unpacking again.
+_last_unpacked: list[dict[str, tuple]] = [{}]

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import hypothesis.strategies as st
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 
 from site_builder.feeds import (
     FeedEntry,
     SitemapEntry,
+    newest_entries,
     render_feed,
     render_robots,
     render_sitemap,
@@ -278,3 +279,22 @@ def test_site_url_is_href_for_for_any_path(path: str) -> None:
     from site_builder.links import href_for
 
     assert site_url(path, None) == href_for(path, None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.one_of(st.none(), st.integers(0, 6))),
+                max_size=40), st.integers(0, 8))
+def test_feed_entries_made_only_for_the_newest_candidates_give_the_same_feed(dates, limit):
+    """build._newest_candidates keeps every note that may be among the newest (ties too):
+    the feed made from them equals the feed made from all notes."""
+    from types import SimpleNamespace as NS
+
+    from site_builder.build import _newest_candidates
+
+    day = lambda n: dt.date(2024, 1, 1) + dt.timedelta(days=n)
+    notes = [NS(url=f"/n{i}/", date=day(p) if p else None, updated=u and day(p + u))
+             for i, (p, u) in enumerate(dates)]
+    make = lambda n: FeedEntry(n.url, n.url, n.date, n.updated, "", "")
+    everything = newest_entries([make(n) for n in notes if n.date], limit)
+    assert newest_entries([make(n) for n in _newest_candidates(notes, limit)], limit) \
+        == everything

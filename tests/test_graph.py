@@ -88,3 +88,42 @@ def test_site_layout_places_every_note_once_and_every_link_once():
     svg = site_graph_svg(whole)
     assert f'viewBox="0 0 {width} {height}"' in svg and svg.count("<a ") == 9
     assert site_layout([], {}) is None and site_graph_svg(None) == ""
+
+
+def test_local_graphs_reused_in_one_process_only_while_titles_urls_and_links_are_unchanged(
+) -> None:
+    """`notes serve` rebuilds in one process: the layouts of the last call are reused when
+    nothing they show changed, and computed again when a title, URL or link did."""
+    from types import SimpleNamespace as NS
+
+    from site_builder.graph import local_graphs
+
+    def notes(title_b: str = "B") -> list:
+        return [NS(source="a.md", title="A", url="/a/"), NS(source="b.md", title=title_b,
+                                                           url="/b/")]
+
+    links = {"a.md": [NS(target="b.md")], "b.md": []}
+    first = local_graphs(notes(), links)
+    assert first["a.md"][0][1][:2] == ("B", "/b/")
+    assert local_graphs(notes(), links) == first
+    assert local_graphs(notes("Bee"), links)["a.md"][0][1][:2] == ("Bee", "/b/")
+    assert local_graphs(notes(), {"a.md": [], "b.md": []}) == {"a.md": None, "b.md": None}
+    assert local_graphs(notes(), links) == first
+
+
+def test_site_layout_reused_in_one_process_only_while_its_inputs_are_unchanged() -> None:
+    from types import SimpleNamespace as NS
+
+    from site_builder.graph import site_layout
+
+    def notes(title: str = "B", section: str = "s") -> list:
+        return [NS(source="a.md", title="A", url="/a/", section=""),
+                NS(source="b.md", title=title, url="/b/", section=section)]
+
+    links = {"a.md": [NS(target="b.md")], "b.md": []}
+    first = site_layout(notes(), links)
+    assert site_layout(notes(), links) == first and first[1] == ((0, 1),)
+    assert site_layout(notes("Bee"), links)[0][1][0] == "Bee"
+    assert site_layout(notes(section=""), links)[2] != first[2]  # one ring: other spots
+    assert site_layout(notes(), {"a.md": [], "b.md": []})[1] == ()
+    assert site_layout(notes(), links) == first
