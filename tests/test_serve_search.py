@@ -67,14 +67,18 @@ def indexed_texts(site: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def running_loop():
+def serve(project):
+    """Start `notes serve` on ``project`` (a free port; more DevOptions fields as keywords),
+    wait for it to be serving, and stop it after the test: returns the loop and its port."""
     from tests.test_cli_serve import Running
 
     loops: list[Running] = []
 
-    def start(opts: DevOptions) -> Running:
-        loops.append(Running(run_serve, opts))
-        return loops[-1]
+    def start(**options) -> tuple[Running, int]:
+        port = free_port()
+        loops.append(Running(run_serve, DevOptions(project=project, port=port, **options)))
+        loops[-1].wait_line("Serving")
+        return loops[-1], port
 
     yield start
     for loop in loops:
@@ -86,11 +90,9 @@ def searchable(port: int) -> bool:
 
 
 def test_reload_comes_before_the_index_which_then_catches_up(project, monkeypatch,
-                                                             running_loop) -> None:
+                                                             serve) -> None:
     latch = Latch(monkeypatch)
-    port = free_port()
-    loop = running_loop(DevOptions(project=project, port=port))
-    loop.wait_line("Serving")
+    loop, port = serve()
     site = project / "build" / "site"
     assert "Zebras graze quietly." in indexed_texts(site)["/hello/"]
 
@@ -114,12 +116,10 @@ def test_reload_comes_before_the_index_which_then_catches_up(project, monkeypatc
 
 
 def test_a_removed_page_is_never_findable_in_the_served_index(project, monkeypatch,
-                                                              running_loop) -> None:
+                                                              serve) -> None:
     latch = Latch(monkeypatch)
     monkeypatch.setattr(devsite, "INDEX_WAIT_SECONDS", 0.2)
-    port = free_port()
-    loop = running_loop(DevOptions(project=project, port=port))
-    loop.wait_line("Serving")
+    _loop, port = serve()
     site = project / "build" / "site"
     assert "/gone/" in indexed_texts(site) and searchable(port)
 
@@ -139,11 +139,9 @@ def test_a_removed_page_is_never_findable_in_the_served_index(project, monkeypat
 
 
 def test_a_search_request_during_the_index_run_waits_for_it(project, monkeypatch,
-                                                            running_loop) -> None:
+                                                            serve) -> None:
     latch = Latch(monkeypatch)
-    port = free_port()
-    loop = running_loop(DevOptions(project=project, port=port))
-    loop.wait_line("Serving")
+    _loop, port = serve()
     (project / "content" / "gone.md").unlink()
     sse_state(port, lambda s: s["version"] >= 1)
     answers: list[int] = []
@@ -159,13 +157,11 @@ def test_a_search_request_during_the_index_run_waits_for_it(project, monkeypatch
 
 
 def test_a_failing_index_is_one_line_and_the_server_goes_on(project, monkeypatch, capsys,
-                                                            running_loop) -> None:
+                                                            serve) -> None:
     latch = Latch(monkeypatch)
     latch.fail = SearchIndexError("search index: Pagefind failed with exit status 1: boom")
     latch.gate.set()
-    port = free_port()
-    loop = running_loop(DevOptions(project=project, port=port))
-    loop.wait_line("Serving")
+    loop, port = serve()
     site = project / "build" / "site"
 
     (project / "content" / "hello.md").write_text(
@@ -195,11 +191,9 @@ def test_a_failing_index_is_one_line_and_the_server_goes_on(project, monkeypatch
 
 
 def test_edits_during_an_index_run_are_coalesced_into_one_more_run(project, monkeypatch,
-                                                                   running_loop) -> None:
+                                                                   serve) -> None:
     latch = Latch(monkeypatch)
-    port = free_port()
-    loop = running_loop(DevOptions(project=project, port=port))
-    loop.wait_line("Serving")
+    loop, port = serve()
     site = project / "build" / "site"
     hello = project / "content" / "hello.md"
     hello.write_text(NOTE.format(title="Hello", day=1, text="First edit."))
@@ -233,14 +227,10 @@ def test_kept_state_follows_a_save_made_by_another_process(project) -> None:
 
 
 def test_without_search_there_is_no_index_and_no_background_run(project, monkeypatch,
-                                                                 running_loop) -> None:
+                                                                 serve) -> None:
     latch = Latch(monkeypatch)
     latch.gate.set()
-    port = free_port()
-    opts = DevOptions(project=project, port=port,
-                      build=BuildOptions(project_dir=project, search=False))
-    loop = running_loop(opts)
-    loop.wait_line("Serving")
+    loop, port = serve(build=BuildOptions(project_dir=project, search=False))
     (project / "content" / "gone.md").unlink()
     sse_state(port, lambda s: s["version"] >= 1)
     assert get(port, "/gone/")[0] == 404 and get(port, "/hello/")[0] == 200
@@ -249,15 +239,13 @@ def test_without_search_there_is_no_index_and_no_background_run(project, monkeyp
 
 
 def test_a_build_after_serve_stopped_before_the_index_caught_up_indexes(project, monkeypatch,
-                                                                       running_loop) -> None:
+                                                                       serve) -> None:
     """The cache saved after a reload says the index is not up to date: the next `notes build`
     runs Pagefind (and the index then holds the edit), instead of finding nothing to do."""
     latch = Latch(monkeypatch)
     latch.fail = SearchIndexError("search index: interrupted")
     latch.gate.set()
-    port = free_port()
-    loop = running_loop(DevOptions(project=project, port=port))
-    loop.wait_line("Serving")
+    loop, port = serve()
     (project / "content" / "hello.md").write_text(
         NOTE.format(title="Hello", day=1, text="Narwhals sing."))
     sse_state(port, lambda s: s["version"] >= 1)
