@@ -186,7 +186,9 @@ def needs_making(item: OutputFile, entry: OutputEntry | None, out_dir: Path) -> 
             or not intact(os.path.join(out_dir, item.path), entry))
 
 
-def _same_bytes(path: Path, data: bytes) -> bool:
+def same_bytes(path: Path, data: bytes) -> bool:
+    """Whether ``path`` already holds exactly ``data`` (size first: most differences are
+    caught without reading the file)."""
     try:
         if os.stat(path).st_size != len(data):
             return False
@@ -202,7 +204,7 @@ def make_file(item: OutputFile, entry: OutputEntry | None, out_dir: Path, stage:
     target = out_dir / item.path
     if entry is not None and entry.digest == found and intact(target, entry):
         return Made(item.path, entry._replace(key=item.input_key), False)
-    if _same_bytes(target, data):
+    if same_bytes(target, data):
         st = os.stat(target)
         return Made(item.path, OutputEntry(item.input_key, found, st.st_size, st.st_mtime_ns),
                     False)

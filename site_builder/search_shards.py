@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from site_builder import search
+from site_builder.output import same_bytes
 from site_builder.pages import page_key
 
 PAGES_PER_SHARD = 256
@@ -209,7 +210,7 @@ def _shards_json(plan: Mapping[str, tuple[str, ...]]) -> bytes:
 
 def _write_if_changed(path: Path, data: bytes) -> None:
     """Unchanged bytes keep their mtime, so the deploy manifest need not re-hash the file."""
-    if path.is_file() and path.read_bytes() == data:
+    if same_bytes(path, data):
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
