@@ -40,7 +40,7 @@ from site_builder.errors import NotesError
 
 CACHE_DIRNAME = ".notes-cache"
 FORMAT = 4  # 2: note bodies in pack files; 3: search_pages; 4: search_bundles
-_STATE = "state.bin"
+STATE_FILE = "state.bin"  # the state file, whose stamp tells a reader another process saved
 _LOCK = "lock"
 BLOBS_DIRNAME = "html"
 # Files modified this close to the last save may share its mtime tick: verify them by content.
@@ -206,7 +206,7 @@ class BuildCache:
     def load(self) -> tuple[CacheState, str | None]:
         """The saved state, or an empty one and a warning saying why the saved one was not used.
         A missing cache is normal (no warning)."""
-        path = self.root / _STATE
+        path = self.root / STATE_FILE
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
@@ -265,7 +265,7 @@ class BuildCache:
         checksum = hashlib.sha256(payload).hexdigest().encode()
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            _atomic_write(self.root / _STATE, b"\n".join((header, checksum, payload)))
+            _atomic_write(self.root / STATE_FILE, b"\n".join((header, checksum, payload)))
         except OSError as exc:
             return (f"could not save the build cache {self.root.name}/ "
                     f"({exc.strerror or exc}); the next build starts from nothing")

@@ -32,17 +32,18 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from site_builder.cache import STATE_FILE
 from site_builder.errors import NotesError
+from site_builder.search import OUTPUT_SUBDIR
 
 if TYPE_CHECKING:
     from site_builder.build import BuildOptions
     from site_builder.cache import BuildCache, CacheState
     from site_builder.serve.stores import Store, StoredObject
 
-INDEX_PREFIX = "pagefind/"
+INDEX_PREFIX = f"{OUTPUT_SUBDIR}/"
 INDEX_NICE = 5  # how much lower the background index runs than the rebuilds (see below)
 INDEX_WAIT_SECONDS = 20.0  # how long a search request waits for an index without removed pages
-_STATE_FILE = "state.bin"  # cache.BuildCache's state file: its stamp tells another's save
 
 Say = Callable[[str], None]
 
@@ -84,7 +85,7 @@ class DevSite:
     def take(self, store: BuildCache) -> CacheState | None:
         with self._cond:
             self._store = store
-            if self._state is None or _stamp(store.root / _STATE_FILE) != self._saved:
+            if self._state is None or _stamp(store.root / STATE_FILE) != self._saved:
                 self._state = None  # never kept, or another process saved since: use its
                 return None
             return _copy(self._state)
@@ -137,7 +138,7 @@ class DevSite:
             unsaved = store.save(state)
             if unsaved is None:
                 BlobStore(store.blob_dir, state.blobs).remove_unused()
-                self._saved = _stamp(store.root / _STATE_FILE)
+                self._saved = _stamp(store.root / STATE_FILE)
             return unsaved
 
     # -- the indexer -----------------------------------------------------------------------
@@ -171,7 +172,7 @@ class DevSite:
             if inputs is not None and inputs == self.pending_inputs:
                 state.inputs_key = inputs
             self._state = state
-            refresh_site_manifest(out, [], rescan=(INDEX_PREFIX.rstrip("/"),))
+            refresh_site_manifest(out, [], rescan=(OUTPUT_SUBDIR,))
             self._cond.notify_all()
             return True
 
