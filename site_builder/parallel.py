@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -52,6 +53,16 @@ def pool_size(jobs: int | None, items: int) -> int:
     return max(1, min(jobs, items))
 
 
+def _quiet_worker() -> None:
+    """Workers leave signals to the main process: Ctrl+C reaches the whole process group but
+    only the main process acts on it, and ``Pool.terminate`` (every pool's exit) ends a worker
+    with a plain SIGTERM.  Inherited Python handlers (``notes serve`` turns SIGTERM into
+    KeyboardInterrupt) would instead print a worker traceback at every pool's exit, or leave a
+    worker waiting on the task queue that the pool's exit then waits for."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _run(index: int) -> Any:
     assert _STEP is not None, "worker started without a step"
     return _STEP(index)
@@ -70,7 +81,7 @@ def run_step(step: Callable[[int], T], count: int, jobs: int | None) -> list[T]:
     try:
         ctx = multiprocessing.get_context("fork")
         chunk = max(1, min(_MAX_CHUNK, count // (workers * _CHUNKS_PER_WORKER)))
-        with ctx.Pool(workers) as pool:
+        with ctx.Pool(workers, initializer=_quiet_worker) as pool:
             return list(pool.imap(_run, range(count), chunksize=chunk))
     finally:
         _STEP = None

@@ -51,3 +51,19 @@ def test_automatic_pool_uses_the_cores_for_large_steps() -> None:
 def test_serial_run_calls_in_process() -> None:
     parent = os.getpid()
     assert run_step(lambda i: os.getpid(), 5, jobs=1) == [parent] * 5
+
+
+def test_workers_ignore_the_callers_signal_handlers(capfd) -> None:
+    """`notes serve` turns SIGTERM into KeyboardInterrupt; the pool's exit ends its workers with
+    SIGTERM, which must not print a worker traceback (nor hang the exit)."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        assert run_step(lambda i: i, 200, jobs=2) == list(range(200))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert "Traceback" not in capfd.readouterr().err
