@@ -299,20 +299,22 @@ def search_stage(out: Path, state: CacheState, enabled: bool) -> bool:
     text, so Pagefind does not run for it.  Without search, a previous index is removed: it
     would describe pages that may be gone."""
     from site_builder.search import OUTPUT_SUBDIR, indexed_digests, pagefind_version, remove_index
-    from site_builder.search_shards import update_index
+    from site_builder.search_shards import scratch, update_index
 
     if not enabled:
         remove_index(out)
         state.search_key, state.search_pages, state.search_bundles = None, {}, {}
         return False
-    state.search_pages = indexed_digests(out, state.outputs, state.search_pages)
-    key = page_key(pagefind_version(),
-                   sorted((p, d) for p, (_, d) in state.search_pages.items() if d))
-    if key == state.search_key and (out / OUTPUT_SUBDIR).is_dir():
-        return False
-    known = state.search_bundles if state.search_key is not None else {}
-    state.search_key = None  # until it succeeds
-    update = update_index(out, {p: d for p, (_, d) in state.search_pages.items()}, known)
+    with scratch() as docs:  # the changed pages' index documents, made while reading them
+        state.search_pages = indexed_digests(out, state.outputs, state.search_pages, docs)
+        key = page_key(pagefind_version(),
+                       sorted((p, d) for p, (_, d) in state.search_pages.items() if d))
+        if key == state.search_key and (out / OUTPUT_SUBDIR).is_dir():
+            return False
+        known = state.search_bundles if state.search_key is not None else {}
+        state.search_key = None  # until it succeeds
+        update = update_index(out, {p: d for p, (_, d) in state.search_pages.items()}, known,
+                              docs=docs)
     state.search_bundles, state.search_key = dict(update.keys), key
     return bool(update.ran)
 

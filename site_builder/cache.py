@@ -53,6 +53,12 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def page_key(*parts: Any) -> str:
+    """Digest of everything a page shows: equal keys mean byte-identical pages.  ``repr`` of
+    frozen dataclasses, tuples, strings and dates is deterministic, which is all keys hold."""
+    return digest(repr(parts).encode("utf-8"))
+
+
 class Stamp(NamedTuple):
     """How a source file looked when it was read (a tuple: the cache stores it as is)."""
 

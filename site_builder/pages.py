@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from site_builder.cache import digest
+from site_builder.cache import page_key
 from site_builder.content import Note, display_path, url_to_output
 from site_builder.errors import ContentError
 from site_builder.graph import Layout, graph_svg
@@ -143,12 +143,6 @@ def make_env(project_dir: Path) -> jinja2.Environment:
     env.filters["isodate"] = lambda d: d.isoformat() if d else ""
     env.filters["longdate"] = lambda d: f"{d:%B} {d.day}, {d.year}" if d else ""
     return env
-
-
-def page_key(*parts: Any) -> str:
-    """Digest of everything a page shows: equal keys mean byte-identical pages.  ``repr`` of
-    frozen dataclasses, tuples, strings and dates is deterministic, which is all keys hold."""
-    return digest(repr(parts).encode("utf-8"))
 
 
 class PageMaker:

@@ -228,7 +228,7 @@ def test_small_index_documents_give_the_same_bundles_as_whole_pages(
     assert len(pages) > 10
     search.build_index(out)
     small = tree(out / "pagefind")
-    monkeypatch.setattr(search, "index_document", lambda page: None)
+    monkeypatch.setattr(search, "index_document", lambda page, span=None: None)
     shutil.rmtree(out / "pagefind")
     search.build_index(out)
     assert tree(out / "pagefind") == small
@@ -253,6 +253,47 @@ def test_index_document_keeps_the_title_language_and_body_only() -> None:
 def test_pagefind_tags_finds_what_the_regex_finds(parts: list[bytes]) -> None:
     page = b"".join(parts)
     assert search.pagefind_tags(page) == search._PAGEFIND_TAG.findall(page)
+
+
+@settings(max_examples=EXAMPLES * 5, deadline=None)
+@given(st.lists(st.sampled_from([b"<", b">", b"data-pagefind-body", b"data-pagefind-", b"body",
+                                 b"a", b"1", b" ", b"\t", b"=", b"/", b'"', b"<div ", b"<p>",
+                                 b"</div>", b"\xc3\xa9"]), max_size=40))
+def test_body_marker_finds_what_the_regex_finds(parts: list[bytes]) -> None:
+    page = b"".join(parts)
+    match = search._BODY_MARKER.search(page)
+    assert search._body_marker(page) == (match.start() if match else None)
+
+
+def test_read_pages_reads_each_page_once_on_all_cores(tmp_path: Path) -> None:
+    """The cold index's one pass (two forced workers): the digests ``site_digests`` gives,
+    and each page's index document left in the scratch folder, where ``update_index`` takes
+    it from instead of reading the page again."""
+    out = tmp_path / "site"
+    for i in range(6):
+        body = b"" if i == 5 else b" data-pagefind-body"
+        page = out / f"s/p{i}/index.html"
+        page.parent.mkdir(parents=True)
+        page.write_bytes(b'<html lang="en"><body><nav>m</nav><h1>T%d</h1><main%s><p>w%d</p>'
+                         b"</main></body></html>" % (i, body, i))
+    pages = [f"s/p{i}/index.html" for i in range(6)]
+    with search_shards.scratch() as docs:
+        found = search_shards.read_pages(out, pages, docs, jobs=2)
+        assert found == search.site_digests(out)
+        assert found[pages[5]] == "" and all(found[p] for p in pages[:5])
+        for page in pages[:5]:
+            assert (docs / page).read_bytes() == search.index_document((out / page).read_bytes())
+        assert not (docs / pages[5]).exists()
+        update_index(out, found, {}, docs=docs)
+        assert not list(docs.rglob("*.html"))  # every document moved in, none made again
+    assert search._indexed_pages(out / "pagefind") == 5
+
+
+def test_read_pages_error_names_the_page(tmp_path: Path) -> None:
+    with pytest.raises(search.SearchIndexError) as info:
+        search_shards.read_pages(tmp_path, ["gone/index.html"], tmp_path / "docs", jobs=1)
+    assert str(info.value).startswith("search index: could not copy gone/index.html for "
+                                      "Pagefind into ")
 
 
 def test_scratch_is_tmpdir_when_set_else_memory_with_room(monkeypatch: pytest.MonkeyPatch,
