@@ -289,9 +289,11 @@ def test_read_pages_reads_each_page_once_on_all_cores(tmp_path: Path) -> None:
     assert search._indexed_pages(out / "pagefind") == 5
 
 
-def test_read_pages_error_names_the_page(tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", [1, 2])  # 2: the error comes back from a worker
+def test_read_pages_error_names_the_page(tmp_path: Path, jobs: int) -> None:
     with pytest.raises(search.SearchIndexError) as info:
-        search_shards.read_pages(tmp_path, ["gone/index.html"], tmp_path / "docs", jobs=1)
+        search_shards.read_pages(tmp_path, ["gone/index.html", "gone/2.html"], tmp_path / "d",
+                                 jobs=jobs)
     assert str(info.value).startswith("search index: could not copy gone/index.html for "
                                       "Pagefind into ")
 
