@@ -218,9 +218,10 @@ def _newest_candidates(notes: Sequence[Note], limit: int) -> list[Note]:
 
 
 def page_stage(opts: BuildOptions, settings: Settings, content: Content,
-               rendered: Mapping[str, RenderMeta], links_to: Mapping,
-               blobs: BlobStore, static: Sequence[Asset] = ()) -> list[OutputFile]:
-    """Every page, feed and asset of the site, each made on demand from its inputs key."""
+               rendered: Mapping[str, RenderMeta], links_to: Mapping, blobs: BlobStore,
+               static: Sequence[Asset] = ()) -> tuple[list[OutputFile], Callable[[], None]]:
+    """Every page, feed and asset of the site, each made on demand from its inputs key; and
+    what the page workers need ready before they fork (the compiled templates)."""
     assets = static_assets(pygments_css())
     intros = {i.source: blobs.get(rendered[i.source].html_digest) for i in content.intros}
     sections = build_sections(content.notes, content.intros, rendered, intros)
@@ -262,7 +263,7 @@ def page_stage(opts: BuildOptions, settings: Settings, content: Content,
               for a in attachments]
     files += [OutputFile(a.source, f"static/{a.source}", source=a.path, key=source_key(a.path))
               for a in static]
-    return check_unique(files)
+    return check_unique(files), maker.preload
 
 
 def check_out_dir(opts: BuildOptions) -> None:
@@ -274,15 +275,17 @@ def check_out_dir(opts: BuildOptions) -> None:
             raise ContentError(f"refusing to build into {out}: it would replace {name} folder")
 
 
-def write_stage(files: Sequence[OutputFile], state: CacheState, out: Path,
-                jobs: int | None) -> tuple[list[str], list[str], list[str], dict[str, tuple]]:
+def write_stage(files: Sequence[OutputFile], state: CacheState, out: Path, jobs: int | None,
+                prepare: Callable[[], None] | None = None,
+                ) -> tuple[list[str], list[str], list[str], dict[str, tuple]]:
     """Make what changed (in parallel), then move it into ``out``; returns the paths made,
-    written, removed, and the written ones' manifest entries; updates ``state.outputs``."""
+    written, removed, and the written ones' manifest entries; updates ``state.outputs``.
+    ``prepare`` readies what the workers share, when there are workers."""
     old = state.outputs
     todo = [f for f in files if needs_making(f, old.get(f.path), out)]
     with staging(out) as stage:
         made = run_step(lambda i: make_file(todo[i], old.get(todo[i].path), out, stage),
-                        len(todo), jobs)
+                        len(todo), jobs, prepare)
         written = [m.path for m in made if m.written]
         removed = commit(stage, out, written, {f.path for f in files}, set(old) or None)
     outputs = {f.path: old[f.path] for f in files if f.path in old}
@@ -391,10 +394,10 @@ def _build(opts: BuildOptions, store: BuildCache, discarded: str | None = None) 
         from site_builder.search import NO_NOTES, SearchIndexError
 
         raise SearchIndexError(NO_NOTES)
-    files = page_stage(opts, settings, content, rendered, links_to, blobs, static)
+    files, prepare = page_stage(opts, settings, content, rendered, links_to, blobs, static)
     if not settings.base_url:
         warnings.append(BASE_URL_WARNING)
-    made, written, removed, fresh = write_stage(files, state, out, opts.jobs)
+    made, written, removed, fresh = write_stage(files, state, out, opts.jobs, prepare)
     searched, pages = False, sum(1 for f in files if f.path.endswith(".html"))
     total = len(files)
     deferred = opts.search and opts.defer_search

@@ -162,6 +162,7 @@ class PageMaker:
         self.env, self.project_dir, self.common = env, project_dir, dict(common)
         self.common_key = common_key
         self._template_keys: dict[str, str] = {}
+        self._pulled_in: set[str] = set()  # every template name template_key came across
 
     def _template_error(self, exc: jinja2.TemplateError, template: str) -> ContentError:
         if isinstance(exc, jinja2.TemplateSyntaxError):
@@ -206,7 +207,18 @@ class PageMaker:
                     pending.extend(self.env.list_templates())
                 pending.extend(m.group(2) for m in _TEMPLATE_REF.finditer(sources[current]))
             self._template_keys[name] = page_key(sorted(sources.items()))
+            self._pulled_in.update(sources)
         return self._template_keys[name]
+
+    def preload(self) -> None:
+        """Compile every template the pages use, and those they pull in, in this process before
+        the page workers fork: each worker would otherwise compile them all again.  A template
+        that fails here is left for the page that uses it to report."""
+        for name in sorted(self._pulled_in):
+            try:
+                self.env.get_template(name)
+            except jinja2.TemplateError:
+                pass
 
     def page(self, template: str, path: str, owner: str, parts: tuple,
              context: Callable[[], dict[str, Any]], key: str | None = None) -> OutputFile:

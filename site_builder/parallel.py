@@ -68,14 +68,19 @@ def _run(index: int) -> Any:
     return _STEP(index)
 
 
-def run_step(step: Callable[[int], T], count: int, jobs: int | None) -> list[T]:
+def run_step(step: Callable[[int], T], count: int, jobs: int | None,
+             prepare: Callable[[], object] | None = None) -> list[T]:
     """``[step(0), ..., step(count - 1)]``, computed by forked workers when worthwhile.
 
     ``step`` may close over anything (it is inherited, never pickled); its *results* and any
-    exception it raises are pickled back, so they should be small plain values."""
+    exception it raises are pickled back, so they should be small plain values.  ``prepare``
+    runs here, before the pool forks, and only when it does: set-up every worker would
+    otherwise repeat for itself (a Markdown instance, compiled templates), done once."""
     workers = pool_size(jobs, count)
     if workers == 1:
         return [step(i) for i in range(count)]
+    if prepare is not None:
+        prepare()
     global _STEP
     _STEP = step
     try:

@@ -67,3 +67,20 @@ def test_workers_ignore_the_callers_signal_handlers(capfd) -> None:
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_prepare_runs_once_here_before_the_pool_forks_and_only_for_a_pool() -> None:
+    parent, calls, ready = os.getpid(), [], {}
+
+    def prepare() -> None:
+        calls.append(os.getpid())
+        ready["renderer"] = "made once"
+
+    results = run_step(lambda i: (ready.get("renderer"), os.getpid()), 100, jobs=2,
+                       prepare=prepare)
+    assert calls == [parent]
+    assert {r[0] for r in results} == {"made once"}  # the workers inherited it
+    assert parent not in {r[1] for r in results}
+    calls.clear()
+    assert run_step(lambda i: i, 5, jobs=1, prepare=prepare) == list(range(5))
+    assert calls == []  # serial: the step sets up what it needs itself
