@@ -15,9 +15,11 @@ note re-renders that note and re-makes only the pages that show it.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -346,11 +348,28 @@ def build_site(opts: BuildOptions) -> BuildResult:
     otherwise delete each other's fresh pack files)."""
     check_out_dir(opts)
     store = BuildCache(opts.cache_dir, fingerprint(Path(opts.project_dir), opts.content))
-    with store.locked():
+    with store.locked(), _cyclic_gc_paused():
         try:
             return _build(opts, store)
         except CacheDamaged as exc:  # found while making files, before any was moved in
             return _build(opts, store, discarded=store.discard_warning(str(exc)))
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection during a build.  Every full collection walks every object
+    alive: at 5,000 notes, six of them in the main process took 0.38 s, serially, while the
+    other core waited, and each pool worker's one full collection walked (and so copied) the
+    heap it inherited.  A build makes little cyclic garbage (rendering 1,000 notes: ~8,000
+    objects, 2 MB), left to the next collection after it; a caller that paused collection
+    itself (``notes serve``) keeps it paused."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _build(opts: BuildOptions, store: BuildCache, discarded: str | None = None) -> BuildResult:
