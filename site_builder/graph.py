@@ -112,12 +112,16 @@ def layout(ranked: Mapping[str, list[str]], center: str, titles: Mapping[str, st
     if len(nodes) == 1:
         return None
     index = {n: i for i, (n, _, _) in enumerate(nodes)}
-    edges = tuple(sorted((i, j) for i, (a, _, _) in enumerate(nodes)
-                         for j in map(index.__getitem__, index.keys() & ranked.get(a, ()))
-                         if j > i))
+    at, edges = index.get, []
+    for i, (a, _, _) in enumerate(nodes):  # each pair once, from its lower end (links are both ways)
+        for near in ranked.get(a, ()):
+            j = at(near)
+            if j is not None and j > i:
+                edges.append((i, j))
+    edges.sort()
     shown = tuple((titles[n], urls[n], d, index[p] if p is not None else -1)
                   for n, d, p in nodes)
-    return Layout((shown, edges))
+    return Layout((shown, tuple(edges)))
 
 
 def graph_svg(graph: Layout | None, spots: tuple | None = None) -> str:
