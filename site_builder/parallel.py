@@ -62,10 +62,10 @@ def pool_size(jobs: int | None, items: int) -> int:
 
 def _quiet_worker() -> None:
     """Workers leave signals to the main process: Ctrl+C reaches the whole process group but
-    only the main process acts on it, and ``Pool.terminate`` (every pool's exit) ends a worker
-    with a plain SIGTERM.  Inherited Python handlers (``notes serve`` turns SIGTERM into
-    KeyboardInterrupt) would instead print a worker traceback at every pool's exit, or leave a
-    worker waiting on the task queue that the pool's exit then waits for."""
+    only the main process acts on it, and a step interrupted there ends its workers with a
+    plain SIGTERM.  Inherited Python handlers (``notes serve`` turns SIGTERM into
+    KeyboardInterrupt) would instead print a worker traceback, or leave a worker running
+    that the main process then waits for."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
