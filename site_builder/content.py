@@ -138,6 +138,7 @@ def _display_prefix(content_dir: Path, project_dir: Path) -> str:
     return "" if shown == "." else shown.rstrip("/") + "/"
 
 
+@lru_cache(maxsize=1 << 14)  # a site's few folder names, once each
 def url_segment(name: str) -> str:
     """File and folder names become URL segments; whitespace becomes '-' (S3-friendly keys)."""
     return re.sub(r"\s+", "-", name.strip())
@@ -213,10 +214,13 @@ def parse_date(value: Any, key: str, shown: str, fm_lines: list[str]) -> dt.date
 def first_heading(body: str) -> tuple[str | None, str]:
     """The first ``# heading`` outside code, and the body with that line blanked if it opens
     the note (it becomes the page title; blanking keeps line numbers right)."""
-    lines = body.split("\n")
     fence: str | None = None
     seen_text = False
-    for i, line in enumerate(lines):
+    start = 0
+    while start >= 0:  # line by line, without splitting the whole body (it is usually line 1)
+        line_start, end = start, body.find("\n", start)
+        line = body[start:] if end < 0 else body[start:end]
+        start = -1 if end < 0 else end + 1
         match = _FENCE.match(line)
         if match:
             marker = match.group(1)[0] * 3
@@ -227,9 +231,9 @@ def first_heading(body: str) -> tuple[str | None, str]:
             continue
         heading = _H1.match(line)
         if heading:
-            if not seen_text:
-                lines[i] = ""
-                return heading.group(1).strip(), "\n".join(lines)
+            if not seen_text:  # blank the line, keep its newline
+                rest = body[end:] if end >= 0 else ""
+                return heading.group(1).strip(), body[:line_start] + rest
             return heading.group(1).strip(), body
         if line.strip():
             seen_text = True

@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from site_builder.content import decode, load_content, split_front_matter
+from site_builder.content import (
+    _FENCE,
+    _H1,
+    decode,
+    first_heading,
+    load_content,
+    split_front_matter,
+)
 from site_builder.errors import ContentError
 
 
@@ -265,3 +272,31 @@ def test_front_matter_split_follows_the_line_rule(lines: list[str], trailing: bo
             assert "YAML" in str(exc)
         return
     assert want is not None and (fm_lines, body, body_line) == want
+
+
+def _heading_by_lines(body: str) -> tuple:
+    """The title rule over a list of lines: the first ``# heading`` outside code fences,
+    blanked when no text comes before it."""
+    lines, fence, seen_text = body.split("\n"), None, False
+    for i, line in enumerate(lines):
+        match = _FENCE.match(line)
+        if match:
+            marker = match.group(1)[0] * 3
+            fence, seen_text = None if fence and marker == fence else (fence or marker), True
+        elif not fence and (heading := _H1.match(line)):
+            if not seen_text:
+                lines[i] = ""
+                return heading.group(1).strip(), "\n".join(lines)
+            return heading.group(1).strip(), body
+        elif not fence and line.strip():
+            seen_text = True
+    return None, body
+
+
+@settings(max_examples=2000 if os.environ.get("NOTES_DEEP_TESTS") else 300, deadline=None)
+@given(st.lists(st.sampled_from(["# Title", "#  T  #", "#", "## Sub", "```", "~~~", "````",
+                                 "   ```py", "    ```", "text", "", " ", "#x", "\x0b"]),
+                max_size=9), st.booleans())
+def test_first_heading_follows_the_line_rule(lines: list[str], trailing: bool) -> None:
+    body = "\n".join(lines) + ("\n" if trailing else "")
+    assert first_heading(body) == _heading_by_lines(body)
