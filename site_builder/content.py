@@ -138,6 +138,7 @@ def _display_prefix(content_dir: Path, project_dir: Path) -> str:
     return "" if shown == "." else shown.rstrip("/") + "/"
 
 
+@lru_cache(maxsize=1 << 14)  # a site's few folder names, once each
 def url_segment(name: str) -> str:
     """File and folder names become URL segments; whitespace becomes '-' (S3-friendly keys)."""
     return re.sub(r"\s+", "-", name.strip())
@@ -150,20 +151,30 @@ def decode(data: bytes, shown: str) -> str:
         line = data.count(b"\n", 0, exc.start) + 1
         bad = data[exc.start : exc.start + 1].hex()
         raise ContentError(f"not valid UTF-8 (byte 0x{bad})", shown, line) from None
-    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+    text = text.removeprefix("\ufeff")
+    # The test first: a replace that finds nothing still costs 7 us a note (0.035 s at 5,000).
+    return text.replace("\r\n", "\n") if "\r" in text else text
 
 
 def split_front_matter(text: str, shown: str) -> tuple[dict[str, Any], str, int, list[str]]:
-    """Return (front matter, body, line number of the body's first line, front matter lines)."""
-    lines = text.split("\n")
-    if not lines or lines[0].rstrip() != "---":
+    """Return (front matter, body, line number of the body's first line, front matter lines).
+    Only the front matter is split into lines: the body is sliced off whole."""
+    first = text.partition("\n")[0]
+    if first.rstrip() != "---":
         return {}, text, 1, []
-    for end in range(1, len(lines)):
-        if lines[end].rstrip() in ("---", "..."):
+    fm_lines: list[str] = []
+    start = len(first) + 1
+    while True:
+        end = text.find("\n", start)
+        line = text[start:] if end < 0 else text[start:end]
+        if line.rstrip() in ("---", "..."):
+            body = "" if end < 0 else text[end + 1 :]
             break
-    else:
-        raise ContentError("front matter opened with '---' on line 1 is never closed", shown, 1)
-    fm_lines = lines[1:end]
+        if end < 0:
+            raise ContentError("front matter opened with '---' on line 1 is never closed",
+                               shown, 1)
+        fm_lines.append(line)
+        start = end + 1
     yaml_text = "\n".join(fm_lines)
     try:
         if "*" in yaml_text:
@@ -177,7 +188,7 @@ def split_front_matter(text: str, shown: str) -> tuple[dict[str, Any], str, int,
         data = {}
     if not isinstance(data, dict):
         raise ContentError("front matter must be a YAML mapping (key: value lines)", shown, 2)
-    return data, "\n".join(lines[end + 1 :]), end + 2, fm_lines
+    return data, body, len(fm_lines) + 3, fm_lines
 
 
 def parse_date(value: Any, key: str, shown: str, fm_lines: list[str]) -> dt.date | None:
@@ -203,10 +214,13 @@ def parse_date(value: Any, key: str, shown: str, fm_lines: list[str]) -> dt.date
 def first_heading(body: str) -> tuple[str | None, str]:
     """The first ``# heading`` outside code, and the body with that line blanked if it opens
     the note (it becomes the page title; blanking keeps line numbers right)."""
-    lines = body.split("\n")
     fence: str | None = None
     seen_text = False
-    for i, line in enumerate(lines):
+    start = 0
+    while start >= 0:  # line by line, without splitting the whole body (it is usually line 1)
+        line_start, end = start, body.find("\n", start)
+        line = body[start:] if end < 0 else body[start:end]
+        start = -1 if end < 0 else end + 1
         match = _FENCE.match(line)
         if match:
             marker = match.group(1)[0] * 3
@@ -217,9 +231,9 @@ def first_heading(body: str) -> tuple[str | None, str]:
             continue
         heading = _H1.match(line)
         if heading:
-            if not seen_text:
-                lines[i] = ""
-                return heading.group(1).strip(), "\n".join(lines)
+            if not seen_text:  # blank the line, keep its newline
+                rest = body[end:] if end >= 0 else ""
+                return heading.group(1).strip(), body[:line_start] + rest
             return heading.group(1).strip(), body
         if line.strip():
             seen_text = True
@@ -329,12 +343,25 @@ def _trusted(source: str, path: Path, known: Mapping[str, tuple],
 _unpacked: dict[str, tuple] = {}
 
 
+def _read_file(path: Path) -> tuple[os.stat_result, bytes]:
+    """A file's stat and bytes through one descriptor (half the time of ``os.stat`` and
+    ``Path.read_bytes``: a cold build reads every note, in one process)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        st = os.fstat(fd)
+        chunks = [os.read(fd, st.st_size + 1)]
+        while chunks[-1]:  # to the end, should the file have grown since
+            chunks.append(os.read(fd, 1 << 16))
+        return st, chunks[0] if len(chunks) == 2 else b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def _read_note(source: str, path: Path, content_dir: Path, project_dir: Path,
                known: Mapping[str, tuple]) -> tuple[Note, Stamp, bool]:
     """(note, stamp, reused): a file whose bytes are the cached ones comes back from the cache
     without its body (``reused``); anything else is parsed."""
-    st = os.stat(path)
-    data = path.read_bytes()
+    st, data = _read_file(path)
     stamp = Stamp(st.st_size, st.st_mtime_ns, digest(data))
     cached = known.get(source)
     if cached and cached[2] == stamp.digest:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from functools import cached_property, lru_cache
 
 from site_builder.cache import digest
@@ -103,21 +104,24 @@ class Layout(tuple):
 
 
 def layout(ranked: Mapping[str, list[str]], center: str, titles: Mapping[str, str],
-           urls: Mapping[str, str]) -> Layout | None:
+           urls: Mapping[str, str],
+           near_sets: Mapping[str, AbstractSet[str]] | None = None) -> Layout | None:
     """What ``center``'s graph shows: its nodes and which pairs are linked (positions follow
     from the shape); None when the note links nowhere and nothing links to it.  Cheap, so
     every build computes it for every note page's key; the SVG is drawn only for pages made
-    again."""
+    again.  ``near_sets``: ``ranked``'s lists as sets (faster to ask), when the caller has them."""
     nodes = _near(ranked, center)
     if len(nodes) == 1:
         return None
     index = {n: i for i, (n, _, _) in enumerate(nodes)}
-    edges = tuple(sorted((i, j) for i, (a, _, _) in enumerate(nodes)
-                         for j in map(index.__getitem__, index.keys() & ranked.get(a, ()))
-                         if j > i))
+    names = list(index)
+    near = [(near_sets or ranked).get(n, ()) for n in names]
+    # Each pair once, in order (links go both ways): a graph has at most 17 nodes.
+    edges = [(i, j) for i in range(len(names) - 1) for j in range(i + 1, len(names))
+             if names[j] in near[i]]
     shown = tuple((titles[n], urls[n], d, index[p] if p is not None else -1)
                   for n, d, p in nodes)
-    return Layout((shown, edges))
+    return Layout((shown, tuple(edges)))
 
 
 def graph_svg(graph: Layout | None, spots: tuple | None = None) -> str:
@@ -164,7 +168,7 @@ def local_graphs(notes: Iterable, links_of: Mapping[str, Iterable]) -> dict[str,
     both = undirected(edges)
     sort_key = {n: (t.lower(), n) for n, t in titles.items()}
     ranked = {n: sorted(near, key=sort_key.__getitem__) for n, near in both.items()}
-    graphs = {n.source: layout(ranked, n.source, titles, urls) for n in notes}
+    graphs = {n.source: layout(ranked, n.source, titles, urls, both) for n in notes}
     _last_graphs[:] = [inputs, graphs]
     return dict(graphs)
 

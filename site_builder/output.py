@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from site_builder.cache import OutputEntry, digest
-from site_builder.deploy.local import describe_bytes
+from site_builder.deploy.local import group_of
 from site_builder.errors import ContentError
 
 PRIVATE_PREFIX = "_notes/"
@@ -197,10 +197,16 @@ def same_bytes(path: Path, data: bytes) -> bool:
         return False
 
 
+def file_digest(data: bytes) -> str:
+    """The digest the cache keeps of an output file's bytes: their MD5, which the deploy
+    manifest needs for every file written anyway, so a new page is hashed once, not twice."""
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
 def make_file(item: OutputFile, entry: OutputEntry | None, out_dir: Path, stage: Path) -> Made:
     """Make one file; write it into ``stage`` only if the output does not already hold it."""
     data = item.content()
-    found = digest(data)
+    found = file_digest(data)
     target = out_dir / item.path
     if entry is not None and entry.digest == found and intact(target, entry):
         return Made(item.path, entry._replace(key=item.input_key), False)
@@ -214,11 +220,13 @@ def make_file(item: OutputFile, entry: OutputEntry | None, out_dir: Path, stage:
     st = os.stat(dest)
     # MD5 and upload group while the bytes are at hand (in a worker): the manifest refresh
     # after the build would otherwise read every written file back (renames keep the stamp).
-    manifest = (st.st_size, st.st_mtime_ns, st.st_ino, *describe_bytes(item.path, data))
+    manifest = (st.st_size, st.st_mtime_ns, st.st_ino, found,
+                group_of(item.path, data[:_GROUP_HEAD]))
     return Made(item.path, OutputEntry(item.input_key, found, st.st_size, st.st_mtime_ns), True,
                 manifest)
 
 
+_GROUP_HEAD = 65536  # what the deploy manifest's group test reads of a page (deploy.local)
 _MADE_DIRS: set[str] = set()  # staging folders this process made (stage paths are unique)
 
 

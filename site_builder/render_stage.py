@@ -20,7 +20,14 @@ from site_builder.content import Content, Note, load_note
 from site_builder.links import LinkIndex, index_key
 from site_builder.obsidian import NoteLoader
 from site_builder.parallel import run_step
-from site_builder.render import RenderEntry, RenderMeta, link_urls, render_note, to_meta
+from site_builder.render import (
+    RenderEntry,
+    RenderMeta,
+    link_urls,
+    render_note,
+    renderer,
+    to_meta,
+)
 
 if TYPE_CHECKING:
     from site_builder.build import BuildOptions
@@ -96,7 +103,7 @@ def render_stage(opts: BuildOptions, content: Content, index: LinkIndex, state: 
             todo.append(note)
     load = note_loader(opts, content)
     done = run_step(partial(_render_into, blobs, todo, index, load, raw_html), len(todo),
-                    opts.jobs)
+                    opts.jobs, prepare=partial(renderer, raw_html))
     blobs.close()  # when this process rendered: a long-running `notes serve` keeps no fd
     renders = {s: e for s, e in state.renders.items() if s in metas}
     for note, (meta, ref, urls) in zip(todo, done):

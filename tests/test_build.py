@@ -232,3 +232,30 @@ def test_own_favicons_are_published_and_replace_the_shipped_one(tmp_path: Path) 
     assert files["favicon.ico"] == b"\x00\x00\x01\x00mine"
     # the head names one of the user's icons, not the shipped hashed one
     assert b'<link rel="icon" href="/favicon.' in files["a/index.html"]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_cyclic_gc_paused_during_a_build_and_restored_after(tmp_path: Path, monkeypatch,
+                                                            enabled: bool) -> None:
+    import gc
+
+    import site_builder.build as build_module
+
+    seen = []
+    real_page_stage = build_module.page_stage
+
+    def page_stage(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real_page_stage(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "page_stage", page_stage)
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "a.md").write_text("# A\n\ntext", "utf-8")
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        build_site(BuildOptions(project_dir=tmp_path, search=False))
+        assert seen == [False]
+        assert gc.isenabled() is enabled  # as the caller left it (`notes serve` pauses it too)
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -1,9 +1,19 @@
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from site_builder.content import load_content
+from site_builder.content import (
+    _FENCE,
+    _H1,
+    decode,
+    first_heading,
+    load_content,
+    split_front_matter,
+)
 from site_builder.errors import ContentError
 
 
@@ -228,3 +238,65 @@ def test_symlink_loops_and_dangling_links_are_one_line_errors(tmp_path: Path, ma
     with pytest.raises(ContentError) as exc:
         load_content(content, tmp_path)
     assert str(exc.value) == message.format(content=content.resolve())
+
+
+def _split_by_lines(text: str) -> tuple:
+    """The front matter rule stated plainly: line 1 is ``---``, the block ends at the first
+    later line that is ``---`` or ``...`` (trailing whitespace ignored)."""
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        return [], text, 1
+    for end in range(1, len(lines)):
+        if lines[end].rstrip() in ("---", "..."):
+            return lines[1:end], "\n".join(lines[end + 1:]), end + 2
+    return None
+
+
+_LINES = st.sampled_from(["---", "--- ", "...", "...\t", " ---", "--", "a: 1", "b: two", "",
+                          " ", "text", "\x0b", "c: [x, y]", "\u2028"])
+
+
+@settings(max_examples=2000 if os.environ.get("NOTES_DEEP_TESTS") else 300, deadline=None)
+@given(st.lists(_LINES, max_size=9), st.booleans(), st.booleans())
+def test_front_matter_split_follows_the_line_rule(lines: list[str], trailing: bool,
+                                                 crlf: bool) -> None:
+    text = "\n".join(lines) + ("\n" if trailing else "")
+    text = decode(("\r\n" if crlf else "\n").join(text.split("\n")).encode("utf-8"), "x.md")
+    want = _split_by_lines(text)
+    try:
+        _, body, body_line, fm_lines = split_front_matter(text, "x.md")
+    except ContentError as exc:
+        if want is None:
+            assert str(exc) == "x.md:1: front matter opened with '---' on line 1 is never closed"
+        else:  # closed, but not a YAML mapping
+            assert "YAML" in str(exc)
+        return
+    assert want is not None and (fm_lines, body, body_line) == want
+
+
+def _heading_by_lines(body: str) -> tuple:
+    """The title rule over a list of lines: the first ``# heading`` outside code fences,
+    blanked when no text comes before it."""
+    lines, fence, seen_text = body.split("\n"), None, False
+    for i, line in enumerate(lines):
+        match = _FENCE.match(line)
+        if match:
+            marker = match.group(1)[0] * 3
+            fence, seen_text = None if fence and marker == fence else (fence or marker), True
+        elif not fence and (heading := _H1.match(line)):
+            if not seen_text:
+                lines[i] = ""
+                return heading.group(1).strip(), "\n".join(lines)
+            return heading.group(1).strip(), body
+        elif not fence and line.strip():
+            seen_text = True
+    return None, body
+
+
+@settings(max_examples=2000 if os.environ.get("NOTES_DEEP_TESTS") else 300, deadline=None)
+@given(st.lists(st.sampled_from(["# Title", "#  T  #", "#", "## Sub", "```", "~~~", "````",
+                                 "   ```py", "    ```", "text", "", " ", "#x", "\x0b"]),
+                max_size=9), st.booleans())
+def test_first_heading_follows_the_line_rule(lines: list[str], trailing: bool) -> None:
+    body = "\n".join(lines) + ("\n" if trailing else "")
+    assert first_heading(body) == _heading_by_lines(body)

@@ -10,6 +10,7 @@ from site_builder.output import (
     OutputFile,
     check_unique,
     commit,
+    file_digest,
     hashed_name,
     intact,
     make_file,
@@ -137,7 +138,7 @@ def test_new_inputs_same_bytes_keeps_the_file_and_records_the_new_key(tmp_path: 
     out.mkdir()
     (out / "p.html").write_bytes(b"page")
     st = (out / "p.html").stat()
-    old = OutputEntry("k1", digest(b"page"), st.st_size, st.st_mtime_ns)
+    old = OutputEntry("k1", file_digest(b"page"), st.st_size, st.st_mtime_ns)
     item = OutputFile("p.html", "x", key="k2", make=lambda: b"page")
     with staging(out) as stage:
         made = make_file(item, old, out, stage)

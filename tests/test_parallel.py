@@ -67,3 +67,46 @@ def test_workers_ignore_the_callers_signal_handlers(capfd) -> None:
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_prepare_runs_once_here_before_the_pool_forks_and_only_for_a_pool() -> None:
+    parent, calls, ready = os.getpid(), [], {}
+
+    def prepare() -> None:
+        calls.append(os.getpid())
+        ready["renderer"] = "made once"
+
+    results = run_step(lambda i: (ready.get("renderer"), os.getpid()), 100, jobs=2,
+                       prepare=prepare)
+    assert calls == [parent]
+    assert {r[0] for r in results} == {"made once"}  # the workers inherited it
+    assert parent not in {r[1] for r in results}
+    calls.clear()
+    assert run_step(lambda i: i, 5, jobs=1, prepare=prepare) == list(range(5))
+    assert calls == []  # serial: the step sets up what it needs itself
+
+
+def test_the_first_failing_item_in_input_order_is_the_one_raised() -> None:
+    def step(i: int) -> int:
+        if i in (40, 150, 151):
+            raise ContentError(f"bad note {i}", f"content/n{i}.md")
+        return i
+
+    for _ in range(3):  # whichever worker meets its failure first
+        with pytest.raises(ContentError) as exc:
+            run_step(step, 200, jobs=2)
+        assert str(exc.value) == "content/n40.md: bad note 40"
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang() -> None:
+    from site_builder.errors import NotesError
+
+    def step(i: int) -> int:
+        if i == 30:
+            os._exit(3)  # as if killed (out of memory)
+        return i
+
+    with pytest.raises(NotesError) as exc:
+        run_step(step, 100, jobs=2)
+    assert str(exc.value) == ("a build worker process ended unexpectedly (out of memory?); "
+                              "build again, or with --jobs 1")
