@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from site_builder.cache import OutputEntry, digest
-from site_builder.deploy.local import group_of
+from site_builder.deploy.local import GROUP_HEAD, group_of
 from site_builder.errors import ContentError
 
 PRIVATE_PREFIX = "_notes/"
@@ -221,12 +221,11 @@ def make_file(item: OutputFile, entry: OutputEntry | None, out_dir: Path, stage:
     # MD5 and upload group while the bytes are at hand (in a worker): the manifest refresh
     # after the build would otherwise read every written file back (renames keep the stamp).
     manifest = (st.st_size, st.st_mtime_ns, st.st_ino, found,
-                group_of(item.path, data[:_GROUP_HEAD]))
+                group_of(item.path, data[:GROUP_HEAD]))
     return Made(item.path, OutputEntry(item.input_key, found, st.st_size, st.st_mtime_ns), True,
                 manifest)
 
 
-_GROUP_HEAD = 65536  # what the deploy manifest's group test reads of a page (deploy.local)
 _MADE_DIRS: set[str] = set()  # staging folders this process made (stage paths are unique)
 
 

@@ -56,6 +56,9 @@ class SiteSource(Protocol):
     def close(self) -> None: ...
 
 
+GROUP_HEAD = 65536  # how much of a page ``group_of`` is shown (its <meta> is near the top)
+
+
 def group_of(key: str, head: bytes | None) -> str:
     """The upload group of ``key``; ``head`` is the page's bytes for HTML files."""
     if key in LAST_KEYS:
@@ -76,17 +79,10 @@ def _describe(key: str, chunks: Iterator[bytes]) -> LocalFile:
     for chunk in chunks:
         digest.update(chunk)
         size += len(chunk)
-        if is_html and len(head) < 65536:
-            head.extend(chunk[: 65536 - len(head)])
+        if is_html and len(head) < GROUP_HEAD:
+            head.extend(chunk[: GROUP_HEAD - len(head)])
     return LocalFile(key, size, digest.hexdigest(), content_type(key), cache_control(key),
                      group_of(key, bytes(head) if is_html else None))
-
-
-def describe_bytes(key: str, data: bytes) -> tuple[str, str]:
-    """(MD5 hex, upload group) of a file with these bytes: what the build records for a file
-    it has just written, so the manifest need not read it back."""
-    found = _describe(key, iter((data,)))
-    return found.md5, found.group
 
 
 def _check_key(key: str, where: str) -> None:
@@ -133,8 +129,8 @@ def refresh_site_manifest(site: Path, changed: Iterable[str] | None = None,
     """Called by the builder after each build: record every file's MD5 and upload group beside
     the site so that planning a deploy reads only what changed (``changed``: the keys the
     build wrote or removed, None for all; ``rescan``: folders another tool rewrote;
-    ``fresh``: manifest entries the build made as it wrote files, from ``describe_bytes``).
-    Returns the files hashed again."""
+    ``fresh``: manifest entries the build made as it wrote files: each one's MD5, and
+    ``group_of`` its first ``GROUP_HEAD`` bytes).  Returns the files hashed again."""
     from site_builder.deploy.manifest import refresh_manifest
 
     source = FolderSource(Path(site))
