@@ -12,6 +12,15 @@ no cache (Hugo's ``public/`` and ``resources/``, our ``build/`` and ``.notes-cac
 Each run times both, taking turns going first, each as a fresh process after ``sync``; wall
 time and CPU time (user + system of the process and every child it waited for, so our forked
 workers count).  Prints each run and the medians and their ratios (ours / Hugo's).
+
+Each run's outputs are moved aside (a rename), not deleted, until the end, and the first run
+waits ``--settle`` seconds after the setup's deletions: this VM's disk is ext4 without a
+journal, where the kernel's inode allocator steps over every inode freed in the last minute
+(longer while its table block is dirty) for each new file, so a build right after deleting
+the previous 10,000-file tree pays seconds of system time that grow with what was deleted,
+not with the tool (the same build under a folder with no recent deletions pays ~0.3 s).
+``--delete`` deletes each tool's previous output right before its run instead, as this
+script did before, to show that cost.
 """
 
 from __future__ import annotations
@@ -72,10 +81,16 @@ def setup(notes: int) -> tuple[Path, Path]:
     return hugo, ours
 
 
-def timed(cmd: list[str], cwd: Path, clean: list[Path]) -> tuple[float, float]:
-    """(wall, CPU) seconds of one cold run of ``cmd``."""
+def timed(cmd: list[str], cwd: Path, clean: list[Path], aside: Path | None
+          ) -> tuple[float, float]:
+    """(wall, CPU) seconds of one cold run of ``cmd``; ``clean``: its outputs, moved into
+    ``aside`` (deleted when it is None) first."""
     for path in clean:
-        shutil.rmtree(path, ignore_errors=True)
+        if aside is None:
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.exists():
+            aside.mkdir(parents=True, exist_ok=True)
+            path.rename(aside / f"{path.parent.name}-{path.name}-{time.monotonic_ns()}")
     subprocess.run(["sync"], check=False)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -93,15 +108,22 @@ def main() -> None:
     ap.add_argument("--notes", type=int, default=5000)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--pause", type=float, default=5.0, help="seconds between timed steps")
+    ap.add_argument("--settle", type=float, default=65.0,
+                    help="seconds to wait after the setup's deletions (see above)")
+    ap.add_argument("--delete", action="store_true",
+                    help="delete each previous output right before a run (see above)")
     args = ap.parse_args()
     hugo_project, ours_project = setup(args.notes)
     binary = hugo_binary()
     notes = str(Path(sys.executable).parent / "notes")
+    aside = None if args.delete else WORK / "old-outputs"
+    subprocess.run(["sync"], check=False)
+    time.sleep(args.settle)
     steps = {
         "hugo": lambda: timed([str(binary), "--quiet"], hugo_project,
-                              [hugo_project / "public", hugo_project / "resources"]),
+                              [hugo_project / "public", hugo_project / "resources"], aside),
         "notes": lambda: timed([notes, "build", "--no-search"], ours_project,
-                               [ours_project / "build", ours_project / ".notes-cache"]),
+                               [ours_project / "build", ours_project / ".notes-cache"], aside),
     }
     results: dict[str, list[tuple[float, float]]] = {"hugo": [], "notes": []}
     for run in range(args.runs):

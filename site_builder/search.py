@@ -215,14 +215,21 @@ def pagefind_executable() -> Path:
 
 
 def _html_pages(out_dir: Path) -> list[Path]:
-    """Every ``.html`` file of the site outside ``pagefind/``, sorted (``os.walk``: a fifth of
-    the time ``rglob`` and its per-page parent checks took over 5,000 pages)."""
-    found = []
-    for folder, dirs, files in os.walk(out_dir):
-        if folder == str(out_dir) and OUTPUT_SUBDIR in dirs:
-            dirs.remove(OUTPUT_SUBDIR)
-        found += [os.path.join(folder, name) for name in files if name.endswith(".html")]
-    return sorted(Path(p) for p in found if os.path.isfile(p))
+    """Every ``.html`` file of the site outside ``pagefind/``, in path order (``os.scandir``
+    knows most entries' types without a ``stat``: a sixth of the time ``rglob`` and its
+    per-page parent checks took over 5,000 pages)."""
+    found: list[str] = []
+    index = os.path.join(out_dir, OUTPUT_SUBDIR)
+    folders = [str(out_dir)]
+    while folders:
+        with os.scandir(folders.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.path != index:
+                        folders.append(entry.path)
+                elif entry.name.endswith(".html") and entry.is_file():
+                    found.append(entry.path)
+    return [Path(p) for p in sorted(found)]
 
 
 def _last_error_line(output: str) -> str:
