@@ -1,6 +1,7 @@
 """The build pipeline: content -> render -> links -> pages -> output, one clear stage each.
 
-``build_site`` is the API the CLI, ``notes serve`` and the deploy commands call.  Every stage
+``build_site`` is the API the CLI, ``notes serve`` and the deploy commands call; the render and
+pages stages live in ``render_stage.py`` and ``page_stage.py``.  Every stage
 before ``output`` works on values in memory (note bodies live in the build cache as blobs, so
 memory stays flat as a site grows); the output stage makes every changed file into a temporary
 folder and only then moves them in, so a failed build (bad content, broken links, a template
@@ -16,70 +17,40 @@ note re-renders that note and re-makes only the pages that show it.
 from __future__ import annotations
 
 import gc
-import heapq
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from markupsafe import Markup
-
-from site_builder import feeds
 from site_builder.blobs import BlobStore, CacheDamaged
 from site_builder.cache import RACY_NS, BuildCache, CacheState, digest, files_digest, fingerprint
 from site_builder.config import Settings, load_settings
-from site_builder.content import (
-    Asset,
-    Content,
-    Note,
-    load_content,
-    load_static,
-    pack_note,
-)
+from site_builder.content import Asset, Content, load_content, load_static, pack_note
 from site_builder.deploy.local import refresh_site_manifest
 from site_builder.deploy.manifest import manifest_path
 from site_builder.errors import ContentError
-from site_builder.favicon import favicon_ico
-from site_builder.graph import local_graphs, site_graph_svg, site_layout
 from site_builder.links import LinkIndex, backlinks, build_index, check_links
 from site_builder.output import (
     OutputFile,
-    check_unique,
     commit,
     intact,
     make_file,
     needs_making,
     source_key,
     staging,
-    static_assets,
 )
-from site_builder.pages import (
-    PageMaker,
-    build_sections,
-    list_pages,
-    make_env,
-    note_pages,
-    page_key,
-    sections_key,
-    tag_url,
-)
+from site_builder.page_stage import page_stage
+from site_builder.pages import page_key, tag_url
 from site_builder.parallel import run_step
-from site_builder.render import (
-    RenderMeta,
-    pygments_css,
-)
+from site_builder.render import RenderMeta
 from site_builder.render_stage import render_stage
 
 BASE_URL_WARNING = (
     "base_url should be set in notes.toml: feed.xml and sitemap.xml use root-relative URLs "
     "until it is"
 )
-
-
-FEED_LIMIT = 20
 
 
 @dataclass(frozen=True)
@@ -149,16 +120,6 @@ def generated_urls(content: Content, static: Sequence[Asset] = ()) -> set[str]:
     return urls
 
 
-def published_assets(content: Content, rendered: Mapping[str, RenderMeta],
-                     shown_intros: Sequence[Note]) -> list[Asset]:
-    """The attachments a published page links to (Markdown links and images, wiki links):
-    a file beside a draft, or one nothing links to, stays on this machine.  A favicon at the
-    content root is linked by every page's head."""
-    used = {link.target for n in (*content.notes, *shown_intros)
-            for link in rendered[n.source].links if link.target}
-    return [a for a in content.assets if a.source in used or a.source.startswith("favicon.")]
-
-
 def link_stage(content: Content, rendered: Mapping[str, RenderMeta], index: LinkIndex,
                allow_broken: bool, hint: str | None = None) -> tuple[dict, list[str]]:
     """Check every link; broken ones stop the build (or become warnings).  Returns the
@@ -176,96 +137,6 @@ def link_stage(content: Content, rendered: Mapping[str, RenderMeta], index: Link
         raise ContentError("\n".join(lines))
     warnings = [str(p) for p in broken]
     return backlinks(by_note, index), warnings
-
-
-def feed_files(settings: Settings, notes: Sequence[Note], rendered: Mapping[str, RenderMeta],
-               pages: Sequence[OutputFile], body_of: Callable[[str], str]) -> list[OutputFile]:
-    """Feed, sitemap and robots.txt, each keyed by exactly what it lists."""
-    entries = [
-        feeds.FeedEntry(n.title, n.url, n.date, n.updated, rendered[n.source].summary,
-                        rendered[n.source].html_digest)  # the body's digest until made
-        for n in _newest_candidates(notes, FEED_LIMIT)
-    ]
-    newest = feeds.newest_entries(entries, FEED_LIMIT)
-    dated = {n.url: n.updated or n.date for n in notes}
-    site_map = [
-        feeds.SitemapEntry("/" + p.path.removesuffix("index.html"),
-                           dated.get("/" + p.path.removesuffix("index.html")))
-        for p in pages if p.path.endswith("index.html") and not p.path.startswith("search/")
-    ]
-    base = settings.base_url
-
-    def feed() -> bytes:
-        full = [replace(e, content_html=body_of(e.content_html)) for e in newest]
-        return feeds.render_feed(full, site_title=settings.title, base_url=base,
-                                 author=settings.author, limit=FEED_LIMIT)
-
-    return [
-        OutputFile("feed.xml", "the feed", make=feed,
-                   key=page_key("feed", newest, settings.title, base, settings.author)),
-        OutputFile("sitemap.xml", "the sitemap", key=page_key("sitemap", site_map, base),
-                   make=lambda: feeds.render_sitemap(site_map, base_url=base)),
-        OutputFile("robots.txt", "robots.txt", data=feeds.render_robots(base_url=base)),
-    ]
-
-
-def _newest_candidates(notes: Sequence[Note], limit: int) -> list[Note]:
-    """The dated notes that can be among the ``limit`` newest (ties at the edge included), so
-    the feed's entries are made for those only, not for all 5,000 notes at every build."""
-    dated = [n for n in notes if n.date]
-    if len(dated) <= limit or limit <= 0:
-        return dated
-    edge = heapq.nlargest(limit, ((n.date, n.updated or n.date) for n in dated))[-1]
-    return [n for n in dated if (n.date, n.updated or n.date) >= edge]
-
-
-def page_stage(opts: BuildOptions, settings: Settings, content: Content,
-               rendered: Mapping[str, RenderMeta], links_to: Mapping, blobs: BlobStore,
-               static: Sequence[Asset] = ()) -> tuple[list[OutputFile], Callable[[], None]]:
-    """Every page, feed and asset of the site, each made on demand from its inputs key; and
-    what the page workers need ready before they fork (the compiled templates)."""
-    assets = static_assets(pygments_css())
-    intros = {i.source: blobs.get(rendered[i.source].html_digest) for i in content.intros}
-    sections = build_sections(content.notes, content.intros, rendered, intros)
-    nav = [(sections[k].title, sections[k].url) for k in sections[""].children]
-    asset_urls = {name: "/" + a.path for name, a in assets.items()}
-    project = Path(opts.project_dir)
-    # Packaged templates show only what each page's key covers; a user's templates/ may show
-    # anything (every section's cards on every page), so their pages depend on all of it.
-    everything = sections_key(sections) if (project / "templates").is_dir() else None
-    # A favicon of the user's (content/favicon.* or static/favicon.*) replaces the shipped one.
-    own_icons = {a.source: a.url for a in (*content.assets, *static)
-                 if a.source.startswith("favicon.")}
-    favicon = min(own_icons.items())[1] if own_icons else asset_urls["favicon.svg"]
-    maker = PageMaker(make_env(project), project, {
-        "site": settings, "nav": nav, "sections": sections, "has_feed": True,
-        "asset": asset_urls.__getitem__, "favicon": favicon,
-    }, common_key=page_key(settings, nav, sorted(asset_urls.items()), everything, favicon))
-    graphs = local_graphs(content.notes, {s: r.links for s, r in rendered.items()})
-    pages = note_pages(maker, content.notes, rendered, sections, links_to, blobs.get, graphs)
-    pages += list_pages(maker, sections)
-    if maker.has("graph.html"):
-        whole = site_layout(content.notes, {n.source: rendered[n.source].links
-                                            for n in content.notes})
-        pages.append(maker.page("graph.html", "graph/index.html", "the graph page", (whole,),
-                                lambda: {"page_kind": "list", "canonical": "/graph/",
-                                         "graph": Markup(site_graph_svg(whole))}))
-    if maker.has("search.html"):
-        pages.append(maker.page("search.html", "search/index.html", "the search page", (),
-                                partial(dict, page_kind="list", canonical="/search/",
-                                        no_header_search=True)))
-    pages.append(maker.page("404.html", "404.html", "the 404 page", (), dict))
-    files = pages + feed_files(settings, content.notes, rendered, pages, blobs.get)
-    files += assets.values()
-    shown_intros = [i for i in content.intros if i.section in sections]
-    attachments = published_assets(content, rendered, shown_intros)
-    if "favicon.ico" not in own_icons:
-        files.append(OutputFile("favicon.ico", "the favicon", data=favicon_ico()))
-    files += [OutputFile(a.source, a.source, source=a.path, key=source_key(a.path))
-              for a in attachments]
-    files += [OutputFile(a.source, f"static/{a.source}", source=a.path, key=source_key(a.path))
-              for a in static]
-    return check_unique(files), maker.preload
 
 
 def check_out_dir(opts: BuildOptions) -> None:

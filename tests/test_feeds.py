@@ -285,11 +285,11 @@ def test_site_url_is_href_for_for_any_path(path: str) -> None:
 @given(st.lists(st.tuples(st.integers(0, 6), st.one_of(st.none(), st.integers(0, 6))),
                 max_size=40), st.integers(0, 8))
 def test_feed_entries_made_only_for_the_newest_candidates_give_the_same_feed(dates, limit):
-    """build._newest_candidates keeps every note that may be among the newest (ties too):
+    """page_stage._newest_candidates keeps every note that may be among the newest (ties too):
     the feed made from them equals the feed made from all notes."""
     from types import SimpleNamespace as NS
 
-    from site_builder.build import _newest_candidates
+    from site_builder.page_stage import _newest_candidates
 
     day = lambda n: dt.date(2024, 1, 1) + dt.timedelta(days=n)
     notes = [NS(url=f"/n{i}/", date=day(p) if p else None, updated=u and day(p + u))

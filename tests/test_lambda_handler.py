@@ -450,9 +450,10 @@ def _asset_zip(s3, props: dict[str, str]) -> Path:
 
 @pytest.fixture
 def short_lease(monkeypatch) -> None:
-    """Leases of a second and a few seconds of waiting: the real values are minutes."""
-    monkeypatch.setattr(index, "LOCK_LEASE_SECONDS", 1.0)
-    monkeypatch.setattr(index, "LOCK_WAIT_SECONDS", 8.0)
+    """Leases of seconds and a few more of waiting: the real values are minutes.  (A lease of
+    one second could run out on a loaded machine before the test looked at it.)"""
+    monkeypatch.setattr(index, "LOCK_LEASE_SECONDS", 3.0)
+    monkeypatch.setattr(index, "LOCK_WAIT_SECONDS", 12.0)
     monkeypatch.setattr(lock, "POLL_SECONDS", 0.25)
 
 
