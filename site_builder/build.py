@@ -221,7 +221,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
     otherwise delete each other's fresh pack files)."""
     check_out_dir(opts)
     store = BuildCache(opts.cache_dir, fingerprint(Path(opts.project_dir), opts.content))
-    with store.locked(), _cyclic_gc_paused():
+    with store.locked(), cyclic_gc_paused():
         try:
             return _build(opts, store)
         except CacheDamaged as exc:  # found while making files, before any was moved in
@@ -229,13 +229,14 @@ def build_site(opts: BuildOptions) -> BuildResult:
 
 
 @contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
+def cyclic_gc_paused(collect_after: bool = False) -> Iterator[None]:
     """No cyclic garbage collection during a build.  Every full collection walks every object
     alive: at 5,000 notes, six of them in the main process took 0.38 s, serially, while the
     other core waited, and each pool worker's one full collection walked (and so copied) the
     heap it inherited.  A build makes little cyclic garbage (rendering 1,000 notes: ~8,000
-    objects, 2 MB), left to the next collection after it; a caller that paused collection
-    itself (``notes serve``) keeps it paused."""
+    objects, 2 MB), left to the next collection after it (``collect_after``: at once, for a
+    long-lived process); a caller that paused collection itself (``notes serve``) keeps it
+    paused."""
     paused = gc.isenabled()
     gc.disable()
     try:
@@ -243,6 +244,8 @@ def _cyclic_gc_paused() -> Iterator[None]:
     finally:
         if paused:
             gc.enable()
+            if collect_after:
+                gc.collect()
 
 
 def _build(opts: BuildOptions, store: BuildCache, discarded: str | None = None) -> BuildResult:

@@ -259,3 +259,24 @@ def test_cyclic_gc_paused_during_a_build_and_restored_after(tmp_path: Path, monk
         assert gc.isenabled() is enabled  # as the caller left it (`notes serve` pauses it too)
     finally:
         (gc.enable if was else gc.disable)()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_gc_pause_with_collect_after_collects_once_if_it_was_enabled(monkeypatch,
+                                                                     enabled: bool) -> None:
+    """What ``notes serve`` wraps a rebuild in: no collection during it, one right after."""
+    import gc
+
+    from site_builder.build import cyclic_gc_paused
+
+    collected = []
+    monkeypatch.setattr(gc, "collect", lambda *a: collected.append(gc.isenabled()) or 0)
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with cyclic_gc_paused(collect_after=True):
+            assert not gc.isenabled()
+        assert gc.isenabled() is enabled
+        assert collected == ([True] if enabled else [])
+    finally:
+        (gc.enable if was else gc.disable)()
