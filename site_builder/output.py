@@ -161,12 +161,39 @@ def staging(out_dir: Path) -> Iterator[Path]:
     rename).  Removed when the build ends, whether it failed or not."""
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
+    tmp = temp_folder(f".{out_dir.name}.building-", out_dir.parent)
     try:
         yield tmp
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def temp_folder(prefix: str, parent: Path | str | None) -> Path:
+    """A new temporary folder in ``parent`` (None: the system's), named with this process's
+    id; the folders of that prefix left by processes that are gone are removed first (a
+    build killed with ``kill -9``, or a power cut, cannot clean up after itself, and its
+    folder may be in memory: the search step's pages go to ``/dev/shm``)."""
+    folder = str(parent) if parent is not None else tempfile.gettempdir()
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        names = []
+    for name in names:
+        pid = name[len(prefix):].split("-", 1)[0] if name.startswith(prefix) else ""
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, or a number the system rejects
+        return pid > 0
+    return True
 
 
 def intact(path: Path | str, entry: OutputEntry) -> bool:

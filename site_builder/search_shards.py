@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -31,7 +30,7 @@ from pathlib import Path
 
 from site_builder import search
 from site_builder.cache import digest, page_key
-from site_builder.output import same_bytes
+from site_builder.output import same_bytes, temp_folder
 from site_builder.parallel import run_step
 
 PAGES_PER_SHARD = 256
@@ -96,7 +95,7 @@ def bundle_keys(plan: Mapping[str, tuple[str, ...]], indexed: Mapping[str, str]
 @contextmanager
 def scratch() -> Iterator[Path]:
     """A temporary folder where Pagefind's input pages go (see ``_scratch_dir``)."""
-    folder = Path(tempfile.mkdtemp(prefix="notes-pagefind-", dir=_scratch_dir()))
+    folder = temp_folder("notes-pagefind-", _scratch_dir())
     try:
         yield folder
     finally:
@@ -151,7 +150,7 @@ def update_index(out_dir: Path, indexed: Mapping[str, str], known: Mapping[str, 
     todo = [name for name in plan if known.get(name) != keys[name]
             or not (root / name / "pagefind-entry.json").is_file()]
     # Bundles beside the output (moved in by rename); the pages Pagefind reads in scratch.
-    work = Path(tempfile.mkdtemp(prefix=".pagefind-", dir=out_dir.resolve().parent))
+    work = temp_folder(".pagefind-", out_dir.resolve().parent)
     try:
         with scratch() as sites, ThreadPoolExecutor(max_workers=_JOBS) as pool:
             made = list(pool.map(lambda name: _make_bundle(

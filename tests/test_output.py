@@ -19,6 +19,7 @@ from site_builder.output import (
     needs_making,
     staging,
     static_assets,
+    temp_folder,
 )
 
 
@@ -145,3 +146,18 @@ def test_new_inputs_same_bytes_keeps_the_file_and_records_the_new_key(tmp_path: 
     assert made.written is False
     assert made.entry == OutputEntry("k2", old.digest, old.size, old.mtime_ns)
     assert isinstance(made.entry, OutputEntry)
+
+
+def test_temp_folder_first_removes_the_folders_of_processes_that_are_gone(tmp_path: Path) -> None:
+    """What a build killed with kill -9 left: removed by the next one; a live process's
+    folder, and anything not named like ours, stay."""
+    dead = tmp_path / ".site.building-999999999-abc"  # above any pid Linux hands out
+    (dead / "cloud").mkdir(parents=True)
+    (dead / "cloud" / "index.html").write_text("x")
+    live = tmp_path / f".site.building-{os.getpid()}-abc"
+    live.mkdir()
+    other = tmp_path / ".site.building-notes"
+    other.mkdir()
+    made = temp_folder(".site.building-", tmp_path)
+    assert not dead.exists() and live.is_dir() and other.is_dir()
+    assert made.is_dir() and made.name.startswith(f".site.building-{os.getpid()}-")

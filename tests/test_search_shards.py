@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -263,6 +264,24 @@ def test_body_marker_finds_what_the_regex_finds(parts: list[bytes]) -> None:
     page = b"".join(parts)
     match = search._BODY_MARKER.search(page)
     assert search._body_marker(page) == (match.start() if match else None)
+
+
+def test_a_build_after_one_killed_mid_index_removes_what_that_one_left(
+        project: Path) -> None:
+    """kill -9 during the search step leaves its pages in memory (``/dev/shm``) and its
+    bundles beside the output: the next build removes both, and its own."""
+    scratch = search_shards._scratch_dir() or tempfile.gettempdir()
+    left = [Path(scratch) / "notes-pagefind-999999999-x",
+            project / "build" / ".pagefind-999999999-x",
+            project / "build" / ".site.building-999999999-x"]
+    for folder in left:
+        (folder / "a").mkdir(parents=True)
+    edit = project / "content/a/n0.md"
+    edit.write_text(edit.read_text().replace("common", "other"))
+    assert build(project).searched
+    assert [f for f in left if f.exists()] == []
+    assert not [p for p in (project / "build").iterdir() if "pagefind" in p.name
+                or "building" in p.name]
 
 
 def test_read_pages_reads_each_page_once_on_all_cores(tmp_path: Path) -> None:
