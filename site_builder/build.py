@@ -25,7 +25,15 @@ from pathlib import Path
 from typing import Protocol
 
 from site_builder.blobs import BlobStore, CacheDamaged
-from site_builder.cache import RACY_NS, BuildCache, CacheState, digest, files_digest, fingerprint
+from site_builder.cache import (
+    RACY_NS,
+    BuildCache,
+    CacheState,
+    digest,
+    files_digest,
+    fingerprint,
+    page_key,
+)
 from site_builder.config import Settings, load_settings
 from site_builder.content import Asset, Content, load_content, load_static, pack_note
 from site_builder.deploy.local import refresh_site_manifest
@@ -42,7 +50,7 @@ from site_builder.output import (
     staging,
 )
 from site_builder.page_stage import page_stage
-from site_builder.pages import page_key, tag_url
+from site_builder.pages import tag_url
 from site_builder.parallel import run_step
 from site_builder.render import RenderMeta
 from site_builder.render_stage import render_stage

@@ -153,8 +153,7 @@ def index_document(page: bytes, span: tuple[int, int] | None = _UNSET) -> bytes 
     span = _marked_span(page) if span is _UNSET else span
     if span is None:
         return None
-    marks = b"data-pagefind-"
-    if page.count(marks) != page.count(marks, span[0], span[1]) and any(
+    if page.count(_ATTR) != page.count(_ATTR, span[0], span[1]) and any(
             not span[0] <= m.start() < span[1] for m in _PAGEFIND_TAG.finditer(page)):
         return None  # (counting first: the tags' regex over a whole page is the slow part)
     html_tag, h1 = _HTML_TAG.search(page), _FIRST_H1.search(page)
@@ -167,10 +166,10 @@ def index_document(page: bytes, span: tuple[int, int] | None = _UNSET) -> bytes 
 
 
 def indexed_digests(out: Path, outputs: Mapping[str, OutputEntry],
-                    known: Mapping[str, tuple], docs: Path | None = None) -> dict[str, tuple]:
+                    known: Mapping[str, tuple], docs: Path) -> dict[str, tuple]:
     """Per HTML page: (its file digest, the digest of what Pagefind indexes of it, "" for a
-    page it skips).  Only pages whose bytes changed since ``known`` are read again; with
-    ``docs``, on all cores, leaving their index documents there for ``update_index``."""
+    page it skips).  Only pages whose bytes changed since ``known`` are read again, on all
+    cores, leaving their index documents in ``docs`` for ``update_index``."""
     from site_builder.search_shards import read_pages  # it builds on this module
 
     found, todo = {}, []
@@ -182,11 +181,7 @@ def indexed_digests(out: Path, outputs: Mapping[str, OutputEntry],
             found[path] = kept
         else:
             todo.append(path)
-    if docs is None:
-        parts = {path: indexed_part((out / path).read_bytes()) for path in todo}
-        read = {path: digest(part) if part is not None else "" for path, part in parts.items()}
-    else:
-        read = read_pages(out, todo, docs)
+    read = read_pages(out, todo, docs)
     found.update((path, (outputs[path].digest, read[path])) for path in todo)
     return found
 
@@ -306,15 +301,17 @@ def reindex(out_dir: Path, known: Mapping[str, str] | None = None) -> IndexUpdat
     return update_index(Path(out_dir), site_digests(Path(out_dir)), known or {})
 
 
-def site_digests(out_dir: Path, pages: list[Path] | None = None) -> dict[str, str]:
+def site_digests(out_dir: Path) -> dict[str, str]:
     """Every HTML page of the built site (outside ``pagefind/``) -> digest of its indexed part,
     "" for a page Pagefind skips: what ``update_index`` takes, read from disk."""
     out_dir = Path(out_dir)
-    found = {}
-    for page in _html_pages(out_dir) if pages is None else pages:
-        part = indexed_part(page.read_bytes())
-        found[page.relative_to(out_dir).as_posix()] = digest(part) if part is not None else ""
-    return found
+    return {page.relative_to(out_dir).as_posix(): part_digest(indexed_part(page.read_bytes()))
+            for page in _html_pages(out_dir)}
+
+
+def part_digest(part: bytes | None) -> str:
+    """The digest ``update_index`` keys a page by: of its indexed part, "" for none."""
+    return digest(part) if part is not None else ""
 
 
 def remove_index(out_dir: Path) -> None:

@@ -29,7 +29,7 @@ from functools import partial
 from pathlib import Path
 
 from site_builder import search
-from site_builder.cache import digest, page_key
+from site_builder.cache import page_key
 from site_builder.output import same_bytes, temp_folder
 from site_builder.parallel import run_step
 
@@ -121,10 +121,8 @@ def _read_page(out_dir: Path, pages: Sequence[str], docs: Path, i: int) -> str:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(doc)
     except OSError as exc:
-        raise search.SearchIndexError(
-            f"search index: could not copy {page} for Pagefind into {docs}: {exc.strerror or exc} "
-            "(set TMPDIR to a folder with room, or build with --no-search)") from exc
-    return digest(part) if part is not None else ""
+        raise _copy_error(page, docs, exc) from exc
+    return search.part_digest(part)
 
 
 def update_index(out_dir: Path, indexed: Mapping[str, str], known: Mapping[str, str],
@@ -174,7 +172,7 @@ def _make_bundle(out_dir: Path, site: Path, bundle: Path, pages: tuple[str, ...]
         _write_pages(out_dir, site, pages, docs)
         search._run_pagefind(site, bundle)
     finally:
-        shutil.rmtree(site, ignore_errors=True)  # scratch holds at most _JOBS shards' pages
+        shutil.rmtree(site, ignore_errors=True)  # this run's pages, no longer needed
     if search._indexed_pages(bundle) == 0:
         raise search.SearchIndexError(
             f"search index: Pagefind indexed 0 of {total} built HTML pages "
@@ -200,10 +198,13 @@ def _write_pages(out_dir: Path, site: Path, pages: tuple[str, ...], docs: Path |
             except OSError:
                 shutil.copyfile(out_dir / page, target)
     except OSError as exc:
-        raise search.SearchIndexError(
-            f"search index: could not copy {page} for Pagefind into {site.parent}: "
-            f"{exc.strerror or exc} (set TMPDIR to a folder with room, or build with "
-            "--no-search)") from exc
+        raise _copy_error(page, site.parent, exc) from exc
+
+
+def _copy_error(page: str, where: Path, exc: OSError) -> search.SearchIndexError:
+    return search.SearchIndexError(
+        f"search index: could not copy {page} for Pagefind into {where}: "
+        f"{exc.strerror or exc} (set TMPDIR to a folder with room, or build with --no-search)")
 
 
 def _move_in(doc: Path, target: Path) -> bool:
