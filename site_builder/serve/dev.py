@@ -71,9 +71,7 @@ def _build(opts: DevOptions, out: Say, site: DevSite | None = None,
     build = build or opts.build_options()
     result = site.build(build) if site is not None else build_site(build)
     for warning in result.warnings:
-        if warning not in _shown_warnings:  # once per session, not on every keystroke
-            _shown_warnings.add(warning)
-            say_error(f"Warning: {warning}")
+        _warn_once(warning)
     took = time.monotonic() - started
     out(f"Built {result.pages} pages ({result.files} files) in {took:.2f}s")
     return Path(result.out_dir)
@@ -182,9 +180,15 @@ def run_serve(opts: DevOptions, *, stop: threading.Event | None = None, out: Say
 def _save(dev: DevSite) -> None:
     """Save the build cache kept in memory (after the reload: off the path to it)."""
     unsaved = dev.save()
-    if unsaved and unsaved not in _shown_warnings:
-        _shown_warnings.add(unsaved)
-        say_error(f"Warning: {unsaved}")
+    if unsaved:
+        _warn_once(unsaved)
+
+
+def _warn_once(warning: str) -> None:
+    """Once per session, not on every keystroke."""
+    if warning not in _shown_warnings:
+        _shown_warnings.add(warning)
+        say_error(f"Warning: {warning}")
 
 
 def _deploy(client: Any, bucket: str, site: Path, message: str, out: Say) -> str | None:
