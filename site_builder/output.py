@@ -187,13 +187,20 @@ def temp_folder(prefix: str, parent: Path | str | None) -> Path:
 
 
 def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs.  A killed process nobody has reaped yet (a zombie: its
+    parent, say a shell's background job, has not waited for it) still answers a signal 0,
+    so on Linux its state is read too."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except OSError:  # another user's process, or a number the system rejects
         return pid > 0
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
 
 
 def intact(path: Path | str, entry: OutputEntry) -> bool:

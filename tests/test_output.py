@@ -161,3 +161,21 @@ def test_temp_folder_first_removes_the_folders_of_processes_that_are_gone(tmp_pa
     made = temp_folder(".site.building-", tmp_path)
     assert not dead.exists() and live.is_dir() and other.is_dir()
     assert made.is_dir() and made.name.startswith(f".site.building-{os.getpid()}-")
+
+
+def test_temp_folder_counts_a_killed_process_not_yet_reaped_as_gone(tmp_path: Path) -> None:
+    """kill -9 of a background job leaves a zombie until its parent waits for it: its
+    folder is removed all the same."""
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    try:
+        stat = Path(f"/proc/{pid}/stat")
+        while stat.read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z":  # until it has exited
+            pass
+        left = tmp_path / f"notes-pagefind-{pid}-abc"
+        left.mkdir()
+        temp_folder("notes-pagefind-", tmp_path)
+        assert not left.exists()
+    finally:
+        os.waitpid(pid, 0)
