@@ -301,10 +301,13 @@ def test_read_pages_reads_each_page_once_on_all_cores(tmp_path: Path) -> None:
         assert found == search.site_digests(out)
         assert found[pages[5]] == "" and all(found[p] for p in pages[:5])
         for page in pages[:5]:
-            assert (docs / page).read_bytes() == search.index_document((out / page).read_bytes())
-        assert not (docs / pages[5]).exists()
+            doc = search_shards.doc_path(docs, page)
+            assert doc.parent == docs  # flat: no folder made per page
+            assert doc.read_bytes() == search.index_document((out / page).read_bytes())
+        assert len(list(docs.iterdir())) == 5  # one document per marked page, none for p5
+        assert not search_shards.doc_path(docs, pages[5]).exists()
         update_index(out, found, {}, docs=docs)
-        assert not list(docs.rglob("*.html"))  # every document moved in, none made again
+        assert not list(docs.iterdir())  # every document moved in, none made again
     assert search._indexed_pages(out / "pagefind") == 5
 
 
