@@ -40,7 +40,7 @@ ROWS = (
     ("  serialising trees (body, TOC)", "to_html_string (markdown/serializers.py"),
     ("pages: keys and graphs", "page_stage (site_builder/build.py"),
     ("write: templates and files", "write_stage (site_builder/build.py"),
-    ("  page templates", "PageMaker.render (site_builder/pages.py"),
+    ("  page templates", "PageMaker.render (site_builder/page_maker.py"),
     ("deploy manifest", "refresh_site_manifest (site_builder/deploy/local.py"),
 )
 
