@@ -3,7 +3,8 @@
 Nothing here knows about Markdown or HTML.  Every problem a user can make in a file (bad
 UTF-8, malformed front matter, a date that does not parse, a slug that escapes the site, two
 notes on one URL) is a one-line ``ContentError`` naming the file and, where there is one, the
-line, raised before anything is rendered or written.
+line, raised before anything is rendered or written.  The front matter block itself is
+split, parsed and checked by ``frontmatter``.
 """
 
 from __future__ import annotations
@@ -18,11 +19,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from site_builder.cache import Stamp, digest
 from site_builder.errors import ContentError
-from site_builder.frontmatter import check_keys, draft_value, key_line, refuse_aliases, yaml_line
+from site_builder.frontmatter import (
+    check_keys,
+    draft_value,
+    key_line,
+    parse_date,
+    parse_tags,
+    split_front_matter,
+)
 from site_builder.walk import walk
 
 INDEX_NAME = "_index.md"
@@ -31,17 +37,6 @@ INDEX_NAME = "_index.md"
 RESERVED_PREFIXES = ("_notes", "pagefind")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _H1 = re.compile(r"^#\s+(.+?)(?:\s+#+)?\s*$")
-
-
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe YAML loader that keeps dates as text, so we parse them ourselves and can say
-    exactly which value is wrong instead of surfacing PyYAML's ValueError."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in _Loader.yaml_implicit_resolvers.items()
-}
 
 
 @dataclass(frozen=True)
@@ -156,61 +151,6 @@ def decode(data: bytes, shown: str) -> str:
     return text.replace("\r\n", "\n") if "\r" in text else text
 
 
-def split_front_matter(text: str, shown: str) -> tuple[dict[str, Any], str, int, list[str]]:
-    """Return (front matter, body, line number of the body's first line, front matter lines).
-    Only the front matter is split into lines: the body is sliced off whole."""
-    first = text.partition("\n")[0]
-    if first.rstrip() != "---":
-        return {}, text, 1, []
-    fm_lines: list[str] = []
-    start = len(first) + 1
-    while True:
-        end = text.find("\n", start)
-        line = text[start:] if end < 0 else text[start:end]
-        if line.rstrip() in ("---", "..."):
-            body = "" if end < 0 else text[end + 1 :]
-            break
-        if end < 0:
-            raise ContentError("front matter opened with '---' on line 1 is never closed",
-                               shown, 1)
-        fm_lines.append(line)
-        start = end + 1
-    yaml_text = "\n".join(fm_lines)
-    try:
-        if "*" in yaml_text:
-            refuse_aliases(yaml_text, shown)
-        data = yaml.load(yaml_text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ContentError(f"malformed YAML front matter: {problem}", shown,
-                           yaml_line(exc, len(fm_lines))) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ContentError("front matter must be a YAML mapping (key: value lines)", shown, 2)
-    return data, body, len(fm_lines) + 3, fm_lines
-
-
-def parse_date(value: Any, key: str, shown: str, fm_lines: list[str]) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
-    try:
-        return dt.datetime.fromisoformat(text).date()
-    except ValueError:
-        raise ContentError(
-            f"{key} '{text}' does not parse (use YYYY-MM-DD)", shown, key_line(fm_lines, key)
-        ) from None
-
-
 def first_heading(body: str) -> tuple[str | None, str]:
     """The first ``# heading`` outside code, and the body with that line blanked if it opens
     the note (it becomes the page title; blanking keeps line numbers right)."""
@@ -238,21 +178,6 @@ def first_heading(body: str) -> tuple[str | None, str]:
         if line.strip():
             seen_text = True
     return None, body
-
-
-def _tags(value: Any, shown: str, fm_lines: list[str]) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = [t for t in value.split(",")]
-    if not isinstance(value, list) or not all(isinstance(t, (str, int, float)) for t in value):
-        raise ContentError("tags must be a list of words", shown, key_line(fm_lines, "tags"))
-    seen: dict[str, None] = {}
-    for tag in value:
-        text = str(tag).strip()
-        if text:
-            seen.setdefault(text, None)
-    return tuple(seen)
 
 
 def note_url(source: str, slug: Any, shown: str, fm_lines: list[str]) -> str:
@@ -307,7 +232,7 @@ def parse_note(raw: bytes, source: str, content_dir: Path, project_dir: Path) ->
         body_line=body_line,
         date=parse_date(data.get("date"), "date", shown, fm_lines),
         updated=parse_date(data.get("updated"), "updated", shown, fm_lines),
-        tags=_tags(data.get("tags"), shown, fm_lines),
+        tags=parse_tags(data.get("tags"), shown, fm_lines),
         draft=draft_value(data.get("draft"), shown, fm_lines),
         summary=str(summary).strip() if summary not in (None, "") else None,
         is_index=is_index,

@@ -1,10 +1,14 @@
-"""Front matter checks: which keys a note may have, what ``draft`` may be, where a YAML error
-really is, and no YAML aliases.  Split from ``content`` (which reads the notes) because each
-check is a small pure function of the parsed front matter and its lines, tested on its own.
+"""Front matter: split a note's ``---`` block off its body, parse it as YAML, and check its
+values (which keys a note may have, what ``date``, ``tags`` and ``draft`` may be, where a YAML
+error really is, no YAML aliases).  Split from ``content`` (which reads the notes and makes
+them values) because each step is a small pure function of the front matter text or of the
+parsed mapping and its lines, with its own one-line errors, tested on its own
+(``tests/test_frontmatter.py``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from collections.abc import Mapping
@@ -16,6 +20,17 @@ from site_builder.errors import ContentError
 
 # Front matter keys a note may have; any other key is a warning with a did-you-mean.
 FRONT_MATTER_KEYS = ("title", "date", "updated", "tags", "draft", "slug", "summary")
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML loader that keeps dates as text, so we parse them ourselves and can say
+    exactly which value is wrong instead of surfacing PyYAML's ValueError."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in _Loader.yaml_implicit_resolvers.items()
+}
 
 
 def key_line(fm_lines: list[str], key: str) -> int | None:
@@ -76,3 +91,77 @@ def draft_value(value: Any, shown: str, fm_lines: list[str]) -> bool:
     shown_value = f"'{value}'" if isinstance(value, str) else repr(value)
     raise ContentError(f"draft must be true or false, not {kind} {shown_value} "
                        "(write draft: true, without quotes)", shown, key_line(fm_lines, "draft"))
+
+
+def split_front_matter(text: str, shown: str) -> tuple[dict[str, Any], str, int, list[str]]:
+    """Return (front matter, body, line number of the body's first line, front matter lines).
+    Only the front matter is split into lines: the body is sliced off whole."""
+    first = text.partition("\n")[0]
+    if first.rstrip() != "---":
+        return {}, text, 1, []
+    fm_lines: list[str] = []
+    start = len(first) + 1
+    while True:
+        end = text.find("\n", start)
+        line = text[start:] if end < 0 else text[start:end]
+        if line.rstrip() in ("---", "..."):
+            body = "" if end < 0 else text[end + 1 :]
+            break
+        if end < 0:
+            raise ContentError("front matter opened with '---' on line 1 is never closed",
+                               shown, 1)
+        fm_lines.append(line)
+        start = end + 1
+    yaml_text = "\n".join(fm_lines)
+    try:
+        if "*" in yaml_text:
+            refuse_aliases(yaml_text, shown)
+        data = yaml.load(yaml_text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ContentError(f"malformed YAML front matter: {problem}", shown,
+                           yaml_line(exc, len(fm_lines))) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ContentError("front matter must be a YAML mapping (key: value lines)", shown, 2)
+    return data, body, len(fm_lines) + 3, fm_lines
+
+
+def parse_date(value: Any, key: str, shown: str, fm_lines: list[str]) -> dt.date | None:
+    """``date``/``updated`` as a date: ``_Loader`` leaves dates as text, so a value that is
+    not ISO 8601 is an error naming its key's line, not PyYAML's ValueError."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return dt.datetime.fromisoformat(text).date()
+    except ValueError:
+        raise ContentError(
+            f"{key} '{text}' does not parse (use YYYY-MM-DD)", shown, key_line(fm_lines, key)
+        ) from None
+
+
+def parse_tags(value: Any, shown: str, fm_lines: list[str]) -> tuple[str, ...]:
+    """``tags`` as a list or a comma-separated text: each trimmed, empty ones dropped, the
+    same tag given twice kept once, in first-seen order."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [t for t in value.split(",")]
+    if not isinstance(value, list) or not all(isinstance(t, (str, int, float)) for t in value):
+        raise ContentError("tags must be a list of words", shown, key_line(fm_lines, "tags"))
+    seen: dict[str, None] = {}
+    for tag in value:
+        text = str(tag).strip()
+        if text:
+            seen.setdefault(text, None)
+    return tuple(seen)

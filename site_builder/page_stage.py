@@ -22,14 +22,8 @@ from site_builder.content import Asset, Content, Note
 from site_builder.favicon import favicon_ico
 from site_builder.graph import local_graphs, site_graph_svg, site_layout
 from site_builder.output import OutputFile, check_unique, source_key, static_assets
-from site_builder.pages import (
-    PageMaker,
-    build_sections,
-    list_pages,
-    make_env,
-    note_pages,
-    sections_key,
-)
+from site_builder.page_maker import PageMaker, make_env
+from site_builder.pages import build_sections, list_pages, note_pages, sections_key
 from site_builder.render import RenderMeta, pygments_css
 
 if TYPE_CHECKING:

@@ -24,7 +24,8 @@ from test_deploy_publish import page, write_site
 
 from site_builder.deploy import lock, publish, rollback, verify
 from site_builder.deploy.lock import LOCK_KEY, LockOptions, Owner
-from site_builder.deploy.record import hydrate, latest_record, record_ids
+from site_builder.deploy.record import hydrate
+from site_builder.deploy.recordstore import latest_record, record_ids
 from site_builder.deploy.remote import list_live
 from site_builder.errors import DeployError
 

@@ -23,13 +23,8 @@ from site_builder.deploy.invalidate import (
     plan_paths,
 )
 from site_builder.deploy.plan import Plan, Upload
-from site_builder.deploy.record import (
-    DeployRecord,
-    FileEntry,
-    Invalidation,
-    latest_record,
-    record_ids,
-)
+from site_builder.deploy.record import DeployRecord, FileEntry, Invalidation
+from site_builder.deploy.recordstore import latest_record, record_ids
 from site_builder.deploy.remote import RemoteObject
 from site_builder.errors import DeployError
 

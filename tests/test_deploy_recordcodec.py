@@ -17,8 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_deploy_publish import SITE_V1, site_v2, write_site
 
-from site_builder.deploy import history, publish, rollback, verify
-from site_builder.deploy import record as record_module
+from site_builder.deploy import history, publish, recordstore, rollback, verify
 from site_builder.deploy.local import LocalFile
 from site_builder.deploy.plan import make_restore_plan, refill_expired
 from site_builder.deploy.record import (
@@ -28,11 +27,11 @@ from site_builder.deploy.record import (
     Invalidation,
     RecordError,
     hydrate,
-    load_record,
     md5_match,
     parse_record,
 )
 from site_builder.deploy.recordcodec import MD5_PREFIX
+from site_builder.deploy.recordstore import load_record
 from site_builder.deploy.remote import RemoteObject, list_versions
 
 EXAMPLES = 400 if os.environ.get("NOTES_DEEP_TESTS") else 40
@@ -239,7 +238,7 @@ def test_a_bucket_with_old_records_keeps_working(s3, bucket, tmp_path):
     second = publish(s3, bucket, write_site(site, site_v2())).record
     _as_v2(s3, bucket, first)
     _as_v2(s3, bucket, second, first)
-    record_module._CACHE.clear()
+    recordstore._CACHE.clear()
     assert [r.id for r in history(s3, bucket)] == [second.id, first.id]
     assert load_record(s3, bucket, second.id) == second
     assert prefixes(load_record(s3, bucket, first.id)) == md5s_of(first)  # full, as stored
@@ -248,7 +247,7 @@ def test_a_bucket_with_old_records_keeps_working(s3, bucket, tmp_path):
     body = s3.get_object(Bucket=bucket, Key=third.key)["Body"].read()
     assert third.key.endswith(".json.bz2") and json.loads(bz2.decompress(body))["base"] == \
         second.id
-    record_module._CACHE.clear()
+    recordstore._CACHE.clear()
     assert load_record(s3, bucket, third.id) == third
     target = rollback(s3, bucket, to=first.id)[1]
     assert target == first and verify(s3, bucket).clean
@@ -257,7 +256,7 @@ def test_a_bucket_with_old_records_keeps_working(s3, bucket, tmp_path):
 def test_md5s_come_back_from_the_version_listing(s3, bucket, tmp_path):
     site = tmp_path / "s"
     first = publish(s3, bucket, write_site(site, SITE_V1)).record
-    record_module._CACHE.clear()
+    recordstore._CACHE.clear()
     stored = load_record(s3, bucket, first.id)
     assert prefixes(stored) == {k: e.md5[:MD5_PREFIX] for k, e in first.files.items()}
     full = hydrate(stored, list_versions(s3, bucket)[1])

@@ -1,5 +1,6 @@
-"""Deploy records: compressed storage (old plain records still read), idempotent writes,
-validation of anything found under ``_notes/deploys/``, and error hints by phase."""
+"""Deploy records: compressed storage (old plain records still read), validation of anything
+found under ``_notes/deploys/``, deltas, and error hints by phase (writes and which keys are
+records at all: ``test_deploy_recordstore.py``)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,9 @@ from botocore.exceptions import ClientError
 from test_deploy_publish import SITE_V1, site_v2, write_site
 
 from site_builder.deploy import history, publish, rollback, verify
-from site_builder.deploy.record import (
-    RECORD_PREFIX,
-    DeployRecord,
-    RecordError,
-    latest_record,
-    load_record,
-    parse_record,
-    record_ids,
-    write_record,
-)
+from site_builder.deploy.record import RECORD_PREFIX, DeployRecord, RecordError, parse_record
 from site_builder.deploy.recordcodec import decode_table
+from site_builder.deploy.recordstore import latest_record, load_record
 from site_builder.errors import DeployError
 
 
@@ -45,15 +38,6 @@ def test_records_are_compressed_and_old_plain_records_still_read(s3, bucket, tmp
     assert [r.id for r in history(s3, bucket)] == [second.id, first.id]
     _, target = rollback(s3, bucket)
     assert target == first
-
-
-def test_record_write_is_idempotent_and_refuses_other_content(s3, bucket, tmp_path):
-    record = publish(s3, bucket, write_site(tmp_path / "s", SITE_V1)).record
-    write_record(s3, bucket, record)  # a retry of the same PUT: 412, read back, ours
-    other = DeployRecord(**{**record.__dict__, "message": "someone else"})
-    with pytest.raises(DeployError, match=f"deploy record {RECORD_PREFIX}{record.id}.json.bz2 "
-                       "already exists with other content"):
-        write_record(s3, bucket, other)
 
 
 BAD_RECORDS = {
@@ -106,21 +90,6 @@ def test_a_bad_record_is_skipped_by_history_and_named_by_verify_and_rollback(
     assert publish(s3, bucket, write_site(site, site_v2())).record.parent == good.id
 
 
-def test_foreign_keys_and_far_future_ids_are_not_records(s3, bucket, tmp_path, caplog):
-    good = publish(s3, bucket, write_site(tmp_path / "s", SITE_V1)).record
-    for name in ("zz-backup.json", "notes.txt", "sub/20260101-000000-000000-abcd.json",
-                 "20260101-000000-000000-ABCD.json", "2026-bad.json.gz"):
-        s3.put_object(Bucket=bucket, Key=RECORD_PREFIX + name, Body=b"{")
-    future = f"{RECORD_PREFIX}29991231-235959-000000-abcd.json.gz"
-    s3.put_object(Bucket=bucket, Key=future, Body=b"{")
-    with caplog.at_level(logging.WARNING, "site_builder.deploy"):
-        assert record_ids(s3, bucket) == [good.id]
-    assert caplog.messages == [
-        f"ignoring deploy record {future}: its id is more than a day in the future"]
-    assert verify(s3, bucket).clean
-    assert rollback(s3, bucket, to=good.id)[1] == good
-
-
 def test_id_that_does_not_match_its_key_is_invalid(s3, bucket, tmp_path):
     good = publish(s3, bucket, write_site(tmp_path / "s", SITE_V1)).record
     copy = f"{RECORD_PREFIX}{good.id[:-4]}ffff.json"
@@ -168,6 +137,7 @@ def _stored(s3, bucket, record_id: str) -> dict:
 def test_small_changes_are_stored_as_deltas_up_to_a_chain_limit(s3, bucket, tmp_path,
                                                                 monkeypatch):
     from site_builder.deploy import record as record_module
+    from site_builder.deploy import recordstore
 
     monkeypatch.setattr(record_module, "MAX_CHAIN", 2)
     site = tmp_path / "s"
@@ -187,21 +157,7 @@ def test_small_changes_are_stored_as_deltas_up_to_a_chain_limit(s3, bucket, tmp_
     assert set(decode_table(delta["table"])) == {
         "docker/layers/index.html", "git/rebase/index.html", "index.html", "feed.xml",
         "robots.txt"}
-    record_module._CACHE.clear()  # read back from the bucket, not from memory
+    recordstore._CACHE.clear()  # read back from the bucket, not from memory
     assert [r.files for r in history(s3, bucket)] == [r.files for r in records[::-1]]
     assert rollback(s3, bucket, to=records[2].id)[1].files == records[2].files
     assert verify(s3, bucket).clean
-
-
-def test_a_delta_whose_base_is_gone_is_an_invalid_record(s3, bucket, tmp_path):
-    from site_builder.deploy import record as record_module
-
-    site = tmp_path / "s"
-    first = publish(s3, bucket, write_site(site, SITE_V1)).record
-    second = publish(s3, bucket, write_site(site, site_v2())).record
-    s3.delete_object(Bucket=bucket, Key=f"{RECORD_PREFIX}{first.id}.json.bz2")
-    record_module._CACHE.clear()
-    with pytest.raises(RecordError, match=(
-            f"invalid deploy record {RECORD_PREFIX}{second.id}.json.bz2: its base record "
-            f"{first.id} cannot be read")):
-        verify(s3, bucket)

@@ -180,7 +180,8 @@ def test_headers_a_record_has_wrong_are_found_by_verify_and_fixed_by_check_heade
     version with headers nobody saw; verify's HEADs find it, --check-headers repairs it."""
     import dataclasses
 
-    from site_builder.deploy.record import latest_record, new_id, write_record
+    from site_builder.deploy.record import new_id
+    from site_builder.deploy.recordstore import latest_record, write_record
 
     site = write_site(tmp_path / "s", SITE_V1)
     old = publish(s3, bucket, site).record

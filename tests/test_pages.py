@@ -1,12 +1,11 @@
 from html.parser import HTMLParser
 from pathlib import Path
 
-import jinja2
 import pytest
 
 from site_builder.build import BuildOptions, build_site
 from site_builder.errors import ContentError
-from site_builder.pages import PageMaker, make_env, tag_slug
+from site_builder.pages import tag_slug
 
 
 class Page(HTMLParser):
@@ -116,40 +115,6 @@ def test_tags_merge_case_and_list_notes(tmp_path: Path) -> None:
     assert [h for h in index.hrefs if h.startswith("/tags/") and h != "/tags/"] == [
         "/tags/cli/", "/tags/docker/"]
     assert tag_slug("Kubernetes Pods!") == "kubernetes-pods"
-
-
-def test_project_templates_override_by_name(tmp_path: Path) -> None:
-    files = dict(SITE)
-    files["templates/404.html"] = "{% extends 'base.html' %}{% block content %}GONE{% endblock %}"
-    out = build(tmp_path, files)
-    assert "GONE" in (out / "404.html").read_text("utf-8")
-    assert "<h1>Page not found</h1>" not in (out / "404.html").read_text("utf-8")
-
-
-@pytest.mark.parametrize("jobs", [1, 2])  # 2: the templates are preloaded before the pool forks
-def test_broken_override_template_names_file_and_line(tmp_path: Path, jobs: int) -> None:
-    files = {"content/a.md": "x", "templates/note.html": "ok\n{% if %}\n"}
-    with pytest.raises(ContentError) as exc:
-        build(tmp_path, files, jobs=jobs)
-    assert str(exc.value).startswith("templates/note.html:2: template error: ")
-
-
-def test_preload_compiles_every_template_a_page_pulls_in(tmp_path: Path) -> None:
-    env = make_env(tmp_path)
-    inner, loaded = env.loader, []
-
-    class Counting(jinja2.BaseLoader):
-        def get_source(self, environment, name):
-            loaded.append(name)
-            return inner.get_source(environment, name)
-
-    env.loader = Counting()
-    maker = PageMaker(env, tmp_path, {})
-    maker.template_key("note.html")
-    loaded.clear()
-    maker.preload()
-    assert sorted(loaded) == ["_macros.html", "base.html", "note.html"]
-    assert {"_macros.html", "base.html", "note.html"} <= {name for _, name in env.cache}
 
 
 def test_note_that_collides_with_a_generated_page(tmp_path: Path) -> None:

@@ -26,7 +26,8 @@ from typing import Any, Protocol
 
 from site_builder.deploy.local import SiteSource
 from site_builder.deploy.plan import Plan, Upload
-from site_builder.deploy.record import DeployRecord, write_record
+from site_builder.deploy.record import DeployRecord
+from site_builder.deploy.recordstore import write_record
 from site_builder.errors import DeployError
 
 Progress = Callable[[int, int], None]

@@ -6,7 +6,8 @@ import logging
 from typing import Any
 
 from site_builder.deploy.errors import aws_errors
-from site_builder.deploy.record import DeployRecord, RecordError, load_record, record_ids
+from site_builder.deploy.record import DeployRecord, RecordError
+from site_builder.deploy.recordstore import load_record, record_ids
 from site_builder.deploy.remote import list_versions
 from site_builder.errors import DeployError
 

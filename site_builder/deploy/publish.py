@@ -35,7 +35,8 @@ from site_builder.deploy.local import LocalFile, SiteSource, open_site
 from site_builder.deploy.lock import LockOptions, locked
 from site_builder.deploy.pagelinks import read_links
 from site_builder.deploy.plan import Plan, known_versions, make_plan, needs_head
-from site_builder.deploy.record import DeployRecord, FileEntry, latest_record, new_id
+from site_builder.deploy.record import DeployRecord, FileEntry, new_id
+from site_builder.deploy.recordstore import latest_record
 from site_builder.deploy.remote import RemoteObject, head_headers, list_live
 from site_builder.errors import DeployError
 

@@ -7,19 +7,18 @@ VersionId left live (plus size, MD5 and headers), which is all a rollback needs:
 themselves stay in the versioned bucket.  Ids are UTC timestamps with a random suffix, so they
 sort by time as strings and S3 lists them in order.  A record that changes at most half of its
 parent's files is stored as a delta against it (changed entries, removed keys; a full table
-again after ``MAX_CHAIN`` deltas): ``load_record`` resolves the chain, so every reader still
-gets the full ``files`` table.  At 5,000 notes a full table is about 0.43 MB instead of
-3.0 MB of JSON, a one-note edit's delta about 1 KB (``bench/record_size.py``).
+again after ``MAX_CHAIN`` deltas): ``recordstore.load_record`` resolves the chain, so every
+reader still gets the full ``files`` table.  At 5,000 notes a full table is about 0.43 MB
+instead of 3.0 MB of JSON, a one-note edit's delta about 1 KB (``bench/record_size.py``).
 
 The stored table keeps only a 48-bit prefix of each MD5 (the version's ETag is the rest, see
 ``recordcodec``): a record read back has such prefixes until ``hydrate`` fills in the ETags of
 a version listing, and MD5s are compared with ``md5_match``, which accepts a prefix.
 
 Anyone with write access can put anything under ``_notes/deploys/``, so nothing read there is
-trusted: only keys whose name is a well-formed id are records (a ``zz-backup.json`` is not),
-an id more than a day in the future is ignored with a warning (it would shadow every real
-deploy as "latest"), and a record that does not parse or validate raises a one-line
-:class:`RecordError` naming its key, never a traceback.
+trusted: a record that does not parse or validate raises a one-line :class:`RecordError`
+naming its key, never a traceback.  This module is pure (values, bytes, validation); listing,
+reading and writing records in the bucket is ``recordstore``'s.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ from __future__ import annotations
 import bz2
 import gzip
 import json
-import logging
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -35,22 +33,16 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from site_builder.deploy import recordcodec
 from site_builder.deploy.recordcodec import MD5_PREFIX
 from site_builder.errors import DeployError
 
 RECORD_PREFIX = "_notes/deploys/"
 KINDS = ("deploy", "rollback")
-_ID_FORMAT = "%Y%m%d-%H%M%S-%f"
+ID_FORMAT = "%Y%m%d-%H%M%S-%f"
 ID_PATTERN = re.compile(r"^\d{8}-\d{6}-\d{6}-[0-9a-f]{4}$")
 SUFFIXES = (".json.bz2", ".json.gz", ".json")  # new records first
-FUTURE_SLACK = timedelta(days=1)
 MAX_CHAIN = 16
-_CACHE: dict[tuple[str, str], DeployRecord] = {}
-_CACHE_SIZE = 64
-log = logging.getLogger("site_builder.deploy")
 
 
 class RecordError(DeployError):
@@ -294,115 +286,7 @@ def new_id(now: datetime, after: str | None = None) -> tuple[str, datetime]:
     """
     now = now.astimezone(UTC)
     if after:
-        previous = datetime.strptime(after[:22], _ID_FORMAT).replace(tzinfo=UTC)
+        previous = datetime.strptime(after[:22], ID_FORMAT).replace(tzinfo=UTC)
         if now <= previous:
             now = previous + timedelta(microseconds=1)
-    return f"{now.strftime(_ID_FORMAT)}-{secrets.token_hex(2)}", now
-
-
-def _missing(exc: ClientError) -> bool:
-    return str(exc.response.get("Error", {}).get("Code", "")) in ("NoSuchKey", "404")
-
-
-def load_record(client: Any, bucket: str, record_id: str) -> DeployRecord:
-    """The record ``record_id`` (compressed or, for old records, plain JSON; a delta is
-    completed from its base).  Records never change (append-only), so they are cached."""
-    cached = _CACHE.get((bucket, record_id))
-    if cached is not None:
-        return cached
-    record = _load(client, bucket, record_id)
-    if len(_CACHE) >= _CACHE_SIZE:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[(bucket, record_id)] = record
-    return record
-
-
-def _load(client: Any, bucket: str, record_id: str) -> DeployRecord:
-    def resolve(base_id: str) -> DeployRecord:
-        try:
-            return load_record(client, bucket, base_id)
-        except (ClientError, RecordError) as exc:
-            raise ValueError(f"its base record {base_id} cannot be read ({exc})") from None
-
-    for suffix in SUFFIXES:
-        key = f"{RECORD_PREFIX}{record_id}{suffix}"
-        try:
-            body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
-        except ClientError as exc:
-            if _missing(exc) and suffix != SUFFIXES[-1]:
-                continue
-            raise
-        return parse_record(key, body, resolve)
-    raise AssertionError("unreachable")
-
-
-def _id_of(name: str) -> str | None:
-    for suffix in SUFFIXES:
-        if name.endswith(suffix) and ID_PATTERN.match(name[: -len(suffix)]):
-            return name[: -len(suffix)]
-    return None
-
-
-def record_ids(client: Any, bucket: str, now: datetime | None = None) -> list[str]:
-    """All record ids, oldest first: keys that are not ids are not records, and an id more
-    than a day ahead of ``now`` is left out with a warning."""
-    limit = ((now or datetime.now(UTC)) + FUTURE_SLACK).strftime(_ID_FORMAT)
-    ids = set()
-    for page in client.get_paginator("list_objects_v2").paginate(
-        Bucket=bucket, Prefix=RECORD_PREFIX
-    ):
-        for obj in page.get("Contents", ()):
-            record_id = _id_of(obj["Key"][len(RECORD_PREFIX):])
-            if record_id is None:
-                continue
-            if record_id[:22] > limit:
-                log.warning("ignoring deploy record %s: its id is more than a day in the future",
-                            obj["Key"])
-                continue
-            ids.add(record_id)
-    return sorted(ids)
-
-
-def latest_record(client: Any, bucket: str, *, skip_invalid: bool = False
-                  ) -> DeployRecord | None:
-    """The newest record.  ``skip_invalid``: the newest *valid* one, warning about the others
-    (for callers that only need a good parent); otherwise an invalid newest record raises."""
-    for record_id in reversed(record_ids(client, bucket)):
-        try:
-            return load_record(client, bucket, record_id)
-        except RecordError as exc:
-            if not skip_invalid:
-                raise
-            log.warning("skipping %s", exc.what)
-    return None
-
-
-def _base_for(client: Any, bucket: str, record: DeployRecord) -> DeployRecord | None:
-    """The parent, when it can be read (usually from the cache: the deploy just read it)."""
-    if record.parent is None:
-        return None
-    try:
-        return load_record(client, bucket, record.parent)
-    except (ClientError, RecordError):
-        return None
-
-
-def write_record(client: Any, bucket: str, record: DeployRecord) -> None:
-    """Records are append-only: refuse to overwrite an existing id.
-
-    A 412 is read back: when botocore retried a PUT whose response was lost, the record at
-    our key is our own and the write succeeded; anything else is a real conflict.
-    """
-    body = record.to_stored(_base_for(client, bucket, record))
-    try:
-        client.put_object(Bucket=bucket, Key=record.key, Body=body,
-                          ContentType="application/x-bzip2", CacheControl="no-cache",
-                          IfNoneMatch="*")
-    except ClientError as exc:
-        if str(exc.response.get("Error", {}).get("Code", "")) not in (
-                "PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
-            raise
-        stored = client.get_object(Bucket=bucket, Key=record.key)["Body"].read()
-        if stored != body:
-            raise DeployError(f"deploy record {record.key} already exists with other content",
-                              "run the command again (a new record id is chosen)") from exc
+    return f"{now.strftime(ID_FORMAT)}-{secrets.token_hex(2)}", now

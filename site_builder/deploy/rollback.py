@@ -39,7 +39,8 @@ from site_builder.deploy.lock import LockOptions, locked
 from site_builder.deploy.pagelinks import read_links
 from site_builder.deploy.plan import Plan, known_versions, make_restore_plan, refill_expired
 from site_builder.deploy.publish import DeployResult, record_factory, record_matches_live
-from site_builder.deploy.record import DeployRecord, FileEntry, hydrate, load_record, record_ids
+from site_builder.deploy.record import DeployRecord, FileEntry, hydrate
+from site_builder.deploy.recordstore import load_record, record_ids
 from site_builder.deploy.remote import RemoteObject, list_versions
 from site_builder.errors import DeployError
 

@@ -18,7 +18,8 @@ from typing import Any
 from site_builder.deploy.apply import DEFAULT_WORKERS
 from site_builder.deploy.errors import aws_errors
 from site_builder.deploy.plan import expected_headers
-from site_builder.deploy.record import FileEntry, hydrate, latest_record, md5_match
+from site_builder.deploy.record import FileEntry, hydrate, md5_match
+from site_builder.deploy.recordstore import latest_record
 from site_builder.deploy.remote import Headers, RemoteObject, head_headers, list_versions
 from site_builder.errors import DeployError
 

@@ -1,0 +1,142 @@
+"""Deploy records in the bucket: which keys under ``_notes/deploys/`` are records, reading
+one (a delta completed from its base, each record read once per process) and writing one
+(append-only).  Split from ``record``, which says what a record *is* (its values, stored
+bytes and validation, all pure), because this is the part that talks to S3: every function
+takes the injected client and the bucket.
+
+Anyone with write access can put anything under ``_notes/deploys/``, so only keys whose name
+is a well-formed id are records (a ``zz-backup.json`` is not), and an id more than a day in
+the future is ignored with a warning (it would shadow every real deploy as "latest").
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from site_builder.deploy.record import (
+    ID_FORMAT,
+    ID_PATTERN,
+    RECORD_PREFIX,
+    SUFFIXES,
+    DeployRecord,
+    RecordError,
+    parse_record,
+)
+from site_builder.errors import DeployError
+
+FUTURE_SLACK = timedelta(days=1)
+_CACHE: dict[tuple[str, str], DeployRecord] = {}
+_CACHE_SIZE = 64
+log = logging.getLogger("site_builder.deploy")
+
+
+def _missing(exc: ClientError) -> bool:
+    return str(exc.response.get("Error", {}).get("Code", "")) in ("NoSuchKey", "404")
+
+
+def load_record(client: Any, bucket: str, record_id: str) -> DeployRecord:
+    """The record ``record_id`` (compressed or, for old records, plain JSON; a delta is
+    completed from its base).  Records never change (append-only), so they are cached."""
+    cached = _CACHE.get((bucket, record_id))
+    if cached is not None:
+        return cached
+    record = _load(client, bucket, record_id)
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[(bucket, record_id)] = record
+    return record
+
+
+def _load(client: Any, bucket: str, record_id: str) -> DeployRecord:
+    def resolve(base_id: str) -> DeployRecord:
+        try:
+            return load_record(client, bucket, base_id)
+        except (ClientError, RecordError) as exc:
+            raise ValueError(f"its base record {base_id} cannot be read ({exc})") from None
+
+    for suffix in SUFFIXES:
+        key = f"{RECORD_PREFIX}{record_id}{suffix}"
+        try:
+            body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if _missing(exc) and suffix != SUFFIXES[-1]:
+                continue
+            raise
+        return parse_record(key, body, resolve)
+    raise AssertionError("unreachable")
+
+
+def _id_of(name: str) -> str | None:
+    for suffix in SUFFIXES:
+        if name.endswith(suffix) and ID_PATTERN.match(name[: -len(suffix)]):
+            return name[: -len(suffix)]
+    return None
+
+
+def record_ids(client: Any, bucket: str, now: datetime | None = None) -> list[str]:
+    """All record ids, oldest first: keys that are not ids are not records, and an id more
+    than a day ahead of ``now`` is left out with a warning."""
+    limit = ((now or datetime.now(UTC)) + FUTURE_SLACK).strftime(ID_FORMAT)
+    ids = set()
+    for page in client.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=RECORD_PREFIX
+    ):
+        for obj in page.get("Contents", ()):
+            record_id = _id_of(obj["Key"][len(RECORD_PREFIX):])
+            if record_id is None:
+                continue
+            if record_id[:22] > limit:
+                log.warning("ignoring deploy record %s: its id is more than a day in the future",
+                            obj["Key"])
+                continue
+            ids.add(record_id)
+    return sorted(ids)
+
+
+def latest_record(client: Any, bucket: str, *, skip_invalid: bool = False
+                  ) -> DeployRecord | None:
+    """The newest record.  ``skip_invalid``: the newest *valid* one, warning about the others
+    (for callers that only need a good parent); otherwise an invalid newest record raises."""
+    for record_id in reversed(record_ids(client, bucket)):
+        try:
+            return load_record(client, bucket, record_id)
+        except RecordError as exc:
+            if not skip_invalid:
+                raise
+            log.warning("skipping %s", exc.what)
+    return None
+
+
+def _base_for(client: Any, bucket: str, record: DeployRecord) -> DeployRecord | None:
+    """The parent, when it can be read (usually from the cache: the deploy just read it)."""
+    if record.parent is None:
+        return None
+    try:
+        return load_record(client, bucket, record.parent)
+    except (ClientError, RecordError):
+        return None
+
+
+def write_record(client: Any, bucket: str, record: DeployRecord) -> None:
+    """Records are append-only: refuse to overwrite an existing id.
+
+    A 412 is read back: when botocore retried a PUT whose response was lost, the record at
+    our key is our own and the write succeeded; anything else is a real conflict.
+    """
+    body = record.to_stored(_base_for(client, bucket, record))
+    try:
+        client.put_object(Bucket=bucket, Key=record.key, Body=body,
+                          ContentType="application/x-bzip2", CacheControl="no-cache",
+                          IfNoneMatch="*")
+    except ClientError as exc:
+        if str(exc.response.get("Error", {}).get("Code", "")) not in (
+                "PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
+            raise
+        stored = client.get_object(Bucket=bucket, Key=record.key)["Body"].read()
+        if stored != body:
+            raise DeployError(f"deploy record {record.key} already exists with other content",
+                              "run the command again (a new record id is chosen)") from exc
