@@ -235,12 +235,23 @@ def _last_error_line(output: str) -> str:
     return (errors or lines or ["no output"])[0 if errors else -1]
 
 
-def _run_pagefind(out_dir: Path, bundle: Path) -> None:
+# For Pagefind runs that share the cores with other Pagefind runs (the shards of a cold index,
+# one run per core): one thread each in its tokio and rayon pools rather than one per core,
+# and its allocator (jemalloc) on transparent huge pages, so fewer page faults and less
+# zeroing.  At 5,000 notes on 2 cores that took the shards' Pagefind CPU from about 10.1 to
+# 9.1 s (system time 2.0 to 1.3 s) and each run's peak from 42 to 75 MB.  The user's own
+# settings of these variables win; a Pagefind without jemalloc ignores the last one.
+_SIDE_BY_SIDE = {"RAYON_NUM_THREADS": "1", "TOKIO_WORKER_THREADS": "1",
+                 "_RJEM_MALLOC_CONF": "thp:always,metadata_thp:always"}
+
+
+def _run_pagefind(out_dir: Path, bundle: Path, side_by_side: bool = False) -> None:
     exe = pagefind_executable()
     cmd = [str(exe), "--site", str(out_dir), "--output-path", str(bundle)]
+    env = {**_SIDE_BY_SIDE, **os.environ} if side_by_side else None
     try:
         proc = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=_TIMEOUT_SECONDS, check=False
+            cmd, capture_output=True, text=True, timeout=_TIMEOUT_SECONDS, check=False, env=env
         )
     except OSError as exc:
         raise SearchIndexError(

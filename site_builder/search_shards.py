@@ -157,10 +157,11 @@ def update_index(out_dir: Path, indexed: Mapping[str, str], known: Mapping[str, 
     # Bundles beside the output (moved in by rename); the pages Pagefind reads in scratch.
     work = temp_folder(".pagefind-", out_dir.resolve().parent)
     try:
+        side_by_side = _JOBS > 1 and len(todo) > 1
         with scratch() as sites, ThreadPoolExecutor(max_workers=_JOBS) as pool:
             made = list(pool.map(lambda name: _make_bundle(
                 out_dir, sites / (name or "primary"), work / (name or "primary"), plan[name],
-                len(indexed), not name, docs), todo))
+                len(indexed), not name, docs, side_by_side), todo))
         for name, bundle in zip(todo, made):
             search.sync_tree(bundle, root / name, keep=_shard_paths if name == "" else None)
     finally:
@@ -171,13 +172,14 @@ def update_index(out_dir: Path, indexed: Mapping[str, str], known: Mapping[str, 
 
 
 def _make_bundle(out_dir: Path, site: Path, bundle: Path, pages: tuple[str, ...], total: int,
-                 primary: bool, docs: Path | None = None) -> Path:
+                 primary: bool, docs: Path | None = None, side_by_side: bool = False) -> Path:
     """Run Pagefind over ``pages`` only, in a folder of their own at the same paths (so their
     URLs are the site's): each page as ``search.index_document`` makes it, else a hard link
-    (a copy where links fail).  Returns the bundle folder."""
+    (a copy where links fail).  ``side_by_side``: other runs share the cores (see
+    ``search._SIDE_BY_SIDE``).  Returns the bundle folder."""
     try:
         _write_pages(out_dir, site, pages, docs)
-        search._run_pagefind(site, bundle)
+        search._run_pagefind(site, bundle, side_by_side)
     finally:
         shutil.rmtree(site, ignore_errors=True)  # this run's pages, no longer needed
     if search._indexed_pages(bundle) == 0:

@@ -26,9 +26,9 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     seen: list[Path] = []
     real = search._run_pagefind
 
-    def counting(out_dir: Path, bundle: Path) -> None:
+    def counting(out_dir: Path, bundle: Path, side_by_side: bool = False) -> None:
         seen.append(out_dir)
-        real(out_dir, bundle)
+        real(out_dir, bundle, side_by_side)
 
     monkeypatch.setattr(search, "_run_pagefind", counting)
     return seen

@@ -86,9 +86,9 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     seen: list[list[str]] = []
     real = search._run_pagefind
 
-    def counting(site: Path, bundle: Path) -> None:
+    def counting(site: Path, bundle: Path, side_by_side: bool = False) -> None:
         seen.append(sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")))
-        real(site, bundle)
+        real(site, bundle, side_by_side)
 
     monkeypatch.setattr(search, "_run_pagefind", counting)
     return seen
@@ -205,7 +205,7 @@ def test_a_failing_shard_leaves_the_old_index_whole(project: Path, runs: list,
     root = project / "build/site/pagefind"
     old = tree(root)
 
-    def broken(site: Path, bundle: Path) -> None:
+    def broken(site: Path, bundle: Path, side_by_side: bool = False) -> None:
         raise search.SearchIndexError("search index: Pagefind failed with exit status 1: boom")
 
     monkeypatch.setattr(search, "_run_pagefind", broken)
@@ -233,6 +233,60 @@ def test_small_index_documents_give_the_same_bundles_as_whole_pages(
     shutil.rmtree(out / "pagefind")
     search.build_index(out)
     assert tree(out / "pagefind") == small
+
+
+def test_pagefind_side_by_side_writes_the_same_bundles(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One thread per Pagefind and huge pages (``search._SIDE_BY_SIDE``) change its speed,
+    not its output: the sample content in several shards, indexed both ways."""
+    repo = Path(__file__).resolve().parents[1]
+    out = tmp_path / "site"
+    build_site(BuildOptions(project_dir=repo, out_dir=out, search=False))
+    monkeypatch.setattr(search_shards, "PAGES_PER_SHARD", 4)
+    flags: list[bool] = []
+    real = search._run_pagefind
+
+    def recording(site: Path, bundle: Path, side_by_side: bool = False) -> None:
+        flags.append(side_by_side)
+        real(site, bundle, side_by_side)
+
+    monkeypatch.setattr(search, "_run_pagefind", recording)
+    search.build_index(out)
+    together = tree(out / "pagefind")
+    assert len(flags) > 2 and all(flags) == (search_shards._JOBS > 1)
+    monkeypatch.setattr(search, "_SIDE_BY_SIDE", {})
+    shutil.rmtree(out / "pagefind")
+    search.build_index(out)
+    assert tree(out / "pagefind") == together
+
+
+def test_side_by_side_reaches_pagefind_and_the_users_settings_win(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "pagefind"
+    fake.write_text('#!/bin/sh\nmkdir -p "$4" && env > "$4/env.txt"\n')
+    fake.chmod(0o755)
+    monkeypatch.setattr(search, "pagefind_executable", lambda: fake)
+    monkeypatch.setenv("_RJEM_MALLOC_CONF", "narenas:1")
+    search._run_pagefind(tmp_path, tmp_path / "alone")
+    search._run_pagefind(tmp_path, tmp_path / "shared", side_by_side=True)
+    alone = (tmp_path / "alone/env.txt").read_text().splitlines()
+    shared = (tmp_path / "shared/env.txt").read_text().splitlines()
+    assert "RAYON_NUM_THREADS=1" not in alone and "TOKIO_WORKER_THREADS=1" not in alone
+    assert "RAYON_NUM_THREADS=1" in shared and "TOKIO_WORKER_THREADS=1" in shared
+    assert "_RJEM_MALLOC_CONF=narenas:1" in shared and "_RJEM_MALLOC_CONF=narenas:1" in alone
+
+
+def test_one_bundle_to_remake_runs_pagefind_with_its_own_threads(project: Path, runs: list,
+                                                                 monkeypatch: pytest.MonkeyPatch
+                                                                 ) -> None:
+    flags: list[bool] = []
+    real = search._run_pagefind
+    monkeypatch.setattr(search, "_run_pagefind", lambda site, bundle, side_by_side=False: (
+        flags.append(side_by_side), real(site, bundle, side_by_side)))
+    edit = project / "content/a/n0.md"
+    edit.write_text(edit.read_text().replace("common", "other"))
+    assert build(project).searched
+    assert flags == [False]
 
 
 def test_index_document_keeps_the_title_language_and_body_only() -> None:
