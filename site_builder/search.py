@@ -238,8 +238,8 @@ def _last_error_line(output: str) -> str:
 # For Pagefind runs that share the cores with other Pagefind runs (the shards of a cold index,
 # one run per core): one thread each in its tokio and rayon pools rather than one per core,
 # and its allocator (jemalloc) on transparent huge pages, so fewer page faults and less
-# zeroing.  At 5,000 notes on 2 cores that took the shards' Pagefind CPU from about 10.1 to
-# 9.1 s (system time 2.0 to 1.3 s) and each run's peak from 42 to 75 MB.  The user's own
+# zeroing.  At 5,000 notes on 2 cores that took the shards' Pagefind CPU from about 9.8 to
+# 8.8 s (system time 1.9 to 1.3 s) and each run's peak from 42 to 75 MB.  The user's own
 # settings of these variables win; a Pagefind without jemalloc ignores the last one.
 _SIDE_BY_SIDE = {"RAYON_NUM_THREADS": "1", "TOKIO_WORKER_THREADS": "1",
                  "_RJEM_MALLOC_CONF": "thp:always,metadata_thp:always"}
