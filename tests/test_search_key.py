@@ -11,6 +11,7 @@ import pytest
 from site_builder import search
 from site_builder.build import BuildOptions, BuildResult, build_site
 from site_builder.search import indexed_part
+from tests.test_search_shards import spy_pagefind
 
 TEMPLATES = Path(search.__file__).resolve().parent / "templates"
 NOTES = {
@@ -24,13 +25,7 @@ NOTES = {
 def runs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Every Pagefind run (the real one), by site folder."""
     seen: list[Path] = []
-    real = search._run_pagefind
-
-    def counting(out_dir: Path, bundle: Path, side_by_side: bool = False) -> None:
-        seen.append(out_dir)
-        real(out_dir, bundle, side_by_side)
-
-    monkeypatch.setattr(search, "_run_pagefind", counting)
+    spy_pagefind(monkeypatch, lambda site, _: seen.append(site))
     return seen
 
 

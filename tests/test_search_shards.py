@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -79,18 +80,26 @@ def build(project: Path) -> BuildResult:
     return build_site(BuildOptions(project_dir=project, search=True))
 
 
+def spy_pagefind(monkeypatch: pytest.MonkeyPatch, seen: Callable[[Path, bool], object]
+                 ) -> None:
+    """Every (real) Pagefind run told to ``seen``: its site folder, and whether it ran side by
+    side with others."""
+    real = search._run_pagefind
+
+    def spying(site: Path, bundle: Path, side_by_side: bool = False) -> None:
+        seen(site, side_by_side)
+        real(site, bundle, side_by_side)
+
+    monkeypatch.setattr(search, "_run_pagefind", spying)
+
+
 @pytest.fixture
 def runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """Small shards, and every Pagefind run as the sorted pages it was given."""
     monkeypatch.setattr(search_shards, "PAGES_PER_SHARD", 3)
     seen: list[list[str]] = []
-    real = search._run_pagefind
-
-    def counting(site: Path, bundle: Path, side_by_side: bool = False) -> None:
-        seen.append(sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")))
-        real(site, bundle, side_by_side)
-
-    monkeypatch.setattr(search, "_run_pagefind", counting)
+    spy_pagefind(monkeypatch, lambda site, _: seen.append(
+        sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))))
     return seen
 
 
@@ -244,13 +253,7 @@ def test_pagefind_side_by_side_writes_the_same_bundles(
     build_site(BuildOptions(project_dir=repo, out_dir=out, search=False))
     monkeypatch.setattr(search_shards, "PAGES_PER_SHARD", 4)
     flags: list[bool] = []
-    real = search._run_pagefind
-
-    def recording(site: Path, bundle: Path, side_by_side: bool = False) -> None:
-        flags.append(side_by_side)
-        real(site, bundle, side_by_side)
-
-    monkeypatch.setattr(search, "_run_pagefind", recording)
+    spy_pagefind(monkeypatch, lambda _, side_by_side: flags.append(side_by_side))
     search.build_index(out)
     together = tree(out / "pagefind")
     assert len(flags) > 2 and all(flags) == (search_shards._JOBS > 1)
@@ -280,9 +283,7 @@ def test_one_bundle_to_remake_runs_pagefind_with_its_own_threads(project: Path, 
                                                                  monkeypatch: pytest.MonkeyPatch
                                                                  ) -> None:
     flags: list[bool] = []
-    real = search._run_pagefind
-    monkeypatch.setattr(search, "_run_pagefind", lambda site, bundle, side_by_side=False: (
-        flags.append(side_by_side), real(site, bundle, side_by_side)))
+    spy_pagefind(monkeypatch, lambda _, side_by_side: flags.append(side_by_side))
     edit = project / "content/a/n0.md"
     edit.write_text(edit.read_text().replace("common", "other"))
     assert build(project).searched
