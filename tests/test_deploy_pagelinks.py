@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from site_builder.deploy.pagelinks import internal_links, page_url, resolve, target_key
 
 
@@ -38,3 +41,15 @@ def test_resolve_pretty_url_without_slash():
     assert resolve("a/b", keys) == "a/b/index.html"
     assert resolve("x.pdf", keys) == "x.pdf"
     assert resolve("nope", keys) is None
+
+
+@given(st.lists(st.sampled_from([
+    "/", "/a/", "/a/b", "#top", "/#top", "../x/", "./", "sub/p.png", "/tags/c%2B%2B/",
+    "&#47;a/", " /a/ ", "/a/b/index.html", "?q=1", "//host/x", "#", ""]), max_size=8),
+    st.sampled_from(["index.html", "a/index.html", "a/b/index.html", "404.html", "a/b"]))
+def test_links_resolved_once_per_site_mean_the_same_on_every_page(hrefs, key):
+    """The key of a link starting with ``/`` or ``#`` is cached across pages: on any page it
+    must be what ``target_key`` gives for that page."""
+    body = "".join(f'<a href="{h}">x</a> <img src=\'{h}\'>' for h in hrefs).encode()
+    expected = {target_key(page_url(key), h) for h in hrefs} - {None, key}
+    assert internal_links(key, body) == expected

@@ -12,6 +12,11 @@ is not a dependency.  Paths are resolved against the page's own URL the way a br
 A regular expression, not an HTML parser: the builder writes well-formed, quoted attributes,
 and text inside code blocks is escaped (``href=&quot;``), so it cannot match; the regex is
 about 20 times faster than ``html.parser`` on a 2,000-page upload.
+
+Reading the links runs before the first upload, while the bucket waits, so it is kept cheap:
+a site's pages share most of their links (navigation, tags, assets: 57,000 links but 2,000
+distinct values on a 1,000-note site), and a link that starts with ``/`` or ``#`` means the
+same on every page, so its key is resolved once per deploy (``_site_wide``), not once per page.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 _ATTR = re.compile(rb"""\s(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
@@ -61,13 +67,23 @@ def target_key(base_url: str, href: str) -> str | None:
     return f"{path}/index.html" if trailing else path
 
 
+@lru_cache(maxsize=65536)
+def _site_wide(raw: bytes) -> str | None:
+    """``target_key`` of a link that starts with ``/`` or ``#``: the page it is on does not
+    change where it points (html.unescape and strip leave such a first character alone)."""
+    return target_key("/", raw.decode("utf-8", "replace"))
+
+
 def internal_links(key: str, body: bytes) -> frozenset[str]:
     """Every site key the page ``key`` refers to, itself excluded."""
     base = page_url(key)
     out = set()
-    for match in _ATTR.finditer(body):
-        raw = match.group(1) if match.group(1) is not None else match.group(2)
-        target = target_key(base, raw.decode("utf-8", "replace"))
+    for quoted, single in set(_ATTR.findall(body)):
+        raw = quoted or single
+        if raw[:1] in (b"/", b"#"):
+            target = _site_wide(raw)
+        else:
+            target = target_key(base, raw.decode("utf-8", "replace"))
         if target is not None and target != key:
             out.add(target)
     return frozenset(out)
@@ -84,11 +100,15 @@ def resolve(target: str, keys: Mapping[str, object] | set[str] | frozenset[str])
 
 def read_links(keys: Iterable[str], read: Callable[[str], bytes],
                workers: int = 16) -> dict[str, frozenset[str]]:
-    """``internal_links`` of every HTML key among ``keys``, reading each with ``read`` (local
-    bytes, or an old version's bytes from S3 for a rollback) on a thread pool."""
+    """``internal_links`` of every HTML key among ``keys``, reading each with ``read``: an old
+    version's bytes from S3 for a rollback, on a pool of ``workers`` threads; local bytes for a
+    deploy, with ``workers=1``, in this thread (a pool only adds lock traffic to local reads:
+    0.33 s against 0.29 s for 1,000 pages)."""
     pages = [k for k in keys if is_html(k)]
     if not pages:
         return {}
+    if workers <= 1:
+        return {k: internal_links(k, read(k)) for k in pages}
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(pages)))) as pool:
         found = pool.map(lambda k: internal_links(k, read(k)), pages)
         return dict(zip(pages, found, strict=True))

@@ -132,7 +132,7 @@ def _plan(client: Any, bucket: str, source: SiteSource, files: list[LocalFile],
         files, live, known)
     heads = head_headers(client, bucket, to_head, workers)
     keys = [u.key for u in make_plan(files, live, known, heads=heads).uploads]
-    links = read_links(keys, source.read, workers)
+    links = read_links(keys, source.read, workers=1)  # local bytes: no pool
     return make_plan(files, live, known, links, heads)
 
 
