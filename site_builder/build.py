@@ -256,11 +256,11 @@ def cyclic_gc_paused(collect_after: bool = False) -> Iterator[None]:
                 gc.collect()
 
 
-def _build(opts: BuildOptions, store: BuildCache, discarded: str | None = None) -> BuildResult:
-    """One build; ``discarded`` (a warning) means: start from an empty cache state."""
-    project = Path(opts.project_dir)
-    out = opts.out.resolve()
-    settings = load_settings(project)
+def _start_state(opts: BuildOptions, store: BuildCache, discarded: str | None,
+                 out: Path) -> tuple[CacheState, str | None]:
+    """The cache state a build starts from, and the warning it came with: what ``notes
+    serve`` kept in memory, an empty state (``discarded``, or no cache), or the saved one.
+    Outputs recorded for another output folder are forgotten."""
     kept = opts.keeper.take(store) if opts.keeper and discarded is None and opts.cache else None
     if kept is not None:
         state, warning = kept, None
@@ -268,10 +268,19 @@ def _build(opts: BuildOptions, store: BuildCache, discarded: str | None = None) 
         state, warning = CacheState(), discarded
     else:
         state, warning = store.load()
-    warnings = [warning] if warning else []
-    blobs = BlobStore(store.blob_dir, state.blobs)
     if state.out_dir != str(out):
         state.outputs, state.search_key, state.out_dir = {}, None, str(out)
+    return state, warning
+
+
+def _build(opts: BuildOptions, store: BuildCache, discarded: str | None = None) -> BuildResult:
+    """One build; ``discarded`` (a warning) means: start from an empty cache state."""
+    project = Path(opts.project_dir)
+    out = opts.out.resolve()
+    settings = load_settings(project)
+    state, warning = _start_state(opts, store, discarded, out)
+    warnings = [warning] if warning else []
+    blobs = BlobStore(store.blob_dir, state.blobs)
     content = load_content(opts.content, project, drafts=opts.drafts, known=state.notes,
                            trust_before_ns=state.saved_ns - RACY_NS)
     warnings += settings.warnings + content.warnings
