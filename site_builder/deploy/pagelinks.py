@@ -103,7 +103,7 @@ def read_links(keys: Iterable[str], read: Callable[[str], bytes],
     """``internal_links`` of every HTML key among ``keys``, reading each with ``read``: an old
     version's bytes from S3 for a rollback, on a pool of ``workers`` threads; local bytes for a
     deploy, with ``workers=1``, in this thread (a pool only adds lock traffic to local reads:
-    0.33 s against 0.29 s for 1,000 pages)."""
+    0.33 s against 0.16 s for 1,000 pages)."""
     pages = [k for k in keys if is_html(k)]
     if not pages:
         return {}
