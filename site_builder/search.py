@@ -318,14 +318,6 @@ def _index_pages(out_dir: Path, pages: list[Path], known: Mapping[str, str]) -> 
         return update_index(out_dir, found, known, docs=docs)
 
 
-def site_digests(out_dir: Path) -> dict[str, str]:
-    """Every HTML page of the built site (outside ``pagefind/``) -> digest of its indexed part,
-    "" for a page Pagefind skips: what ``update_index`` takes, read from disk."""
-    out_dir = Path(out_dir)
-    return {page.relative_to(out_dir).as_posix(): part_digest(indexed_part(page.read_bytes()))
-            for page in _html_pages(out_dir)}
-
-
 def part_digest(part: bytes | None) -> str:
     """The digest ``update_index`` keys a page by: of its indexed part, "" for none."""
     return digest(part) if part is not None else ""

@@ -140,8 +140,8 @@ def update_index(out_dir: Path, indexed: Mapping[str, str], known: Mapping[str, 
     returned; {} re-makes all).  Every bundle is made in a temporary folder first; only
     when all succeeded do they replace the old ones, so a failure leaves the old index whole.
 
-    This is also the call for a server that indexes in the background: keep the returned
-    keys and pass them back with ``search.site_digests(out_dir)`` after each rebuild.
+    A server that indexes in the background calls ``search.reindex`` (this, over digests read
+    from disk) after each rebuild, passing back the keys the last call returned.
     ``docs``: where ``read_pages`` left index documents (moved in, not made again)."""
     out_dir = Path(out_dir)
     plan = plan_bundles(indexed)

@@ -29,6 +29,14 @@ PATHS = st.lists(st.from_regex(r"[a-z]{1,6}/[a-z0-9]{1,6}/index\.html", fullmatc
                  unique=True, max_size=40)
 
 
+def site_digests(out: Path) -> dict[str, str]:
+    """Every page's digest of its indexed part, read serially in this process: the plain
+    reading that ``read_pages`` (on all cores) must agree with."""
+    return {page.relative_to(out).as_posix():
+            search.part_digest(search.indexed_part(page.read_bytes()))
+            for page in search._html_pages(out)}
+
+
 def test_shard_count_is_a_power_of_two_sized_by_the_pages(monkeypatch: pytest.MonkeyPatch
                                                            ) -> None:
     monkeypatch.setattr(search_shards, "PAGES_PER_SHARD", 100)
@@ -201,7 +209,7 @@ def test_update_index_for_a_server_reindexes_what_changed(tmp_path: Path, runs: 
                         f'<div data-pagefind-body>text{i} here</div></body></html>')
     first = search.reindex(site)
     assert first.pages == 8 and len(first.ran) == len(first.keys) >= 2
-    again = update_index(site, search.site_digests(site), first.keys)
+    again = update_index(site, site_digests(site), first.keys)
     assert again.ran == () and again.keys == first.keys
     (site / "p5/index.html").write_text((site / "p5/index.html").read_text().replace(
         "text5", "other5"))
@@ -340,7 +348,7 @@ def test_a_build_after_one_killed_mid_index_removes_what_that_one_left(
 
 
 def test_read_pages_reads_each_page_once_on_all_cores(tmp_path: Path) -> None:
-    """The cold index's one pass (two forced workers): the digests ``site_digests`` gives,
+    """The cold index's one pass (two forced workers): the digests ``site_digests`` (above) gives,
     and each page's index document left in the scratch folder, where ``update_index`` takes
     it from instead of reading the page again."""
     out = tmp_path / "site"
@@ -353,7 +361,7 @@ def test_read_pages_reads_each_page_once_on_all_cores(tmp_path: Path) -> None:
     pages = [f"s/p{i}/index.html" for i in range(6)]
     with search_shards.scratch() as docs:
         found = search_shards.read_pages(out, pages, docs, jobs=2)
-        assert found == search.site_digests(out)
+        assert found == site_digests(out)
         assert found[pages[5]] == "" and all(found[p] for p in pages[:5])
         for page in pages[:5]:
             doc = search_shards.doc_path(docs, page)
