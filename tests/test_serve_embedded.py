@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+
+from conftest import REPO
 
 from site_builder import bucket_config
 from site_builder.serve.embedded import EmbeddedS3, create_site_bucket, local_policy
@@ -41,3 +45,19 @@ def test_embedded_bucket_is_configured_like_the_stack_and_accepts_owner_writes(
         client.put_object(Bucket="notes-local", Key="_notes/lock", Body=b"{}")
         versions = client.list_object_versions(Bucket="notes-local")["Versions"]
         assert {v["Key"] for v in versions} == {"index.html", "_notes/lock"}
+
+
+
+def test_embedded_s3_decides_conditional_puts_atomically(aws_credentials) -> None:
+    """`notes up` serves other terminals, and two deploys racing to break a stale lock must not
+    both hold it: the embedded server runs PutObject under ``atomic_conditional_puts`` (whose
+    race the lock tests prove in-process).  Checked in a clean interpreter, where nothing else
+    has applied it."""
+    code = ("from moto.s3.responses import S3Response\n"
+            "from site_builder.serve.embedded import EmbeddedS3\n"
+            "assert not getattr(S3Response.put_object, 'atomic', False)\n"
+            "with EmbeddedS3(port=0):\n"
+            "    print(getattr(S3Response.put_object, 'atomic', False))\n")
+    done = subprocess.run([sys.executable, "-c", code], check=False, cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "True\n"), done.stderr

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import urllib.request
 from typing import Any, Self
 
@@ -36,6 +37,33 @@ def use_dummy_credentials() -> None:
         os.environ.pop(name, None)
 
 
+_PUT_MUTEX = threading.Lock()
+
+
+def atomic_conditional_puts() -> None:
+    """Make moto decide each PutObject (its If-Match / If-None-Match check and its write) at once.
+
+    S3 evaluates a conditional write atomically: of two writers conditional on one ETag, one
+    gets 412, and the deploy lock rests on that.  moto 5.2 checks the condition, then writes;
+    a thread switch between the two lets two racing lock breakers both win (with a 1 µs switch
+    interval: 15 rounds in 40 in-process, 2-3 in 40 over HTTP).  Two terminals deploying to
+    ``notes up`` race like that, so the embedded S3 keeps S3's promise; the tests' in-process
+    mock calls this too.  Idempotent.
+    """
+    from moto.s3.responses import S3Response
+
+    original = S3Response.put_object
+    if getattr(original, "atomic", False):
+        return
+
+    def put_object(self: S3Response) -> Any:
+        with _PUT_MUTEX:
+            return original(self)
+
+    put_object.atomic = True  # type: ignore[attr-defined]
+    S3Response.put_object = put_object  # type: ignore[method-assign]
+
+
 class EmbeddedS3:
     """moto's ThreadedMotoServer on ``host:port``; a context manager that always stops it."""
 
@@ -47,6 +75,7 @@ class EmbeddedS3:
     def start(self) -> Self:
         from moto.server import ThreadedMotoServer
 
+        atomic_conditional_puts()
         check_port_free(self.host, self.requested_port, "--s3-port")
         werkzeug = logging.getLogger("werkzeug")  # one log line per request otherwise
         werkzeug.addHandler(logging.NullHandler())
