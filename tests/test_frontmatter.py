@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_content import error, load
 
 from site_builder.content import decode
 from site_builder.errors import ContentError
 from site_builder.frontmatter import split_front_matter
-from tests.test_content import error, load
 
 
 def test_malformed_yaml_names_file_and_file_line(tmp_path: Path) -> None:

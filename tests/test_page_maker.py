@@ -7,10 +7,10 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from test_pages import SITE, build
 
 from site_builder.errors import ContentError
 from site_builder.page_maker import PageMaker, make_env
-from tests.test_pages import SITE, build
 
 
 def test_project_templates_override_by_name(tmp_path: Path) -> None:

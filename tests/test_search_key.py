@@ -7,11 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_search_shards import spy_pagefind
 
 from site_builder import search
 from site_builder.build import BuildOptions, BuildResult, build_site
 from site_builder.search import indexed_part
-from tests.test_search_shards import spy_pagefind
 
 TEMPLATES = Path(search.__file__).resolve().parent / "templates"
 NOTES = {

@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from test_cli_serve import free_port, get, sse_state, wait_until
 
 from site_builder import build
 from site_builder.build import BuildOptions, build_site
@@ -20,7 +21,6 @@ from site_builder.cache import BuildCache, fingerprint
 from site_builder.search import SearchIndexError
 from site_builder.serve import devsite
 from site_builder.serve.dev import DevOptions, run_serve
-from tests.test_cli_serve import free_port, get, sse_state, wait_until
 
 NOTE = "---\ntitle: {title}\ndate: 2024-01-0{day}\n---\n{text}\n"
 
