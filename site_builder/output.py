@@ -27,6 +27,7 @@ from pathlib import Path
 
 from site_builder.cache import OutputEntry, digest
 from site_builder.deploy.local import GROUP_HEAD, group_of
+from site_builder.deploy.lock_body import pid_alive
 from site_builder.errors import ContentError
 
 PRIVATE_PREFIX = "_notes/"
@@ -181,26 +182,9 @@ def temp_folder(prefix: str, parent: Path | str | None) -> Path:
         names = []
     for name in names:
         pid = name[len(prefix):].split("-", 1)[0] if name.startswith(prefix) else ""
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
-
-
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` still runs.  A killed process nobody has reaped yet (a zombie: its
-    parent, say a shell's background job, has not waited for it) still answers a signal 0,
-    so on Linux its state is read too."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process, or a number the system rejects
-        return pid > 0
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return True
 
 
 def intact(path: Path | str, entry: OutputEntry) -> bool:

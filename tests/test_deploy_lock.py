@@ -5,6 +5,7 @@ a bounded wait, ``unlock``, and the break noted in the next record."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -26,6 +27,7 @@ from site_builder.deploy.lock import (
     unlock,
 )
 from site_builder.deploy.lock import _break as break_lock
+from site_builder.deploy.lock_body import pid_alive
 from site_builder.errors import DeployError
 
 ALICE = Owner("alice", "laptop", 42, "deploy", "20261130-100000-ab12")
@@ -44,6 +46,23 @@ def dead_pid() -> int:
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
     return proc.pid
+
+
+def test_a_killed_holder_its_parent_has_not_reaped_yet_is_gone(s3, bucket):
+    """kill -9 leaves a zombie until the parent reaps it: it holds its pid but can never renew,
+    so its lock is broken at once, not after the lease (120 s)."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert pid_alive(proc.pid)
+        acquire(s3, bucket, "deploy", owner=Owner("me", this_host(), proc.pid, "deploy", "z"))
+        proc.kill()
+        os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)  # dead, left unreaped
+        assert not pid_alive(proc.pid)
+        lease = acquire(s3, bucket, "deploy")
+        assert lease.broke["reason"] == "holder's process is gone"
+        lease.release()
+    finally:
+        proc.wait()
 
 
 def test_live_lock_fails_naming_holder_and_the_command_that_frees_it(s3, bucket, tmp_path):
