@@ -329,6 +329,7 @@ class Session:
             if time.monotonic() > deadline or bg.proc.poll() is not None:
                 time.sleep(0.2 if bg.proc.poll() is not None else 0)
                 lines = [self._from_real(line) for line in bg.lines[bg.cursor:]]
+                bg.cursor += len(lines)  # the next block is compared with what follows
                 return [_diff(block, "(background) " + block.text.split("\n")[0], expected,
                               lines)]
             time.sleep(0.1)
