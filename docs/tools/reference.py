@@ -209,7 +209,7 @@ def toml_page(facts: dict[str, Any]) -> str:
         GENERATED, "",
         "`notes.toml` sits at the project root, beside `content/`. The file and every key in "
         "it are optional. A key not listed here is a warning with a did-you-mean, and a value "
-        "of the wrong kind is an error naming the line: see [[settings]].", "",
+        "of the wrong kind is an error naming the line: see [[settings|Site settings and templates]].", "",
         "## Top level", "", "| key | default | meaning |", "| --- | --- | --- |",
     ]
     for key in known[""]:
@@ -254,7 +254,7 @@ def context_page(facts: dict[str, Any]) -> str:
         "", GENERATED, "",
         "The stack's settings are CDK context: defaults in `cdk.json`, overridden with "
         "`-c key=value` (`npx cdk deploy -c retain=false`). A bad value or combination stops "
-        "the synth with one `Error:` line. See [[publish-to-aws]] and [[https]].", "",
+        "the synth with one `Error:` line. See [[publish-to-aws|Publish to AWS]] and [[https|Your own domain with HTTPS]].", "",
         "| key | cdk.json | meaning |", "| --- | --- | --- |",
     ]
     for key in keys:
