@@ -83,6 +83,10 @@ class Block:
     def mark(self, kind: str) -> str | None:
         return next((text for k, text in self.marks if k == kind), None)
 
+    def runs(self) -> list[str]:
+        """The texts of its ``run:`` markers (``background``, ``as COMMAND``, ...)."""
+        return [text for k, text in self.marks if k == "run"]
+
 
 @dataclass
 class Step:
@@ -110,7 +114,8 @@ def read_blocks(path: Path) -> tuple[list[Block], list[tuple[int, str]]]:
             i += 1
             continue
         if fence:
-            close = re.compile(rf"^ {{0,3}}{re.escape(fence['fence'][0])}{{{len(fence['fence'])},}}\s*$")
+            mark, length = re.escape(fence["fence"][0]), len(fence["fence"])
+            close = re.compile(rf"^ {{0,3}}{mark}{{{length},}}\s*$")
             end = next((j for j in range(i + 1, len(lines)) if close.match(lines[j])), len(lines))
             indent = len(fence["indent"])
             body = [text[indent:] if text[:indent].strip() == "" else text.lstrip()
@@ -133,20 +138,20 @@ def convention_problems(path: Path) -> list[str]:
     blocks, _ = read_blocks(path)
     for block in blocks:
         reason = block.mark("not run")
-        run = block.mark("run")
+        runs = block.runs()
         if block.info in SHELL_INFOS and not reason:
             problems.append(f"{block.where}: a ```{block.info} block is never run: make it "
                             "```console, or say why above it (<!-- not run: REASON -->)")
-        if block.info not in ("console", *SHELL_INFOS) and (reason or run):
+        if block.info not in ("console", *SHELL_INFOS) and (reason or runs):
             problems.append(f"{block.where}: a run marker above a ```{block.info} block")
         if block.info == "text" and any(t.startswith("$ ") for t in block.text.split("\n")):
             problems.append(f"{block.where}: $ prompts in a ```text block: make it ```console")
         if reason is not None and not reason.strip():
             problems.append(f"{block.where}: <!-- not run: --> without a reason")
-        if run is not None and not (run in ("background", "background output")
-                                    or run.startswith("as ")):
-            problems.append(f"{block.where}: unknown marker <!-- run: {run} -->")
-        if block.info == "console" and reason is None and run != "background output" and (
+        for run in runs:
+            if not (run in ("background", "background output") or run.startswith("as ")):
+                problems.append(f"{block.where}: unknown marker <!-- run: {run} -->")
+        if block.info == "console" and reason is None and "background output" not in runs and (
                 not block.text.startswith("$ ")):
             problems.append(f"{block.where}: a ```console block must start with a $ command")
     return problems
@@ -274,7 +279,7 @@ class Session:
         state = self.home / ".session-env"
         script = (f"{command}\n__rc=$?\n{{ pwd; env -0; }} > {shlex.quote(str(state))}\n"
                   "exit $__rc\n")
-        proc = subprocess.run(["bash", "-c", script], cwd=self.cwd, env=self.env,
+        proc = subprocess.run(["bash", "-c", script], check=False, cwd=self.cwd, env=self.env,
                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, timeout=self.timeout)
         if state.exists():
@@ -291,29 +296,29 @@ class Session:
 
     def run_block(self, block: Block) -> list[str]:
         """Run one console block; the problems found (empty when the page tells the truth)."""
-        kind = block.mark("run") or ""
-        if kind == "background output":
+        marks = block.runs()
+        if "background output" in marks:
             if self.background is None:
                 return [f"{block.where}: background output, but nothing runs in the background"]
             return self._match_background(block, [line for s in steps(block.text)
                                                   for line in s.expected])
+        instead = next((m[len("as "):] for m in marks if m.startswith("as ")), None)
         problems = []
         for step in steps(block.text):
-            command = kind[len("as "):] if kind.startswith("as ") else step.command
-            if not command:
+            command = instead or step.command
+            if not step.command:
                 problems.append(f"{block.where}: output before the first $ command")
                 continue
             command = self._to_real(command)
-            if kind == "background":
+            if "background" in marks:
                 if self.background is not None:
                     return [f"{block.where}: a second background command on one page"]
                 command = self._with_ports(command)
-                argv = ["bash", "-c", f"exec {command}"]
-                self.background = _Background(argv, self.cwd, self.env)
+                self.background = _Background(["bash", "-c", f"exec {command}"], self.cwd,
+                                              self.env)
                 problems += self._match_background(block, step.expected)
                 continue
-            output = self._shell(command)
-            problems += self._compare(block, step, output)
+            problems += self._compare(block, step, self._shell(command))
         return problems
 
     def _match_background(self, block: Block, expected: list[str]) -> list[str]:

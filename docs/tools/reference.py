@@ -1,7 +1,7 @@
 """Write the reference pages of the manual from the code, so they cannot drift from it.
 
-    python docs/tools/reference.py          # rewrite docs/content/reference/{cli,notes-toml,cdk-context}.md
-    python docs/tools/reference.py --check  # exit 1 if a committed page differs (the suite checks too)
+    python docs/tools/reference.py          # rewrite docs/content/reference/*.md
+    python docs/tools/reference.py --check  # exit 1 if a committed page differs
 
 - ``cli.md``: every command and flag, read from the parser ``notes`` itself uses (help text,
   metavars, choices, which flags exclude each other, the examples of ``--help``).
@@ -138,10 +138,10 @@ def cli_page(facts: dict[str, Any]) -> str:
         "---", "title: Command-line reference",
         "summary: Every notes command and flag, as notes COMMAND --help gives them.", "---", "",
         GENERATED, "",
-        "Every command of `notes`, with every flag, as `notes COMMAND --help` prints them. "
-        "Flags that build (`--content` to `--jobs`) are the same wherever a build happens; "
-        "connection flags of the deploy commands fall back on the `[deploy]` table of "
-        "[[notes-toml|notes.toml]].", "",
+        ("Every command of `notes`, with every flag, as `notes COMMAND --help` prints them. "
+         "Flags that build (`--content` to `--jobs`) are the same wherever a build happens; "
+         "connection flags of the deploy commands fall back on the `[deploy]` table of "
+         "[[notes-toml|notes.toml]]."), "",
         "| command | what it does |", "| --- | --- |",
     ]
     commands = _commands(parser)
@@ -164,8 +164,9 @@ def cli_page(facts: dict[str, Any]) -> str:
                 for g in groups]
         epilog = (sub.epilog or "").split("\n")
         if epilog and epilog[0] == "examples:":
-            lines += ["", "Examples:", "", "<!-- not run: examples from --help; the guides "
-                      "run their own -->", "```sh"] + [e.strip() for e in epilog[1:]] + ["```"]
+            lines += ["", "Examples:", "",
+                      "<!-- not run: examples from --help; the guides run their own -->",
+                      "```sh", *(e.strip() for e in epilog[1:]), "```"]
     return "\n".join(lines) + "\n"
 
 
@@ -207,9 +208,10 @@ def toml_page(facts: dict[str, Any]) -> str:
         "---", "title: notes.toml reference",
         "summary: Every key of notes.toml, its default and what it changes.", "---", "",
         GENERATED, "",
-        "`notes.toml` sits at the project root, beside `content/`. The file and every key in "
-        "it are optional. A key not listed here is a warning with a did-you-mean, and a value "
-        "of the wrong kind is an error naming the line: see [[settings|Site settings and templates]].", "",
+        ("`notes.toml` sits at the project root, beside `content/`. The file and every key in "
+         "it are optional. A key not listed here is a warning with a did-you-mean, and a value "
+         "of the wrong kind is an error naming the line: see "
+         "[[settings|Site settings and templates]]."), "",
         "## Top level", "", "| key | default | meaning |", "| --- | --- | --- |",
     ]
     for key in known[""]:
@@ -221,8 +223,8 @@ def toml_page(facts: dict[str, Any]) -> str:
     for table in tables:
         lines += ["", f"## [{table}]", ""]
         if table == "deploy":
-            lines += ["Defaults for the deploy commands: a flag given on the command line "
-                      "wins. Each key is the flag of the same name.", "",
+            lines += [("Defaults for the deploy commands: a flag given on the command line "
+                       "wins. Each key is the flag of the same name."), "",
                       "| key | used as | meaning |", "| --- | --- | --- |"]
             for key in known[table]:
                 used, meaning = _flag_users(facts["parser"], key)
@@ -252,9 +254,10 @@ def context_page(facts: dict[str, Any]) -> str:
         "---", "title: CDK context reference",
         "summary: Every context key the CDK app reads, with the defaults of cdk.json.", "---",
         "", GENERATED, "",
-        "The stack's settings are CDK context: defaults in `cdk.json`, overridden with "
-        "`-c key=value` (`npx cdk deploy -c retain=false`). A bad value or combination stops "
-        "the synth with one `Error:` line. See [[publish-to-aws|Publish to AWS]] and [[https|Your own domain with HTTPS]].", "",
+        ("The stack's settings are CDK context: defaults in `cdk.json`, overridden with "
+         "`-c key=value` (`npx cdk deploy -c retain=false`). A bad value or combination stops "
+         "the synth with one `Error:` line. See [[publish-to-aws|Publish to AWS]] and "
+         "[[https|Your own domain with HTTPS]]."), "",
         "| key | cdk.json | meaning |", "| --- | --- | --- |",
     ]
     for key in keys:
