@@ -22,6 +22,7 @@ sys.path.insert(0, str(DOCS / "tools"))
 
 import console  # docs/tools/console.py
 import reference  # docs/tools/reference.py
+import screenshot  # docs/tools/screenshot.py
 
 README = REPO / "README.md"
 PAGES = sorted((DOCS / "content").rglob("*.md"))
@@ -147,6 +148,18 @@ def test_an_untested_shell_block_needs_a_reason(tmp_path) -> None:
     problems = console.convention_problems(page)
     assert len(problems) == 2
     assert "never run" in problems[0] and "$ prompts in a ```text block" in problems[1]
+
+
+@pytest.mark.browser
+def test_the_screenshot_is_current(tmp_path, chromium_browser) -> None:
+    """The committed screenshot is what the sample site looks like now (Chromium draws the
+    same page to the same bytes: taken twice, the files are equal)."""
+    site = screenshot.build_sample(tmp_path / "project")
+    taken = tmp_path / "screenshot.png"
+    screenshot.take(site, taken, chromium_browser)
+    committed = DOCS / "content" / "assets" / "screenshot.png"
+    assert taken.read_bytes() == committed.read_bytes(), (
+        "the sample site looks different now: run `make screenshot` and look at the picture")
 
 
 # -- README.md ---------------------------------------------------------------------------

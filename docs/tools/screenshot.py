@@ -19,6 +19,7 @@ import tempfile
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 NOTE = "/kubernetes/networking/cni/"
@@ -40,29 +41,42 @@ def build_sample(project: Path) -> Path:
 
     shutil.copytree(REPO / "content", project / "content")
     shutil.copy(REPO / "notes.toml", project / "notes.toml")
-    return build_site(BuildOptions(project_dir=project)).out_dir
+    return build_site(BuildOptions(project_dir=project, search=False)).out_dir  # not in the picture
 
 
-def take(site: Path, out: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
+def take(site: Path, out: Path, browser: Any = None) -> None:
+    """Photograph the note of ``site`` into ``out``, with ``browser`` (a Playwright browser)
+    or a headless Chromium of its own."""
     handler = functools.partial(_Quiet, directory=str(site))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
+        if browser is not None:
+            _photograph(browser, f"http://127.0.0.1:{server.server_port}{NOTE}", out)
+            return
+        from playwright.sync_api import sync_playwright
+
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport=VIEWPORT, color_scheme="light",
-                                    device_scale_factor=1)
-            page.goto(f"http://127.0.0.1:{server.server_port}{NOTE}")
-            page.wait_for_selector(".mermaid svg", timeout=20_000)  # the diagram is drawn
-            page.wait_for_load_state("networkidle")
-            out.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(out))
-            browser.close()
+            own = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                _photograph(own, f"http://127.0.0.1:{server.server_port}{NOTE}", out)
+            finally:
+                own.close()
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _photograph(browser: Any, url: str, out: Path) -> None:
+    page = browser.new_page(viewport=VIEWPORT, color_scheme="light", device_scale_factor=1)
+    try:
+        page.goto(url)
+        page.wait_for_selector(".mermaid svg", timeout=20_000)  # the diagram is drawn
+        page.wait_for_load_state("networkidle")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(out))
+    finally:
+        page.close()
 
 
 def main(argv: list[str]) -> int:
