@@ -37,7 +37,10 @@ class _Quiet(SimpleHTTPRequestHandler):
 def build_sample(project: Path) -> Path:
     """The sample site, built as `notes build` would from a copy of the repository's project."""
     sys.path.insert(0, str(REPO))
-    from site_builder.build import BuildOptions, build_site
+    from reference import BUILD_MODULES, first_module
+
+    build = first_module(*BUILD_MODULES)
+    BuildOptions, build_site = build.BuildOptions, build.build_site
 
     shutil.copytree(REPO / "content", project / "content")
     shutil.copy(REPO / "notes.toml", project / "notes.toml")
