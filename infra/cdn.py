@@ -57,10 +57,10 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.settings import StackSettings
-from site_builder import bucket_config
-from site_builder.errors import DeployError
+from site_builder.core import bucket_config
+from site_builder.core.errors import DeployError
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "site_builder" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[1] / "site_builder" / "site" / "templates"
 CERTIFICATE_REGION = "us-east-1"
 HSTS_AGE = Duration.days(365)
 ERROR_TTL = Duration.seconds(10)  # CloudFront's default: a new page's 404 is gone in 10 s

@@ -45,7 +45,8 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """content/ built by the real builder (search index included)."""
-    from site_builder.build import BuildOptions, build_site
+    from site_builder.pipeline.build import build_site
+    from site_builder.pipeline.options import BuildOptions
 
     out = tmp_path_factory.mktemp("sample") / "site"
     build_site(BuildOptions(project_dir=REPO, out_dir=out))

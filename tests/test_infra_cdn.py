@@ -30,7 +30,7 @@ from infra.cdn import NOT_FOUND_FUNCTION, content_security_policy, inline_script
 from infra.lambda_code import stage_lambda_code
 from infra.settings import StackSettings, settings_from_context
 from infra.stack import NotesSiteStack
-from site_builder.errors import DeployError
+from site_builder.core.errors import DeployError
 
 pytestmark = pytest.mark.cdk
 
@@ -254,7 +254,8 @@ def test_security_headers_policy(synth: Synth) -> None:
 def test_csp_covers_every_inline_script_of_a_real_build(tmp_path: Path) -> None:
     """The sample content built by the real builder: each inline script's hash is allowed,
     and every external script is the site's own."""
-    from site_builder.build import BuildOptions, build_site
+    from site_builder.pipeline.build import build_site
+    from site_builder.pipeline.options import BuildOptions
 
     out = tmp_path / "site"
     build_site(BuildOptions(project_dir=REPO, out_dir=out))

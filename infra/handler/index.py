@@ -21,10 +21,10 @@ records (with source "cloudformation").
 * Errors raise: the Provider framework reports the message to CloudFormation, which shows it
   and rolls back.
 
-Lives in the Lambda beside ``site_builder/{__init__,errors}.py``, ``site_builder/deploy/`` and
-the AWS SDK it was tested with (see infra/lambda_code.py).  The runtime's own SDK is not relied
-on: below ``MIN_BOTOCORE`` the handler refuses to start with one line instead of failing every
-lock write with ``Unknown parameter in input: "IfNoneMatch"``.
+Lives in the Lambda beside ``site_builder/deploy/``, the few ``site_builder.core`` modules it
+imports, and the AWS SDK it was tested with (see infra/lambda_code.py).  The runtime's own SDK
+is not relied on: below ``MIN_BOTOCORE`` the handler refuses to start with one line instead of
+failing every lock write with ``Unknown parameter in input: "IfNoneMatch"``.
 
 Logging (CloudWatch, ``/aws/lambda/<function name>``): the request, the plan's size, progress
 every ``PROGRESS_EVERY`` files and the deploy id, so a slow publish can be watched live.
@@ -38,7 +38,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from site_builder.errors import DeployError
+from site_builder.core.errors import DeployError
 
 SOURCE = "cloudformation"
 # Conditional writes: PutObject IfNoneMatch (lock, records) came in botocore 1.35.2, PutObject

@@ -16,7 +16,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from site_builder.errors import NotesError
+from site_builder.core.errors import NotesError
 
 # The CDK CLI this package is tested with (tests/test_cli_init.py keeps it equal to the
 # repository's package.json pin).
