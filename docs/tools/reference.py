@@ -11,6 +11,7 @@
   ``TOML_MEANINGS``: a key the loader gains or loses without an entry here stops this script.
 - ``cdk-context.md``: every context key the CDK app reads, found by letting the stack's settings
   reader ask for them, with the defaults of ``cdk.json``; same rule for ``CONTEXT_MEANINGS``.
+- ``../architecture.md``: ARCHITECTURE.md of the repository, as a page of the manual.
 
 Everything this script needs from the package is gathered by ``introspect()``, the one place
 to change when modules move; ``first_module`` already looks for each module where the package's
@@ -85,7 +86,7 @@ def introspect() -> dict[str, Any]:
     """Everything the pages are made from, read from the code."""
     sys.path.insert(0, str(REPO))  # infra/ from a checkout
     cli = first_module("site_builder.cli")
-    deploy_cli = first_module("site_builder.cli.deploy")
+    connect = first_module("site_builder.cli.connect", "site_builder.cli.deploy")
     config = first_module("site_builder.core.config", "site_builder.config")
     stack_settings = first_module("infra.settings")
     asked: list[str] = []
@@ -101,7 +102,7 @@ def introspect() -> dict[str, Any]:
     return {
         "parser": cli.build_parser(),
         "known_keys": config.KNOWN_KEYS,
-        "flag_defaults": deploy_cli._FLAG_DEFAULTS,
+        "flag_defaults": getattr(connect, "FLAG_DEFAULTS", None) or connect._FLAG_DEFAULTS,
         "settings_defaults": {f.name: f.default for f in dataclasses.fields(config.Settings)},
         "raw_html_modes": config.RAW_HTML_MODES,
         "context_keys": list(dict.fromkeys(asked)),
@@ -269,12 +270,28 @@ def context_page(facts: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# -- ARCHITECTURE.md -----------------------------------------------------------------------
+
+
+def architecture_page() -> str:
+    """ARCHITECTURE.md (kept at the root, where a reader of the code looks) as a note: its
+    own title becomes the front matter's."""
+    title, _, body = (REPO / "ARCHITECTURE.md").read_text("utf-8").partition("\n")
+    return "\n".join([
+        "---", f"title: {title.removeprefix('# ').strip()}",
+        ("summary: The packages of site_builder/ and their layers, the path from a note to a "
+         "live object version, and where to add a feature."), "---", "",
+        GENERATED.replace("from the code", "from ARCHITECTURE.md"), "", body.strip(), "",
+    ])
+
+
 def pages() -> dict[Path, str]:
-    """Each reference page and its text."""
+    """Each generated page and its text."""
     os.environ["COLUMNS"] = "100"  # argparse wraps usage lines to the terminal's width
     facts = introspect()
     return {OUT / "cli.md": cli_page(facts), OUT / "notes-toml.md": toml_page(facts),
-            OUT / "cdk-context.md": context_page(facts)}
+            OUT / "cdk-context.md": context_page(facts),
+            OUT.parent / "architecture.md": architecture_page()}
 
 
 def main(argv: list[str]) -> int:
