@@ -1,6 +1,6 @@
 """The CI recipe (.github/workflows/publish.yml, not run here) and its role's policies parse
-and say what README.md promises: cache restored, tests before deploy, OIDC, no approval
-prompt, least privilege."""
+and say what docs/content/publishing/ci.md promises: cache restored, tests before deploy,
+OIDC, no approval prompt, least privilege."""
 
 from __future__ import annotations
 
