@@ -237,6 +237,9 @@ for mod in (boto3, botocore, index, site_builder):
 bad = sorted(m for m in ('markdown', 'jinja2', 'yaml', 'pygments', 'aws_cdk', 'moto')
              if m in sys.modules)
 assert not bad, bad
+for service in ("s3", "cloudfront"):  # every client the handler makes has its model
+    boto3.client(service, region_name="us-east-1", aws_access_key_id="x",
+                 aws_secret_access_key="x")
 if len(sys.argv) > 2:  # publish through moto's server with the bundled SDK
     endpoint, event = sys.argv[2], json.loads(sys.argv[3])
     client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
