@@ -24,7 +24,7 @@ from site_builder.errors import DeployError
 
 REPO = Path(__file__).resolve().parents[1]
 HANDLER = Path(__file__).resolve().parent / "handler" / "index.py"
-HANDLER_ENTRY = "index.on_event"
+HANDLER_ENTRY = "index.handler"
 _PACKAGE_FILES = ("site_builder/__init__.py", "site_builder/errors.py")
 _ENGINE_DIR = "site_builder/deploy"
 # boto3's dependency closure (tests/test_infra_lambda_code.py checks it against the metadata).

@@ -104,3 +104,12 @@ def two_deploys(s3, bucket, tmp_path, capsys):
     main(["deploy", "--bucket", bucket, "--site", site, "--message", "second"])
     capsys.readouterr()
     return history(s3, bucket)
+
+
+@pytest.fixture(scope="session")
+def cdk_synth(tmp_path_factory: pytest.TempPathFactory):
+    """``cdk_synth(*context, notes=...)``: the pinned CLI's synth of a project with those
+    notes, once per session (tests/cdkapp.py)."""
+    from cdkapp import SynthCache
+
+    return SynthCache(tmp_path_factory.mktemp("cdk"))

@@ -103,7 +103,7 @@ def _dist(t: dict) -> tuple[str, dict]:
 def _publish_policy(t: dict) -> tuple[str, dict]:
     fn = next(k for k, v in t["Resources"].items()
               if v["Type"] == "AWS::Lambda::Function"
-              and v["Properties"].get("Handler") == "index.on_event")
+              and v["Properties"].get("Handler") == "index.handler")
     role = t["Resources"][fn]["Properties"]["Role"]["Fn::GetAtt"][0]
     return next((k, v) for k, v in t["Resources"].items()
                 if v["Type"] == "AWS::IAM::Policy" and v["Properties"]["Roles"] == [{"Ref": role}])
@@ -135,7 +135,7 @@ def test_https_on_only_adds_to_the_template_of_today(synth: Synth) -> None:
     policy_id, _ = _publish_policy(off)
     for key, resource in off["Resources"].items():
         expected = copy.deepcopy(resource)
-        if key == "PublishSite":
+        if key == "Publish":
             expected["Properties"]["DistributionId"] = {"Ref": did}
         if key == policy_id:
             expected["Properties"]["PolicyDocument"]["Statement"].append({
@@ -164,11 +164,11 @@ def test_one_note_edit_changes_only_the_publish_resource(synth: Synth) -> None:
     """With https on, an edit touches exactly what it touches without CloudFront (the publish
     custom resource, plus whatever names the site asset): no CloudFront resource changes."""
     differ = _differing(synth.t["https"], synth.t["edited"])
-    assert "PublishSite" in differ
+    assert "Publish" in differ
     assert differ == _differing(synth.t["off"], synth.t["off-edited"])
     assert not [k for k in differ
                 if synth.t["https"]["Resources"][k]["Type"].startswith(NEW_TYPES)]
-    a, b = (synth.t[n]["Resources"]["PublishSite"]["Properties"] for n in ("https", "edited"))
+    a, b = (synth.t[n]["Resources"]["Publish"]["Properties"] for n in ("https", "edited"))
     assert {k for k, v in a.items() if b[k] != v} == {"AssetHash", "AssetKey"}
     assert synth.t["https"]["Outputs"] == synth.t["edited"]["Outputs"]
 
