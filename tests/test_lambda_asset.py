@@ -11,12 +11,18 @@ invalidation, a laptop's live lock, more than ten deploys since, a killed publis
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from cdkapp import SETTINGS
+from cdkapp import REPO, SETTINGS
 from lambda_asset import ASSETS, LOG_GROUP, lambda_runner, read_zip, zip_files, zip_folder
 from test_cli_invalidate import create_distribution
 
+from infra.sdk_pins import PINS_FILE
 from site_builder.deploy import history, lock, publish, verify
 from site_builder.deploy.cdkasset import asset_key
 
@@ -279,3 +285,49 @@ def test_gone_versions_come_from_the_zip_and_without_it_the_site_is_left(plain) 
     assert f"cannot read the site asset s3://{ASSETS}/{stack.a['AssetKey']}" in again["Reason"]
     assert stack.live() == _edited(stack.site)  # left as it was
     assert len(history(stack.s3, SITE_BUCKET)) == records
+
+
+def _fresh_stage(python: str, root: Path) -> Path:
+    """A new venv of ``python`` with only the pinned SDK installed by pip, staging the Lambda
+    code from it (the synth's step that copies the SDK)."""
+    venv, out = root / "venv", root / "lambda"
+    subprocess.run([python, "-m", "venv", str(venv)], check=True, timeout=120)
+    pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
+                          "--no-deps", "-r", str(PINS_FILE)],
+                         capture_output=True, text=True, timeout=300, check=False)
+    if pip.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(pip.stderr)
+        pytest.skip(f"pip could not install the pins here: {pip.stderr[-300:]}")
+    stage = ("import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); "
+             "from infra.lambda_code import stage_lambda_code; "
+             "stage_lambda_code(Path(sys.argv[2]))")
+    subprocess.run([str(venv / "bin" / "python"), "-I", "-c", stage, str(REPO), str(out)],
+                   check=True, timeout=120)
+    return out
+
+
+def _python312() -> str | None:
+    """The Lambda runtime's Python, if this machine has one that runs (pyenv's shim on PATH
+    may not, so its versions are looked at too)."""
+    found = [shutil.which("python3.12"),
+             *sorted(map(str, Path.home().glob(".pyenv/versions/3.12*/bin/python3.12")))]
+    for python in filter(None, found):
+        if subprocess.run([python, "-c", "pass"], capture_output=True, check=False,
+                          timeout=30).returncode == 0:
+            return python
+    return None
+
+
+def test_two_fresh_environments_stage_the_synthesized_asset_hash(cdk_synth, tmp_path) -> None:
+    """Two new environments (this Python and, where installed, the Lambda's 3.12) with the
+    pins installed fresh stage byte-identical code, whose CDK fingerprint is the hash of the
+    publish function's asset in the synthesized template."""
+    import aws_cdk
+
+    synthesized = cdk_synth()
+    expected = synthesized.lambda_asset().name.removeprefix("asset.")
+    other = _python312() or sys.executable
+    hashes = {aws_cdk.FileSystem.fingerprint(str(_fresh_stage(python, tmp_path / name)))
+              for name, python in (("a", sys.executable), ("b", other))}
+    assert hashes == {expected}
