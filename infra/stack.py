@@ -32,6 +32,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from infra.cdn import SiteCdn
+from infra.ci_role import GitHubDeployRole
 from infra.lambda_code import HANDLER_ENTRY
 from infra.settings import StackSettings
 from site_builder import bucket_config
@@ -94,6 +95,10 @@ class NotesSiteStack(Stack):
             value=self.bucket.bucket_name,
             description="For notes history/rollback/verify --bucket",
         )
+        # -c githubRepo=owner/repo: the role `notes init`'s workflow deploys with (infra/ci_role.py)
+        if self.settings.github_repo:
+            GitHubDeployRole(self, "CiDeploy", repo=self.settings.github_repo,
+                             provider_arn=self.settings.github_oidc_provider_arn)
         CfnOutput(
             self,
             "LastDeployId",
