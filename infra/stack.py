@@ -31,7 +31,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from infra.cdn import SiteCdn
+from infra.cdn import TEMPLATES, SiteCdn
 from infra.ci_role import GitHubDeployRole
 from infra.lambda_code import HANDLER_ENTRY
 from infra.settings import StackSettings
@@ -68,6 +68,7 @@ class NotesSiteStack(Stack):
         site_dir: Path,
         lambda_code_dir: Path,
         settings: StackSettings | None = None,
+        project_dir: Path | None = None,
         **kwargs,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -76,7 +77,11 @@ class NotesSiteStack(Stack):
         self.site_asset = s3_assets.Asset(self, "SiteAsset", path=str(site_dir))
         self.publish_function = self._publish_function(lambda_code_dir)
         # -c https=true: CloudFront in front of the website (infra/cdn.py); off adds nothing.
-        self.cdn = (SiteCdn(self, "Cdn", bucket=self.bucket, settings=self.settings)
+        # its CSP lists the built pages' inline scripts from the project's templates/ (its
+        # overrides) and the package's
+        templates = ((project_dir / "templates",) if project_dir else ()) + (TEMPLATES,)
+        self.cdn = (SiteCdn(self, "Cdn", bucket=self.bucket, settings=self.settings,
+                            site_dir=site_dir, template_dirs=templates)
                     if self.settings.https else None)
         if self.cdn:
             self.cdn.grant_invalidation(self.publish_function)

@@ -25,14 +25,15 @@ NOTES = {
     "docker/volumes.md": "# Volumes\n\nNamed volumes outlive containers.\n",
 }
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
-# Every settings combination the stack has (README: Your own domain with HTTPS).
+# Every settings combination the stack has (README: Your own domain with HTTPS); the last one
+# also carries the optional CI deploy role (githubRepo).
 SETTINGS = {
     "plain": (),
     "https": ("https=true",),
     "domain": ("https=true", "domainName=notes.example.com", "hostedZoneId=Z0123456789ABC",
                "hostedZoneName=example.com"),
     "certificate": ("https=true", "domainName=notes.example.com",
-                    f"certificateArn={CERTIFICATE}"),
+                    f"certificateArn={CERTIFICATE}", "githubRepo=ada/notes"),
 }
 
 

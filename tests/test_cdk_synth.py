@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cdkapp import NOTES, REPO, cdk_env, make_project, run_synth
+from cdkapp import NOTES, REPO, SETTINGS, cdk_env, make_project, run_synth
 
 pytestmark = pytest.mark.cdk
 
@@ -144,9 +144,12 @@ def test_https_synth_adds_the_distribution(synth_https) -> None:
                                  "LastDeployId"}
 
 
-@pytest.mark.parametrize("which", ["synth", "synth_https"])
-def test_cfn_lint_passes(which: str, request: pytest.FixtureRequest) -> None:
-    done, out = request.getfixturevalue(which)
+@pytest.mark.parametrize("settings", sorted(SETTINGS))
+def test_cfn_lint_passes(settings: str, cdk_synth) -> None:
+    """Every settings combination (plain, https, a domain with a hosted zone or with a
+    certificate), and the CI deploy role, lint clean but for CDK's own W3005."""
+    synthesized = cdk_synth(*SETTINGS[settings])
+    done, out = synthesized.done, synthesized.out
     assert done.returncode == 0, done.stderr
     lint = subprocess.run(
         [
@@ -192,3 +195,21 @@ def test_broken_note_fails_the_synth_with_one_line(tmp_path: Path) -> None:
     assert lines == [f"Error: {expected.value}"]
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "cdk.out" / "manifest.json").exists()
+
+
+def test_https_synth_csp_is_computed_from_the_published_site(synth_https) -> None:
+    """The headers policy of a real synth lists the inline scripts of the very site asset the
+    stack publishes (the theme script of every page, the search page's)."""
+    from infra.cdn import content_security_policy, inline_script_hashes
+
+    done, out = synth_https
+    assert done.returncode == 0, done.stderr
+    t = _template(out)
+    (policy,) = [v for v in t["Resources"].values()
+                 if v["Type"] == "AWS::CloudFront::ResponseHeadersPolicy"]
+    csp = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"][
+        "ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    res = next(v for v in t["Resources"].values() if v["Type"] == "Custom::NotesSitePublish")
+    site = out / f"asset.{res['Properties']['AssetHash']}"
+    assert csp == content_security_policy(site)
+    assert len(inline_script_hashes(site)) >= 2
