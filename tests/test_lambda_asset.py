@@ -291,9 +291,9 @@ def _fresh_stage(python: str, root: Path) -> Path:
     """A new venv of ``python`` with only the pinned SDK installed by pip, staging the Lambda
     code from it (the synth's step that copies the SDK)."""
     venv, out = root / "venv", root / "lambda"
-    subprocess.run([python, "-m", "venv", str(venv)], check=True, timeout=120)
-    pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
-                          "--no-deps", "-r", str(PINS_FILE)],
+    subprocess.run([python, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    pip = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"),
+                          "install", "-q", "--no-deps", "-r", str(PINS_FILE)],
                          capture_output=True, text=True, timeout=300, check=False)
     if pip.returncode != 0:
         if os.environ.get("CI"):
