@@ -56,8 +56,8 @@ node: node_modules/.installed
 # The mermaid pinned in package.json, copied into the package (pages never load from a CDN,
 # and `make run` needs no npm); tests/test_reader_pages.py checks the copy matches the pin.
 vendor: node
-	cp node_modules/mermaid/dist/mermaid.min.js site_builder/static/vendor/mermaid.min.js
-	cp node_modules/mermaid/LICENSE site_builder/static/vendor/mermaid.LICENSE
+	cp node_modules/mermaid/dist/mermaid.min.js site_builder/site/static/vendor/mermaid.min.js
+	cp node_modules/mermaid/LICENSE site_builder/site/static/vendor/mermaid.LICENSE
 
 UP_ARGS ?=
 

@@ -28,11 +28,12 @@ def main() -> None:
 
         count = baseline.run(content, out, 2 if mode == "ceiling" else 1)
     elif mode == "search":
-        from site_builder.search import build_index
+        from site_builder.search.index import build_index
 
         count = build_index(out)
     else:
-        from site_builder.build import BuildOptions, build_site
+        from site_builder.pipeline.build import build_site
+        from site_builder.pipeline.options import BuildOptions
 
         known = {f.name for f in dataclasses.fields(BuildOptions)}
         opts = {k: v for k, v in extra.items() if k in known}

@@ -2,7 +2,7 @@
 
 A single-process loop that does the least a static-site generator must do per note: read it,
 parse its YAML front matter, render it with Python-Markdown (exactly the real builder's
-extensions and settings, from ``site_builder.render``, minus its link-graph extension; one
+extensions and settings, from ``site_builder.markdown.render``, minus its link-graph extension; one
 reused instance with ``reset()``), fill one Jinja2 template and write the page.
 No lists, tags, backlinks, feed or search.  ``bench/build.py`` times it in the same run as the
 real build, so the speed-up ratio is measured, not quoted.
@@ -27,7 +27,7 @@ import markdown
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from site_builder.render import EXTENSION_CONFIGS, markdown_extensions
+from site_builder.markdown.render import EXTENSION_CONFIGS, markdown_extensions
 
 PAGE = jinja2.Environment(autoescape=True).from_string(
     "<!doctype html><html><head><meta charset='utf-8'><title>{{ title }}</title></head>"

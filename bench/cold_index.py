@@ -37,7 +37,7 @@ from _corpus import corpus
 from search_edits import run_measured, search_executable
 
 WORK = HERE / ".work" / "cold-index"
-CODE = "import sys; from site_builder.search import build_index; build_index(sys.argv[1])"
+CODE = "import sys; from site_builder.search.index import build_index; build_index(sys.argv[1])"
 
 
 def build_site(notes: int) -> Path:

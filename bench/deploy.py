@@ -3,7 +3,7 @@
     .venv/bin/python bench/deploy.py [--notes 1000] [--workers 16] [--server thread|process]
 
 Generates the corpus with ``../shared/bench/gen_corpus.py`` (cached under bench/.corpus/),
-builds it with ``site_builder.build.build_site`` (falls back to a synthetic ~1,010-file site if
+builds it with ``site_builder.pipeline.build.build_site`` (falls back to a synthetic ~1,010-file site if
 the builder fails, and says so), starts ``moto.server.ThreadedMotoServer`` on 127.0.0.1 with a
 free port, and measures four operations through the real CLI code path (``publish`` /
 ``rollback`` with a boto3 client on the endpoint): first deploy, unchanged redeploy (after a
@@ -44,7 +44,8 @@ WORK = HERE / ".work" / "deploy"
 
 def build(content: Path, out: Path) -> tuple[Path, str]:
     """Build with the real builder (a failure stops the benchmark: it measures real sites)."""
-    from site_builder.build import BuildOptions, build_site
+    from site_builder.pipeline.build import build_site
+    from site_builder.pipeline.options import BuildOptions
 
     result = build_site(BuildOptions(project_dir=WORK, content_dir=content, out_dir=out))
     return result.out_dir, f"built by build_site: {result.pages} pages, {result.files} files"
@@ -153,7 +154,8 @@ def time_planning(notes: int) -> None:
     work = HERE / ".work" / f"plan{notes}"
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(corpus(notes), work / "content", ignore=shutil.ignore_patterns(".complete"))
-    from site_builder.build import BuildOptions, build_site
+    from site_builder.pipeline.build import build_site
+    from site_builder.pipeline.options import BuildOptions
 
     site = build_site(BuildOptions(project_dir=work)).out_dir
     files = FolderSource(site).scan()

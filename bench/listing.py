@@ -86,7 +86,8 @@ def timed(fn, requests: Requests, repeat: int) -> tuple[float, int, object]:
 
 
 def build(project: Path) -> Path:
-    from site_builder.build import BuildOptions, build_site
+    from site_builder.pipeline.build import build_site
+    from site_builder.pipeline.options import BuildOptions
 
     # cache=False: a fresh build each time (the same bytes; avoids a cached-rebuild bug)
     return Path(build_site(BuildOptions(project_dir=project, jobs=1, cache=False)).out_dir)

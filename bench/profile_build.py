@@ -28,7 +28,7 @@ from _corpus import corpus
 WORK = HERE / ".work" / "profile"
 # What the summary shows, in pipeline order: (label, function as py-spy names it).
 ROWS = (
-    ("start-up (imports)", "<module> (site_builder/build.py"),
+    ("start-up (imports)", "<module> (site_builder/pipeline/build.py"),
     ("content: read and parse notes", "load_content (site_builder/"),
     ("render: every note (Markdown, links, math, blobs)", "render_stage (site_builder/"),
     ("  Markdown, all notes", "Markdown.convert (markdown/core.py"),
@@ -37,7 +37,7 @@ ROWS = (
     ("    block parser", "BlockParser.parseDocument (markdown/blockparser.py"),
     ("    inline pass", "InlineProcessor.run (markdown/treeprocessors.py"),
     ("    table of contents", "TocTreeprocessor.run (markdown/extensions/toc.py"),
-    ("    smart quotes", "SmartQuotesTreeprocessor.run (site_builder/smartquotes.py"),
+    ("    smart quotes", "SmartQuotesTreeprocessor.run (site_builder/markdown/smartquotes.py"),
     ("    serialising trees (body, TOC)", "to_html_string (markdown/serializers.py"),
     ("pages: keys and graphs", "page_stage (site_builder/"),
     ("write: templates and files", "write_stage (site_builder/"),
@@ -48,7 +48,8 @@ ROWS = (
 
 
 def run(notes: int) -> None:
-    from site_builder.build import BuildOptions, build_site
+    from site_builder.pipeline.build import build_site
+    from site_builder.pipeline.options import BuildOptions
 
     shutil.rmtree(WORK, ignore_errors=True)
     shutil.copytree(corpus(notes), WORK / "content", ignore=shutil.ignore_patterns(".complete"))
@@ -57,7 +58,7 @@ def run(notes: int) -> None:
     print(f"{result.pages} pages, {time.process_time() - start:.2f} s CPU (one process)")
 
 
-BUILD = ("build_site (site_builder/build.py", ROWS[0][1])  # the build and its imports
+BUILD = ("build_site (site_builder/pipeline/build.py", ROWS[0][1])  # the build and its imports
 
 
 def summary(path: Path) -> None:

@@ -32,9 +32,9 @@ def main() -> None:
     args = ap.parse_args()
     from test_smartquotes import stock_renderer
 
-    from site_builder.content import load_content
-    from site_builder.links import build_index
-    from site_builder.render import Renderer
+    from site_builder.markdown.render import Renderer
+    from site_builder.vault.content import load_content
+    from site_builder.vault.links import build_index
 
     content_dir = corpus(args.notes)
     content = load_content(content_dir, content_dir.parent)

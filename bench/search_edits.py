@@ -108,7 +108,7 @@ def cold_index(site: Path) -> None:
     """The search index alone, from nothing, each way in a fresh process."""
     scratch = WORK / "one-bundle"
     shutil.rmtree(site / "pagefind", ignore_errors=True)
-    code = "import sys; from site_builder.search import build_index; build_index(sys.argv[1])"
+    code = "import sys; from site_builder.search.index import build_index; build_index(sys.argv[1])"
     ways = [("shards (`search.build_index`)", [sys.executable, "-c", code, str(site)]),
             ("one bundle (`pagefind --site`, as before)",
              [str(search_executable()), "--site", str(site), "--output-path", str(scratch)])]
@@ -121,7 +121,7 @@ def cold_index(site: Path) -> None:
 
 
 def search_executable() -> Path:
-    from site_builder.search import pagefind_executable
+    from site_builder.search.pagefind import pagefind_executable
 
     return pagefind_executable()
 

@@ -52,7 +52,7 @@ def serve(folder: Path) -> str:
 
 
 def one_bundle() -> None:
-    from site_builder.search import pagefind_executable
+    from site_builder.search.pagefind import pagefind_executable
 
     shutil.rmtree(ONE.parent, ignore_errors=True)
     shutil.copytree(SITE, ONE, ignore=shutil.ignore_patterns("pagefind"))

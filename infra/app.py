@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from site_builder.errors import NotesError
+from site_builder.core.errors import NotesError
 
 
 def main(default_project: Path) -> int:
@@ -30,7 +30,8 @@ def main(default_project: Path) -> int:
     from infra.lambda_code import stage_lambda_code
     from infra.settings import settings_from_context
     from infra.stack import NotesSiteStack
-    from site_builder.build import BuildOptions, build_site
+    from site_builder.pipeline.build import build_site
+    from site_builder.pipeline.options import BuildOptions
 
     app = cdk.App()
     project = Path(app.node.try_get_context("projectDir") or default_project).resolve()

@@ -58,8 +58,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.settings import StackSettings
-from site_builder import bucket_config
-from site_builder.errors import DeployError
+from site_builder.core import bucket_config
+from site_builder.core.errors import DeployError
 
 CERTIFICATE_REGION = "us-east-1"
 HSTS_AGE = Duration.days(365)
@@ -77,7 +77,7 @@ CSP_TEMPLATE = (
     "frame-ancestors 'none'; upgrade-insecure-requests"
 )
 _INLINE_SCRIPT = re.compile(rb"<script\b([^>]*)>(.*?)</script\s*>", re.DOTALL | re.IGNORECASE)
-TEMPLATES = Path(__file__).resolve().parents[1] / "site_builder" / "templates"  # the package's
+TEMPLATES = Path(__file__).resolve().parents[1] / "site_builder" / "site" / "templates"  # package
 CSP_MAX = 1783  # characters CloudFront allows in a response headers policy's CSP
 # CloudFront Functions runtime 2.0: answer /_notes/* at the edge without asking the bucket.
 NOT_FOUND_FUNCTION = """\

@@ -1,8 +1,11 @@
 """Stage the publish Lambda's code: the deploy engine, the thin handler and the AWS SDK.
 
 Copying files into a folder at synth time is the whole "bundling": no Docker, no pip, no
-network.  Markdown, Jinja2, templates and content stay out, so the Lambda cannot import the
-builder by accident.  The SDK (boto3, botocore and their dependencies, all pure Python) is
+network.  What of ``site_builder`` goes in is the import closure of the handler and of
+``site_builder/deploy/`` (the engine and the few ``core`` modules it uses, with their
+packages' ``__init__.py``), found by reading their imports, so a module moved or added is
+packaged without a list to keep up to date.  Markdown, Jinja2, templates and content stay
+out, so the Lambda cannot import the builder by accident.  The SDK (boto3, botocore and their dependencies, all pure Python) is
 copied from the distributions installed here, the ones the test suite ran with: the Lambda
 then runs the SDK it was tested with, not whatever the runtime bundles (AWS no longer documents
 that version and recommends bundling; the lock's conditional writes need a recent botocore).
@@ -15,17 +18,18 @@ SDK keep the hash.
 
 from __future__ import annotations
 
+import ast
 import importlib.metadata
 import shutil
 from pathlib import Path, PurePosixPath
 
 from infra.sdk_pins import check_installed, read_pins
-from site_builder.errors import DeployError
+from site_builder.core.errors import DeployError
 
 REPO = Path(__file__).resolve().parents[1]
 HANDLER = Path(__file__).resolve().parent / "handler" / "index.py"
 HANDLER_ENTRY = "index.handler"
-_PACKAGE_FILES = ("site_builder/__init__.py", "site_builder/errors.py")
+_PACKAGE = "site_builder"
 _ENGINE_DIR = "site_builder/deploy"
 # boto3's dependency closure (tests/test_infra_lambda_code.py checks it against the metadata).
 SDK_DISTRIBUTIONS = (
@@ -44,12 +48,48 @@ def lambda_files(repo: Path = REPO) -> dict[str, Path]:
             f"the deploy engine is missing: {engine / '__init__.py'} not found",
             "the CDK stack packages site_builder/deploy/ into its Lambda",
         )
-    files = {rel: repo / rel for rel in _PACKAGE_FILES}
-    for path in sorted(engine.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-            files[path.relative_to(repo).as_posix()] = path
+    roots = [HANDLER, *(p for p in sorted(engine.rglob("*.py")) if "__pycache__" not in p.parts)]
+    files = {path.relative_to(repo).as_posix(): path for path in _closure(roots, repo)}
     files["index.py"] = HANDLER
     return files
+
+
+def _closure(roots: list[Path], repo: Path) -> list[Path]:
+    """The package's files ``roots`` import, transitively (imports inside functions too), with
+    the ``__init__.py`` of every package on the way."""
+    seen: dict[Path, None] = {}
+    todo = list(roots)
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen[path] = None
+        for module in _imported_modules(path):
+            todo.extend(_module_files(module, repo))
+    return sorted(p for p in seen if p != HANDLER)
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every ``site_builder`` module a file imports (``from a import b``: ``a`` and ``a.b``,
+    which is a module when such a file exists)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {m for m in found if m == _PACKAGE or m.startswith(_PACKAGE + ".")}
+
+
+def _module_files(module: str, repo: Path) -> list[Path]:
+    """The files importing ``module`` runs: its own and each enclosing package's ``__init__``
+    (none for a name that is not a module, such as a class imported from one)."""
+    parts = module.split(".")
+    files = [repo.joinpath(*parts[:i], "__init__.py") for i in range(1, len(parts))]
+    own = [repo.joinpath(*parts, "__init__.py"), repo.joinpath(*parts[:-1], parts[-1] + ".py")]
+    found = [p for p in own if p.is_file()]
+    return [p for p in files if p.is_file()] + found if found else []
 
 
 def _wanted(rel: PurePosixPath) -> bool:

@@ -14,7 +14,7 @@ import importlib.metadata
 import re
 from pathlib import Path
 
-from site_builder.errors import DeployError
+from site_builder.core.errors import DeployError
 
 PINS_FILE = Path(__file__).resolve().parent / "lambda-sdk.txt"
 _PIN = re.compile(r"^([A-Za-z0-9._-]+)==([A-Za-z0-9.+!-]+)$")

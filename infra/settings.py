@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from site_builder.errors import DeployError
+from site_builder.core.errors import DeployError
 
 DEFAULT_STACK_NAME = "NotesSite"
 DEFAULT_NONCURRENT_DAYS = 365

@@ -35,7 +35,7 @@ from infra.cdn import TEMPLATES, SiteCdn
 from infra.ci_role import GitHubDeployRole
 from infra.lambda_code import HANDLER_ENTRY
 from infra.settings import StackSettings
-from site_builder import bucket_config
+from site_builder.core import bucket_config
 from site_builder.deploy.lock import LOCK_KEY
 
 # Sizing for a 10,000-note site: a first publish is ~10k+ PUTs (pages, tags, Pagefind index),

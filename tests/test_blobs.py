@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from site_builder import blobs as blobs_mod
-from site_builder.blobs import BlobRef, BlobStore, CacheDamaged
-from site_builder.errors import NotesError
-from site_builder.parallel import run_step
+from site_builder.core.errors import NotesError
+from site_builder.core.parallel import run_step
+from site_builder.store import blobs as blobs_mod
+from site_builder.store.blobs import BlobRef, BlobStore, CacheDamaged
 
 BODIES = [f"<p>note {i} café</p>" + "x" * i for i in range(40)]
 
@@ -135,7 +135,8 @@ def test_refs_are_plain_tuples_for_the_cache_state(tmp_path: Path) -> None:
 
 def test_builds_keep_bodies_in_few_packs(tmp_path: Path) -> None:
     """A parallel build writes one pack per worker; an edit loop does not pile up packs."""
-    from site_builder.build import BuildOptions, build_site
+    from site_builder.pipeline.build import build_site
+    from site_builder.pipeline.options import BuildOptions
 
     content = tmp_path / "content"
     content.mkdir()

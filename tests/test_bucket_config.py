@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from site_builder import bucket_config as bc
+from site_builder.core import bucket_config as bc
 
 ARN = "arn:aws:s3:::notes-site"
 ACCOUNT = "111122223333"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.build import BuildOptions, build_site
+from site_builder.pipeline.build import build_site
+from site_builder.pipeline.options import BuildOptions
 
 REPO = Path(__file__).resolve().parents[1]
 BUDGET = 40 * 1024

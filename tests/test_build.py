@@ -3,8 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.build import BASE_URL_WARNING, BuildOptions, BuildResult, build_site
-from site_builder.errors import ContentError
+from site_builder.core.errors import ContentError
+from site_builder.pipeline.build import BASE_URL_WARNING, build_site
+from site_builder.pipeline.options import BuildOptions, BuildResult
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -239,7 +240,7 @@ def test_cyclic_gc_paused_during_a_build_and_restored_after(tmp_path: Path, monk
                                                             enabled: bool) -> None:
     import gc
 
-    import site_builder.build as build_module
+    import site_builder.pipeline.build as build_module
 
     seen = []
     real_page_stage = build_module.page_stage
@@ -267,7 +268,7 @@ def test_gc_pause_with_collect_after_collects_once_if_it_was_enabled(monkeypatch
     """What ``notes serve`` wraps a rebuild in: no collection during it, one right after."""
     import gc
 
-    from site_builder.build import cyclic_gc_paused
+    from site_builder.core.processes import cyclic_gc_paused
 
     collected = []
     monkeypatch.setattr(gc, "collect", lambda *a: collected.append(gc.isenabled()) or 0)

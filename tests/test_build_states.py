@@ -25,10 +25,11 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from site_builder.build import BuildOptions, BuildResult, build_site
-from site_builder.errors import NotesError
+from site_builder.core.errors import NotesError
+from site_builder.pipeline.build import build_site
+from site_builder.pipeline.options import BuildOptions, BuildResult
 
-PACKAGED = Path(__file__).resolve().parent.parent / "site_builder" / "templates"
+PACKAGED = Path(__file__).resolve().parent.parent / "site_builder" / "site" / "templates"
 DEEP = bool(os.environ.get("NOTES_DEEP_TESTS"))
 _COMMON = {"deadline": None, "suppress_health_check": list(HealthCheck),
            "derandomize": not DEEP}

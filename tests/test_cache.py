@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.build import BuildOptions, BuildResult, build_site
-from site_builder.cache import BuildCache, CacheState, OutputEntry, fingerprint
-from site_builder.errors import NotesError
+from site_builder.core.errors import NotesError
+from site_builder.pipeline.build import build_site
+from site_builder.pipeline.options import BuildOptions, BuildResult
+from site_builder.store.cache import BuildCache, CacheState, OutputEntry, fingerprint
 
 NOTE = "---\ntitle: A\ndate: 2024-01-01\n---\nBody of [b](b.md).\n"
 DISCARDED = "discarded the build cache .notes-cache/ ({}); building everything"

@@ -185,8 +185,9 @@ def test_broken_note_fails_the_synth_with_one_line(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     # Exactly the builder's own one-line error for this project.
-    from site_builder.build import BuildOptions, build_site
-    from site_builder.errors import ContentError
+    from site_builder.core.errors import ContentError
+    from site_builder.pipeline.build import build_site
+    from site_builder.pipeline.options import BuildOptions
 
     with pytest.raises(ContentError) as expected:
         build_site(BuildOptions(project_dir=project, out_dir=tmp_path / "direct"))

@@ -50,7 +50,8 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """content/ built by the real builder (search index included)."""
-    from site_builder.build import BuildOptions, build_site
+    from site_builder.pipeline.build import build_site
+    from site_builder.pipeline.options import BuildOptions
 
     out = tmp_path_factory.mktemp("sample") / "site"
     build_site(BuildOptions(project_dir=REPO, out_dir=out))
@@ -99,7 +100,8 @@ def test_a_projects_template_override_runs_under_its_policy(page, serve_with_pol
                                                             tmp_path: Path) -> None:
     """templates/base.html overridden with its theme script extended (it marks the page):
     under the policy computed for that build, the new script runs, 0 violations."""
-    from site_builder.build import BuildOptions, build_site
+    from site_builder.pipeline.build import build_site
+    from site_builder.pipeline.options import BuildOptions
 
     base = (TEMPLATES / "base.html").read_text()
     project = tmp_path / "project"

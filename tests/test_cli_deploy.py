@@ -13,7 +13,7 @@ import pytest
 from botocore.stub import Stubber
 from test_deploy_publish import SITE_V1, Calls, page, site_v2, write_site
 
-import site_builder.cli.deploy as cli_deploy
+import site_builder.cli.connect as cli_connect
 from site_builder.cli import main
 from site_builder.deploy import history
 
@@ -168,8 +168,8 @@ def stack_outputs(monkeypatch, **outputs: str) -> Stubber:
         "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()]}]},
         {"StackName": "NotesSite"})
     stubber.activate()
-    real = cli_deploy.make_client
-    monkeypatch.setattr(cli_deploy, "make_client",
+    real = cli_connect.make_client
+    monkeypatch.setattr(cli_connect, "make_client",
                         lambda service, args: cfn if service == "cloudformation"
                         else real(service, args))
     return stubber
@@ -252,7 +252,7 @@ class FakeTerminal(io.StringIO):
 
 def test_progress_bar_redraws_one_line_on_a_terminal():
     stream = FakeTerminal()
-    bar = cli_deploy.ProgressBar(stream)
+    bar = cli_connect.ProgressBar(stream)
     for done in (1, 2, 4):
         bar(done, 4)
     bar.close()  # already ended: adds nothing
@@ -263,11 +263,11 @@ def test_progress_bar_redraws_one_line_on_a_terminal():
 
 def test_progress_bar_silent_off_terminal_and_for_empty_uploads():
     plain = io.StringIO()
-    bar = cli_deploy.ProgressBar(plain)
+    bar = cli_connect.ProgressBar(plain)
     bar(1, 2)
     bar.close()
     term = FakeTerminal()
-    cli_deploy.ProgressBar(term)(0, 0)
+    cli_connect.ProgressBar(term)(0, 0)
     assert (plain.getvalue(), term.getvalue()) == ("", "")
 
 
@@ -279,7 +279,7 @@ def test_deploy_progress_on_terminal_stderr_and_failed_upload_ends_the_line(
     files = {k: v.replace("</body>", links + "</body>") if k.endswith(".html") else v
              for k, v in SITE_V1.items()}  # every page links the 4 assets: they go up first
     site = str(write_site(tmp_path / "s", files))
-    monkeypatch.setattr(cli_deploy, "make_client", lambda service, args: s3)
+    monkeypatch.setattr(cli_connect, "make_client", lambda service, args: s3)
     term = FakeTerminal()
     monkeypatch.setattr(sys, "stderr", term)
     calls = Calls(s3, fail_after=4)  # the 4 assets (the first upload wave) go through

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from test_deploy_publish import SITE_V1, site_v2, write_site
 
-import site_builder.build
 import site_builder.cli.build as cli_build
+import site_builder.pipeline.build
 from site_builder.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,7 +34,7 @@ def test_unexpected_exception_is_one_line_and_a_log(tmp_path, monkeypatch, capsy
         raise TypeError("replace() should be called on dataclass instances")
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(site_builder.build, "build_site", failing_build)
+    monkeypatch.setattr(site_builder.pipeline.build, "build_site", failing_build)
     assert main(["build"]) == 1
     out, err = capsys.readouterr()
     lines = err.splitlines()

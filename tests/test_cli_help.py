@@ -103,8 +103,9 @@ def test_deploy_builds_with_the_build_flags(broken_project, s3, bucket, capsys) 
 
 
 def test_without_a_flag_the_message_suggests_none(broken_project) -> None:
-    from site_builder.build import BuildOptions, build_site
-    from site_builder.errors import ContentError
+    from site_builder.core.errors import ContentError
+    from site_builder.pipeline.build import build_site
+    from site_builder.pipeline.options import BuildOptions
 
     with pytest.raises(ContentError) as caught:
         build_site(BuildOptions(project_dir=broken_project, search=False,

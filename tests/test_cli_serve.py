@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from site_builder.cli import main
-from site_builder.errors import NotesError
+from site_builder.core.errors import NotesError
 from site_builder.serve.dev import DevOptions, run_serve, run_up
 from site_builder.serve.livereload import LiveReload
 
@@ -236,7 +236,7 @@ def test_up_deploys_serves_the_bucket_redeploys_and_follows_rollback(
 ) -> None:
     import boto3
 
-    from site_builder import bucket_config
+    from site_builder.core import bucket_config
     from site_builder.deploy import history, rollback
     from site_builder.serve.embedded import local_policy, tagged_website_url
 
@@ -311,7 +311,7 @@ def test_run_serve_rejects_busy_port_before_building(project) -> None:
 
 
 def test_serve_with_content_elsewhere_rebuilds_from_there(tmp_path: Path, running) -> None:
-    from site_builder.build import BuildOptions
+    from site_builder.pipeline.options import BuildOptions
 
     project, notes = tmp_path / "project", tmp_path / "notes"
     project.mkdir()

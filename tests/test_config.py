@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.config import Settings, load_settings
-from site_builder.errors import ContentError
+from site_builder.core.config import Settings, load_settings
+from site_builder.core.errors import ContentError
 
 
 def test_defaults_without_notes_toml(tmp_path: Path) -> None:
@@ -93,7 +93,7 @@ def test_raw_html_mode_must_be_known(tmp_path: Path) -> None:
 
 def test_every_deploy_flag_default_is_a_known_notes_toml_key() -> None:
     """`notes deploy` reads these from [deploy]: none of them may be warned about."""
-    from site_builder.cli.deploy import _FLAG_DEFAULTS
-    from site_builder.config import KNOWN_KEYS
+    from site_builder.cli.connect import FLAG_DEFAULTS
+    from site_builder.core.config import KNOWN_KEYS
 
-    assert set(_FLAG_DEFAULTS) <= set(KNOWN_KEYS["deploy"])
+    assert set(FLAG_DEFAULTS) <= set(KNOWN_KEYS["deploy"])

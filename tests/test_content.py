@@ -6,13 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from site_builder.content import (
-    _FENCE,
-    _H1,
-    first_heading,
-    load_content,
-)
-from site_builder.errors import ContentError
+from site_builder.core.errors import ContentError
+from site_builder.vault.content import _FENCE, _H1, first_heading, load_content
 
 
 def tree(root: Path, files: dict[str, str | bytes]) -> Path:

@@ -22,12 +22,12 @@ import pytest
 from faults import FaultyClient, Killed
 from test_deploy_publish import page, write_site
 
-from site_builder.deploy import lock, publish, rollback, verify
+from site_builder.core.errors import DeployError
+from site_builder.deploy import lock, lock_body, publish, rollback, verify
 from site_builder.deploy.lock import LOCK_KEY, LockOptions, Owner
 from site_builder.deploy.record import hydrate
 from site_builder.deploy.recordstore import latest_record, record_ids
 from site_builder.deploy.remote import list_live
-from site_builder.errors import DeployError
 
 DEEP = os.environ.get("NOTES_DEEP_TESTS") == "1"
 SEEDS = range(300 if DEEP else 4)  # x 2 modes x (deploy, rollback), plus the first deploys
@@ -115,7 +115,7 @@ def as_dead_process(monkeypatch, dead_pid):
     command runs (as after a real kill); ``undo`` makes later calls this live process."""
     real = lock.this_owner
     monkeypatch.setattr(lock, "this_owner", lambda command: Owner(
-        "ghost", lock.this_host(), dead_pid, command, "faulted"))
+        "ghost", lock_body.this_host(), dead_pid, command, "faulted"))
     return lambda: monkeypatch.setattr(lock, "this_owner", real)
 
 

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from site_builder.core.errors import DeployError
 from site_builder.deploy import publish, rollback
 from site_builder.deploy.headers import is_content_hashed
 from site_builder.deploy.invalidate import (
@@ -26,7 +27,6 @@ from site_builder.deploy.plan import Plan, Upload
 from site_builder.deploy.record import DeployRecord, FileEntry, Invalidation
 from site_builder.deploy.recordstore import latest_record, record_ids
 from site_builder.deploy.remote import RemoteObject
-from site_builder.errors import DeployError
 
 DEEP = bool(os.environ.get("NOTES_DEEP_TESTS"))
 

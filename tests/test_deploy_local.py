@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from test_deploy_publish import SITE_V1, write_site
 
+from site_builder.core.errors import DeployError
 from site_builder.deploy.headers import IMMUTABLE, cache_control, content_type
 from site_builder.deploy.local import open_site
-from site_builder.errors import DeployError
 
 
 @pytest.mark.parametrize(("key", "ctype"), [

@@ -16,6 +16,8 @@ import pytest
 from botocore.exceptions import ClientError
 from test_deploy_publish import SITE_V1, write_site
 
+from site_builder.core.errors import DeployError
+from site_builder.core.processes import pid_alive
 from site_builder.deploy import history, publish, rollback
 from site_builder.deploy.lock import (
     LOCK_KEY,
@@ -23,12 +25,10 @@ from site_builder.deploy.lock import (
     Owner,
     acquire,
     read_lock,
-    this_host,
     unlock,
 )
 from site_builder.deploy.lock import _break as break_lock
-from site_builder.deploy.lock_body import pid_alive
-from site_builder.errors import DeployError
+from site_builder.deploy.lock_body import this_host
 
 ALICE = Owner("alice", "laptop", 42, "deploy", "20261130-100000-ab12")
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.build import BuildOptions, build_site
 from site_builder.deploy import local
 from site_builder.deploy.local import FolderSource, refresh_site_manifest
 from site_builder.deploy.manifest import load_manifest, manifest_path
+from site_builder.pipeline.build import build_site
+from site_builder.pipeline.options import BuildOptions
 
 NOTES = {
     "a/one.md": "---\ntitle: One\ndate: 2024-01-01\n---\nFirst, see [two](two.md).\n",

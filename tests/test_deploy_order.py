@@ -21,10 +21,11 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
-from site_builder.build import BuildOptions, build_site
 from site_builder.deploy import make_plan, publish, rollback, verify
 from site_builder.deploy.local import LocalFile
 from site_builder.deploy.remote import RemoteObject
+from site_builder.pipeline.build import build_site
+from site_builder.pipeline.options import BuildOptions
 
 SITE = "http://site.test"
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
+from site_builder.core.errors import DeployError
 from site_builder.deploy import history, publish, rollback, verify
 from site_builder.deploy.lock import LOCK_KEY
 from site_builder.deploy.record import hydrate
 from site_builder.deploy.recordstore import record_ids
 from site_builder.deploy.remote import list_live, list_versions
-from site_builder.errors import DeployError
 
 
 def page(kind: str | None, body: str) -> str:

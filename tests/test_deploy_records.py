@@ -12,11 +12,11 @@ import pytest
 from botocore.exceptions import ClientError
 from test_deploy_publish import SITE_V1, site_v2, write_site
 
+from site_builder.core.errors import DeployError
 from site_builder.deploy import history, publish, rollback, verify
 from site_builder.deploy.record import RECORD_PREFIX, DeployRecord, RecordError, parse_record
 from site_builder.deploy.recordcodec import decode_table
 from site_builder.deploy.recordstore import latest_record, load_record
-from site_builder.errors import DeployError
 
 
 def test_records_are_compressed_and_old_plain_records_still_read(s3, bucket, tmp_path):

@@ -9,10 +9,10 @@ import logging
 import pytest
 from test_deploy_publish import SITE_V1, site_v2, write_site
 
+from site_builder.core.errors import DeployError
 from site_builder.deploy import publish, recordstore, rollback, verify
 from site_builder.deploy.record import RECORD_PREFIX, DeployRecord, RecordError
 from site_builder.deploy.recordstore import record_ids, write_record
-from site_builder.errors import DeployError
 
 
 def test_record_write_is_idempotent_and_refuses_other_content(s3, bucket, tmp_path):

@@ -8,8 +8,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from site_builder.core.errors import DeployError
 from site_builder.deploy import bucket_from_stack
-from site_builder.errors import DeployError
 
 
 def stack(outputs):

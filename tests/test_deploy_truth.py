@@ -12,12 +12,12 @@ import pytest
 from test_deploy_publish import SITE_V1, Calls, expected, site_v2, snapshot, write_site
 
 from site_builder.cli import main
+from site_builder.core.errors import DeployError
 from site_builder.deploy import history, publish, rollback, verify
 from site_builder.deploy.errors import translate
 from site_builder.deploy.history import restorable
 from site_builder.deploy.remote import list_live
 from site_builder.deploy.rollback import check_versions
-from site_builder.errors import DeployError
 
 HTML = "text/html; charset=utf-8"
 

@@ -1,4 +1,4 @@
-from site_builder.errors import ContentError, DeployError, NotesError
+from site_builder.core.errors import ContentError, DeployError, NotesError
 
 
 def test_content_error_names_file_and_line():

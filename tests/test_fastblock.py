@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from site_builder.content import Content, Note
-from site_builder.fastblock import (
+from site_builder.markdown.fastblock import (
     _KNOWN,
     FastBlockExtension,
     FastHtmlBlockPreprocessor,
@@ -19,8 +18,9 @@ from site_builder.fastblock import (
     NeedsRegex,
     filter_searches,
 )
-from site_builder.links import build_index
-from site_builder.render import EXTENSION_CONFIGS, Renderer, markdown_extensions
+from site_builder.markdown.render import EXTENSION_CONFIGS, Renderer, markdown_extensions
+from site_builder.vault.content import Content, Note
+from site_builder.vault.links import build_index
 
 DEEP = bool(os.environ.get("NOTES_DEEP_TESTS"))
 FAST = Renderer()

@@ -1,4 +1,4 @@
-"""The front matter rules (``site_builder/frontmatter.py``): each bad value is a one-line
+"""The front matter rules (``site_builder/vault/frontmatter.py``): each bad value is a one-line
 error naming the file and the line of the mistake, unknown keys are warnings, and the block
 ends where the line rule says.  Notes are read through ``load_content``, as a build reads them.
 """
@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_content import error, load
 
-from site_builder.content import decode
-from site_builder.errors import ContentError
-from site_builder.frontmatter import split_front_matter
+from site_builder.core.errors import ContentError
+from site_builder.vault.content import decode
+from site_builder.vault.frontmatter import split_front_matter
 
 
 def test_malformed_yaml_names_file_and_file_line(tmp_path: Path) -> None:

@@ -9,8 +9,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from site_builder.build import BuildOptions, build_site
-from site_builder.graph import FIRST, SECOND, local_graph_svg, neighbourhood, undirected
+from site_builder.pipeline.build import build_site
+from site_builder.pipeline.options import BuildOptions
+from site_builder.site.graph import FIRST, SECOND, local_graph_svg, neighbourhood, undirected
 
 NAMES = [f"n{i}" for i in range(14)]
 
@@ -72,7 +73,7 @@ def test_note_pages_show_their_graph_and_it_follows_a_changed_title(tmp_path: Pa
 def test_site_layout_places_every_note_once_and_every_link_once():
     from collections import namedtuple
 
-    from site_builder.graph import site_graph_svg, site_layout
+    from site_builder.site.graph import site_graph_svg, site_layout
 
     note = namedtuple("note", "source title url section")
     link = namedtuple("link", "target")
@@ -96,7 +97,7 @@ def test_local_graphs_reused_in_one_process_only_while_titles_urls_and_links_are
     nothing they show changed, and computed again when a title, URL or link did."""
     from types import SimpleNamespace as NS
 
-    from site_builder.graph import local_graphs
+    from site_builder.site.graph import local_graphs
 
     def notes(title_b: str = "B") -> list:
         return [NS(source="a.md", title="A", url="/a/"), NS(source="b.md", title=title_b,
@@ -114,7 +115,7 @@ def test_local_graphs_reused_in_one_process_only_while_titles_urls_and_links_are
 def test_site_layout_reused_in_one_process_only_while_its_inputs_are_unchanged() -> None:
     from types import SimpleNamespace as NS
 
-    from site_builder.graph import site_layout
+    from site_builder.site.graph import site_layout
 
     def notes(title: str = "B", section: str = "s") -> list:
         return [NS(source="a.md", title="A", url="/a/", section=""),

@@ -7,11 +7,11 @@ import uuid
 import pymdownx.highlight as stock
 import pytest
 
-from site_builder import highlight
-from site_builder.content import Content, Note
-from site_builder.highlight import SharedHighlightExtension, rebind, shared_lexer
-from site_builder.links import build_index
-from site_builder.render import EXTENSION_CONFIGS, Renderer, markdown_extensions
+from site_builder.markdown import highlight
+from site_builder.markdown.highlight import SharedHighlightExtension, rebind, shared_lexer
+from site_builder.markdown.render import EXTENSION_CONFIGS, Renderer, markdown_extensions
+from site_builder.vault.content import Content, Note
+from site_builder.vault.links import build_index
 
 
 def _stock_highlight(ext: object) -> object:

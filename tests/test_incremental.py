@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.build import BuildOptions, BuildResult, build_site
+from site_builder.pipeline.build import build_site
+from site_builder.pipeline.options import BuildOptions, BuildResult
 
 NOTES = {
     # Section a, newest first: three, two, one.  one -> two, two -> b/five, b/four -> a/three.
@@ -159,7 +160,7 @@ def test_new_and_deleted_notes(built: Path, tmp_path: Path) -> None:
 
 
 def test_template_edit_remakes_only_the_pages_using_it(project: Path, tmp_path: Path) -> None:
-    packaged = Path(__file__).resolve().parent.parent / "site_builder" / "templates"
+    packaged = Path(__file__).resolve().parent.parent / "site_builder" / "site" / "templates"
     write(project, {"templates/tag.html": (packaged / "tag.html").read_text()})
     build(project)
     tag = project / "templates/tag.html"

@@ -34,7 +34,7 @@ from infra.cdn import (
 from infra.lambda_code import stage_lambda_code
 from infra.settings import StackSettings, settings_from_context
 from infra.stack import NotesSiteStack
-from site_builder.errors import DeployError
+from site_builder.core.errors import DeployError
 
 pytestmark = pytest.mark.cdk
 
@@ -288,7 +288,8 @@ def test_csp_lists_the_inline_scripts_of_a_real_build_and_no_note_can_add_one(
     """The sample content built by the real builder, plus a note that writes a <script> into
     its Markdown: the policy lists exactly the pages' inline scripts that templates wrote (the
     theme, the search page's, the table of contents'), not the note's, which stays blocked."""
-    from site_builder.build import BuildOptions, build_site
+    from site_builder.pipeline.build import build_site
+    from site_builder.pipeline.options import BuildOptions
 
     project = tmp_path / "project"
     shutil.copytree(REPO / "content", project / "content")
@@ -310,9 +311,10 @@ def test_an_inline_script_with_jinja_in_a_template_is_refused(tmp_path: Path) ->
 def test_a_template_override_is_in_the_policy(tmp_path: Path) -> None:
     """A project's own templates/base.html with one word of its theme script changed: the
     policy follows the override (the packaged script's hash is gone, the new one is in)."""
-    from site_builder.build import BuildOptions, build_site
+    from site_builder.pipeline.build import build_site
+    from site_builder.pipeline.options import BuildOptions
 
-    base = (REPO / "site_builder" / "templates" / "base.html").read_text()
+    base = (TEMPLATES / "base.html").read_text()
     assert '"dark":"light"' in base
     project = tmp_path / "project"
     (project / "content").mkdir(parents=True)

@@ -14,7 +14,7 @@ from cdk_nag import AwsSolutionsChecks
 from infra.lambda_code import stage_lambda_code
 from infra.settings import StackSettings, settings_from_context
 from infra.stack import NotesSiteStack
-from site_builder.errors import DeployError
+from site_builder.core.errors import DeployError
 
 pytestmark = pytest.mark.cdk
 PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"

@@ -18,7 +18,7 @@ from infra.lambda_code import (
     stage_lambda_code,
 )
 from infra.sdk_pins import read_pins
-from site_builder.errors import DeployError
+from site_builder.core.errors import DeployError
 
 
 def _canonical(name: str) -> str:
@@ -80,30 +80,40 @@ def test_sdk_files_map_installed_files() -> None:
 def test_files_from_the_repo() -> None:
     files = lambda_files()
     assert files["index.py"] == HANDLER
-    assert files["site_builder/errors.py"] == REPO / "site_builder" / "errors.py"
+    assert files["site_builder/core/errors.py"] == REPO / "site_builder" / "core" / "errors.py"
     engine = sorted((REPO / "site_builder" / "deploy").glob("*.py"))
     assert engine, "the deploy engine has modules"
     for path in engine:
         assert files[f"site_builder/deploy/{path.name}"] == path
-    extra = set(files) - {"index.py", "site_builder/__init__.py", "site_builder/errors.py"}
-    assert all(k.startswith("site_builder/deploy/") for k in extra)
+    # Beyond the engine, only what it imports from the bottom layer (never the builder).
+    extra = set(files) - {"index.py", "site_builder/__init__.py"}
+    assert all(k.startswith(("site_builder/deploy/", "site_builder/core/")) for k in extra)
+    assert "site_builder/core/config.py" not in files  # core, but the engine never imports it
 
 
 def test_stage_copies_bytes_and_skips_caches(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     (repo / "site_builder" / "deploy" / "__pycache__").mkdir(parents=True)
+    (repo / "site_builder" / "core").mkdir()
     (repo / "site_builder" / "__init__.py").write_text("")
-    (repo / "site_builder" / "errors.py").write_text("E = 1\n")
+    (repo / "site_builder" / "core" / "__init__.py").write_text("")
+    (repo / "site_builder" / "core" / "errors.py").write_text("E = 1\n")
+    (repo / "site_builder" / "core" / "config.py").write_text("import tomllib\n")
     (repo / "site_builder" / "build.py").write_text("import markdown\n")
-    (repo / "site_builder" / "deploy" / "__init__.py").write_text("D = 1\n")
+    (repo / "site_builder" / "deploy" / "__init__.py").write_text(
+        "from site_builder.core.errors import E\n\n\ndef later():\n"
+        "    from site_builder.deploy import plan\n")
+    (repo / "site_builder" / "deploy" / "plan.py").write_text("P = 1\n")
     (repo / "site_builder" / "deploy" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
     out = stage_lambda_code(tmp_path / "out", repo, sdk=False)
     staged = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    assert staged == [
+    assert staged == [  # the handler's and the engine's imports, never the builder's modules
         "index.py",
         "site_builder/__init__.py",
+        "site_builder/core/__init__.py",
+        "site_builder/core/errors.py",
         "site_builder/deploy/__init__.py",
-        "site_builder/errors.py",
+        "site_builder/deploy/plan.py",
     ]
     assert (out / "index.py").read_bytes() == HANDLER.read_bytes()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from infra.settings import StackSettings, settings_from_context
-from site_builder.errors import DeployError, NotesError
+from site_builder.core.errors import DeployError, NotesError
 
 REPO_CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
 

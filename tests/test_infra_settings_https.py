@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from infra.settings import StackSettings, settings_from_context
-from site_builder.errors import DeployError
+from site_builder.core.errors import DeployError
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"
 

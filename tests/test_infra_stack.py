@@ -22,7 +22,7 @@ from cdk_nag import AwsSolutionsChecks
 from infra.lambda_code import stage_lambda_code
 from infra.settings import StackSettings
 from infra.stack import NotesSiteStack
-from site_builder import bucket_config
+from site_builder.core import bucket_config
 
 pytestmark = pytest.mark.cdk
 
@@ -408,11 +408,11 @@ def test_lambda_code_asset_contains_only_engine_handler_and_sdk(synth: Synth) ->
     tops = {f.split("/")[0] for f in all_files if not f.split("/")[0].endswith(".dist-info")}
     assert tops == sdk_tops | {"index.py", "site_builder"}
     files = [f for f in all_files if f.split("/")[0] in ("index.py", "site_builder")]
-    assert "index.py" in files and "site_builder/errors.py" in files
+    assert "index.py" in files and "site_builder/core/errors.py" in files
     assert "site_builder/deploy/__init__.py" in files
     for f in files:
-        assert f in ("index.py", "site_builder/__init__.py", "site_builder/errors.py") or (
-            f.startswith("site_builder/deploy/") and f.endswith(".py")
+        assert f in ("index.py", "site_builder/__init__.py") or (
+            f.startswith(("site_builder/deploy/", "site_builder/core/")) and f.endswith(".py")
         ), f
     for f in files:
         source = (staged / f).read_text()

@@ -21,8 +21,8 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from infra.handler import index
 from infra.lambda_code import stage_lambda_code
+from site_builder.core.errors import DeployError
 from site_builder.deploy import history, lock, publish, verify
-from site_builder.errors import DeployError
 
 ASSETS = "cdk-hnb659fds-assets-123456789012-us-east-1"
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/NotesSite/0b1c2d3e"

@@ -3,8 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.build import BuildOptions, build_site
-from site_builder.errors import ContentError
+from site_builder.core.errors import ContentError
+from site_builder.pipeline.build import build_site
+from site_builder.pipeline.options import BuildOptions
 
 
 class Anchors(HTMLParser):
@@ -210,8 +211,8 @@ def test_wiki_link_to_a_heading_by_its_text_resolves_like_obsidian(tmp_path: Pat
 
 
 def test_heading_anchor_is_the_slugify_the_table_of_contents_uses() -> None:
-    from site_builder.links import heading_anchor
-    from site_builder.render import EXTENSION_CONFIGS
+    from site_builder.markdown.render import EXTENSION_CONFIGS
+    from site_builder.vault.links import heading_anchor
 
     toc_slugify = EXTENSION_CONFIGS["toc"]["slugify"]
     for text in ("Port Mapping & NAT", "Ünïcode heading", "already-an-id", "C++ / Go"):

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_render import Tags, render
 
-from site_builder.errors import ContentError
+from site_builder.core.errors import ContentError
 
 
 def test_inline_math_becomes_mathml():

@@ -8,12 +8,15 @@ from pathlib import Path
 import pytest
 from test_render import Tags, note, render
 
-from site_builder.build import BuildOptions, build_site
-from site_builder.content import Asset, Content, Note
-from site_builder.errors import ContentError
-from site_builder.links import build_index, check_links
-from site_builder.obsidian import CALLOUT_KINDS, split_sections
-from site_builder.render import render_note
+from site_builder.core.errors import ContentError
+from site_builder.markdown.callouts import CALLOUT_KINDS
+from site_builder.markdown.embeds import split_sections
+from site_builder.markdown.render import render_note
+from site_builder.pipeline.build import build_site
+from site_builder.pipeline.link import check_links
+from site_builder.pipeline.options import BuildOptions
+from site_builder.vault.content import Asset, Content, Note
+from site_builder.vault.links import build_index
 
 
 def test_callout_with_title_and_body():

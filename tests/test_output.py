@@ -4,21 +4,18 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.cache import OutputEntry, digest
-from site_builder.errors import ContentError
-from site_builder.output import (
+from site_builder.core.errors import ContentError
+from site_builder.site.assets import hashed_name, minify_css, minify_js, static_assets
+from site_builder.store.cache import OutputEntry, digest
+from site_builder.store.output import (
     OutputFile,
     check_unique,
     commit,
     file_digest,
-    hashed_name,
     intact,
     make_file,
-    minify_css,
-    minify_js,
     needs_making,
     staging,
-    static_assets,
     temp_folder,
 )
 

@@ -1,4 +1,4 @@
-"""The templates (``site_builder/page_maker.py``): a project's ``templates/`` override the
+"""The templates (``site_builder/site/page_maker.py``): a project's ``templates/`` override the
 packaged ones by name, a broken template is a one-line error naming its file and line, and
 every template a page pulls in is compiled before the page workers fork.
 """
@@ -9,8 +9,8 @@ import jinja2
 import pytest
 from test_pages import SITE, build
 
-from site_builder.errors import ContentError
-from site_builder.page_maker import PageMaker, make_env
+from site_builder.core.errors import ContentError
+from site_builder.site.page_maker import PageMaker, make_env
 
 
 def test_project_templates_override_by_name(tmp_path: Path) -> None:

@@ -3,9 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.build import BuildOptions, build_site
-from site_builder.errors import ContentError
-from site_builder.pages import tag_slug
+from site_builder.core.errors import ContentError
+from site_builder.pipeline.build import build_site
+from site_builder.pipeline.options import BuildOptions
+from site_builder.site.pages import tag_slug
 
 
 class Page(HTMLParser):

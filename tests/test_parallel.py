@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from site_builder.errors import ContentError
-from site_builder.parallel import AUTO_MIN_ITEMS, pool_size, run_step
+from site_builder.core.errors import ContentError
+from site_builder.core.parallel import AUTO_MIN_ITEMS, pool_size, run_step
 
 
 def test_results_keep_input_order_and_come_from_workers() -> None:
@@ -99,7 +99,7 @@ def test_the_first_failing_item_in_input_order_is_the_one_raised() -> None:
 
 
 def test_a_worker_that_dies_is_an_error_not_a_hang() -> None:
-    from site_builder.errors import NotesError
+    from site_builder.core.errors import NotesError
 
     def step(i: int) -> int:
         if i == 30:

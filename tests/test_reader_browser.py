@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from site_builder import search_shards
-from site_builder.build import BuildOptions, build_site
+from site_builder.pipeline.build import build_site
+from site_builder.pipeline.options import BuildOptions
+from site_builder.search import shards as search_shards
 
 pytestmark = pytest.mark.browser
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from test_render import Tags
 
-from site_builder.build import BuildOptions, build_site
-from site_builder.favicon import favicon_ico
-from site_builder.output import STATIC_DIR
+from site_builder.pipeline.build import build_site
+from site_builder.pipeline.options import BuildOptions
+from site_builder.site.assets import STATIC_DIR
+from site_builder.site.favicon import favicon_ico
 
 REPO = Path(__file__).resolve().parents[1]
 NOTES = {

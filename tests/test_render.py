@@ -5,9 +5,9 @@ from html.parser import HTMLParser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from site_builder.content import Content, Note
-from site_builder.links import build_index
-from site_builder.render import _IDS, Renderer, element_ids, pygments_css, render_note
+from site_builder.markdown.render import _IDS, Renderer, element_ids, pygments_css, render_note
+from site_builder.vault.content import Content, Note
+from site_builder.vault.links import build_index
 
 
 class Tags(HTMLParser):

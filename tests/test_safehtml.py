@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.build import BuildOptions, build_site
-from site_builder.content import Content, Note
-from site_builder.links import build_index
-from site_builder.render import render_note
-from site_builder.safehtml import is_script_url
+from site_builder.markdown.render import render_note
+from site_builder.markdown.safehtml import is_script_url
+from site_builder.pipeline.build import build_site
+from site_builder.pipeline.options import BuildOptions
+from site_builder.vault.content import Content, Note
+from site_builder.vault.links import build_index
 
 BODY = ("Hello <b>bold</b> & <span onclick=\"x()\">more</span>.\n\n"
         "<script>alert(1)</script>\n\n"

@@ -11,7 +11,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from site_builder.build import BuildOptions, BuildResult, build_site
+from site_builder.pipeline.build import build_site
+from site_builder.pipeline.options import BuildOptions, BuildResult
 
 REPO = Path(__file__).resolve().parents[1]
 CONTENT = REPO / "content"

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.build import BASE_URL_WARNING, BuildOptions, build_site
+from site_builder.pipeline.build import BASE_URL_WARNING, build_site
+from site_builder.pipeline.options import BuildOptions
 
 GEN = Path(__file__).resolve().parents[2] / "shared" / "bench" / "gen_corpus.py"
 NOTES = 240

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from site_builder import search
-from site_builder.errors import NotesError
-from site_builder.search import build_index
+from site_builder.core.errors import NotesError
+from site_builder.search import pagefind
+from site_builder.search.index import build_index
 
 NOTE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <meta name="notes:page" content="note"></head><body><header><form role="search" action="/search/">
@@ -118,7 +118,7 @@ def test_missing_binary_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Mon
         raise FileNotFoundError("no binary")
 
     monkeypatch.setattr(pagefind_bin, "get_executable", gone)
-    monkeypatch.setattr(search.shutil, "which", lambda name: None)
+    monkeypatch.setattr(pagefind.shutil, "which", lambda name: None)
     with pytest.raises(NotesError) as info:
         build_index(make_site(tmp_path))
     assert str(info.value) == (
@@ -131,7 +131,7 @@ def fake_pagefind(tmp_path: Path, script: str, monkeypatch: pytest.MonkeyPatch) 
     exe = tmp_path / "fake-pagefind"
     exe.write_text("#!/bin/sh\n" + script)
     exe.chmod(exe.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setattr(search, "pagefind_executable", lambda: exe)
+    monkeypatch.setattr(pagefind, "pagefind_executable", lambda: exe)
 
 
 def test_pagefind_failure_reports_its_error(

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from test_search_shards import spy_pagefind
 
-from site_builder import search
-from site_builder.build import BuildOptions, BuildResult, build_site
-from site_builder.search import indexed_part
+from site_builder.pipeline.build import build_site
+from site_builder.pipeline.options import BuildOptions, BuildResult
+from site_builder.search.parts import indexed_part
+from site_builder.site import page_maker
 
-TEMPLATES = Path(search.__file__).resolve().parent / "templates"
+TEMPLATES = Path(page_maker.__file__).resolve().parent / "templates"
 NOTES = {
     "a/one.md": "---\ntitle: One\ndate: 2024-01-01\ntags: [x]\n---\nFirst note, see [two](two.md).\n",
     "a/two.md": "---\ntitle: Two\ndate: 2024-01-02\ntags: [y]\n---\nSecond note.\n\n## Part\n\nMore.\n",

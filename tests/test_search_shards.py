@@ -18,9 +18,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from site_builder import search, search_shards
-from site_builder.build import BuildOptions, BuildResult, build_site
-from site_builder.search_shards import plan_bundles, shard_count, shard_of, update_index
+from site_builder.pipeline.build import build_site
+from site_builder.pipeline.options import BuildOptions, BuildResult
+from site_builder.search import index as search
+from site_builder.search import pagefind
+from site_builder.search import parts as page_parts_module
+from site_builder.search import shards as search_shards
+from site_builder.search.shards import plan_bundles, shard_count, shard_of, update_index
 
 EXAMPLES = 400 if os.environ.get("NOTES_DEEP_TESTS") else 60
 NOTES = {f"{s}/n{i}.md": f"---\ntitle: Note {s}{i}\n---\nWord{s}{i} and common text.\n"
@@ -33,8 +37,8 @@ def site_digests(out: Path) -> dict[str, str]:
     """Every page's digest of its indexed part, read serially in this process: the plain
     reading that ``read_pages`` (on all cores) must agree with."""
     return {page.relative_to(out).as_posix():
-            search.part_digest(search.indexed_part(page.read_bytes()))
-            for page in search._html_pages(out)}
+            page_parts_module.part_digest(page_parts_module.indexed_part(page.read_bytes()))
+            for page in search.html_pages(out)}
 
 
 def test_shard_count_is_a_power_of_two_sized_by_the_pages(monkeypatch: pytest.MonkeyPatch
@@ -48,7 +52,7 @@ def test_shard_count_is_a_power_of_two_sized_by_the_pages(monkeypatch: pytest.Mo
 def test_shard_of_is_the_same_in_another_process() -> None:
     """Not Python's salted ``hash``: a fresh interpreter puts every page in the same shard."""
     paths = [f"s{i}/note-{i}/index.html" for i in range(50)]
-    code = ("import json,sys; from site_builder.search_shards import shard_of; "
+    code = ("import json,sys; from site_builder.search.shards import shard_of; "
             "print(json.dumps([shard_of(p, 32) for p in json.loads(sys.argv[1])]))")
     env = {**os.environ, "PYTHONHASHSEED": "123"}
     out = subprocess.run([sys.executable, "-c", code, json.dumps(paths)], env=env, check=True,
@@ -92,13 +96,13 @@ def spy_pagefind(monkeypatch: pytest.MonkeyPatch, seen: Callable[[Path, bool], o
                  ) -> None:
     """Every (real) Pagefind run told to ``seen``: its site folder, and whether it ran side by
     side with others."""
-    real = search._run_pagefind
+    real = pagefind.run_pagefind
 
     def spying(site: Path, bundle: Path, side_by_side: bool = False) -> None:
         seen(site, side_by_side)
         real(site, bundle, side_by_side)
 
-    monkeypatch.setattr(search, "_run_pagefind", spying)
+    monkeypatch.setattr(pagefind, "run_pagefind", spying)
 
 
 @pytest.fixture
@@ -223,13 +227,13 @@ def test_a_failing_shard_leaves_the_old_index_whole(project: Path, runs: list,
     old = tree(root)
 
     def broken(site: Path, bundle: Path, side_by_side: bool = False) -> None:
-        raise search.SearchIndexError("search index: Pagefind failed with exit status 1: boom")
+        raise pagefind.SearchIndexError("search index: Pagefind failed with exit status 1: boom")
 
-    monkeypatch.setattr(search, "_run_pagefind", broken)
+    monkeypatch.setattr(pagefind, "run_pagefind", broken)
     for rel in ("a/n1.md", "b/n5.md"):
         path = project / "content" / rel
         path.write_text(path.read_text().replace("common", "altered"))
-    with pytest.raises(search.SearchIndexError, match="boom"):
+    with pytest.raises(pagefind.SearchIndexError, match="boom"):
         build(project)
     assert tree(root) == old
     assert not list((project / "build").glob(".pagefind-*"))  # no temporary folder left
@@ -242,11 +246,11 @@ def test_small_index_documents_give_the_same_bundles_as_whole_pages(
     repo = Path(__file__).resolve().parents[1]
     out = tmp_path / "site"
     build_site(BuildOptions(project_dir=repo, out_dir=out, search=False))
-    pages = [p for p in out.rglob("*.html") if search.index_document(p.read_bytes())]
+    pages = [p for p in out.rglob("*.html") if page_parts_module.index_document(p.read_bytes())]
     assert len(pages) > 10
     search.build_index(out)
     small = tree(out / "pagefind")
-    monkeypatch.setattr(search, "index_document", lambda page, span=None: None)
+    monkeypatch.setattr(page_parts_module, "index_document", lambda page, span=None: None)
     shutil.rmtree(out / "pagefind")
     search.build_index(out)
     assert tree(out / "pagefind") == small
@@ -254,7 +258,7 @@ def test_small_index_documents_give_the_same_bundles_as_whole_pages(
 
 def test_pagefind_side_by_side_writes_the_same_bundles(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """One thread per Pagefind and huge pages (``search._SIDE_BY_SIDE``) change its speed,
+    """One thread per Pagefind and huge pages (``pagefind.SIDE_BY_SIDE``) change its speed,
     not its output: the sample content in several shards, indexed both ways."""
     repo = Path(__file__).resolve().parents[1]
     out = tmp_path / "site"
@@ -265,7 +269,7 @@ def test_pagefind_side_by_side_writes_the_same_bundles(
     search.build_index(out)
     together = tree(out / "pagefind")
     assert len(flags) > 2 and all(flags) == (search_shards._JOBS > 1)
-    monkeypatch.setattr(search, "_SIDE_BY_SIDE", {})
+    monkeypatch.setattr(pagefind, "SIDE_BY_SIDE", {})
     shutil.rmtree(out / "pagefind")
     search.build_index(out)
     assert tree(out / "pagefind") == together
@@ -276,10 +280,10 @@ def test_side_by_side_reaches_pagefind_and_the_users_settings_win(
     fake = tmp_path / "pagefind"
     fake.write_text('#!/bin/sh\nmkdir -p "$4" && env > "$4/env.txt"\n')
     fake.chmod(0o755)
-    monkeypatch.setattr(search, "pagefind_executable", lambda: fake)
+    monkeypatch.setattr(pagefind, "pagefind_executable", lambda: fake)
     monkeypatch.setenv("_RJEM_MALLOC_CONF", "narenas:1")
-    search._run_pagefind(tmp_path, tmp_path / "alone")
-    search._run_pagefind(tmp_path, tmp_path / "shared", side_by_side=True)
+    pagefind.run_pagefind(tmp_path, tmp_path / "alone")
+    pagefind.run_pagefind(tmp_path, tmp_path / "shared", side_by_side=True)
     alone = (tmp_path / "alone/env.txt").read_text().splitlines()
     shared = (tmp_path / "shared/env.txt").read_text().splitlines()
     assert "RAYON_NUM_THREADS=1" not in alone and "TOKIO_WORKER_THREADS=1" not in alone
@@ -302,13 +306,13 @@ def test_index_document_keeps_the_title_language_and_body_only() -> None:
     page = (b'<html lang="de"><head><title>T</title></head><body><nav>menu</nav><h1>Title</h1>'
             b'<div data-pagefind-body><p>text <span data-pagefind-ignore>x</span></p></div>'
             b"<footer>f</footer></body></html>")
-    doc = search.index_document(page)
+    doc = page_parts_module.index_document(page)
     assert doc is not None and doc.startswith(b'<html lang="de">')
     assert b"<h1>Title</h1><div data-pagefind-body>" in doc and b"menu" not in doc
     assert b"footer" not in doc and b"data-pagefind-ignore" in doc
     outside = page.replace(b"<nav>", b'<nav data-pagefind-meta="author">')
-    assert search.index_document(outside) is None  # its content is read: whole page indexed
-    assert search.index_document(page.replace(b" data-pagefind-body", b"")) is None
+    assert page_parts_module.index_document(outside) is None  # its content is read: whole page indexed
+    assert page_parts_module.index_document(page.replace(b" data-pagefind-body", b"")) is None
 
 
 @settings(max_examples=EXAMPLES * 5, deadline=None)
@@ -316,7 +320,7 @@ def test_index_document_keeps_the_title_language_and_body_only() -> None:
                                  b"=", b'"', b"<div ", b"<p>", b"</div>"]), max_size=40))
 def test_pagefind_tags_finds_what_the_regex_finds(parts: list[bytes]) -> None:
     page = b"".join(parts)
-    assert search.pagefind_tags(page) == search._PAGEFIND_TAG.findall(page)
+    assert page_parts_module.pagefind_tags(page) == page_parts_module._PAGEFIND_TAG.findall(page)
 
 
 @settings(max_examples=EXAMPLES * 5, deadline=None)
@@ -325,8 +329,8 @@ def test_pagefind_tags_finds_what_the_regex_finds(parts: list[bytes]) -> None:
                                  b"</div>", b"\xc3\xa9"]), max_size=40))
 def test_body_marker_finds_what_the_regex_finds(parts: list[bytes]) -> None:
     page = b"".join(parts)
-    match = search._BODY_MARKER.search(page)
-    assert search._body_marker(page) == (match.start() if match else None)
+    match = page_parts_module.BODY_MARKER.search(page)
+    assert page_parts_module._body_marker(page) == (match.start() if match else None)
 
 
 def test_a_build_after_one_killed_mid_index_removes_what_that_one_left(
@@ -366,17 +370,17 @@ def test_read_pages_reads_each_page_once_on_all_cores(tmp_path: Path) -> None:
         for page in pages[:5]:
             doc = search_shards.doc_path(docs, page)
             assert doc.parent == docs  # flat: no folder made per page
-            assert doc.read_bytes() == search.index_document((out / page).read_bytes())
+            assert doc.read_bytes() == page_parts_module.index_document((out / page).read_bytes())
         assert len(list(docs.iterdir())) == 5  # one document per marked page, none for p5
         assert not search_shards.doc_path(docs, pages[5]).exists()
         update_index(out, found, {}, docs=docs)
         assert not list(docs.iterdir())  # every document moved in, none made again
-    assert search._indexed_pages(out / "pagefind") == 5
+    assert pagefind.indexed_pages(out / "pagefind") == 5
 
 
 @pytest.mark.parametrize("jobs", [1, 2])  # 2: the error comes back from a worker
 def test_read_pages_error_names_the_page(tmp_path: Path, jobs: int) -> None:
-    with pytest.raises(search.SearchIndexError) as info:
+    with pytest.raises(pagefind.SearchIndexError) as info:
         search_shards.read_pages(tmp_path, ["gone/index.html", "gone/2.html"], tmp_path / "d",
                                  jobs=jobs)
     assert str(info.value).startswith("search index: could not copy gone/index.html for "
@@ -408,7 +412,7 @@ def test_scratch_without_room_is_a_one_line_error(project: Path, runs: list,
     monkeypatch.setattr(Path, "write_bytes", full)
     edit = project / "content/a/n0.md"
     edit.write_text(edit.read_text().replace("common", "other"))
-    with pytest.raises(search.SearchIndexError) as info:
+    with pytest.raises(pagefind.SearchIndexError) as info:
         build(project)
     assert str(info.value).startswith("search index: could not copy a/n0/index.html for Pagefind")
     assert str(info.value).endswith(": No space left on device (set TMPDIR to a folder with room, "

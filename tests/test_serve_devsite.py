@@ -17,11 +17,11 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-import site_builder.build as build_module
-from site_builder.build import BuildOptions
-from site_builder.cache import CacheState
-from site_builder.errors import NotesError
+import site_builder.pipeline.build as build_module
+from site_builder.core.errors import NotesError
+from site_builder.pipeline.options import BuildOptions
 from site_builder.serve import devsite
+from site_builder.store.cache import CacheState
 
 PAGES = [f"p{i}/index.html" for i in range(5)]
 EXAMPLES = 400 if os.environ.get("NOTES_DEEP_TESTS") else 40

@@ -8,7 +8,7 @@ import sys
 
 from conftest import REPO
 
-from site_builder import bucket_config
+from site_builder.core import bucket_config
 from site_builder.serve.embedded import EmbeddedS3, create_site_bucket, local_policy
 
 

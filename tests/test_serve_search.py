@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 from test_cli_serve import free_port, get, sse_state, wait_until
 
-from site_builder import build
-from site_builder.build import BuildOptions, build_site
-from site_builder.cache import BuildCache, fingerprint
-from site_builder.search import SearchIndexError
+from site_builder.pipeline import search as search_module
+from site_builder.pipeline.build import build_site
+from site_builder.pipeline.options import BuildOptions
+from site_builder.search.pagefind import SearchIndexError
 from site_builder.serve import devsite
 from site_builder.serve.dev import DevOptions, run_serve
+from site_builder.store.cache import BuildCache, fingerprint
 
 NOTE = "---\ntitle: {title}\ndate: 2024-01-0{day}\n---\n{text}\n"
 
@@ -37,15 +38,15 @@ def project(tmp_path: Path) -> Path:
 
 
 class Latch:
-    """Stands in for ``build.search_stage`` in the background thread only: each call waits
+    """Stands in for ``pipeline.search.search_stage`` in the background thread only: each call waits
     until the test opens the latch, then runs (or fails like) the real one."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.real = build.search_stage
+        self.real = search_module.search_stage
         self.gate = threading.Event()
         self.calls = 0
         self.fail: Exception | None = None
-        monkeypatch.setattr(build, "search_stage", self)
+        monkeypatch.setattr(search_module, "search_stage", self)
 
     def __call__(self, out: Path, state, enabled: bool) -> bool:
         if threading.current_thread().name == "notes-search-index":

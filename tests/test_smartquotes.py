@@ -15,14 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from site_builder.content import Content, Note, load_content
-from site_builder.errors import ContentError
-from site_builder.fastblock import FastBlockExtension
-from site_builder.fastinline import FastInlineExtension, FastInlineProcessor
-from site_builder.highlight import SharedHighlightExtension
-from site_builder.links import build_index
-from site_builder.render import EXTENSION_CONFIGS, Renderer, markdown_extensions
-from site_builder.smartquotes import SmartQuotesExtension, educate
+from site_builder.core.errors import ContentError
+from site_builder.markdown.fastblock import FastBlockExtension
+from site_builder.markdown.fastinline import FastInlineExtension, FastInlineProcessor
+from site_builder.markdown.highlight import SharedHighlightExtension
+from site_builder.markdown.render import EXTENSION_CONFIGS, Renderer, markdown_extensions
+from site_builder.markdown.smartquotes import SmartQuotesExtension, educate
+from site_builder.vault.content import Content, Note, load_content
+from site_builder.vault.links import build_index
 
 ROOT = Path(__file__).resolve().parents[1]
 GEN = ROOT.parent / "shared" / "bench" / "gen_corpus.py"

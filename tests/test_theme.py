@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from site_builder.theme import AA, contrast, highlight_css, readable
+from site_builder.markdown.highlight_theme import AA, contrast, highlight_css, readable
 
 HEX = st.text("0123456789abcdef", min_size=6, max_size=6).map(lambda h: "#" + h)
 

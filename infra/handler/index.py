@@ -30,9 +30,10 @@ uploads only what changed and writes the same deploy records (source "cloudforma
 * Errors answer FAILED with the engine's one line and the log group; CloudFormation shows it
   and rolls back.  A watchdog answers FAILED before the Lambda's own timeout.
 
-Lives in the Lambda beside ``site_builder/deploy/`` and the AWS SDK pinned in
-infra/lambda-sdk.txt (see infra/lambda_code.py).  Below ``MIN_BOTOCORE`` the handler refuses to
-start with one line instead of failing every lock write with ``Unknown parameter in input``.
+Lives in the Lambda beside ``site_builder/deploy/``, the few ``site_builder.core`` modules it
+imports, and the AWS SDK pinned in infra/lambda-sdk.txt (see infra/lambda_code.py).  Below
+``MIN_BOTOCORE`` the handler refuses to start with one line instead of failing every lock
+write with ``Unknown parameter in input: "IfNoneMatch"``.
 
 Logging (CloudWatch, ``/aws/lambda/<function name>``): the request, the plan's size, progress
 every ``PROGRESS_EVERY`` files, the deploy id and the response, so a publish can be watched live.
@@ -45,7 +46,7 @@ import re
 import time
 from typing import Any
 
-from site_builder.errors import DeployError
+from site_builder.core.errors import DeployError
 
 SOURCE = "cloudformation"
 # Conditional writes: PutObject IfNoneMatch (lock, records) came in botocore 1.35.2, PutObject

@@ -4,7 +4,7 @@ Each module in ``_COMMAND_MODULES`` exposes ``register(subparsers)`` and sets ``
 sub-parser.  Heavy imports (markdown, boto3, moto) happen inside the commands, so ``notes --help``
 stays fast.  Every ``NotesError`` becomes ``Error: ...`` on stderr and exit status 1; any other
 exception is a bug, reported as one ``Error: internal error ...`` line plus the path of a log
-holding its traceback (``site_builder.crash``).  A reader that stops early (``notes history |
+holding its traceback (``site_builder.core.crash``).  A reader that stops early (``notes history |
 head -3``) ends the command quietly.
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from site_builder import __version__
 from site_builder.cli._help import apply_help
-from site_builder.errors import NotesError
+from site_builder.core.errors import NotesError
 
 _COMMAND_MODULES: tuple[str, ...] = ("init", "build", "deploy", "history", "serve")
 
@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return _reader_went_away()
     except Exception as exc:  # noqa: BLE001 - a bug: one line and a log, never a traceback
-        from site_builder.crash import describe
+        from site_builder.core.crash import describe
 
         for line in describe(exc, f"notes {args.command}"):
             print(line, file=sys.stderr)

@@ -27,7 +27,7 @@ def add_build_flags(parser: argparse.ArgumentParser) -> None:
 def build_options(args: argparse.Namespace, command: str, project_dir: Path) -> Any:
     """``BuildOptions`` from the flags ``add_build_flags`` added; a broken-link error then
     suggests the flag of the command that is running."""
-    from site_builder.build import BuildOptions
+    from site_builder.pipeline.options import BuildOptions
 
     hint = ("build with --allow-broken-links to publish anyway" if command == "build" else
             f"run notes {command} with --allow-broken-links to publish anyway")
@@ -57,7 +57,7 @@ def _positive(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from site_builder.build import build_site
+    from site_builder.pipeline.build import build_site
 
     result = build_site(build_options(args, "build", Path.cwd()))
     for warning in result.warnings:

@@ -1,7 +1,7 @@
 """``notes history``, ``rollback``, ``verify`` and ``unlock``: the bucket's deploy records.
 
 They share the connection flags, client setup, lock confirmation and CloudFront helpers of
-``notes deploy`` (``site_builder.cli.deploy``); only the commands live here.
+``notes deploy`` (``site_builder.cli.connect``); only the commands live here.
 """
 
 from __future__ import annotations
@@ -11,44 +11,44 @@ import json
 import sys
 from typing import Any
 
-from site_builder.cli.deploy import (
+from site_builder.cli.connect import (
     ProgressBar,
-    _confirm_force,
-    _connection_flags,
-    _distribution,
-    _distribution_flag,
-    _force_flags,
-    _invalidator,
-    _print_invalidation,
-    _print_plan_lines,
-    _setup,
+    confirm_force,
+    connection_flags,
+    distribution_flag,
+    find_distribution,
+    force_flags,
+    make_invalidator,
+    print_invalidation,
+    print_plan_lines,
+    setup,
 )
-from site_builder.errors import DeployError
+from site_builder.core.errors import DeployError
 
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("history", help="list the deploys of the bucket, newest first")
-    _connection_flags(p)
+    connection_flags(p)
     p.add_argument("--json", action="store_true", help="print a JSON array of the records")
     p.set_defaults(func=cmd_history)
 
     p = subparsers.add_parser("rollback", help="restore an earlier deploy exactly")
-    _connection_flags(p)
+    connection_flags(p)
     p.add_argument("--to", metavar="ID", help="record id or unique prefix (default: the deploy "
                    "before the live one)")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
-    _force_flags(p, confirms="the rollback's confirmation and ")
-    _distribution_flag(p)
+    force_flags(p, confirms="the rollback's confirmation and ")
+    distribution_flag(p)
     p.set_defaults(func=cmd_rollback)
 
     p = subparsers.add_parser("verify", help="compare the live bucket with the latest deploy")
-    _connection_flags(p)
+    connection_flags(p)
     p.set_defaults(func=cmd_verify)
 
     p = subparsers.add_parser("unlock", help="show who holds the bucket's deploy lock; break "
                               "it when stale (or live, with --force-unlock)")
-    _connection_flags(p)
-    _force_flags(p)
+    connection_flags(p)
+    force_flags(p)
     p.set_defaults(func=cmd_unlock)
 
 
@@ -56,7 +56,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     from site_builder.deploy import history
     from site_builder.deploy.history import restorable
 
-    client, bucket = _setup(args)
+    client, bucket = setup(args)
     records = history(client, bucket)
     ok = restorable(client, bucket, records)
     if args.json:
@@ -94,17 +94,17 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     """Plan first (a dry run, no lock), show it, confirm, then roll back to that same record."""
     from site_builder.deploy import rollback
 
-    client, bucket = _setup(args)
-    dist, cloudfront = _distribution(args)
+    client, bucket = setup(args)
+    dist, cloudfront = find_distribution(args)
     preview, target = rollback(client, bucket, args.to, dry_run=True)
     print(f"Rolling back to {target.id} ({target.kind} of {target.created[:19].replace('T', ' ')}"
           f"{': ' + target.message if target.message else ''})")
     if preview.note:
         print(f"Default target: {preview.note}.")
     print(preview.plan.summary())
-    _print_plan_lines(preview.plan)
+    print_plan_lines(preview.plan)
     if args.dry_run:
-        _print_invalidation(preview, dist)
+        print_invalidation(preview, dist)
         print("Dry run: nothing was changed.")
         return 0
     if not _confirmed(f"Roll back bucket {bucket} to {target.id}?", args):
@@ -113,21 +113,21 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     bar = ProgressBar()
     try:
         result, _ = rollback(client, bucket, target.id,
-                             force_unlock=_confirm_force(args, client, bucket), progress=bar,
-                             invalidator=_invalidator(cloudfront, dist))
+                             force_unlock=confirm_force(args, client, bucket), progress=bar,
+                             invalidator=make_invalidator(cloudfront, dist))
     finally:
         bar.close()
     if result.plan.summary() != preview.plan.summary():  # the bucket changed in between
         print(f"The bucket changed meanwhile; applied: {result.plan.summary()}")
     print(f"Rolled back: new record {result.record.id}.")
-    _print_invalidation(result, dist)
+    print_invalidation(result, dist)
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from site_builder.deploy import verify
 
-    client, bucket = _setup(args)
+    client, bucket = setup(args)
     report = verify(client, bucket)
     if report.clean:
         print(f"No drift: bucket {bucket} matches deploy {report.record_id} "
@@ -145,7 +145,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_unlock(args: argparse.Namespace) -> int:
     from site_builder.deploy.lock import read_lock, unlock
 
-    client, bucket = _setup(args)
+    client, bucket = setup(args)
     from site_builder.deploy.errors import aws_errors
 
     with aws_errors(bucket):
@@ -159,7 +159,7 @@ def cmd_unlock(args: argparse.Namespace) -> int:
         return 0
     if held.stale:
         print(f"Lock: {held.describe(bucket)}")
-    elif not _confirm_force(args, client, bucket):
+    elif not confirm_force(args, client, bucket):
         return 0
     _held, broken = unlock(client, bucket, force=not held.stale)
     if not broken:

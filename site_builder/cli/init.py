@@ -18,7 +18,7 @@ from pathlib import Path
 
 from site_builder import __version__
 from site_builder.cli.workflow import requirements, workflow
-from site_builder.errors import NotesError
+from site_builder.core.errors import NotesError
 
 # The CDK CLI this package is tested with (tests/test_cli_init.py keeps it equal to the
 # repository's package.json pin).

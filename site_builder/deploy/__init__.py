@@ -1,7 +1,7 @@
 """The deploy engine: publish a built site to a versioned S3 bucket, with history and rollback.
 
 Used by the ``notes deploy/history/rollback/verify`` commands and by the CDK stack's Lambda, so
-it depends on boto3/botocore and the standard library only (plus ``site_builder.errors``).
+it depends on boto3/botocore and the standard library only (plus ``site_builder.core``: errors, process liveness).
 
 Modules: ``local`` (scan a folder or zip), ``headers`` (Content-Type/Cache-Control),
 ``remote`` (live listing), ``plan`` (pure decisions), ``apply`` (the only writer),

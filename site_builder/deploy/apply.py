@@ -24,11 +24,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import Any, Protocol
 
+from site_builder.core.errors import DeployError
 from site_builder.deploy.local import SiteSource
 from site_builder.deploy.plan import Plan, Upload
 from site_builder.deploy.record import DeployRecord
 from site_builder.deploy.recordstore import write_record
-from site_builder.errors import DeployError
 
 Progress = Callable[[int, int], None]
 DEFAULT_WORKERS = 16

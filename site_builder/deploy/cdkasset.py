@@ -26,9 +26,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from site_builder.core.errors import DeployError
 from site_builder.deploy.local import LocalFile, SiteSource, open_site
 from site_builder.deploy.record import ID_PATTERN
-from site_builder.errors import DeployError
 
 ASSET_PREFIX = "_notes/assets/"
 _HASH = re.compile(r"^[0-9a-zA-Z]{8,128}$")

@@ -21,7 +21,7 @@ from botocore.exceptions import (
     PartialCredentialsError,
 )
 
-from site_builder.errors import DeployError
+from site_builder.core.errors import DeployError
 
 _CREDENTIALS_FIX = ("configure AWS credentials: `aws configure`, AWS_PROFILE, or "
                     "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")

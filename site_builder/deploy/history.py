@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from site_builder.core.errors import DeployError
 from site_builder.deploy.errors import aws_errors
 from site_builder.deploy.record import DeployRecord, RecordError
 from site_builder.deploy.recordstore import load_record, record_ids
 from site_builder.deploy.remote import list_versions
-from site_builder.errors import DeployError
 
 log = logging.getLogger("site_builder.deploy")
 

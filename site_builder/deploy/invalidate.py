@@ -29,11 +29,11 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
+from site_builder.core.errors import DeployError
 from site_builder.deploy.headers import is_content_hashed
 from site_builder.deploy.plan import Plan
 from site_builder.deploy.record import DeployRecord, Invalidation
 from site_builder.deploy.remote import RemoteObject
-from site_builder.errors import DeployError
 
 DEFAULT_MAX_PATHS = 60  # a typical one-note edit needs 10-30 paths; 1,000 a month are free
 WILDCARD = "/*"

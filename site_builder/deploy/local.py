@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from site_builder.core.errors import DeployError
 from site_builder.deploy.headers import cache_control, content_type
 from site_builder.deploy.manifest import load_manifest, trusted, walk
-from site_builder.errors import DeployError
 
 GROUP_ASSETS, GROUP_NOTES, GROUP_LISTS, GROUP_LAST = "assets", "notes", "lists", "last"
 GROUP_ORDER: tuple[str, ...] = (GROUP_ASSETS, GROUP_NOTES, GROUP_LISTS, GROUP_LAST)

@@ -34,8 +34,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from site_builder.core.errors import DeployError
 from site_builder.deploy.errors import aws_errors, client_error_code
-from site_builder.deploy.lock_body import (  # noqa: F401 - re-exported: the lock's public names
+from site_builder.deploy.lock_body import (
     GONE_CODES,
     LOCK_KEY,
     Clock,
@@ -43,10 +44,8 @@ from site_builder.deploy.lock_body import (  # noqa: F401 - re-exported: the loc
     LockBody,
     Owner,
     read_lock,
-    this_host,
     this_owner,
 )
-from site_builder.errors import DeployError
 
 DEFAULT_LEASE = 120.0  # seconds; renewed every third of it
 POLL_SECONDS = 5.0

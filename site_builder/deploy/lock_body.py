@@ -20,6 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from site_builder.core.processes import pid_alive
 from site_builder.deploy.errors import client_error_code
 
 LOCK_KEY = "_notes/lock"
@@ -118,28 +119,6 @@ class Held:
             state += ", that process is gone"
         return (f"bucket {bucket!r} is locked by {self.body.owner.describe()} since "
                 f"{self.body.acquired} ({state})")
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether ``pid`` (of this host) still runs.  A killed process nobody has reaped yet (a
-    zombie: its parent, say a shell's background job or a container's slow init, has not
-    waited for it) still answers a signal 0, so on Linux its state is read too.
-
-    A deploy killed with ``kill -9`` stays a zombie for as long as that takes (about 2 s under
-    this VM's init); it can never renew its lease, so its lock is stale at once.  The builder's
-    scratch folders (``output.temp_folder``) are cleared by the same test.
-    """
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process, or a number the system rejects
-        return pid > 0
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except (OSError, IndexError):  # no /proc (macOS): the signal's answer stands
-        return True
 
 
 def server_now(response: dict[str, Any], clock: Clock | None) -> datetime:

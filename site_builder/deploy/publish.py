@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from site_builder.core.errors import DeployError
 from site_builder.deploy.apply import DEFAULT_WORKERS, DryRunStore, Progress, S3Store, apply_plan
 from site_builder.deploy.errors import aws_errors, check_versioning
 from site_builder.deploy.guard import GuardedStore
@@ -38,7 +39,6 @@ from site_builder.deploy.plan import Plan, known_versions, make_plan, needs_head
 from site_builder.deploy.record import DeployRecord, FileEntry, new_id
 from site_builder.deploy.recordstore import latest_record
 from site_builder.deploy.remote import RemoteObject, head_headers, list_live
-from site_builder.errors import DeployError
 
 MIN_DELETE_LIMIT = 10
 

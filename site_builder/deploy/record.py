@@ -33,9 +33,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from site_builder.core.errors import DeployError
 from site_builder.deploy import recordcodec
 from site_builder.deploy.recordcodec import MD5_PREFIX
-from site_builder.errors import DeployError
 
 RECORD_PREFIX = "_notes/deploys/"
 KINDS = ("deploy", "rollback")

@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from site_builder.core.errors import DeployError
 from site_builder.deploy.record import (
     ID_FORMAT,
     ID_PATTERN,
@@ -26,7 +27,6 @@ from site_builder.deploy.record import (
     RecordError,
     parse_record,
 )
-from site_builder.errors import DeployError
 
 FUTURE_SLACK = timedelta(days=1)
 _CACHE: dict[tuple[str, str], DeployRecord] = {}

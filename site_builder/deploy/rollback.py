@@ -29,6 +29,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from site_builder.core.errors import DeployError
 from site_builder.deploy.apply import DEFAULT_WORKERS, DryRunStore, Progress, S3Store, apply_plan
 from site_builder.deploy.errors import aws_errors, check_versioning
 from site_builder.deploy.guard import GuardedStore
@@ -42,7 +43,6 @@ from site_builder.deploy.publish import DeployResult, record_factory, record_mat
 from site_builder.deploy.record import DeployRecord, FileEntry, hydrate
 from site_builder.deploy.recordstore import load_record, record_ids
 from site_builder.deploy.remote import RemoteObject, list_versions
-from site_builder.errors import DeployError
 
 _SHOWN = 3  # missing keys named in the error; the rest are counted
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from site_builder.core.errors import DeployError
 from site_builder.deploy.errors import aws_errors
-from site_builder.errors import DeployError
 
 BUCKET_OUTPUT = "BucketName"
 # --stack (or notes.toml's stack, which `notes init` writes) is read from AWS even with

@@ -15,13 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from site_builder.core.errors import DeployError
 from site_builder.deploy.apply import DEFAULT_WORKERS
 from site_builder.deploy.errors import aws_errors
 from site_builder.deploy.plan import expected_headers
 from site_builder.deploy.record import FileEntry, hydrate, md5_match
 from site_builder.deploy.recordstore import latest_record
 from site_builder.deploy.remote import Headers, RemoteObject, head_headers, list_versions
-from site_builder.errors import DeployError
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from site_builder.errors import NotesError
+from site_builder.core.errors import NotesError
 from site_builder.serve.devsite import DevSite, GatedStore, SearchIndexer
 from site_builder.serve.livereload import LiveReload
 from site_builder.serve.watch import Change, Snapshot, snapshot, watch_project
 from site_builder.serve.website import WebsiteApp, WebsiteServer, check_port_free
 
 if TYPE_CHECKING:  # the builder is imported when a build starts, not with the server
-    from site_builder.build import BuildOptions
+    from site_builder.pipeline.options import BuildOptions
 
 Say = Callable[[str], None]
 
@@ -52,7 +52,7 @@ class DevOptions:
     notes_command: str = "notes"  # `notes up` only: how its printed commands run notes
 
     def build_options(self) -> BuildOptions:
-        from site_builder.build import BuildOptions
+        from site_builder.pipeline.options import BuildOptions
 
         return self.build or BuildOptions(project_dir=self.project, drafts=self.drafts)
 
@@ -65,7 +65,7 @@ _shown_warnings: set[str] = set()
 
 def _build(opts: DevOptions, out: Say, site: DevSite | None = None,
            build: BuildOptions | None = None) -> Path:
-    from site_builder.build import build_site
+    from site_builder.pipeline.build import build_site
 
     started = time.monotonic()
     build = build or opts.build_options()
@@ -85,7 +85,7 @@ def _guarded(action: Callable[[], None], lr: LiveReload) -> bool:
     except NotesError as exc:
         message = str(exc)
     except Exception as exc:  # noqa: BLE001 - a bug in one rebuild must not kill the server
-        from site_builder.crash import describe
+        from site_builder.core.crash import describe
 
         first, *log_lines = describe(exc, "a rebuild")
         message = first.removeprefix("Error: ")
@@ -133,7 +133,7 @@ def _run_watch(opts: DevOptions, stop: threading.Event, on_change, on_tick=None,
 def run_serve(opts: DevOptions, *, stop: threading.Event | None = None, out: Say = say) -> int:
     """``notes serve``: the folder preview with live reload.  Rebuilds write the pages, the
     tabs reload, then the search index catches up in the background (see ``devsite``)."""
-    from site_builder.config import load_settings
+    from site_builder.core.config import load_settings
     from site_builder.serve.stores import FolderStore
 
     stop = stop or threading.Event()
@@ -158,7 +158,7 @@ def run_serve(opts: DevOptions, *, stop: threading.Event | None = None, out: Say
             # No collection until the tabs are told to reload: in a process that keeps a
             # 5,000-note cache state, the full collections a rebuild's allocations set off
             # were a fifth of its time (~40 ms of 200 at 2,000 notes).  One after it.
-            from site_builder.build import cyclic_gc_paused  # imported by the first build
+            from site_builder.core.processes import cyclic_gc_paused
 
             with cyclic_gc_paused(collect_after=True):
                 if not _guarded(lambda: _build(opts, out, dev, rebuild), lr):
@@ -253,7 +253,7 @@ def _relative_to(path: Path, project: Path) -> str:
 
 def run_up(opts: DevOptions, *, stop: threading.Event | None = None, out: Say = say) -> int:
     """``notes up``: the whole publish path on this machine, history and rollback included."""
-    from site_builder.config import load_settings
+    from site_builder.core.config import load_settings
     from site_builder.serve.embedded import (
         EmbeddedS3,
         create_site_bucket,

@@ -32,14 +32,14 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from site_builder.cache import STATE_FILE
-from site_builder.errors import NotesError
-from site_builder.search import OUTPUT_SUBDIR
+from site_builder.core.errors import NotesError
+from site_builder.search.pagefind import OUTPUT_SUBDIR
+from site_builder.store.cache import STATE_FILE
 
 if TYPE_CHECKING:
-    from site_builder.build import BuildOptions
-    from site_builder.cache import BuildCache, CacheState
+    from site_builder.pipeline.options import BuildOptions
     from site_builder.serve.stores import Store, StoredObject
+    from site_builder.store.cache import BuildCache, CacheState
 
 INDEX_PREFIX = f"{OUTPUT_SUBDIR}/"
 INDEX_NICE = 5  # how much lower the background index runs than the rebuilds (see below)
@@ -99,7 +99,7 @@ class DevSite:
     # -- the rebuild loop ------------------------------------------------------------------
     def build(self, opts: BuildOptions):
         """``build_site(opts)`` with the state kept here; search requests wait meanwhile."""
-        from site_builder.build import build_site
+        from site_builder.pipeline.build import build_site
 
         with self._cond:
             self._building = True
@@ -123,7 +123,7 @@ class DevSite:
 
     def save(self) -> str | None:
         """Write the kept state to ``.notes-cache/`` (a warning if it cannot be written)."""
-        from site_builder.blobs import BlobStore
+        from site_builder.store.blobs import BlobStore
 
         with self._cond:
             store = self._store
@@ -253,14 +253,14 @@ class SearchIndexer:
 
     def _run_once(self) -> bool:
         """One index run; True when it must run again (a build moved files in meanwhile)."""
-        from site_builder import build
+        from site_builder.pipeline import search
 
         started, state, inputs = self.site.snapshot()
         if state is None:
             return False
         began = time.monotonic()
         try:
-            ran = build.search_stage(self.out, state, True)
+            ran = search.search_stage(self.out, state, True)
         except Exception as exc:  # noqa: BLE001 - the server outlives a failed index
             self.site.forget_index()
             if self.site.generation != started:
@@ -293,7 +293,7 @@ def _error_line(exc: Exception) -> str:
     tail = "search shows the previous index; the next save tries again"
     if isinstance(exc, NotesError):
         return f"Error: {exc} ({tail})"
-    from site_builder.crash import describe
+    from site_builder.core.crash import describe
 
     first, *rest = describe(exc, "the search index")
     log = f" {rest[0]}" if rest else ""

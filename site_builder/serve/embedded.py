@@ -2,7 +2,7 @@
 
 Why moto's *server* rather than its in-process mock: other terminals must be able to reach the
 same bucket (``notes history/rollback/verify --endpoint-url ...``) while ``notes up`` runs.
-The bucket is configured from ``site_builder.bucket_config`` — the same versioning, website
+The bucket is configured from ``site_builder.core.bucket_config`` — the same versioning, website
 configuration, public-access block and policy document the CDK stack uses — so what a user tries
 locally is what CloudFormation provisions.
 """
@@ -16,7 +16,7 @@ import threading
 import urllib.request
 from typing import Any, Self
 
-from site_builder import bucket_config
+from site_builder.core import bucket_config
 from site_builder.serve.website import check_port_free
 
 DEFAULT_BUCKET = "notes-local"

@@ -22,8 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 from urllib.parse import quote, unquote, urlsplit
 
-from site_builder.bucket_config import ERROR_DOCUMENT, INDEX_DOCUMENT, PRIVATE_PREFIX
-from site_builder.errors import NotesError
+from site_builder.core.bucket_config import ERROR_DOCUMENT, INDEX_DOCUMENT, PRIVATE_PREFIX
+from site_builder.core.errors import NotesError
 from site_builder.serve.livereload import LiveReload
 from site_builder.serve.stores import Store, StoredObject
 

@@ -1,0 +1,30 @@
+"""Fenced code blocks, seen from the preprocessors that rewrite Markdown text line by line.
+
+Wiki links, embeds, comments and display math are rewritten before Python-Markdown stashes
+fenced code, so each must skip code itself; this is the one place that knows where code is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+
+
+def fenced(lines: list[str]) -> Iterator[tuple[int, str, bool]]:
+    """``(i, line, in_code)`` for each line: ``in_code`` for the lines of fenced code blocks,
+    fences included.  Preprocessors that rewrite Markdown text (wiki links, embeds,
+    comments) run before fenced code is stashed, so each skips code with this."""
+    fence: str | None = None
+    for i, line in enumerate(lines):
+        match = _FENCE.match(line)
+        if match:
+            marker = match.group(1)[0] * 3
+            fence = None if fence and marker == fence else (fence or marker)
+        yield i, line, bool(fence or match)
+
+
+def code_aware(lines: list[str], change: Callable[[str, int], str]) -> list[str]:
+    """Apply ``change(line, i)`` to every line outside fenced code blocks."""
+    return [line if in_code else change(line, i) for i, line, in_code in fenced(lines)]

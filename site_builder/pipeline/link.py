@@ -1,0 +1,113 @@
+"""Stage 3 of the build: the link graph -- every link checked, backlinks found.
+
+Links are resolved while notes render (``site_builder.markdown.wikilinks``) against a
+``LinkIndex`` of the whole content folder, made before rendering by ``link_index``; anchors can
+only be checked once every note is rendered (they are heading and block ids), which is what
+``link_stage`` does before anything is written.  A broken link stops the build, or becomes a
+warning when the command allows it; an ambiguous wiki link always stops it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from site_builder.core.errors import ContentError
+from site_builder.markdown.render import RenderMeta
+from site_builder.site.pages import tag_url
+from site_builder.vault.content import Asset, Content, Note
+from site_builder.vault.links import Link, LinkIndex, build_index
+
+
+def generated_urls(content: Content, static: Sequence[Asset] = ()) -> set[str]:
+    """Pages the builder makes on its own, and the files of ``static/``, which root-absolute
+    links may point at."""
+    urls = {"/", "/tags/", "/search/", "/graph/"}
+    urls.update(tag_url(t) for n in content.notes for t in n.tags)
+    urls.update(a.url for a in static)
+    return urls
+
+
+def link_index(content: Content, static: Sequence[Asset] = ()) -> LinkIndex:
+    """What every link resolves against: the notes, attachments and generated pages."""
+    return build_index(content, generated_urls(content, static))
+
+
+def link_stage(content: Content, rendered: Mapping[str, RenderMeta], index: LinkIndex,
+               allow_broken: bool, hint: str | None = None) -> tuple[dict, list[str]]:
+    """Check every link; broken ones stop the build (or become warnings).  Returns the
+    backlinks and the warnings."""
+    by_note = [(n, rendered[n.source].links) for n in (*content.notes, *content.intros)]
+    ids = {source: r.ids for source, r in rendered.items()}
+    broken, ambiguous = check_links(by_note, ids, index)
+    if ambiguous or (broken and not allow_broken):
+        problems = ambiguous + ([] if allow_broken else broken)
+        lines = [str(p) for p in problems]
+        if len(lines) > 1:
+            lines.append(f"{len(problems)} link problems; fix them or {hint}"
+                         if hint and broken and not ambiguous
+                         else f"{len(problems)} link problems")
+        raise ContentError("\n".join(lines))
+    warnings = [str(p) for p in broken]
+    return backlinks(by_note, index), warnings
+
+
+@dataclass(frozen=True)
+class LinkProblem:
+    path: str
+    line: int | None
+    text: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.text}"
+
+
+def check_links(
+    rendered: Iterable[tuple[Note, tuple[Link, ...]]],
+    ids: Mapping[str, frozenset[str]],
+    index: LinkIndex,
+) -> tuple[list[LinkProblem], list[LinkProblem]]:
+    """Return (broken links, ambiguous wiki links), each in file then line order.  Anchors
+    are checked against the heading and footnote ids of the rendered target."""
+    broken: list[LinkProblem] = []
+    ambiguous: list[LinkProblem] = []
+    for note, links in rendered:
+        for link in links:
+            if link.ambiguous:
+                names = ", ".join(link.ambiguous)
+                ambiguous.append(LinkProblem(
+                    note.display_path, link.line,
+                    f"ambiguous wiki link '[[{link.raw}]]' matches {names}"))
+                continue
+            reason = link.problem
+            if link.target in ids and link.anchor and link.anchor not in ids[link.target]:
+                reason = _no_anchor(link.anchor, link.target, ids[link.target])
+            if link.target is None or reason:
+                text = f"broken link to '{link.raw}'" + (f" ({reason})" if reason else "")
+                broken.append(LinkProblem(note.display_path, link.line, text))
+    key = lambda p: (p.path, p.line or 0)
+    return sorted(broken, key=key), sorted(ambiguous, key=key)
+
+
+def _no_anchor(anchor: str, target: str, ids: frozenset[str]) -> str:
+    """Why an anchor is broken, naming the id that works when one is close."""
+    close = difflib.get_close_matches(anchor, sorted(ids), n=1, cutoff=0.6)
+    hint = f"; did you mean '#{close[0]}'?" if close else ""
+    return f"no heading '#{anchor}' in {target}{hint}"
+
+
+def backlinks(
+    rendered: Iterable[tuple[Note, tuple[Link, ...]]], index: LinkIndex
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """target source -> ((title, url) of each note linking to it), sorted by title."""
+    found: dict[str, dict[str, str]] = {}
+    for note, links in rendered:
+        for link in links:
+            if link.target and link.target != note.source and link.target in index.targets:
+                found.setdefault(link.target, {})[note.url] = note.title
+    return {
+        target: tuple(sorted(((t, u) for u, t in by_url.items()), key=lambda x: (x[0].lower(), x[1])))
+        for target, by_url in found.items()
+    }

@@ -1,0 +1,57 @@
+"""Stage 5 of the build: write the site, only the files whose bytes change, all or nothing.
+
+Every file is made into a staging folder first (in parallel), and only when all were made are
+the changed ones moved in and the files the site no longer has removed
+(``site_builder.store.output``), so a failed build leaves the previous site untouched.  The
+deploy manifest beside the site (MD5s and upload groups) is brought up to date last, from the
+files this build wrote, so `notes deploy` re-reads nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from site_builder.core.errors import ContentError
+from site_builder.core.parallel import run_step
+from site_builder.deploy.local import refresh_site_manifest
+from site_builder.pipeline.options import BuildOptions
+from site_builder.store.cache import CacheState
+from site_builder.store.output import OutputFile, commit, make_file, needs_making, staging
+
+
+def check_out_dir(opts: BuildOptions) -> None:
+    """The output folder is replaced wholesale, so it must not hold the project or the notes."""
+    out = opts.out.resolve()
+    for name, keep in (("the project", Path(opts.project_dir)), ("the content", opts.content)):
+        keep = keep.resolve()
+        if out == keep or keep.is_relative_to(out) or out.is_relative_to(opts.content.resolve()):
+            raise ContentError(f"refusing to build into {out}: it would replace {name} folder")
+
+
+def write_stage(files: Sequence[OutputFile], state: CacheState, out: Path, jobs: int | None,
+                prepare: Callable[[], None] | None = None,
+                ) -> tuple[list[str], list[str], list[str], dict[str, tuple]]:
+    """Make what changed (in parallel), then move it into ``out``; returns the paths made,
+    written, removed, and the written ones' manifest entries; updates ``state.outputs``.
+    ``prepare`` readies what the workers share, when there are workers."""
+    old = state.outputs
+    todo = [f for f in files if needs_making(f, old.get(f.path), out)]
+    with staging(out) as stage:
+        made = run_step(lambda i: make_file(todo[i], old.get(todo[i].path), out, stage),
+                        len(todo), jobs, prepare)
+        written = [m.path for m in made if m.written]
+        removed = commit(stage, out, written, {f.path for f in files}, set(old) or None)
+    outputs = {f.path: old[f.path] for f in files if f.path in old}
+    outputs.update((m.path, m.entry) for m in made)
+    state.outputs = outputs
+    return [m.path for m in made], written, removed, {m.path: m.manifest for m in made
+                                                       if m.manifest}
+
+
+def record_manifest(out: Path, changed: Sequence[str], fresh: dict[str, tuple],
+                    index_changed: bool) -> None:
+    """MD5s and upload groups for `notes deploy`: it re-reads only files changed since.
+    ``index_changed``: the search index was made again or removed (re-read its folder)."""
+    refresh_site_manifest(out, changed, fresh=fresh,
+                          rescan=("pagefind",) if index_changed else ())
