@@ -11,7 +11,7 @@ then runs the SDK it was tested with, not whatever the runtime bundles (AWS no l
 that version and recommends bundling; the lock's conditional writes need a recent botocore).
 Its versions are pinned (``infra/lambda-sdk.txt``, checked by ``sdk_pins``), so the asset is
 the same whichever machine synthesizes it.  botocore's service models are cut down to the
-clients the handler makes: S3, and CloudFront for a stack with ``https`` (32 MB -> 5).
+clients the handler makes: S3, and CloudFront for a stack with ``https`` (32 MB -> 6).
 The folder's content (not its path or mtimes) makes the asset hash, so an unchanged engine and
 SDK keep the hash.
 """
