@@ -41,8 +41,14 @@ install: $(VENV)/.run-installed
 install-cdk: $(VENV)/.cdk-installed
 install-dev: $(VENV)/.dev-installed
 
+# NOTES_CHROMIUM=/path/to/chrome uses that browser instead (CI: ubuntu-latest's Chrome, where
+# apt's chromium is a snap shim that does not run).
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+	@if [ -n "$$NOTES_CHROMIUM" ]; then \
+	  test -x "$$NOTES_CHROMIUM" || { echo "NOTES_CHROMIUM=$$NOTES_CHROMIUM is not an executable" >&2; exit 1; }; \
+	else \
+	  command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }; \
+	fi
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -26,9 +26,9 @@ def test_init_then_build(tmp_path, monkeypatch, capsys) -> None:
     assert out.startswith("Created a notes project in my-notes/:")
     project = tmp_path / "my-notes"
     files = sorted(p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file())
-    assert files == [".gitignore", "app.py", "cdk.json", "content/guides/_index.md",
-                     "content/guides/writing-notes.md", "content/welcome.md", "notes.toml",
-                     "package.json"]
+    assert files == [".github/workflows/publish.yml", ".gitignore", "app.py", "cdk.json",
+                     "content/guides/_index.md", "content/guides/writing-notes.md",
+                     "content/welcome.md", "notes.toml", "package.json", "requirements.txt"]
     assert json.loads((project / "cdk.json").read_text())["context"]["stackName"] == (
         "MyNotesSite")
     assert 'stack = "MyNotesSite"' in (project / "notes.toml").read_text()

@@ -16,6 +16,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from site_builder import __version__
+from site_builder.cli.workflow import requirements, workflow
 from site_builder.core.errors import NotesError
 
 # The CDK CLI this package is tested with (tests/test_cli_init.py keeps it equal to the
@@ -137,6 +139,8 @@ def project_files(folder: Path, python: str, today: date) -> dict[str, str]:
         "app.py": APP_PY,
         "cdk.json": json.dumps(cdk_json, indent=2) + "\n",
         "package.json": json.dumps(package_json, indent=2) + "\n",
+        "requirements.txt": requirements(__version__),
+        ".github/workflows/publish.yml": workflow(stack),
     }
 
 
@@ -161,6 +165,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         ("notes.toml", "the site's title and settings"),
         (".gitignore", "keeps build output and caches out of git"),
         ("app.py, cdk.json, package.json", "the CDK app that publishes the site to AWS"),
+        ("requirements.txt", "the notes-publisher version this project uses"),
+        (".github/workflows/publish.yml", "GitHub Actions: check, review IAM changes, deploy"),
     ]
     steps = [
         (f"cd {shlex.quote(str(folder))}", ""),
