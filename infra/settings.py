@@ -131,7 +131,7 @@ def _https_settings(get: Callable[[str], Any]) -> dict[str, Any]:
             raise DeployError(f"context certificateArn={cert!r} is not an ACM certificate "
                               "in us-east-1",
                               "CloudFront only uses certificates from us-east-1; request one "
-                              "there (see README: Your own domain with HTTPS)")
+                              "there (see docs/content/publishing/https.md)")
     return {"https": True, "domain_name": domain, "alternate_names": alternates,
             "hosted_zone_id": zone_id, "hosted_zone_name": zone_name, "certificate_arn": cert}
 

@@ -67,6 +67,12 @@ CONTEXT_MEANINGS = {
     "hostedZoneName": "optional: that zone's name, to check every name is inside it (never "
                       "looked up, so synth stays offline)",
     "certificateArn": "an existing ACM certificate in us-east-1; DNS is yours",
+    "githubRepo": "`OWNER/REPO`: add GitHub's OIDC provider and the CI deploy role that "
+                  "repository's `main` may assume (output `DeployRoleArn`); keep it in "
+                  "cdk.json, since a deploy without it deletes the role",
+    "githubOidcProvider": "with `githubRepo`: the ARN of the account's existing GitHub OIDC "
+                          "provider, used instead of making one (IAM allows one per URL and "
+                          "account)",
 }
 
 
@@ -260,8 +266,8 @@ def context_page(facts: dict[str, Any]) -> str:
         "", GENERATED, "",
         ("The stack's settings are CDK context: defaults in `cdk.json`, overridden with "
          "`-c key=value` (`npx cdk deploy -c retain=false`). A bad value or combination stops "
-         "the synth with one `Error:` line. See [[publish-to-aws|Publish to AWS]] and "
-         "[[https|Your own domain with HTTPS]]."), "",
+         "the synth with one `Error:` line. See [[publish-to-aws|Publish to AWS]], "
+         "[[https|Your own domain with HTTPS]] and [[ci|Publish from CI]]."), "",
         "| key | cdk.json | meaning |", "| --- | --- | --- |",
     ]
     for key in keys:

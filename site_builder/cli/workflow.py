@@ -10,7 +10,7 @@ Three jobs, each with only the rights it needs:
   (a new notes-publisher version, a context key) is shown and fails the check, so it is
   reviewed before it reaches ``main``.  No AWS credentials.
 * ``deploy`` (pushes to ``main`` only, after ``check``): the only job with ``id-token: write``;
-  short-lived credentials for the stack's CI role (``-c githubRepo=...``, output
+  short-lived credentials for the stack's CI role (``githubRepo`` in cdk.json, output
   ``DeployRoleArn``), the build cache ``.notes-cache/`` restored, then ``cdk deploy``.  Its
   ``--require-approval broadening`` lets content through (it never changes IAM) and stops a
   deploy that would widen permissions, which has no terminal in CI to approve it: deploy such
@@ -35,8 +35,8 @@ WORKFLOW = """\
 # Publish the notes: `check` builds every push and pull request with the link check,
 # `security-diff` shows what a pull request changes in the stack's IAM, `deploy` publishes main
 # with `cdk deploy` using short-lived credentials from GitHub's OIDC provider (no AWS keys in
-# GitHub).  One-time setup: deploy once from your machine with
-#   npx cdk deploy -c githubRepo=OWNER/REPO
+# GitHub).  One-time setup: add "githubRepo": "OWNER/REPO" to cdk.json's context (a deploy
+# without it deletes the role), commit it, deploy once from your machine (npx cdk deploy),
 # then set the repository variables NOTES_DEPLOY_ROLE_ARN (the DeployRoleArn output) and
 # AWS_REGION (the stack's region).
 name: publish
