@@ -631,6 +631,22 @@ def test_handler_answers_success_and_failure_once(s3, bucket, assets, monkeypatc
     assert failed["Reason"].endswith(" Logs: /aws/lambda/NotesSite-Publish")
 
 
+def test_a_provider_framework_request_is_answered_by_returning(s3, bucket, created,
+                                                                monkeypatch) -> None:
+    """An old stack's PublishSite sat behind CDK's Provider framework, which calls the
+    function with ResponseURL '...' and answers CloudFormation itself: its cleanup Delete
+    must return, not PUT (a ValueError that would log DELETE_FAILED)."""
+    sent = _answers(monkeypatch)
+    props, first = created
+    monkeypatch.setattr(index, "make_client", lambda: s3)
+    event = {**_event("Delete", props, physical=first["PhysicalResourceId"]),
+             "ResponseURL": "..."}
+    versions = _version_count(s3, bucket)
+    assert index.handler(event, _Context()) == {
+        "PhysicalResourceId": first["PhysicalResourceId"]}
+    assert sent == [] and _version_count(s3, bucket) == versions
+
+
 def test_watchdog_answers_failed_before_the_lambda_timeout(monkeypatch) -> None:
     from site_builder.deploy import cfnresponse
 

@@ -69,11 +69,18 @@ INVALIDATION_DELAYS = (5.0, 15.0, 30.0)
 log = logging.getLogger("notes.publish")
 
 
-def handler(event: dict[str, Any], context: Any = None) -> None:
-    """Lambda entry point (``index.handler``): handle the request, answer CloudFormation."""
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any] | None:
+    """Lambda entry point (``index.handler``): handle the request, answer CloudFormation.
+
+    A request without an http(s) ``ResponseURL`` comes from CDK's Provider framework (the
+    ``PublishSite`` resource of a stack made before this Lambda answered CloudFormation
+    itself, deleted by the first update after): the framework answers, so this returns the
+    response (or raises) as a framework handler does, instead of PUTting to ``'...'``."""
     from site_builder.deploy.cfnresponse import Responder
 
     log.setLevel(logging.INFO)
+    if not str(event.get("ResponseURL", "")).startswith(("https://", "http://")):
+        return on_event(event, context)
     responder = Responder(event)
     logs = f" Logs: {context.log_group_name}" if getattr(context, "log_group_name", None) else ""
     responder.watch(context, "the publish did not finish within the Lambda's time limit; "
@@ -89,6 +96,7 @@ def handler(event: dict[str, Any], context: Any = None) -> None:
                        response.get("Data"))
     finally:
         responder.stop()
+    return None
 
 
 def _physical_id(event: dict[str, Any]) -> str:
