@@ -44,6 +44,22 @@ class Change:
     kind: str  # "added", "edited" or "deleted"
 
 
+def one_per_path(project: Path, changes: set[Change]) -> list[Change]:
+    """One change per file, sorted: a file seen as new by the snapshot and as written by the
+    watcher in the same burst is "added" once, not "added" and "edited" ("Changed: a.md,
+    a.md"); one gone by the end of the burst is "deleted"."""
+    kinds: dict[str, set[str]] = {}
+    for change in changes:
+        kinds.setdefault(change.path, set()).add(change.kind)
+    merged = []
+    for path, seen in kinds.items():
+        if len(seen) > 1:
+            gone = not (project / path).exists()
+            seen = {"deleted"} if gone else {"added"} if "added" in seen else {"edited"}
+        merged.append(Change(path, seen.pop()))
+    return sorted(merged)
+
+
 def _stamp(path: Path) -> tuple[int, int] | None:
     try:
         stat = path.stat()
@@ -155,7 +171,7 @@ def watch_project(
                 pending = changes
                 break
             if changes and not stop.is_set():
-                on_change(sorted(changes))
+                on_change(one_per_path(project, changes))
             if on_tick is not None and not stop.is_set():
                 on_tick()
 
