@@ -91,7 +91,7 @@ def test_block_ids_become_anchors_and_block_links_resolve():
     ra, rb = render_note(a, index), render_note(b, index)
     assert {"^fact-1", "^item"} <= ra.ids and "^fact" not in ra.html.replace('"^fact-1"', "")
     assert Tags(rb.html).find("a")[0]["href"] == "/a/#^fact-1"
-    broken, _ = check_links([(b, rb.links)], {"a.md": ra.ids, "b.md": rb.ids}, index)
+    broken = check_links([(b, rb.links)], {"a.md": ra.ids, "b.md": rb.ids}, index)
     assert [str(x) for x in broken] == [
         "content/b.md:1: broken link to 'a#^nope' (no heading '#^nope' in a.md)"]
 
@@ -142,7 +142,7 @@ def test_missing_embed_targets_are_broken_links_with_file_and_line():
     index, load = _site(target, host)
     r = render_note(host, index, load)
     ids = {"t.md": render_note(target, index).ids, "h.md": r.ids}
-    broken, _ = check_links([(host, r.links)], ids, index)
+    broken = check_links([(host, r.links)], ids, index)
     assert [str(x) for x in broken] == [
         "content/h.md:3: broken link to 'Nowhere' (no note titled or named 'Nowhere')",
         "content/h.md:5: broken link to 't#Fake' (no heading '#fake' in t.md)"]

@@ -195,7 +195,7 @@ class Renderer:
         """``load`` reads the notes ``![[embeds]]`` name; ``stack`` is the chain of notes
         embedding this one (a nested render), to report embed loops."""
         self.md.reset()
-        self.links.state.start(index, note)
+        self.links.state.start(index, note, nested=bool(stack))
         self.obsidian.state.start(note, index, load, stack)
         self.obsidian.state.raw_html = self.raw_html
         self.math.state.note = note

@@ -16,7 +16,8 @@ from site_builder.core.config import Settings
 from site_builder.pipeline.options import BuildOptions
 from site_builder.store.cache import RACY_NS, CacheState, digest, files_digest, page_key
 from site_builder.store.output import source_key
-from site_builder.vault.content import Asset, Content, load_content, load_static, pack_note
+from site_builder.vault.content import Asset, Content, pack_note
+from site_builder.vault.load import load_content, load_static
 
 
 def read_stage(opts: BuildOptions, state: CacheState) -> tuple[Content, tuple[Asset, ...]]:
