@@ -33,9 +33,7 @@ class _Addresses(HTMLParser):
         for name, value in attrs:
             if name in ("href", "src") and value is not None and tag not in ("link", "script"):
                 self.addresses.append((value, tag))
-            elif name == "id" and value:
-                self.ids.add(value)
-            elif name == "name" and tag == "a" and value:
+            elif value and (name == "id" or name == "name" and tag == "a"):
                 self.ids.add(value)
 
 

@@ -68,13 +68,22 @@ def _callout_box(match: re.Match[str]) -> tuple[etree.Element, etree.Element]:
 
 
 class CalloutTreeprocessor(Treeprocessor):
-    """Every blockquote that starts with ``[!type]`` -> one callout box per such paragraph."""
+    """Every blockquote that starts with ``[!type]`` -> one callout box per such paragraph,
+    at any depth: the boxes are searched again after they are made, so a callout inside a
+    callout (``> > [!todo]``) is one too."""
 
     def run(self, root: etree.Element) -> None:
-        for parent in list(root.iter()):
-            for child in list(parent):
-                if child.tag == "blockquote" and _callout_head(child):
-                    at = list(parent).index(child)
-                    parent.remove(child)
-                    for offset, box in enumerate(_callouts(child)):
-                        parent.insert(at + offset, box)
+        self._convert(root)
+
+    def _convert(self, parent: etree.Element) -> None:
+        for child in list(parent):
+            if child.tag == "blockquote" and _callout_head(child):
+                at = list(parent).index(child)
+                parent.remove(child)
+                boxes = _callouts(child)
+                for offset, box in enumerate(boxes):
+                    parent.insert(at + offset, box)
+                for box in boxes:
+                    self._convert(box)
+            else:
+                self._convert(child)
