@@ -172,9 +172,13 @@ class EmbedPreprocessor(Preprocessor):
         inner = state.nested(sub, index, state.load, (*stack, part_key), state.raw_html)
         state.embeds.update((link.target, *inner.embeds))
         title = embedded.title if not anchor else f"{embedded.title} › {anchor.lstrip('^')}"
-        href = href_for(index.targets[link.target].url, part[2])
+        target = index.targets[link.target]
+        href = href_for(target.url, part[2])
         body = _HEADERLINK.sub("", _STRIP_IDS.sub("", inner.html))
+        # A template is shown, never linked to: it has no page.
+        head = html.escape(title) if target.hidden else \
+            f'<a href="{html.escape(href)}">{html.escape(title)}</a>'
         # Kept out of the search index: a search finds the embedded text in its own note.
-        html_ = (f'<div class="embed" data-pagefind-ignore><p class="embed-title">'
-                 f'<a href="{html.escape(href)}">{html.escape(title)}</a></p>\n{body}\n</div>')
+        html_ = (f'<div class="embed" data-pagefind-ignore><p class="embed-title">{head}</p>\n'
+                 f'{body}\n</div>')
         return "\n" + self.md.htmlStash.store(html_) + "\n"
