@@ -166,3 +166,20 @@ def test_kepano_vault_builds_unedited_with_no_dead_address(tmp_path: Path) -> No
     missing = {w.split("broken link to ")[1].split("'")[1] for w in result.warnings
                if "broken link" in w}
     assert missing and all(not list(KEPANO.rglob(f"{name}.md")) for name in missing)
+
+
+def test_properties_are_shown_and_their_wiki_links_are_backlinks(built: BuildResult) -> None:
+    html = page(built, "about/properties")
+    props = html.split('<dl class="properties">', 1)[1].split("</dl>", 1)[0]
+    assert [(a["href"], a["class"]) for a in Tags(props).find("a")] == [("/Links/", "wikilink")]
+    assert "<dt>rating</dt><dd>7</dd>" in props and "aliases" not in props
+    backlinks = page(built, "Links").split("Linked from", 1)[1].split("</section>", 1)[0]
+    assert [a["href"] for a in Tags(backlinks).find("a")] == ["/about/properties/"]
+    assert '<article class="note wide cards">' in html
+
+
+def test_permalink_and_aliases_leave_redirects(built: BuildResult) -> None:
+    for old in ("Properties", "Privacy-policy"):
+        html = page(built, old)
+        assert '<meta http-equiv="refresh" content="0; url=/about/properties/">' in html
+        assert '<link rel="canonical" href="/about/properties/">' in html

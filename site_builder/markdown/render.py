@@ -25,6 +25,7 @@ from site_builder.markdown.fastinline import FastInlineExtension
 from site_builder.markdown.highlight import SharedHighlightExtension
 from site_builder.markdown.mathml import MathExtension
 from site_builder.markdown.obsidian import ObsidianExtension
+from site_builder.markdown.properties import properties_html
 from site_builder.markdown.safehtml import EscapeRawHtml
 from site_builder.markdown.smartquotes import SmartQuotesExtension
 from site_builder.markdown.wikilinks import LinkExtension
@@ -214,12 +215,13 @@ class Renderer:
         toc = self.md.toc if self.md.toc_tokens else ""  # type: ignore[attr-defined]
         text = html.unescape(_TAGS.sub(" ", body))
         summary = note.summary or _summary(body)
+        shown, property_links = properties_html(note, index) if not stack else ("", [])
         return RenderedNote(
             source=note.source,
-            html=body,
+            html=shown + body,
             toc=toc,
             ids=frozenset(element_ids(body)),
-            links=(*embeds.links, *self.links.state.links),
+            links=(*property_links, *embeds.links, *self.links.state.links),
             words=len(text.split()),
             summary=summary,
             embeds=tuple(sorted(embeds.embeds)),
