@@ -183,3 +183,25 @@ def test_permalink_and_aliases_leave_redirects(built: BuildResult) -> None:
         html = page(built, old)
         assert '<meta http-equiv="refresh" content="0; url=/about/properties/">' in html
         assert '<link rel="canonical" href="/about/properties/">' in html
+
+
+@pytest.mark.parametrize("files, toml, expected", [
+    ({"a.md": "---\npermalink: ../../etc\n---\nx"}, "",
+     "content/a.md:2: permalink '../../etc' would escape the output folder"),
+    ({}, 'content = "no such folder"\n', "no such folder: content folder not found"),
+    ({".obsidian/app.json": "{not json", "a.md": "x"}, "", None),
+])
+def test_bad_vault_input_is_one_line_naming_the_file(tmp_path: Path, files: dict, toml: str,
+                                                      expected: str | None) -> None:
+    for rel, text in files.items():
+        (tmp_path / "content" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "content" / rel).write_text(text)
+    (tmp_path / "notes.toml").write_text(toml)
+    opts = BuildOptions(project_dir=tmp_path, search=False, jobs=1)
+    if expected is None:  # a broken settings file is what Obsidian itself would reset
+        assert build_site(opts).warnings[0].startswith(
+            "content/.obsidian/app.json: ignored, not a JSON settings file")
+        return
+    with pytest.raises(ContentError) as exc:
+        build_site(opts)
+    assert str(exc.value) == expected
