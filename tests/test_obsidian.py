@@ -24,7 +24,8 @@ def test_callout_with_title_and_body():
     p = Tags(r.html)
     box = p.find("div", **{"class": "callout-warning"})
     assert box and box[0]["data-callout"] == "warning"
-    assert "<p class=\"callout-title\">Mind the <strong>gap</strong></p>" in r.html
+    title = r.html.split('<p class="callout-title">', 1)[1].split("</p>", 1)[0]
+    assert title.endswith("</svg>Mind the <strong>gap</strong>") and "lucide-triangle-alert" in title
     assert p.find("div", **{"class": "callout-content"}) and p.find("li")
     assert not p.find("blockquote") and "[!warning]" not in r.html
 
@@ -223,3 +224,22 @@ def test_an_embed_inside_a_callout_stays_inside_it():
     r = render_note(host, *_site(target, host))
     content = r.html.split('<div class="callout-content">', 1)[1].split("After.")[0]
     assert '<div class="embed" data-pagefind-ignore>' in content and "Section text." in content
+
+
+def test_callout_icons_are_the_pinned_lucide_release_vendored():
+    import json
+
+    from site_builder.markdown.callouts import CALLOUT_ICONS, ICON_DIR
+
+    repo = Path(__file__).resolve().parents[1]
+    pinned = json.loads((repo / "package.json").read_text())["devDependencies"]["lucide-static"]
+    lock = json.loads((repo / "package-lock.json").read_text())
+    assert lock["packages"]["node_modules/lucide-static"]["version"] == pinned
+    assert {p.stem for p in ICON_DIR.glob("*.svg")} == set(CALLOUT_ICONS.values())
+    assert (ICON_DIR / "LICENSE").read_text().startswith("ISC License")
+    for name in CALLOUT_ICONS.values():
+        svg = (ICON_DIR / f"{name}.svg").read_text()
+        assert svg.startswith(f"<!-- @license lucide-static v{pinned} - ISC -->")
+        installed = repo / "node_modules" / "lucide-static" / "icons" / f"{name}.svg"
+        if installed.is_file():  # `make node` ran: the copies are the release's bytes
+            assert installed.read_text() == svg
