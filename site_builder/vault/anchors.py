@@ -23,12 +23,15 @@ _FOOTNOTE = re.compile(r"^ {0,3}\[\^([^\]]+)\]:")
 _HTML_ID = re.compile(r"<[A-Za-z][^>]*?\sid=\"([^\"]+)\"")
 _WIKI = re.compile(r"\[\[([^\]|]*)(?:\\?\|([^\]]*))?\]\]")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MARKUP = re.compile(r"[\[*`=~_^]")
 _MARKS = re.compile(r"(\*\*|\*|`+|==|~~|(?<!\w)_+|_+(?!\w))")
 
 
 def heading_slug(text: str) -> str:
     """The id the table of contents gives a heading whose Markdown text is ``text``: links
     and wiki links count by their label, emphasis and code marks not at all."""
+    if not _MARKUP.search(text):  # most headings: plain words
+        return slugify_unicode(text, "-")
     text = _WIKI.sub(lambda m: m.group(2) or m.group(1).split("#")[-1], text)
     text = _LINK.sub(r"\1", text)
     text = _BLOCK_ID.sub("", text)
@@ -45,26 +48,41 @@ def _unique(slug: str, used: set[str]) -> str:
     return found
 
 
+# The lines that can give an id (or open or close a fence), found by regex passes in C that
+# each start from a fixed character, so a note's other lines cost nothing here (reading
+# 1,000 notes: 2.7 s line by line, 0.3 s so, under profile).
+_LINE_START = re.compile(r"^(?: {0,3}#| {0,3}\[\^| {0,3}(?:=+|-+)[ \t]*$|"
+                         r"(?:[ \t]*>)*[ \t]*(?:`{3,}|~{3,}))", re.MULTILINE)
+_BLOCK_END = re.compile(r"\^[A-Za-z0-9-]+[ \t]*$", re.MULTILINE)
+
+
+def _candidate_lines(body: str) -> list[int]:
+    """The start of every line that may hold an id or a fence, in order."""
+    starts = {m.start() for m in _LINE_START.finditer(body)}
+    if "^" in body:
+        starts.update(body.rfind("\n", 0, m.start()) + 1 for m in _BLOCK_END.finditer(body))
+    if 'id="' in body:
+        starts.update(body.rfind("\n", 0, m.start()) + 1 for m in re.finditer('id="', body))
+    return sorted(starts)
+
+
 def note_anchors(body: str) -> tuple[str, ...]:
     """Every id the rendered body is expected to hold, in document order."""
-    if "#" not in body and "^" not in body and "id=" not in body and "=\n" not in body \
-            and "-\n" not in body:
-        return ()
     used: set[str] = set()
     found: list[str] = []
     fence = None
-    previous = ""
-    for line in body.split("\n"):
-        match = _FENCE.match(line)
-        if match:
-            marker = match.group(1)[0]
+    for start in _candidate_lines(body):
+        end = body.find("\n", start)
+        line = body[start:] if end < 0 else body[start:end]
+        opened = _FENCE.match(line)
+        if opened:
+            marker = opened.group(1)[0]
             fence = None if fence == marker else (fence or marker)
-            previous = ""
             continue
         if fence:
             continue
+        previous = body[body.rfind("\n", 0, max(start - 1, 0)) + 1:max(start - 1, 0)]
         found += _line_ids(line, previous, used)
-        previous = line
     return tuple(found)
 
 
