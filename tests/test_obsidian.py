@@ -243,3 +243,22 @@ def test_callout_icons_are_the_pinned_lucide_release_vendored():
         installed = repo / "node_modules" / "lucide-static" / "icons" / f"{name}.svg"
         if installed.is_file():  # `make node` ran: the copies are the release's bytes
             assert installed.read_text() == svg
+
+
+def test_youtube_addresses_as_images_become_lazy_private_players():
+    p = Tags(render("![A talk](https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=3)\n\n"
+                    "![](https://youtu.be/dQw4w9WgXcQ) ![x](https://example.com/a.png)\n").html)
+    frames = p.find("iframe")
+    assert [(f["src"], f["loading"], f["title"]) for f in frames] == [
+        ("https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ", "lazy", "A talk"),
+        ("https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ", "lazy", "YouTube video")]
+    assert [i["src"] for i in p.find("img")] == ["https://example.com/a.png"]
+
+
+def test_a_pdf_embed_is_a_viewer_with_a_link_and_a_base_is_a_note():
+    doc = note("![[guide.pdf]]\n\n![[Books.base]]\n", source="h.md")
+    index = build_index(Content((doc,), (), (Asset("guide.pdf", Path("/x/guide.pdf")),), ()))
+    p = Tags(render_note(doc, index).html)
+    assert [f["src"] for f in p.find("iframe")] == ["/guide.pdf"]
+    assert [a["href"] for a in p.find("a")] == ["/guide.pdf"]
+    assert p.find("div", **{"class": "embed-base"})
