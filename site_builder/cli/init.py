@@ -114,7 +114,7 @@ if __name__ == "__main__":
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("init", help="make a new notes project in a new folder")
     p.add_argument("dir", type=Path, metavar="DIR", help="the folder to create (new or empty)")
-    p.add_argument("--vault", type=Path, default=None, metavar="PATH",
+    p.add_argument("--vault", type=Path, default=None, metavar="DIR",
                    help="publish this folder (an Obsidian vault) where it is, instead of a "
                         "new content/ folder")
     p.set_defaults(func=cmd_init)
