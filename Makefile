@@ -58,9 +58,13 @@ node: node_modules/.installed
 
 # The mermaid pinned in package.json, copied into the package (pages never load from a CDN,
 # and `make run` needs no npm); tests/test_reader_pages.py checks the copy matches the pin.
+# The same for the callouts' Lucide icons (tests/test_obsidian.py).
 vendor: node
 	cp node_modules/mermaid/dist/mermaid.min.js site_builder/site/static/vendor/mermaid.min.js
 	cp node_modules/mermaid/LICENSE site_builder/site/static/vendor/mermaid.LICENSE
+	for icon in site_builder/markdown/callout_icons/*.svg; do \
+		cp node_modules/lucide-static/icons/$$(basename $$icon) $$icon; done
+	cp node_modules/lucide-static/LICENSE site_builder/markdown/callout_icons/LICENSE
 
 UP_ARGS ?=
 

@@ -114,3 +114,24 @@ def cdk_synth(tmp_path_factory: pytest.TempPathFactory):
     from cdkapp import SynthCache
 
     return SynthCache(tmp_path_factory.mktemp("cdk"))
+
+
+@pytest.fixture(autouse=True)
+def every_built_site_is_followable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every site any test builds (in this process) is checked as it is built: no page may
+    hold an address a browser cannot follow, or a #fragment that is no id on its target
+    (issue 25).  ``build_site`` looks ``_build`` up at each call, so wrapping it here covers
+    the tests that imported ``build_site`` itself."""
+    from deadlinks import dead_addresses
+
+    from site_builder.pipeline import build
+
+    real = build._build
+
+    def checked(*args, **kwargs):
+        result = real(*args, **kwargs)
+        dead = dead_addresses(result.out_dir)
+        assert not dead, "dead addresses in a built site:\n" + "\n".join(dead[:20])
+        return result
+
+    monkeypatch.setattr(build, "_build", checked)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TEMPLATES_DIR = "templates"
-STATIC_DIR = "static"  # copied to the site root as it is (see content.load_static)
+STATIC_DIR = "static"  # copied to the site root as it is (see vault.load.load_static)
 SETTINGS_FILE = "notes.toml"
 
 
