@@ -47,6 +47,12 @@ TOML_MEANINGS = {
     "raw_html": "`\"keep\"` publishes raw HTML in notes as written; `\"escape\"` shows every "
                 "raw HTML tag as text and drops `javascript:`-style link addresses (for notes "
                 "you did not write)",
+    "content": "the notes folder: `content` (the default), any folder relative to the project, "
+               "an absolute path or `~/...`, such as an Obsidian vault used in place "
+               "(`notes init --vault DIR` writes it)",
+    "unresolved": "in `[links]`: `\"error\"` (the default) stops the build at a link to a "
+                  "note that does not exist; `\"warn\"` publishes it as unlinked text styled "
+                  "as unresolved, as Obsidian shows it (`notes init --vault` writes this)",
 }
 CONTEXT_MEANINGS = {
     "projectDir": "the notes project to build and publish (its `content/`, `notes.toml`, "
