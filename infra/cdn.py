@@ -69,12 +69,15 @@ PRIVATE_PATTERN = "/_notes/*"
 # instantiates its WebAssembly search engine, which needs 'wasm-unsafe-eval' (not
 # 'unsafe-eval').  Styles may be inline: diagram renderers write <style> into their SVG and
 # notes may carry style="" in raw HTML, and CSS cannot run code.  Images may come from any
-# https host (notes link them); nothing else may leave the site, and no page may frame it.
+# https host (notes link them); frames are the site's own (a note's PDF in its viewer, which
+# is why the site may frame itself) and YouTube's privacy-enhanced player (a video embed);
+# nothing else may leave the site, and no other site may frame it.
 CSP_TEMPLATE = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; "
     "style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: https:; object-src 'none'; base-uri 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; upgrade-insecure-requests"
+    "img-src 'self' data: https:; frame-src 'self' https://www.youtube-nocookie.com; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'self'; upgrade-insecure-requests"
 )
 _INLINE_SCRIPT = re.compile(rb"<script\b([^>]*)>(.*?)</script\s*>", re.DOTALL | re.IGNORECASE)
 TEMPLATES = Path(__file__).resolve().parents[1] / "site_builder" / "site" / "templates"  # package
@@ -263,7 +266,7 @@ class SiteCdn(Construct):
                         self.site_dir, self.template_dirs),
                     override=override),
                 frame_options=cloudfront.ResponseHeadersFrameOptions(
-                    frame_option=cloudfront.HeadersFrameOption.DENY, override=override),
+                    frame_option=cloudfront.HeadersFrameOption.SAMEORIGIN, override=override),
             ),
         )
 

@@ -23,7 +23,7 @@ HEADERS = {
     "Strict-Transport-Security": "max-age=31536000",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
-    "X-Frame-Options": "DENY",
+    "X-Frame-Options": "SAMEORIGIN",
 }
 WATCH = """window.__violations = [];
 document.addEventListener('securitypolicyviolation', e =>
@@ -121,3 +121,31 @@ def test_a_projects_template_override_runs_under_its_policy(page, serve_with_pol
     assert response.headers["content-security-policy"] == policy
     assert page.evaluate("document.documentElement.dataset.override") == "ran"
     assert page.evaluate("window.__violations") == []
+
+
+def test_pdf_and_video_embeds_play_under_the_policy(page, serve_with_policy,
+                                                    tmp_path: Path) -> None:
+    """A note's PDF in its viewer (the site framing itself) and a YouTube player (the
+    privacy-enhanced host) are allowed by the policy; the site framed by another is not."""
+    from site_builder.pipeline.build import build_site
+    from site_builder.pipeline.options import BuildOptions
+
+    project = tmp_path / "project"
+    (project / "content").mkdir(parents=True)
+    (project / "content" / "paper.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    (project / "content" / "a.md").write_text(
+        "# A\n\n![[paper.pdf]]\n\n![A talk](https://www.youtube.com/watch?v=dQw4w9WgXcQ)\n")
+    site = tmp_path / "site"
+    build_site(BuildOptions(project_dir=project, out_dir=site, search=False))
+    console: list[str] = []
+    page.on("console", lambda msg: console.append(msg.text))
+    POLICIES[str(site)] = content_security_policy(site)
+    page.add_init_script(WATCH)
+    base = serve_with_policy(site)
+    page.goto(base + "/a/")
+    frames = page.evaluate("[...document.querySelectorAll('iframe')].map(f => f.src)")
+    assert any(src.endswith("/paper.pdf") for src in frames), frames
+    assert any(src.startswith("https://www.youtube-nocookie.com/embed/") for src in frames)
+    page.wait_for_timeout(500)  # the frames' navigations are checked as they start
+    assert page.evaluate("window.__violations") == []
+    assert not [m for m in console if "Content Security Policy" in m or "frame" in m], console

@@ -247,7 +247,7 @@ def test_security_headers_policy(synth: Synth) -> None:
     assert headers["ContentTypeOptions"] == {"Override": True}
     assert headers["ReferrerPolicy"] == {"Override": True,
                                          "ReferrerPolicy": "strict-origin-when-cross-origin"}
-    assert headers["FrameOptions"] == {"FrameOption": "DENY", "Override": True}
+    assert headers["FrameOptions"] == {"FrameOption": "SAMEORIGIN", "Override": True}
     csp = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]
     assert csp == content_security_policy(synth.site, synth.templates)
     directives = dict(d.strip().split(" ", 1) for d in csp.split(";") if " " in d.strip())
@@ -257,7 +257,8 @@ def test_security_headers_policy(synth: Synth) -> None:
     assert "'unsafe-inline'" not in scripts and "'unsafe-eval'" not in csp
     theme = base64.b64encode(hashlib.sha256(THEME.encode()).digest()).decode()
     assert scripts[2:] == [f"'sha256-{theme}'"]  # the rest: the site's one inline script
-    assert directives["frame-ancestors"] == "'none'" and directives["object-src"] == "'none'"
+    assert directives["frame-ancestors"] == "'self'" and directives["object-src"] == "'none'"
+    assert directives["frame-src"] == "'self' https://www.youtube-nocookie.com"
 
 
 def _run_inline(site: Path) -> set[str]:
