@@ -108,7 +108,7 @@ def refresh_manifest(site: Path, describe: Callable[[str], tuple[str, str]],
             md5, group = describe(key)
             files[key] = (*stamp, md5, group)
             fresh += 1
-    _write(manifest_path(site), {"format": FORMAT, "site": str(site), "files": files})
+    write_atomic(manifest_path(site), {"format": FORMAT, "site": str(site), "files": files})
     return fresh
 
 
@@ -118,7 +118,9 @@ def trusted(entries: Mapping[str, Entry], key: str, st: os.stat_result) -> Entry
     return entry if entry is not None and tuple(entry[:3]) == stamp_of(st) else None
 
 
-def _write(path: Path, data: dict) -> None:
+def write_atomic(path: Path, data: dict) -> None:
+    """``data`` in marshal format at ``path``, atomically (a reader never sees half a file);
+    a file that cannot be written only costs speed (also ``recordcache``'s)."""
     try:
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     except OSError:
