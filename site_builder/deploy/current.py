@@ -53,13 +53,20 @@ class Listed:
 
 def key_ranges(expected: Sequence[str], page: int = PAGE) -> list[Range]:
     """Ranges covering every key outside ``_notes/``: keys (after, upto], ``None`` meaning
-    open.  ``expected`` (sorted) puts a boundary every ``page`` keys, so each range is one page
-    when the bucket holds what was expected.  The first range ends at ``_notes/``; its first
-    page asks for just the expected keys before it, plus one."""
-    before = bisect_right(expected, PRIVATE_PREFIX)
-    rest = [k for k in expected[before:] if not k.startswith(PRIVATE_PREFIX)]
-    ranges: list[Range] = [(None, PRIVATE_PREFIX, min(page, before + 1))]
-    after: str | None = _PRIVATE_END
+    open.  ``expected`` (sorted) puts a boundary every ``page`` keys on each side of
+    ``_notes/``, so each range is one page when the bucket holds what was expected.  The last
+    range before ``_notes/`` ends there; its first page asks for the keys expected in it, plus
+    one (which is under ``_notes/``: the range is done)."""
+    split = bisect_right(expected, PRIVATE_PREFIX)
+    before = list(expected[:split])
+    rest = [k for k in expected[split:] if not k.startswith(PRIVATE_PREFIX)]
+    ranges: list[Range] = []
+    after: str | None = None
+    for start in range(page, len(before) + 1, page):
+        ranges.append((after, before[start - 1], page))
+        after = before[start - 1]
+    ranges.append((after, PRIVATE_PREFIX, min(page, len(before) % page + 1)))
+    after = _PRIVATE_END
     for start in range(page, len(rest), page):
         ranges.append((after, rest[start - 1], page))
         after = rest[start - 1]
@@ -110,9 +117,11 @@ def trusted_live(listed: Mapping[str, Listed], record: DeployRecord,
     live = {}
     for key, obj in listed.items():
         entry = record.files.get(key)
-        same = (entry is not None and obj.modified <= sealed and obj.size == entry.size
-                and len(obj.etag) == 32 and md5_match(obj.etag, entry.md5))
-        live[key] = RemoteObject(key, obj.etag, obj.size, entry.version_id if same else UNKNOWN)
+        remote = RemoteObject(key, obj.etag, obj.size, UNKNOWN)
+        if (entry is not None and obj.modified <= sealed and obj.size == entry.size
+                and md5_match(remote.md5, entry.md5)):  # an MD5: not a multipart ETag
+            remote = RemoteObject(key, obj.etag, obj.size, entry.version_id)
+        live[key] = remote
     return live
 
 
