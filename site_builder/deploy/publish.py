@@ -8,7 +8,7 @@ parallel key ranges; a full version listing only for a first deploy or ``check_h
 Meanwhile: scan the site (folder or zip; the build's manifest spares reading files).  Then plan
 (pure) -> safety checks (mass delete, ``adopt``) -> apply (uploads, deletions, CloudFront
 invalidation when an ``invalidator`` is given, record).  The lock is released on every path.
-An unchanged deploy makes five requests plus one listing page per 1,000 live objects: the lock,
+An unchanged deploy makes four requests plus one listing page per 1,000 live objects: the lock,
 the record listing (one page: it starts at the cached record's id), the listing's first range
 (keys before ``_notes/``), and the lock's release; the record itself comes from
 ``record_cache`` (``recordcache``) when the bucket still holds that very object.
