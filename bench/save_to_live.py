@@ -122,37 +122,42 @@ def first_publish(ours: Path, hugo: Path, endpoint: str) -> None:
           f"Hugo: {run(cmds['hugo: edit -> live'], hugo):.1f} s", flush=True)
 
 
-def timed_runs(ours: Path, hugo: Path, endpoint: str, proxy: Proxy | None, runs: int,
-               label: str) -> dict[str, list[tuple[float, int]]]:
+Row = tuple[float, int, float]  # wall seconds, requests, moto's CPU seconds
+
+
+def timed_runs(ours: Path, hugo: Path, endpoint: str, server: Server, proxy: Proxy | None,
+               runs: int, label: str) -> dict[str, list[Row]]:
     hugo_config(hugo, endpoint)
     cmds = commands(endpoint)
-    results: dict[str, list[tuple[float, int]]] = {name: [] for name in cmds}
+    results: dict[str, list[Row]] = {name: [] for name in cmds}
     for run_no in range(runs):
         append_sentence([ours, hugo], run_no)
         tools = ("ours", "hugo") if run_no % 2 == 0 else ("hugo", "ours")
         for step in STEPS:
             for tool in tools:
                 name = f"{tool}: {step}"
-                before = proxy.requests() if proxy else 0
+                before, cpu = (proxy.requests() if proxy else 0), server.cpu()
                 wall = run(cmds[name], ours if tool == "ours" else hugo)
-                results[name].append((wall, (proxy.requests() - before) if proxy else 0))
+                results[name].append((wall, (proxy.requests() - before) if proxy else 0,
+                                      server.cpu() - cpu))
         print(f"  {label} run {run_no + 1}: " + ", ".join(
-            f"{name} {rows[-1][0]:.2f} s" for name, rows in results.items()), flush=True)
+            f"{name} {rows[-1][0]:.2f} s (moto {rows[-1][2]:.2f} s)"
+            for name, rows in results.items()), flush=True)
     return results
 
 
-def report(table: list[tuple[int, str, dict[str, list[tuple[float, int]]]]]) -> None:
+def report(table: list[tuple[int, str, dict[str, list[Row]]]]) -> None:
     print("\n| notes | latency | step | notes-publisher | Hugo + `hugo deploy` | requests "
-          "(ours / Hugo's) |")
-    print("|---|---|---|---|---|---|")
+          "(ours / Hugo's) | moto's CPU (ours / Hugo's) |")
+    print("|---|---|---|---|---|---|---|")
     for notes, label, results in table:
         for step in STEPS:
-            ours, hugo = results[f"ours: {step}"], results[f"hugo: {step}"]
-            wall = [statistics.median(w for w, _ in rows) for rows in (ours, hugo)]
-            reqs = [statistics.median(r for _, r in rows) for rows in (ours, hugo)]
+            rows = results[f"ours: {step}"], results[f"hugo: {step}"]
+            wall, reqs, cpu = ([statistics.median(r[i] for r in side) for side in rows]
+                               for i in range(3))
             shown = f"{reqs[0]:.0f} / {reqs[1]:.0f}" if reqs[0] else "(not counted)"
             print(f"| {notes:,} | {label} | {step} | {wall[0]:.2f} s | {wall[1]:.2f} s | "
-                  f"{shown} |")
+                  f"{shown} | {cpu[0]:.2f} / {cpu[1]:.2f} s |")
 
 
 def main() -> None:
@@ -177,7 +182,7 @@ def main() -> None:
                 try:
                     where = proxy.endpoint if proxy else endpoint
                     label = f"{delay:g} ms" if delay else "none"
-                    table.append((notes, label, timed_runs(ours, hugo, where, proxy,
+                    table.append((notes, label, timed_runs(ours, hugo, where, server, proxy,
                                                            args.runs, label)))
                 finally:
                     if proxy:
