@@ -123,3 +123,37 @@ def test_a_deploy_costs_what_changed(deploy_s3, bucket, tmp_path, notes):
     assert requests.take() == unchanged
     if notes <= 1000:  # 10,000 HEADs in moto take a minute at 5,000 notes
         assert verify(client, bucket).clean
+
+
+def test_the_lock_and_the_reads_overlap_the_build(s3, bucket, tmp_path):
+    """``publish`` with a function that builds: the lock is taken (and the bucket read)
+    while it runs; a build that fails leaves no version of anything, the lock included."""
+    import time
+
+    from site_builder.core.errors import ContentError
+    from site_builder.deploy.lock import read_lock
+
+    site = tmp_path / "site"
+    synthetic_site(site, 20)
+    publish(s3, bucket, site)
+    seen = []
+
+    def build() -> Path:
+        deadline = time.monotonic() + 10
+        while read_lock(s3, bucket) is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append(read_lock(s3, bucket))
+        synthetic_site(site, 20, edited=3)
+        return site
+
+    result = publish(s3, bucket, build)
+    assert seen[0] is not None and seen[0].body.owner.command == "deploy"
+    assert len(result.plan.uploads) == 5 and read_lock(s3, bucket) is None
+
+    def broken() -> Path:
+        raise ContentError("broken link", "content/x.md", 1)
+
+    versions = s3.list_object_versions(Bucket=bucket)
+    with pytest.raises(ContentError):
+        publish(s3, bucket, broken)
+    assert s3.list_object_versions(Bucket=bucket).get("Versions") == versions.get("Versions")
