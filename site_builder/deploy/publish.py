@@ -44,7 +44,7 @@ from site_builder.deploy.invalidate import Invalidator, changed_keys, with_inval
 from site_builder.deploy.local import LocalFile, SiteSource, open_site
 from site_builder.deploy.lock import Lease, LockOptions, acquire
 from site_builder.deploy.pagelinks import read_links
-from site_builder.deploy.plan import Plan, known_versions, make_plan, needs_head
+from site_builder.deploy.plan import Plan, known_versions, make_plan, needs_head, ordered_plan
 from site_builder.deploy.record import DeployRecord, FileEntry, new_id
 from site_builder.deploy.recordstore import RecordCache
 from site_builder.deploy.remote import RemoteObject, head_live
@@ -144,9 +144,11 @@ def _plan(client: Any, bucket: str, source: SiteSource, files: list[LocalFile],
     heads = {}
     for key, (obj, headers) in head_live(client, bucket, to_head, workers).items():
         live[key], heads[key] = obj, headers
-    keys = [u.key for u in make_plan(files, live, known, heads=heads).uploads]
-    links = read_links(keys, source.read, workers=1)  # local bytes: no pool
-    return make_plan(files, live, known, links, heads), live
+    first = make_plan(files, live, known, heads=heads)
+    if not first.uploads:
+        return first, live
+    links = read_links([u.key for u in first.uploads], source.read, workers=1)  # local: no pool
+    return ordered_plan(first.uploads, first.deletes, first.unchanged, links, live), live
 
 
 class _Prelude:
