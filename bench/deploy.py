@@ -36,6 +36,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _corpus import corpus
+from latency_proxy import wait_for_port
 
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
@@ -103,12 +104,7 @@ class Server:
             self.proc = subprocess.Popen(
                 [sys.executable, *server, "-H", "127.0.0.1", "-p", str(self.port)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            deadline = time.time() + 30
-            while time.time() < deadline:
-                with socket.socket() as s:
-                    if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                        break
-                time.sleep(0.1)
+            wait_for_port(self.port)
         else:
             import logging
 

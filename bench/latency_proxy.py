@@ -93,6 +93,16 @@ async def _serve(port: int, host: str, upstream: int, delay: float, counter: Cou
         await server.serve_forever()
 
 
+def wait_for_port(port: int, seconds: float = 30.0) -> None:
+    """Until something listens on 127.0.0.1:``port`` (a server process just started)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+
+
 class Proxy:
     """This proxy in its own process, for a benchmark: ``endpoint`` to use instead of
     ``upstream``, ``requests()`` passed on so far."""
@@ -107,12 +117,7 @@ class Proxy:
              upstream.removeprefix("http://"), "--delay-ms", str(delay_ms),
              "--count", str(count_file)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.05)
+        wait_for_port(self.port)
 
     def requests(self) -> int:
         try:

@@ -262,13 +262,18 @@ def test_drift_reported_by_verify_and_repaired_by_deploy(s3, bucket, tmp_path):
     assert {k: v[0] for k, v in snapshot(s3, bucket).items()} == expected(SITE_V1)
 
 
+def reupload_robots_by_hand(s3, bucket: str) -> None:
+    """The same bytes and headers as deployed: a new version only ``verify`` must name."""
+    s3.put_object(Bucket=bucket, Key="robots.txt", Body=b"User-agent: *\n",
+                  ContentType="text/plain; charset=utf-8", CacheControl="no-cache")
+    assert "same bytes, new version" in verify(s3, bucket).lines()[0]
+
+
 def test_same_bytes_new_version_is_drift_and_gets_recorded(s3, bucket, tmp_path):
     site = write_site(tmp_path / "s", SITE_V1)
     with dated_earlier():
         publish(s3, bucket, site)
-    s3.put_object(Bucket=bucket, Key="robots.txt", Body=b"User-agent: *\n",
-                  ContentType="text/plain; charset=utf-8", CacheControl="no-cache")
-    assert "same bytes, new version" in verify(s3, bucket).lines()[0]
+    reupload_robots_by_hand(s3, bucket)
     result = publish(s3, bucket, site)
     assert result.plan.is_noop and result.record is not None  # re-recorded, nothing uploaded
     assert verify(s3, bucket).clean
@@ -361,9 +366,7 @@ def test_a_same_bytes_upload_in_the_records_second_is_seen_by_verify_only(s3, bu
     site = write_site(tmp_path / "s", SITE_V1)
     with dated_earlier():
         publish(s3, bucket, site)
-        s3.put_object(Bucket=bucket, Key="robots.txt", Body=b"User-agent: *\n",
-                      ContentType="text/plain; charset=utf-8", CacheControl="no-cache")
-    assert "same bytes, new version" in verify(s3, bucket).lines()[0]
+        reupload_robots_by_hand(s3, bucket)
     calls = Calls(s3)
     assert publish(s3, bucket, site).record is None
     assert calls.count("HeadObject") == 0 and "ListObjectVersions" not in {n for n, _ in calls.ops}
