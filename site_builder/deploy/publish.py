@@ -28,6 +28,7 @@ is written so that rollback and verify keep an exact picture.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -164,6 +165,7 @@ class _Prelude:
         self.force_unlock, self.lock_options = force_unlock, lock_options or LockOptions()
         self.cache, self.full, self.workers = cache, full, workers
         self.lease: Lease | None = None
+        self._given_up = threading.Event()  # the deploy failed first (a broken build)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notes-prelude")
         self._future: Future[BucketState] | None = None
 
@@ -182,6 +184,8 @@ class _Prelude:
                 self.lease.start_heartbeat()
             if self.lease is None or self.lease.versions == ["null"]:  # unversioned?
                 check_versioning(self.client, self.bucket)
+            if self._given_up.is_set():  # nobody will plan: do not list the bucket
+                return BucketState(None, {}, False)
             return read_state(self.client, self.bucket, self.cache, full=self.full,
                               workers=self.workers)
 
@@ -189,7 +193,9 @@ class _Prelude:
         assert self._future is not None
         return self._future.result()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:
+            self._given_up.set()
         self._pool.shutdown(wait=True)
         if self.lease is not None:
             self.lease.release()
