@@ -91,6 +91,12 @@ def test_links_to_the_same_note_are_real_anchors(built: BuildResult) -> None:
     assert hrefs(built, "This-note") == ["#part-two", "#part-two", "#^fact", "#part-two"]
 
 
+def test_a_fence_inside_raw_html_opens_no_code_block(built: BuildResult) -> None:
+    # Obsidian Help's Search note: ``<pre><code>```query`` left every later wiki link raw.
+    assert hrefs(built, "Raw-HTML") == ["/Sidebar/", "#after-the-raw-block"]
+    assert not [w for w in built.warnings if "Raw HTML" in w]
+
+
 def test_embedding_another_section_of_the_same_note_is_not_a_loop(built: BuildResult) -> None:
     body = page(built, "Set-up-Obsidian-Sync").split("data-pagefind-body", 1)[1]
     assert body.count("Open the settings and log in.") == 2
