@@ -21,7 +21,7 @@ _FENCE = re.compile(r"^(?:\s*>)*\s*(`{3,}|~{3,})")
 _RAW_BLOCK = re.compile(r"^ {0,3}<(pre|script|style|textarea)(?=[\s>]|$)", re.IGNORECASE)
 _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
-_BLOCK_ID = re.compile(r"\s\^([A-Za-z0-9-]+)\s*$")
+_BLOCK_ID = re.compile(r"(?:^|\s)\^([A-Za-z0-9-]+)\s*$")  # alone: the block above's
 _FOOTNOTE = re.compile(r"^ {0,3}\[\^([^\]]+)\]:")
 _HTML_ID = re.compile(r"<[A-Za-z][^>]*?\sid=\"([^\"]+)\"")
 _WIKI = re.compile(r"\[\[([^\]|]*)(?:\\?\|([^\]]*))?\]\]")
