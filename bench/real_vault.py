@@ -12,6 +12,8 @@ is, and ``notes build --allow-broken-links`` builds it. Then this prints:
   the writer's;
 - every dead address of the built site (``tests/deadlinks.py``, the suite's own check);
 - every note whose lists nest differently from markdown-it-py's CommonMark renderer;
+- Obsidian syntax that a built page shows as text outside code (``[[link]]``, ``[!callout]``,
+  ``^block-id``);
 - every warning about a property (front matter key): Obsidian's properties are the writer's
   own data, so there must be none.
 
@@ -34,7 +36,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from deadlinks import dead_addresses  # tests/ is not a package: found on sys.path
-from vault_reading import link_suspects, list_mismatches
+from vault_reading import link_suspects, list_mismatches, raw_syntax
 
 _KINDS = (
     ("broken link", re.compile(r"broken link")),
@@ -82,6 +84,10 @@ def report(vault: Path, project: Path, search: bool) -> int:
     print(f"\ndead addresses: {len(dead)}")
     for d in dead:
         print(f"  {d}")
+    raw = raw_syntax(site, vault) if site.is_dir() else []
+    print(f"\nObsidian syntax left as text in pages: {len(raw)}")
+    for r in raw:
+        print(f"  {r}")
     mismatches = list_mismatches(vault)
     print(f"\nnotes whose lists nest differently from CommonMark: {len(mismatches)}")
     for m in mismatches:
@@ -89,7 +95,7 @@ def report(vault: Path, project: Path, search: bool) -> int:
     properties = [w for w in warnings if kind(w) == "property"]
     print(f"\nwarnings about properties: {len(properties)}")
     others = [w for w in warnings if kind(w) == "other" and "base_url" not in w]
-    return (code != 0) + len(suspects) + len(dead) + len(mismatches) + len(properties) \
+    return (code != 0) + len(suspects) + len(dead) + len(raw) + len(mismatches) + len(properties) \
         + len(others)
 
 

@@ -4,7 +4,8 @@ that a disagreement points at one of the two.
 ``link_suspects`` re-reads each broken-link warning against the files themselves (by name
 anywhere, by partial path, by alias; a heading by its words, a block by its ``^id``), and
 ``list_mismatches`` renders each note's lists with our renderer and with markdown-it-py's
-CommonMark renderer and compares their nesting.
+CommonMark renderer and compares their nesting, and ``raw_syntax`` finds Obsidian syntax that a
+built page shows as text (``[[link]]``, ``[!callout]``, ``^block-id``) outside code.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ _HEADING = re.compile(r"^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$", re.MULTILINE)
 _COMMENT = re.compile(r"%%.*?%%", re.DOTALL)
 _FOOTNOTES = re.compile(r'<div class="footnote">.*?</div>\s*\Z', re.DOTALL)
 _COMMONMARK = MarkdownIt("commonmark")
+_CODE = re.compile(r"<(pre|code)\b.*?</\1>", re.DOTALL)
+_LEFT_AS_TEXT = re.compile(r"!?\[\[[^\]<]*\]\]|>\s*\[![a-z-]+\]|[\s>]\^[A-Za-z0-9-]+\s*<")
 
 
 def vault_files(vault: Path) -> list[Path]:
@@ -121,4 +124,26 @@ def list_mismatches(vault: Path) -> list[str]:
         body = _COMMENT.sub("", _FRONT.sub("", text, count=1))
         if skeleton(_ours(body)) != skeleton(_COMMONMARK.render(body)):
             found.append(path.relative_to(vault).as_posix())
+    return found
+
+
+def _escaped_links(vault: Path) -> set[str]:
+    """The ``[[text]]`` a writer escaped (``\\[\\[text\\]\\]``) to show it as it is."""
+    escaped = re.compile(r"\\\[\\\[(.*?)\\?\]\\?\]")
+    return {f"[[{m.group(1)}]]" for p in vault_files(vault) if p.suffix == ".md"
+            for m in escaped.finditer(p.read_text("utf-8", errors="replace"))}
+
+
+def raw_syntax(site: Path, vault: Path) -> list[str]:
+    """"page: text" for Obsidian syntax a page shows as text, outside ``<pre>`` and ``<code>``
+    (a ``[[link]]`` the writer escaped is meant to show)."""
+    shown = _escaped_links(vault)
+    found = []
+    for page in sorted(site.rglob("*.html")):
+        html = page.read_text("utf-8", errors="replace")
+        if "data-pagefind-body" not in html:
+            continue
+        body = _CODE.sub("", html.split("data-pagefind-body", 1)[1])
+        found += [f"{page.relative_to(site).as_posix()}: {m.group(0).strip()}"
+                  for m in _LEFT_AS_TEXT.finditer(body) if m.group(0).strip() not in shown]
     return found
