@@ -26,6 +26,9 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 FORMAT = 2  # 2: marshal (1 was JSON)
+# The builder's list of the files it wrote, kept *in* the site folder (``store.outfolder``):
+# not part of the site, so never scanned, hashed or uploaded.
+OUTPUT_MARKER = ".notes-output"
 Stamp = tuple[int, int, int]  # size, mtime_ns, inode
 Entry = tuple[int, int, int, str, str]  # *stamp, md5 hex, upload group
 
@@ -64,6 +67,8 @@ def walk(site: Path) -> dict[str, os.stat_result]:
         rel = os.path.relpath(dirpath, root)
         prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
         for name in sorted(filenames):
+            if not prefix and name == OUTPUT_MARKER:
+                continue
             found[prefix + name] = os.stat(os.path.join(dirpath, name))
     return found
 
