@@ -35,9 +35,9 @@ def check_output_folder(out: Path, protected: Sequence[tuple[str, Path]]) -> Non
     """Refuse ``out`` when it is, holds or lies in one of the ``protected`` (name, folder)
     pairs (the first pair is the project root, which may hold the output), when it is not a
     folder, or when it holds files and no build wrote there."""
-    out = out.resolve()
+    out = Path(os.path.realpath(out))  # never raises: a link loop is the walk's to report
     for index, (name, folder) in enumerate(protected):
-        folder = folder.resolve()
+        folder = Path(os.path.realpath(folder))
         inside = index > 0 and out.is_relative_to(folder)
         if out == folder or folder.is_relative_to(out) or inside:
             raise ContentError(f"refusing to build into {out}: it would replace {name} folder")

@@ -129,7 +129,11 @@ def display_path(path: Path, project_dir: Path) -> str:
 def _display_prefix(content_dir: Path, project_dir: Path) -> str:
     """How the content folder is shown in messages ("content/"), computed once per build
     instead of resolving every note's path."""
-    shown = display_path(content_dir, project_dir)
+    named, project = os.path.abspath(content_dir), os.path.abspath(project_dir)
+    if named.startswith(project.rstrip("/") + "/"):  # as named: content/ may be a link
+        shown = os.path.relpath(named, project)
+    else:
+        shown = display_path(content_dir, project_dir)
     return "" if shown == "." else shown.rstrip("/") + "/"
 
 
@@ -303,6 +307,15 @@ def _read_all(md_files: list[tuple[str, Path]], content_dir: Path, project_dir: 
             or _read_note(s, p, content_dir, project_dir, known) for s, p in md_files]
 
 
+def containing_root(content_dir: Path, project_dir: Path) -> Path | None:
+    """What the content folder must really lie in: the project, when it is named as a folder
+    of the project (``content/``, even if that is a link), else nothing: a folder named on
+    its own (``--content ~/vault``) is its own root.  Decided on the names as given, so a
+    link cannot move a folder out of the project unseen."""
+    named, project = os.path.abspath(content_dir), os.path.abspath(project_dir)
+    return Path(project) if named.startswith(project.rstrip("/") + "/") else None
+
+
 def load_content(content_dir: Path, project_dir: Path, *, drafts: bool = False,
                  known: Mapping[str, tuple] | None = None,
                  trust_before_ns: int = 0) -> Content:
@@ -312,9 +325,10 @@ def load_content(content_dir: Path, project_dir: Path, *, drafts: bool = False,
     file whose size and mtime match, and whose mtime is older than ``trust_before_ns``, is not
     even read.
     """
-    if not content_dir.is_dir():
+    if not content_dir.is_dir() and not content_dir.is_symlink():  # a bad link: walk says why
         raise ContentError("content folder not found", display_path(content_dir, project_dir))
-    md_files, other = walk(content_dir, _display_prefix(content_dir, project_dir))
+    md_files, other = walk(content_dir, _display_prefix(content_dir, project_dir),
+                           within=containing_root(content_dir, project_dir))
     notes, intros, hidden = [], [], []
     stamps: dict[str, Stamp] = {}
     reused: set[str] = set()
@@ -355,9 +369,10 @@ def load_static(project_dir: Path) -> tuple[Asset, ...]:
     downloads), published as it is at the same path under the site root.  Hidden files are
     skipped except ``.well-known/``; symlinks follow the content folder's rules."""
     folder = Path(project_dir) / STATIC_DIRNAME
-    if not folder.is_dir():
+    if not folder.is_dir() and not folder.is_symlink():  # a bad link: walk says why
         return ()
-    md_files, other = walk(folder, STATIC_DIRNAME + "/", keep_hidden=(".well-known",))
+    md_files, other = walk(folder, STATIC_DIRNAME + "/", keep_hidden=(".well-known",),
+                           within=Path(project_dir))
     files = sorted(md_files + other, key=lambda item: item[0].split("/"))
     for source, _ in files:
         _check_reserved("/" + source, f"{STATIC_DIRNAME}/{source}")
