@@ -23,8 +23,6 @@ reading and writing records in the bucket is ``recordstore``'s.
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import json
 import re
 import secrets
@@ -35,6 +33,7 @@ from typing import Any
 
 from site_builder.core.errors import DeployError
 from site_builder.deploy import recordcodec
+from site_builder.deploy.bounded import RECORD_LIMIT, TooLarge, inflate
 from site_builder.deploy.recordcodec import MD5_PREFIX
 
 RECORD_PREFIX = "_notes/deploys/"
@@ -260,9 +259,11 @@ def parse_record(key: str, body: bytes,
     """The record stored at ``key`` (bz2, gzip'd or plain), or a RecordError naming it."""
     packing = ("bz2" if body[:3] == recordcodec.MAGIC
                else "gzip" if body[:2] == b"\x1f\x8b" else None)
-    try:  # bad data: OSError (gzip.BadGzipFile too); cut short: EOFError or ValueError
+    try:  # bad data: OSError; cut short: EOFError; a bomb: TooLarge, before it inflates
         if packing is not None:
-            body = (bz2 if packing == "bz2" else gzip).decompress(body)
+            body = inflate(body, packing, RECORD_LIMIT)
+    except TooLarge as exc:
+        raise RecordError(key, f"it inflates to {exc}: not a deploy record") from None
     except (EOFError, OSError, ValueError):
         raise RecordError(key, f"corrupt {packing} data") from None
     try:

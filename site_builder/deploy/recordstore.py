@@ -18,6 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from site_builder.core.errors import DeployError
+from site_builder.deploy.bounded import RECORD_LIMIT, TooLarge, read_capped
 from site_builder.deploy.record import (
     ID_FORMAT,
     ID_PATTERN,
@@ -61,11 +62,13 @@ def _load(client: Any, bucket: str, record_id: str) -> DeployRecord:
     for suffix in SUFFIXES:
         key = f"{RECORD_PREFIX}{record_id}{suffix}"
         try:
-            body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+            body = read_capped(client.get_object(Bucket=bucket, Key=key)["Body"], RECORD_LIMIT)
         except ClientError as exc:
             if _missing(exc) and suffix != SUFFIXES[-1]:
                 continue
             raise
+        except TooLarge as exc:
+            raise RecordError(key, f"it is {exc}: not a deploy record") from None
         return parse_record(key, body, resolve)
     raise AssertionError("unreachable")
 
@@ -136,7 +139,11 @@ def write_record(client: Any, bucket: str, record: DeployRecord) -> None:
         if str(exc.response.get("Error", {}).get("Code", "")) not in (
                 "PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
             raise
-        stored = client.get_object(Bucket=bucket, Key=record.key)["Body"].read()
+        try:
+            stored = read_capped(client.get_object(Bucket=bucket, Key=record.key)["Body"],
+                                 len(body))
+        except TooLarge:
+            stored = b""
         if stored != body:
             raise DeployError(f"deploy record {record.key} already exists with other content",
                               "run the command again (a new record id is chosen)") from exc
