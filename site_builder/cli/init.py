@@ -142,15 +142,31 @@ def project_files(folder: Path, python: str, today: date) -> dict[str, str]:
 
 def init_project(folder: Path, python: str = sys.executable, today: date | None = None) -> None:
     """Write a new project into ``folder``, which must be new or empty."""
+    if not folder.exists() and _file_above(folder):
+        raise NotesError(f"{_file_above(folder)} is a file, so {folder} cannot be made (notes "
+                         "init makes a new folder; pick another path)")
     if folder.exists() and not folder.is_dir():
         raise NotesError(f"{folder} exists and is not a folder (notes init makes a new folder)")
     if folder.is_dir() and any(folder.iterdir()):
         raise NotesError(f"{folder} is not empty (notes init only fills a new or empty folder; "
                          "pick another name)")
-    for rel, text in project_files(folder, python, today or date.today()).items():
-        path = folder / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    try:
+        for rel, text in project_files(folder, python, today or date.today()).items():
+            path = folder / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        where = exc.filename or folder
+        raise NotesError(f"cannot create {where}: {exc.strerror} (notes init makes a new "
+                         "folder; pick a path you can write)") from None
+
+
+def _file_above(folder: Path) -> Path | None:
+    """The nearest existing ancestor of ``folder``, when it is a file (``/etc/passwd/x``)."""
+    for parent in folder.absolute().parents:
+        if parent.exists():
+            return parent if not parent.is_dir() else None
+    return None
 
 
 def cmd_init(args: argparse.Namespace) -> int:
