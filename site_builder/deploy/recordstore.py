@@ -15,7 +15,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from site_builder.core.errors import DeployError
 from site_builder.deploy.bounded import RECORD_LIMIT, TooLarge, read_capped
@@ -135,15 +135,29 @@ def write_record(client: Any, bucket: str, record: DeployRecord) -> None:
         client.put_object(Bucket=bucket, Key=record.key, Body=body,
                           ContentType="application/x-bzip2", CacheControl="no-cache",
                           IfNoneMatch="*")
+    except BotoCoreError:
+        # Every retry's answer was lost (connection errors): the PUT may well have been
+        # applied, and one GET tells.  Only a missing or other record is still an error.
+        if _stored(client, bucket, record.key, len(body)) != body:
+            raise
     except ClientError as exc:
         if str(exc.response.get("Error", {}).get("Code", "")) not in (
                 "PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
             raise
+        stored = client.get_object(Bucket=bucket, Key=record.key)["Body"]
         try:
-            stored = read_capped(client.get_object(Bucket=bucket, Key=record.key)["Body"],
-                                 len(body))
+            stored = read_capped(stored, len(body))
         except TooLarge:
             stored = b""
         if stored != body:
             raise DeployError(f"deploy record {record.key} already exists with other content",
                               "run the command again (a new record id is chosen)") from exc
+
+
+def _stored(client: Any, bucket: str, key: str, size: int) -> bytes | None:
+    """The bytes at ``key`` if they are at most ``size`` long; None if there are none, they
+    are longer, or they cannot be read now."""
+    try:
+        return read_capped(client.get_object(Bucket=bucket, Key=key)["Body"], size)
+    except (ClientError, BotoCoreError, TooLarge):
+        return None
