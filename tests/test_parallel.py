@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 
 import pytest
 
@@ -110,3 +112,60 @@ def test_a_worker_that_dies_is_an_error_not_a_hang() -> None:
         run_step(step, 100, jobs=2)
     assert str(exc.value) == ("a build worker process ended unexpectedly (out of memory?); "
                               "build again, or with --jobs 1")
+
+
+def test_a_process_with_threads_running_never_forks() -> None:
+    """A fork copies the locks other threads hold (a hung rebuild worker in `notes serve`)."""
+    import threading
+
+    from site_builder.core.parallel import threads_running
+
+    assert not threads_running()
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        assert threads_running()
+        assert set(run_step(lambda i: os.getpid(), 100, jobs=2)) == {os.getpid()}
+    finally:
+        release.set()
+        thread.join()
+    deadline = time.monotonic() + 5  # joined, the thread may take a moment to be gone
+    while threads_running() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert os.getpid() not in set(run_step(lambda i: os.getpid(), 100, jobs=2))  # forked
+
+
+def _newer_pythons() -> list[str]:
+    """Interpreters of 3.12 or later on this machine (they warn about a fork with threads)."""
+    import glob
+    import shutil
+
+    found = [shutil.which(f"python3.{minor}") for minor in (12, 13, 14)]
+    found += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[234]*/bin/python3")))
+    return [p for p in dict.fromkeys(found) if p and "/shims/" not in p]
+
+
+SNIPPET = """
+import os, sys, threading
+sys.path.insert(0, sys.argv[1])
+from site_builder.core.parallel import run_step
+release = threading.Event()
+threading.Thread(target=release.wait).start()
+pids = set(run_step(lambda i: os.getpid(), 100, jobs=2))
+release.set()
+print(pids == {os.getpid()})
+"""
+
+
+@pytest.mark.parametrize("python", _newer_pythons() or [None])
+def test_no_fork_warning_under_newer_pythons(python: str | None) -> None:
+    if python is None:
+        pytest.skip("no Python 3.12+ on this machine")
+    import subprocess
+
+    root = str(Path(__file__).resolve().parents[1])
+    run = subprocess.run([python, "-W", "error::DeprecationWarning", "-c", SNIPPET, root],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert (run.returncode, run.stdout.strip()) == (0, "True"), run.stderr
+    assert "multi-threaded" not in run.stderr

@@ -265,11 +265,12 @@ def run_up(opts: DevOptions, *, stop: threading.Event | None = None, out: Say = 
     stop = stop or threading.Event()
     use_dummy_credentials()
     check_port_free(opts.host, opts.port, "--port")
+    check_port_free("127.0.0.1", opts.s3_port, "--s3-port")
+    since = snapshot(opts.project, opts.content_dir())  # edits during the build still count
+    site = _build(opts, out)  # before the S3 server's threads: its workers may fork
     with EmbeddedS3(opts.s3_port) as s3:  # S3 stays on 127.0.0.1 whatever --host says
         client = s3.client()
         create_site_bucket(client, opts.bucket)
-        since = snapshot(opts.project, opts.content_dir())  # edits during the build still count
-        site = _build(opts, out)
         _deploy(client, opts.bucket, site, "notes up: first deploy", out)
         seen = [latest_record_id(client, opts.bucket)]
         lr = LiveReload()
