@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from site_builder.core.errors import NotesError
+from site_builder.deploy.siteid import new_site_id
 
 # The CDK CLI this package is tested with (tests/test_cli_init.py keeps it equal to the
 # repository's package.json pin).
@@ -68,6 +69,10 @@ NOTES_TOML = """\
 title = "{title}"
 description = "Notes, published as a static site."
 # author = "Your Name"
+
+# Which project this site is: every deploy record keeps it, and a deploy of another project
+# into the same bucket is refused (unless it passes --adopt). Keep it when you copy the project.
+site_id = "{site_id}"
 
 # The public address of the site, for absolute URLs in feed.xml and sitemap.xml: after the
 # first `npx cdk deploy`, paste its WebsiteURL output here.
@@ -132,7 +137,8 @@ def project_files(folder: Path, python: str, today: date) -> dict[str, str]:
         "content/welcome.md": WELCOME.format(today=today.isoformat()),
         "content/guides/_index.md": SECTION_INDEX,
         "content/guides/writing-notes.md": WRITING_NOTES.format(today=today.isoformat()),
-        "notes.toml": NOTES_TOML.format(title=title.replace('"', ""), stack=stack),
+        "notes.toml": NOTES_TOML.format(title=title.replace('"', ""), stack=stack,
+                                        site_id=new_site_id(folder.resolve().name)),
         ".gitignore": GITIGNORE,
         "app.py": APP_PY,
         "cdk.json": json.dumps(cdk_json, indent=2) + "\n",

@@ -39,6 +39,7 @@ from site_builder.deploy.plan import Plan, known_versions, make_plan, needs_head
 from site_builder.deploy.record import DeployRecord, FileEntry, new_id
 from site_builder.deploy.recordstore import latest_record
 from site_builder.deploy.remote import RemoteObject, head_headers, list_live
+from site_builder.deploy.siteid import check_site, record_site
 
 MIN_DELETE_LIMIT = 10
 
@@ -105,8 +106,10 @@ def _entries(files: list[LocalFile], versions: Mapping[str, str],
 
 def record_factory(*, kind: str, source: str, message: str, parent: DeployRecord | None,
                    plan: Plan, now: datetime | None = None, target: str | None = None,
-                   broke_lock: dict[str, Any] | None = None, asset_hash: str | None = None):
-    """A function turning the uploads' VersionIds into the finished record."""
+                   broke_lock: dict[str, Any] | None = None, asset_hash: str | None = None,
+                   site_id: str | None = None):
+    """A function turning the uploads' VersionIds into the finished record (its site id:
+    ``site_id``, else the parent's, see ``siteid``)."""
 
     def make(versions: dict[str, str], files: dict[str, FileEntry]) -> DeployRecord:
         record_id, created = new_id(now or datetime.now(UTC),
@@ -115,7 +118,7 @@ def record_factory(*, kind: str, source: str, message: str, parent: DeployRecord
                   "unchanged": len(plan.unchanged), "files": len(files)}
         return DeployRecord(record_id, created.isoformat(), kind, source, message,
                             parent.id if parent else None, counts, files, target, broke_lock,
-                            asset_hash)
+                            asset_hash, site_id=record_site(parent, site_id))
 
     return make
 
@@ -142,13 +145,15 @@ def publish(client: Any, bucket: str, site: Path | str, *, message: str = "",
             force_unlock: bool = False, progress: Progress | None = None,
             workers: int = DEFAULT_WORKERS, adopt: bool = False,
             lock_options: LockOptions | None = None,
-            asset_hash: str | None = None, invalidator: Invalidator | None = None
-            ) -> DeployResult:
+            asset_hash: str | None = None, invalidator: Invalidator | None = None,
+            site_id: str | None = None) -> DeployResult:
     """Publish the built site at ``site`` (folder or .zip) to ``bucket``.
 
     ``asset_hash``: the CDK asset being published, kept in the record (see handler).
     ``invalidator`` (``invalidate.invalidator(cloudfront, id)``) runs after the uploads and
     deletions, before the record, which lists its invalidation (see ``invalidate``).
+    ``site_id``: the project's (notes.toml); another project's site is not replaced unless
+    ``adopt`` (``siteid``).
     """
     source_files = open_site(Path(site))
     try:
@@ -163,19 +168,21 @@ def publish(client: Any, bucket: str, site: Path | str, *, message: str = "",
         ):
             live = list_live(client, bucket)
             parent = latest_record(client, bucket, skip_invalid=True)
+            check_site(parent, site_id, bucket, adopt)
             plan = _plan(client, bucket, source_files, files, live, parent, workers,
                          check_headers)
             check_adopt(plan, parent, adopt)
             check_deletes(plan, live, max_deletes, allow_mass_delete)
             broke = lease.broke if lease else None  # a break is history: always recorded
-            if plan.is_noop and record_matches_live(parent, live) and not broke:
+            claims = parent is not None and record_site(parent, site_id) != parent.site_id
+            if plan.is_noop and record_matches_live(parent, live) and not broke and not claims:
                 return DeployResult(plan, None, parent.id if parent else None, dry_run)
             store = GuardedStore(DryRunStore() if dry_run else S3Store(client, bucket), bucket,
                                  lease)
             make = record_factory(kind="deploy", source=source, message=message,
                                   parent=parent, plan=plan,
                                   broke_lock=broke,
-                                  asset_hash=asset_hash)
+                                  asset_hash=asset_hash, site_id=site_id)
             keys, run = changed_keys(plan, parent, live), None if dry_run else invalidator
             record = apply_plan(plan, store, source_files,
                                 lambda v: with_invalidation(make(v, _entries(files, v, live)),

@@ -105,6 +105,7 @@ class DeployRecord:
     asset_hash: str | None = None  # the CDK asset published (cdk deploy): CloudFormation's
     # rollback to that asset restores this record's versions exactly
     invalidation: Invalidation | None = None  # CloudFront request, when a distribution is set
+    site_id: str | None = None  # the project whose site this is (``siteid``); None: unnamed
     # stored as a delta: how many deltas back to a full table (keyword-only: never positional)
     chain: int = field(default=0, compare=False, kw_only=True)
 
@@ -242,7 +243,7 @@ def _validate(record: DeployRecord) -> None:
             raise TypeError(f"{name} is not a string")
     if record.kind not in KINDS:
         raise ValueError(f"unknown kind {record.kind!r}")
-    for name in ("parent", "target", "asset_hash"):
+    for name in ("parent", "target", "asset_hash", "site_id"):
         if getattr(record, name) is not None and not isinstance(getattr(record, name), str):
             raise TypeError(f"{name} is not a string")
     if not isinstance(record.counts, dict) or not all(
