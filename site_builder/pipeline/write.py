@@ -18,7 +18,7 @@ from site_builder.pipeline.options import BuildOptions
 from site_builder.store.cache import CacheState
 from site_builder.store.outfolder import check_output_folder, save_marker, written_here
 from site_builder.store.output import OutputFile, commit, make_file, needs_making, staging
-from site_builder.vault.content import STATIC_DIRNAME
+from site_builder.vault.load import STATIC_DIRNAME
 
 
 def check_out_dir(opts: BuildOptions) -> None:
