@@ -176,3 +176,16 @@ def test_a_git_clone_carrying_links_publishes_nothing_private(tmp_path: Path) ->
     assert error(clone).endswith("lands on a hidden file: it is never published")
     (clone / "content" / "env.txt").unlink()
     assert "LEAKED" not in published(build(clone))
+
+
+def test_a_vault_named_in_notes_toml_is_its_own_root(tmp_path: Path) -> None:
+    """notes.toml's ``content`` (``notes init --vault``): links in the vault stay in it."""
+    vault = notes(tmp_path / "Vault", {"n.md": "# N\n", ".obsidian/app.json": "{}"})
+    (tmp_path / "vault-link").symlink_to(vault)
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "notes.toml").write_text(f'content = "{tmp_path / "vault-link"}"\n')
+    assert (build(project) / "n" / "index.html").is_file()
+    shutil.rmtree(project / "build")
+    (vault / "creds.txt").symlink_to(secrets(tmp_path) / "credentials")
+    assert error(project).startswith(f"{tmp_path / 'vault-link'}/creds.txt: symlink to ")
