@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from site_builder.core.errors import NotesError
+from site_builder.deploy.manifest import OUTPUT_MARKER
 from site_builder.pipeline.build import build_site
 from site_builder.pipeline.options import BuildOptions, BuildResult
 
@@ -77,7 +78,8 @@ def render_note(note: dict) -> str:
 def tree(out: Path) -> dict[str, bytes]:
     if not out.is_dir():
         return {}
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")
+            if p.is_file() and p.name != OUTPUT_MARKER}
 
 
 class BuildStates(RuleBasedStateMachine):
