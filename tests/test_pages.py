@@ -6,7 +6,7 @@ import pytest
 from site_builder.core.errors import ContentError
 from site_builder.pipeline.build import build_site
 from site_builder.pipeline.options import BuildOptions
-from site_builder.site.pages import tag_slug
+from site_builder.vault.tags import tag_slug
 
 
 class Page(HTMLParser):

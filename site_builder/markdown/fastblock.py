@@ -47,6 +47,8 @@ from markdown.postprocessors import RawHtmlPostprocessor
 from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace
 from markdown.treeprocessors import PrettifyTreeprocessor, UnescapeTreeprocessor
 
+from site_builder.markdown.headings import ATX_HEADING
+
 # (processor class, attribute holding its regex, the regex's pattern, substrings a match
 # needs at least one of).  Every pattern below can only match where one of them occurs.
 _KNOWN: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
@@ -57,6 +59,7 @@ _KNOWN: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
       r' *(?:\n|$)'), ("???",)),
     ("HashHeaderProcessor", "RE",
      r'(?:^|\n)(?P<level>#{1,6})(?P<header>(?:\\.|[^\\#]|#+(?=[^#\n]))*?)#*(?:\n|$)', ("#",)),
+    ("HashHeaderProcessor", "RE", ATX_HEADING, ("#",)),  # CommonMark's rule (headings.py)
     ("SetextHeaderProcessor", "RE", r'^.*?\n(?:=+|-+)[ ]*(\n|$)', ("\n=", "\n-")),
     ("HRProcessor", "SEARCH_RE",
      (r'^[ ]{0,3}(?=(?P<atomicgroup>(-+[ ]{0,2}){3,}|(_+[ ]{0,2}){3,}|(\*+[ ]{0,2}){3,}))'

@@ -56,6 +56,7 @@ _EXTENSION_NEEDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "math_display": ("InlineMathProcessor", ("\\$\\$(.+?)\\$\\$",), ("$$",)),
     "math_inline": ("InlineMathProcessor", ("\\$(?=[^\\s$])",), ("$",)),
     "autolink": ("MagiclinkAutoPattern", (r"(?i)<((?:ht|f)tps?://[^<>]*)>",), ("<",)),
+    "obsidian_tags": ("TagInlineProcessor", (r"(?<!\S)#(",), ("#",)),
 }
 _EXACT = ("delimiter", "autolink")  # their whole regex is the one piece listed
 

@@ -3,7 +3,7 @@
 Each feature is a module of its own: ``comments`` (``%%…%%``), ``embeds`` (``![[note]]``),
 ``media`` (audio, video, PDF, Bases, YouTube), ``lists`` (CommonMark nesting), ``tableends``
 (GFM's table ends), ``callouts`` (``> [!tip]``), ``blockids`` (``text ^id``), ``images``
-(``![[a.png|300]]``) and ``reader`` (accessible markup).  Wiki links are ``wikilinks`` and math is ``mathml``: the
+(``![[a.png|300]]``) and ``reader`` (accessible markup), ``tags`` (``#tag``).  Wiki links are ``wikilinks`` and math is ``mathml``: the
 renderer registers those itself.  This module only orders the processors, which is where
 a new feature goes: its module, then one line here.
 """
@@ -21,6 +21,7 @@ from site_builder.markdown.lists import ListPreprocessor
 from site_builder.markdown.media import YouTubeTreeprocessor
 from site_builder.markdown.reader import ReaderPostprocessor
 from site_builder.markdown.tableends import TableEndPreprocessor
+from site_builder.markdown.tags import TagInlineProcessor
 
 
 class ObsidianExtension(Extension):
@@ -44,5 +45,8 @@ class ObsidianExtension(Extension):
         # After the link treeprocessor (15) set the image's src.
         md.treeprocessors.register(SizedImageTreeprocessor(md), "obsidian_sizes", 14)
         md.treeprocessors.register(YouTubeTreeprocessor(md), "obsidian_youtube", 13)
+        # Inline #tags: after links (160) and entities (80), before emphasis (60), so
+        # ``#a_b_c`` is one tag.
+        md.inlinePatterns.register(TagInlineProcessor(md, self.state), "obsidian_tags", 75)
         # After raw HTML (pymdownx's checkboxes) is back in the text (30).
         md.postprocessors.register(ReaderPostprocessor(md), "reader_markup", 25)

@@ -22,6 +22,7 @@ from pymdownx.superfences import fence_div_format
 from site_builder.markdown.embeds import NoteLoader
 from site_builder.markdown.fastblock import FastBlockExtension
 from site_builder.markdown.fastinline import FastInlineExtension
+from site_builder.markdown.headings import AtxHeadingExtension
 from site_builder.markdown.highlight import SharedHighlightExtension
 from site_builder.markdown.mathml import MathExtension
 from site_builder.markdown.obsidian import ObsidianExtension
@@ -178,7 +179,7 @@ def markdown_extensions() -> list:
     return ["tables", "pymdownx.superfences", highlight, "footnotes", "toc",
             "admonition", SmartQuotesExtension(), "sane_lists", "pymdownx.tasklist",
             "pymdownx.mark", "pymdownx.tilde", "pymdownx.magiclink", "pymdownx.details",
-            FastInlineExtension(), FastBlockExtension()]
+            AtxHeadingExtension(), FastInlineExtension(), FastBlockExtension()]
 
 
 class Renderer:

@@ -15,16 +15,17 @@ from dataclasses import dataclass
 
 from site_builder.core.errors import ContentError
 from site_builder.markdown.render import RenderMeta
-from site_builder.site.pages import tag_url
 from site_builder.vault.content import Asset, Content, Note
 from site_builder.vault.links import Link, LinkIndex, build_index, no_anchor
+from site_builder.vault.tags import tag_levels, tag_url
 
 
 def generated_urls(content: Content, static: Sequence[Asset] = ()) -> set[str]:
     """Pages the builder makes on its own, and the files of ``static/``, which root-absolute
     links may point at."""
     urls = {"/", "/tags/", "/search/", "/graph/"}
-    urls.update(tag_url(t) for n in content.notes for t in n.tags)
+    urls.update(tag_url(level) for n in content.notes for t in n.tags
+                for level in tag_levels(t))
     urls.update(a.url for a in static)
     return urls
 

@@ -25,6 +25,7 @@ from site_builder.store.cache import page_key
 from site_builder.store.output import OutputFile
 from site_builder.vault.content import Note, url_to_output
 from site_builder.vault.links import section_url
+from site_builder.vault.tags import same_tag, tag_levels, tag_slug, tag_url
 
 RECENT_ON_HOME = 10
 _FIRST_IMG = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"')
@@ -65,30 +66,6 @@ class SectionInfo:
     intro: str  # rendered _index.md body ("" when absent)
     cards: tuple[Card, ...]
     children: tuple[str, ...]
-
-
-# Symbols that tell tags apart ("c#", "c++", "c"): spelled out, not dropped.
-_SPELLED = {"#": " sharp ", "+": " plus ", "&": " and ", "@": " at "}
-_SYMBOL = re.compile("[" + re.escape("".join(_SPELLED)) + "]")
-
-
-@lru_cache(maxsize=4096)
-def tag_slug(name: str) -> str:
-    """The URL segment of a tag's page: "Docker" and "docker" share one, "c#" (c-sharp),
-    "c++" (c-plus-plus) and "c" do not."""
-    spelled = _SYMBOL.sub(lambda m: _SPELLED[m.group()], name.lower())
-    slug = re.sub(r"[^\w]+", "-", spelled, flags=re.UNICODE).strip("-")
-    return slug or "tag"
-
-
-def _same_tag(a: str, b: str) -> bool:
-    """Two spellings of one tag: they differ only in case, spaces, "-" and "_"."""
-    fold = lambda name: re.sub(r"[\s_-]+", "", name.casefold())
-    return fold(a) == fold(b)
-
-
-def tag_url(name: str) -> str:
-    return f"/tags/{tag_slug(name)}/"
 
 
 @lru_cache(maxsize=4096)
@@ -161,20 +138,29 @@ def _folder_title(key: str) -> str:
 
 
 def collect_tags(cards: Sequence[Card]) -> dict[str, tuple[str, list[Card]]]:
-    """tag slug -> (display name, notes); "Docker" and "docker" share one page."""
+    """tag path -> (display name, notes), for every tag and every level of a nested one (a
+    note tagged ``a/b`` is listed on ``a`` too); "Docker" and "docker" share one page."""
     tags: dict[str, tuple[str, list[Card]]] = {}
     for card in cards:
-        for tag in card.tags:
-            slug = tag_slug(tag.name)
-            name, notes = tags.setdefault(slug, (tag.name, []))
-            if not _same_tag(name, tag.name):
-                raise ContentError(f"tags '{name}' and '{tag.name}' would share the page "
+        levels = {level: None for tag in card.tags for level in tag_levels(tag.name)}
+        for level in levels:
+            slug = tag_slug(level)
+            name, notes = tags.setdefault(slug, (level, []))
+            if not same_tag(name, level):
+                raise ContentError(f"tags '{name}' and '{level}' would share the page "
                                    f"/tags/{slug}/ (the second is on the note at {card.url}): "
                                    "rename one of them")
-            notes.append(card)
+            if not notes or notes[-1] is not card:
+                notes.append(card)
     for _, items in tags.values():
         items.sort(key=sort_key)
     return dict(sorted(tags.items()))
+
+
+def child_tags(tags: Mapping[str, tuple[str, list[Card]]], slug: str) -> tuple:
+    """(name, url, notes) of the tags one level below the tag page ``slug``."""
+    return tuple((name, f"/tags/{child}/", len(cards)) for child, (name, cards) in tags.items()
+                 if child.startswith(slug + "/") and "/" not in child[len(slug) + 1:])
 
 
 def crumbs(sections: Mapping[str, SectionInfo], key: str) -> tuple[tuple[str, str], ...]:
@@ -286,8 +272,9 @@ def list_pages(maker: PageMaker, sections: Mapping[str, SectionInfo]) -> list[Ou
     pages.append(maker.page("tags.html", "tags/index.html", "the tag index", (index,),
                             partial(dict, page_kind="list", tags=index, canonical="/tags/")))
     for slug, (name, cards) in tags.items():
+        children = child_tags(tags, slug)
         pages.append(maker.page("tag.html", f"tags/{slug}/index.html", f"the tag '{name}'",
-                                (name, _keys(cards)),
+                                (name, _keys(cards), children),
                                 partial(dict, page_kind="list", tag=name, cards=cards,
-                                        canonical=f"/tags/{slug}/")))
+                                        children=children, canonical=f"/tags/{slug}/")))
     return pages

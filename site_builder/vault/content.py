@@ -32,6 +32,7 @@ from site_builder.vault.frontmatter import (
     split_front_matter,
 )
 from site_builder.vault.properties import Properties, merged, read_properties
+from site_builder.vault.tags import inline_tags, merge_tags
 from site_builder.vault.vaultconfig import VaultConfig
 
 INDEX_NAME = "_index.md"
@@ -282,8 +283,8 @@ def parse_note(raw: bytes, source: str, content_dir: Path, project_dir: Path,
         body_line=body_line,
         date=parse_date(data.get("date"), "date", shown, fm_lines) or props.created,
         updated=parse_date(data.get("updated"), "updated", shown, fm_lines),
-        tags=parse_tags(merged(data, "tags", "tag") if "tag" in data else data.get("tags"),
-                        shown, fm_lines),
+        tags=merge_tags(parse_tags(merged(data, "tags", "tag") if "tag" in data
+                                   else data.get("tags"), shown, fm_lines), inline_tags(body)),
         draft=draft_value(data.get("draft"), shown, fm_lines) or not props.publish,
         summary=str(summary).strip() if summary not in (None, "") else props.description,
         is_index=is_index,

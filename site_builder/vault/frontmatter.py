@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from site_builder.core.errors import ContentError
+from site_builder.vault.tags import clean_tag
 
 # Front matter keys this builder reads.  Any other property is the writer's own data (an
 # Obsidian vault holds many: ``categories``, ``rating``...) and is accepted silently; only a
@@ -161,8 +162,9 @@ def parse_date(value: Any, key: str, shown: str, fm_lines: list[str]) -> dt.date
 
 
 def parse_tags(value: Any, shown: str, fm_lines: list[str]) -> tuple[str, ...]:
-    """``tags`` as a list or a comma-separated text: each trimmed, empty ones dropped, the
-    same tag given twice kept once, in first-seen order."""
+    """``tags`` as a list or a comma-separated text: each trimmed (and a leading ``#``
+    dropped, as Obsidian reads ``"#tag"``), empty ones dropped, the same tag given twice kept
+    once, in first-seen order."""
     if value is None:
         return ()
     if isinstance(value, str):
@@ -171,7 +173,7 @@ def parse_tags(value: Any, shown: str, fm_lines: list[str]) -> tuple[str, ...]:
         raise ContentError("tags must be a list of words", shown, key_line(fm_lines, "tags"))
     seen: dict[str, None] = {}
     for tag in value:
-        text = str(tag).strip()
+        text = clean_tag(str(tag))
         if text:
             seen.setdefault(text, None)
     return tuple(seen)
