@@ -118,6 +118,8 @@ class EmbedPreprocessor(Preprocessor):
         target, _, alias = match.group(2).partition("|")
         name = target.split("#")[0].strip()
         size = SIZE.match(alias)
+        if name.lower().endswith(BASE_EXTENSION):
+            return base_embed(self.state, self.md, target.strip(), line)
         if posixpath.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
             alt = f"{SIZE_MARK}{alias.strip()}" if size else (alias or posixpath.basename(name))
             return f"![[{target}|{alt}]]"
@@ -152,3 +154,29 @@ class EmbedPreprocessor(Preprocessor):
         html_ = (f'<div class="embed" data-pagefind-ignore><p class="embed-title">'
                  f'<a href="{html.escape(href)}">{html.escape(title)}</a></p>\n{body}\n</div>')
         return "\n" + self.md.htmlStash.store(html_) + "\n"
+
+
+# -- Bases: ``![[X.base]]`` / ``![[X.base#View]]`` ------------------------------------------
+# A Base shows the notes its filters select, so it cannot be drawn while one note renders:
+# the embed leaves this placeholder, the page stage fills it (``site_builder.bases``), and the
+# Base's source goes into ``embeds``, which is how the page stage knows the page shows it.
+
+BASE_EXTENSION = ".base"
+BASE_PLACEHOLDER = re.compile(r'<div class="base-embed" data-base="([^"]*)" data-view="([^"]*)">'
+                              r"</div>")
+
+
+def base_placeholder(source: str, view: str) -> str:
+    return (f'<div class="base-embed" data-base="{html.escape(source)}" '
+            f'data-view="{html.escape(view)}"></div>')
+
+
+def base_embed(state: EmbedState, md: Markdown, target: str, line: int) -> str:
+    """The placeholder for a Base embed; a Base that is not there is a broken link."""
+    name, _, view = target.partition("#")
+    link = resolve_wiki(state.index, state.note.source, name, line)
+    state.links.append(link)
+    if link.target is None or not link.target.lower().endswith(BASE_EXTENSION):
+        return ""
+    state.embeds.add(link.target)
+    return "\n" + md.htmlStash.store(base_placeholder(link.target, view.strip())) + "\n"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from site_builder.bases.shelf import BaseShelf, shown_bases
 from site_builder.core.config import Settings
 from site_builder.markdown.render import RenderMeta, pygments_css
 from site_builder.pipeline.options import BuildOptions
@@ -26,6 +27,7 @@ from site_builder.store.blobs import BlobStore
 from site_builder.store.cache import page_key
 from site_builder.store.output import OutputFile, check_unique, source_key
 from site_builder.vault.content import Asset, Content, Note
+from site_builder.vault.links import LinkIndex
 
 FEED_LIMIT = 20
 
@@ -37,7 +39,9 @@ def published_assets(content: Content, rendered: Mapping[str, RenderMeta],
     content root is linked by every page's head."""
     used = {link.target for n in (*content.notes, *shown_intros)
             for link in rendered[n.source].links if link.target}
-    return [a for a in content.assets if a.source in used or a.source.startswith("favicon.")]
+    # A Base is drawn into the pages that embed it, never published as its YAML.
+    return [a for a in content.assets if (a.source in used or a.source.startswith("favicon."))
+            and not shown_bases((a.source,))]
 
 
 def feed_files(settings: Settings, notes: Sequence[Note], rendered: Mapping[str, RenderMeta],
@@ -81,9 +85,18 @@ def _newest_candidates(notes: Sequence[Note], limit: int) -> list[Note]:
     return [n for n in dated if (n.date, n.updated or n.date) >= edge]
 
 
+def base_shelf(opts: BuildOptions, content: Content, index: LinkIndex,
+               rendered: Mapping[str, RenderMeta]) -> BaseShelf | None:
+    """The Bases the pages show (None for a site that embeds none: nothing more is read)."""
+    if not any(shown_bases(rendered[n.source].embeds) for n in content.notes):
+        return None
+    return BaseShelf(content, opts.content, Path(opts.project_dir), index, rendered)
+
+
 def page_stage(opts: BuildOptions, settings: Settings, content: Content,
                rendered: Mapping[str, RenderMeta], links_to: Mapping, blobs: BlobStore,
-               static: Sequence[Asset] = ()) -> tuple[list[OutputFile], Callable[[], None]]:
+               static: Sequence[Asset] = (),
+               bases: BaseShelf | None = None) -> tuple[list[OutputFile], Callable[[], None]]:
     """Every page, feed and asset of the site, each made on demand from its inputs key; and
     what the page workers need ready before they fork (the compiled templates)."""
     assets = static_assets(pygments_css())
@@ -104,7 +117,8 @@ def page_stage(opts: BuildOptions, settings: Settings, content: Content,
         "asset": asset_urls.__getitem__, "favicon": favicon,
     }, common_key=page_key(settings, nav, sorted(asset_urls.items()), everything, favicon))
     graphs = local_graphs(content.notes, {s: r.links for s, r in rendered.items()})
-    pages = note_pages(maker, content.notes, rendered, sections, links_to, blobs.get, graphs)
+    pages = note_pages(maker, content.notes, rendered, sections, links_to, blobs.get, graphs,
+                       bases)
     pages += list_pages(maker, sections)
     if maker.has("graph.html"):
         whole = site_layout(content.notes, {n.source: rendered[n.source].links

@@ -17,6 +17,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from site_builder.bases.shelf import BaseShelf
 from site_builder.markdown.render import RenderMeta
 from site_builder.site.graph import Layout, graph_svg
 from site_builder.site.page_maker import PageMaker
@@ -178,15 +179,20 @@ def _note_context(card: Card, body: Callable[[], str], toc: str, section: Sectio
             "has_diagram": 'class="mermaid"' in html, "graph": Markup(graph_svg(graph))}
 
 
+def _filled(bases: BaseShelf, source: str, body: Callable[[], str]) -> str:
+    return bases.fill(body(), source)
+
+
 def note_pages(maker: PageMaker, notes: Sequence[Note], rendered: Mapping[str, RenderMeta],
                sections: Mapping[str, SectionInfo],
                backlinks: Mapping[str, tuple[tuple[str, str], ...]],
                body_of: Callable[[str], str],
-               graphs: Mapping[str, Layout | None] | None = None) -> list[OutputFile]:
+               graphs: Mapping[str, Layout | None] | None = None,
+               bases: BaseShelf | None = None) -> list[OutputFile]:
     """One page per note, with prev/next in its section's listing order.  A note page shows
-    its own card and body, its section's name, its neighbours' titles, its backlinks and its
-    local graph (``graphs``, layout by source): that is its key, so editing a note re-makes
-    exactly the pages that show it."""
+    its own card and body, its section's name, its neighbours' titles, its backlinks, its
+    local graph (``graphs``, layout by source) and what its Bases select (``bases``): that is
+    its key, so editing a note re-makes exactly the pages that show it."""
     pages = []
     position = {c.url: i for s in sections.values() for i, c in enumerate(s.cards)}
     # Parts hold only strings, None and tuples of them, so equal parts mean equal reprs: a key
@@ -204,15 +210,19 @@ def note_pages(maker: PageMaker, notes: Sequence[Note], rendered: Mapping[str, R
         links = backlinks.get(note.source, ())
         trail = trails[note.section]
         graph = (graphs or {}).get(note.source)
+        shown = bases.key(note.source) if bases else None
+        body = partial(body_of, r.html_digest)
+        if shown:
+            body = partial(_filled, bases, note.source, body)
         # The table of contents is made from the body's headings: the body digest covers it.
         parts = (card.key, (section.key, section.title, section.url),
                  prev and (prev.title, prev.url), nxt and (nxt.title, nxt.url), links,
-                 r.html_digest, trail, graph and graph.key)
+                 r.html_digest, trail, graph and graph.key, shown)
         whole = (*shared, parts)
         key = keys[whole] = last.get(whole) or page_key(*whole)
         pages.append(maker.page(
             "note.html", url_to_output(note.url), note.display_path, parts,
-            partial(_note_context, card, partial(body_of, r.html_digest), r.toc, section, prev,
+            partial(_note_context, card, body, r.toc, section, prev,
                     nxt, links, note.url, trail, graph), key=key))
     _last_note_keys[0] = keys
     return pages
