@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -171,8 +172,12 @@ def arithmetic(op: str, left: Any, right: Any) -> Any:
         return None
     if op in "/%" and right == 0:
         return None
-    return {"+": left + right, "-": left - right, "*": left * right, "/": left / right,
-            "%": math.fmod(left, right)}[op]
+    return _ARITHMETIC[op](left, right)
+
+
+_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "%": math.fmod}
 
 
 def _call(node: E.Call, row: Row) -> Any:
