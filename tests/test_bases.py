@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from htmldom import parse_html
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from htmldom import parse_html
 
 from site_builder.bases.evaluate import Row
 from site_builder.bases.expr import Unsupported, parse
@@ -253,8 +253,8 @@ def test_every_view_option_on_a_small_vault(tmp_path: Path) -> None:
     result = build_site(BuildOptions(project_dir=tmp_path, search=False))
     # (Properties Bases select by are not front matter keys of ours: issue 25's to quieten.)
     assert [w for w in result.warnings if "unknown front matter key" not in w] == [
-        "content/meta/Shop.base: formula 'mystery': unsupported expression "
-        "'price.frobnicate()' (unknown method .frobnicate()); left out", BASE_URL_WARNING]
+        ("content/meta/Shop.base: formula 'mystery': unsupported expression "
+         "'price.frobnicate()' (unknown method .frobnicate()); left out"), BASE_URL_WARNING]
     page = result.out_dir / "Shop" / "index.html"
     doc = parse_html(page.read_text("utf-8"))
     first = doc.select(".base")[0]
