@@ -48,7 +48,7 @@ def rebuild_warns(project: Path, reason: str) -> None:
 def test_round_trip(tmp_path: Path) -> None:
     cache = BuildCache(tmp_path / "c", fingerprint(tmp_path, tmp_path / "content"))
     packed = ("a.md", "content/a.md", "A", "/a/", "", 1, None, 738000, ("t",), False, None,
-              False, ())
+              False, (), 2.0)
     link = (3, "b.md", "b.md", None, None, (), False)
     render = ("d", "a.md", "", ("x",), (link,), 10, "Summary", "h", ("/b/",), ())
     state = CacheState(notes={"a.md": (1, 2, "d", packed)}, renders={"a.md": render},

@@ -71,7 +71,7 @@ def test_unknown_front_matter_keys_are_warnings_with_a_did_you_mean(tmp_path: Pa
         "content/a.md:3: unknown front matter key 'tag' (did you mean 'tags'?)",
         "content/a.md:4: unknown front matter key 'darft' (did you mean 'draft'?)",
         ("content/a.md:5: unknown front matter key 'layout' (known keys: title, date, updated, "
-        "tags, draft, slug, summary)"),
+        "tags, draft, slug, summary, order, weight)"),
         "content/b.md:2: unknown front matter key 'Title' (did you mean 'title'?)",
     )
     assert {n.source: n.tags for n in c.notes} == {"a.md": (), "b.md": ()}

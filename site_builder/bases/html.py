@@ -75,10 +75,11 @@ class Cells:
         return "".join(parts)
 
     def cell(self, prop: str, value: Any, line: Line) -> str:
-        """A column's cell: ``file.name`` links to the note the row is."""
+        """A column's cell: ``file.name`` links to the note the row is, by its title (the
+        file name unless the note has another), as every link of the site does."""
         if prop in ("file.name", "file.basename"):
             record = self.vault.records.get(line.source)
-            return self.link(line.source, record.basename if record else text(value))
+            return self.link(line.source, record.title if record else text(value))
         return self.value(value, line.source)
 
 

@@ -19,10 +19,12 @@ from site_builder.markdown.render import RenderMeta, pygments_css
 from site_builder.pipeline.options import BuildOptions
 from site_builder.site import feeds
 from site_builder.site.assets import static_assets
+from site_builder.site.explorer import TREE_PATH, branch_html, tree_json
 from site_builder.site.favicon import favicon_ico
-from site_builder.site.graph import local_graphs, site_graph_svg, site_layout
+from site_builder.site.graph import local_graphs
 from site_builder.site.page_maker import PageMaker, make_env
 from site_builder.site.pages import build_sections, list_pages, note_pages, sections_key
+from site_builder.site.sitegraph import site_graph_svg, site_layout
 from site_builder.store.blobs import BlobStore
 from site_builder.store.cache import page_key
 from site_builder.store.output import OutputFile, check_unique, source_key
@@ -30,6 +32,7 @@ from site_builder.vault.content import Asset, Content, Note
 from site_builder.vault.links import LinkIndex
 
 FEED_LIMIT = 20
+NAV_CHARACTERS = 56  # what the header's section list holds at 1280 px beside the search box
 
 
 def published_assets(content: Content, rendered: Mapping[str, RenderMeta],
@@ -103,6 +106,9 @@ def page_stage(opts: BuildOptions, settings: Settings, content: Content,
     intros = {i.source: blobs.get(rendered[i.source].html_digest) for i in content.intros}
     sections = build_sections(content.notes, content.intros, rendered, intros)
     nav = [(sections[k].title, sections[k].url) for k in sections[""].children]
+    # The header lists the sections while they fit on one line; the explorer has them all.
+    nav = nav if sum(len(t) + 3 for t, _ in nav) <= NAV_CHARACTERS else []
+    branch = partial(branch_html, sections)
     asset_urls = {name: "/" + a.path for name, a in assets.items()}
     project = Path(opts.project_dir)
     # Packaged templates show only what each page's key covers; a user's templates/ may show
@@ -118,8 +124,8 @@ def page_stage(opts: BuildOptions, settings: Settings, content: Content,
     }, common_key=page_key(settings, nav, sorted(asset_urls.items()), everything, favicon))
     graphs = local_graphs(content.notes, {s: r.links for s, r in rendered.items()})
     pages = note_pages(maker, content.notes, rendered, sections, links_to, blobs.get, graphs,
-                       bases)
-    pages += list_pages(maker, sections)
+                       bases, branch)
+    pages += list_pages(maker, sections, branch)
     if maker.has("graph.html"):
         whole = site_layout(content.notes, {n.source: rendered[n.source].links
                                             for n in content.notes})
@@ -132,6 +138,7 @@ def page_stage(opts: BuildOptions, settings: Settings, content: Content,
                                         no_header_search=True)))
     pages.append(maker.page("404.html", "404.html", "the 404 page", (), dict))
     files = pages + feed_files(settings, content.notes, rendered, pages, blobs.get)
+    files.append(OutputFile(TREE_PATH, "the folder explorer", data=tree_json(sections)))
     files += assets.values()
     shown_intros = [i for i in content.intros if i.section in sections]
     attachments = published_assets(content, rendered, shown_intros)

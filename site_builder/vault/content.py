@@ -27,6 +27,7 @@ from site_builder.vault.frontmatter import (
     key_line,
     parse_date,
     parse_tags,
+    parse_weight,
     split_front_matter,
 )
 from site_builder.vault.walk import walk
@@ -57,6 +58,7 @@ class Note:
     summary: str | None = None
     is_index: bool = False
     warnings: tuple[str, ...] = ()  # one line each, "file:line: message" (kept in the cache)
+    weight: float | None = None  # ``order``/``weight``: its place in lists before the title
 
     @property
     def output_path(self) -> str:
@@ -75,15 +77,15 @@ def pack_note(note: Note) -> tuple:
     """A note without its body as plain values, for the build cache."""
     n = note
     return (n.source, n.display_path, n.title, n.url, n.section, n.body_line, _ordinal(n.date),
-            _ordinal(n.updated), n.tags, n.draft, n.summary, n.is_index, n.warnings)
+            _ordinal(n.updated), n.tags, n.draft, n.summary, n.is_index, n.warnings, n.weight)
 
 
 def unpack_note(data: tuple) -> Note:
     """The inverse of ``pack_note`` (the body stays empty: it is read again if needed)."""
     source, shown, title, url, section, body_line, date, updated, tags, draft, summary, \
-        is_index, warnings = data
+        is_index, warnings, weight = data
     return Note(source, shown, title, url, section, "", body_line, _day(date), _day(updated),
-                tuple(tags), draft, summary, is_index, tuple(warnings))
+                tuple(tags), draft, summary, is_index, tuple(warnings), weight)
 
 
 @dataclass(frozen=True)
@@ -237,6 +239,7 @@ def parse_note(raw: bytes, source: str, content_dir: Path, project_dir: Path) ->
         summary=str(summary).strip() if summary not in (None, "") else None,
         is_index=is_index,
         warnings=check_keys(data, shown, fm_lines),
+        weight=parse_weight(data, shown, fm_lines),
     )
 
 

@@ -19,7 +19,8 @@ import yaml
 from site_builder.core.errors import ContentError
 
 # Front matter keys a note may have; any other key is a warning with a did-you-mean.
-FRONT_MATTER_KEYS = ("title", "date", "updated", "tags", "draft", "slug", "summary")
+FRONT_MATTER_KEYS = ("title", "date", "updated", "tags", "draft", "slug", "summary", "order",
+                     "weight")
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -165,3 +166,17 @@ def parse_tags(value: Any, shown: str, fm_lines: list[str]) -> tuple[str, ...]:
         if text:
             seen.setdefault(text, None)
     return tuple(seen)
+
+
+def parse_weight(data: Mapping[str, Any], shown: str, fm_lines: list[str]) -> float | None:
+    """``order`` (or Hugo's ``weight``): a number placing the note (or, in ``_index.md``, its
+    folder) in the explorer and in lists before those without one; lower comes first."""
+    for key in ("order", "weight"):
+        value = data.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ContentError(f"{key} must be a number, not {value!r}", shown,
+                               key_line(fm_lines, key))
+        return float(value)
+    return None
