@@ -3,7 +3,7 @@
 Two parts, so the site stays small as it grows.  Every page carries only its own branch
 (``branch_html``): the top folders, the folders down to the page's own, opened, and that
 folder's notes (at most ``SHOWN`` of them), as ``<details>`` and links: it works without
-JavaScript.  The whole tree is one shared file (``explorer.json``, ``tree_json``) that
+JavaScript (a closed folder is a link to its section page).  The whole tree is one shared file (``explorer.json``, ``tree_json``) that
 ``site.js`` fetches once (the browser keeps it) and draws in place of the branch, with the
 folders the reader opened remembered.  At 5,000 notes the tree is in one file, not in 5,000.
 
@@ -51,7 +51,8 @@ def _folder(sections: Mapping[str, SectionInfo], key: str, chain: tuple[str, ...
     inner = "".join(_folder(sections, k, chain, here) for k in s.children)
     if key == chain[-1]:
         inner += _note_items(s, here)
-    return (f'<li><details open><summary>{_link(s.title, s.url, here, "folder")}</summary>'
+    # The name only: a link inside <summary> would be a control inside a control.
+    return (f'<li><details open><summary class="folder">{html.escape(s.title)}</summary>'
             f"<ul>{inner}</ul></details></li>")
 
 

@@ -120,11 +120,13 @@
       var li = document.createElement("li");
       var details = document.createElement("details");
       var summary = document.createElement("summary");
-      summary.appendChild(link(child[0], child[1], "folder"));
+      summary.className = "folder";
+      summary.textContent = child[0];
       details.appendChild(summary);
       details.open = location.pathname.indexOf(child[1]) === 0 || opened.indexOf(child[1]) >= 0;
       details.appendChild(folder(child, opened));
-      details.addEventListener("toggle", function () { remember(child[1], details.open); });
+      // The reader's own clicks only (opening the current note's folders is not a choice).
+      summary.addEventListener("click", function () { remember(child[1], !details.open); });
       li.appendChild(details);
       list.appendChild(li);
     });
