@@ -294,3 +294,17 @@ def test_a_page_showing_a_base_is_made_again_when_a_selected_note_changes(tmp_pa
     other = build_site(BuildOptions(project_dir=tmp_path, search=False))
     assert "elsewhere/Zed/index.html" in other.written
     assert "Shop/index.html" not in other.written
+
+
+def test_a_folder_intro_shows_a_base_on_its_section_page(tmp_path: Path) -> None:
+    _shop(tmp_path)
+    (tmp_path / "content" / "shop" / "_index.md").write_text("# The shop\n\n"
+                                                             "![[Shop.base#Cheapest two]]\n")
+    result = build_site(BuildOptions(project_dir=tmp_path, search=False))
+    assert _rows(result.out_dir / "shop" / "index.html") == [["Apple", "3"], ["Bread", "5"]]
+    assert "/assets/bases." in (result.out_dir / "shop" / "index.html").read_text()
+    bread = tmp_path / "content" / "shop" / "Bread.md"
+    bread.write_text(bread.read_text().replace("price: 5", "price: 2"))
+    again = build_site(BuildOptions(project_dir=tmp_path, search=False))
+    assert "shop/index.html" in again.written
+    assert _rows(again.out_dir / "shop" / "index.html") == [["Bread", "2"], ["Apple", "3"]]

@@ -38,7 +38,8 @@ class BaseShelf:
                  index: LinkIndex, rendered: Mapping[str, Any]):
         self.content, self.content_dir, self.project_dir = content, content_dir, project_dir
         self.index, self.rendered = index, rendered
-        self.pages = {n.source: shown_bases(rendered[n.source].embeds) for n in content.notes
+        self.pages = {n.source: shown_bases(rendered[n.source].embeds)
+                      for n in (*content.notes, *content.intros)
                       if shown_bases(rendered[n.source].embeds)}
         self._specs: dict[str, BaseSpec] = {}
         self._vault: Vault | None = None

@@ -91,7 +91,8 @@ def _newest_candidates(notes: Sequence[Note], limit: int) -> list[Note]:
 def base_shelf(opts: BuildOptions, content: Content, index: LinkIndex,
                rendered: Mapping[str, RenderMeta]) -> BaseShelf | None:
     """The Bases the pages show (None for a site that embeds none: nothing more is read)."""
-    if not any(shown_bases(rendered[n.source].embeds) for n in content.notes):
+    if not any(shown_bases(rendered[n.source].embeds) for n in (*content.notes,
+                                                                *content.intros)):
         return None
     return BaseShelf(content, opts.content, Path(opts.project_dir), index, rendered)
 
@@ -104,6 +105,8 @@ def page_stage(opts: BuildOptions, settings: Settings, content: Content,
     what the page workers need ready before they fork (the compiled templates)."""
     assets = static_assets(pygments_css())
     intros = {i.source: blobs.get(rendered[i.source].html_digest) for i in content.intros}
+    if bases:  # a folder's _index.md may show a Base too: drawn here, so its pages' keys hold it
+        intros = {s: bases.fill(h, s) if s in bases.pages else h for s, h in intros.items()}
     sections = build_sections(content.notes, content.intros, rendered, intros)
     nav = [(sections[k].title, sections[k].url) for k in sections[""].children]
     # The header lists the sections while they fit on one line; the explorer has them all.

@@ -87,11 +87,14 @@ def tag_ref(name: str) -> TagRef:
     return TagRef(name, tag_url(name))
 
 
+def newest_first(card: Card) -> tuple:
+    """Newest first; undated notes after dated ones, alphabetically (recent notes, tags)."""
+    return (card.date is None, -(card.date.toordinal() if card.date else 0), card.title.lower())
+
+
 def sort_key(card: Card) -> tuple:
-    """Notes given an ``order`` first, in that order; then newest first, undated notes after
-    dated ones, alphabetically."""
-    return (card.weight is None, card.weight or 0, card.date is None,
-            -(card.date.toordinal() if card.date else 0), card.title.lower())
+    """A section's notes: those given an ``order`` first, in that order; then newest first."""
+    return (card.weight is None, card.weight or 0, *newest_first(card))
 
 
 def by_weight(weight: float | None, title: str) -> tuple:
@@ -166,7 +169,7 @@ def collect_tags(cards: Sequence[Card]) -> dict[str, tuple[str, list[Card]]]:
             slug = tag_slug(tag.name)
             tags.setdefault(slug, (tag.name, []))[1].append(card)
     for _, items in tags.values():
-        items.sort(key=sort_key)
+        items.sort(key=newest_first)
     return dict(sorted(tags.items()))
 
 
@@ -273,7 +276,7 @@ def list_pages(maker: PageMaker, sections: Mapping[str, SectionInfo],
                branch: Branch | None = None) -> list[OutputFile]:
     """Home, one page per section, the tag index and one page per tag."""
     all_cards = [c for s in sections.values() for c in s.cards]
-    recent = sorted((c for c in all_cards if c.date), key=sort_key)[:RECENT_ON_HOME]
+    recent = sorted((c for c in all_cards if c.date), key=newest_first)[:RECENT_ON_HOME]
     home = sections[""]
     tree = (lambda key, url: Markup(branch(key, url))) if branch else (lambda key, url: "")
     pages = [maker.page("home.html", "index.html", "the home page",
@@ -281,7 +284,8 @@ def list_pages(maker: PageMaker, sections: Mapping[str, SectionInfo],
                          tree("", "/")),
                         lambda: {"page_kind": "list", "home": home, "recent": recent,
                                  "canonical": "/", "intro": Markup(home.intro),
-                                 "explorer": tree("", "/")})]
+                                 "explorer": tree("", "/"),
+                                 "has_base": 'class="base"' in home.intro})]
     for key, section in sections.items():
         if key:
             trail = crumbs(sections, key.rpartition("/")[0])
@@ -290,7 +294,8 @@ def list_pages(maker: PageMaker, sections: Mapping[str, SectionInfo],
                 "section.html", url_to_output(section.url), f"the section {key}/",
                 (_section_key(section), _children(sections, section), trail, explorer),
                 partial(dict, page_kind="list", section=section, canonical=section.url,
-                        intro=Markup(section.intro), crumbs=trail, explorer=explorer)))
+                        intro=Markup(section.intro), crumbs=trail, explorer=explorer,
+                        has_base='class="base"' in section.intro)))
     tags = collect_tags(all_cards)
     index = [(n, tag_url(n), len(c)) for n, c in tags.values()]
     pages.append(maker.page("tags.html", "tags/index.html", "the tag index", (index,),
