@@ -308,3 +308,16 @@ def test_a_folder_intro_shows_a_base_on_its_section_page(tmp_path: Path) -> None
     again = build_site(BuildOptions(project_dir=tmp_path, search=False))
     assert "shop/index.html" in again.written
     assert _rows(again.out_dir / "shop" / "index.html") == [["Bread", "2"], ["Apple", "3"]]
+
+
+def test_a_base_file_is_a_page_of_its_own_and_links_lead_there(tmp_path: Path) -> None:
+    _shop(tmp_path)
+    (tmp_path / "content" / "About.md").write_text("See [[Shop.base|the whole shop]].\n")
+    result = build_site(BuildOptions(project_dir=tmp_path, search=False))
+    about = parse_html((result.out_dir / "About" / "index.html").read_text())
+    assert [a.attrs["href"] for a in about.select("main .prose a")] == ["/meta/Shop/"]
+    page = parse_html((result.out_dir / "meta" / "Shop" / "index.html").read_text())
+    assert page.select("h1")[0].text == "Shop"
+    assert [v.attrs["aria-label"] for v in page.select(".base-view")] == \
+        ["By kind", "Cheapest two", "Linked here"]
+    assert not (result.out_dir / "meta" / "Shop.base").exists()

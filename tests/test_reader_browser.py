@@ -38,6 +38,7 @@ PAGES = {
     "graph": ("/graph/", ".graph-zoom:not([hidden])"),
     # A Base (reading-guide.md embeds notes.base): its views as tabs, tables and cards.
     "base": ("/reading-guide/", ".base-tabs"),
+    "base file": ("/notes/", ".base-tabs"),
 }
 # Moderate (or minor) findings kept on purpose, with the reason; none today.  Serious and
 # critical findings are never allowed.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html as htmllib
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,34 @@ from site_builder.bases.run import run_base
 from site_builder.bases.spec import BaseSpec, read_base
 from site_builder.markdown.embeds import BASE_EXTENSION, BASE_PLACEHOLDER
 from site_builder.store.cache import page_key
-from site_builder.vault.content import Content, decode, display_path
-from site_builder.vault.links import LinkIndex
+from site_builder.vault.content import Content, decode, display_path, url_segment
+from site_builder.vault.links import LinkIndex, Target
 
 
 def shown_bases(embeds: Iterable[str]) -> tuple[str, ...]:
     return tuple(e for e in embeds if e.lower().endswith(BASE_EXTENSION))
+
+
+def base_pages(content: Content) -> dict[str, tuple[str, str]]:
+    """Every published ``.base`` file is a page of its own: source -> (URL, title).  Its URL
+    is a note's (``Reading/Books.base`` -> ``/Reading/Books/``), so links find it there."""
+    pages = {}
+    for asset in content.assets:
+        if shown_bases((asset.source,)):
+            folder, _, name = asset.source.rpartition("/")
+            title = name[: -len(BASE_EXTENSION)]
+            segments = [url_segment(s) for s in (*folder.split("/"), title) if s]
+            pages[asset.source] = ("/" + "/".join(segments) + "/", title)
+    return pages
+
+
+def with_base_pages(index: LinkIndex, content: Content) -> LinkIndex:
+    """``index`` with each Base file leading to its page rather than to its YAML."""
+    pages = base_pages(content)
+    if not pages:
+        return index
+    targets = {**index.targets, **{s: Target(url, title) for s, (url, title) in pages.items()}}
+    return replace(index, targets=targets)
 
 
 class BaseShelf:
@@ -41,6 +64,7 @@ class BaseShelf:
         self.pages = {n.source: shown_bases(rendered[n.source].embeds)
                       for n in (*content.notes, *content.intros)
                       if shown_bases(rendered[n.source].embeds)}
+        self.standalone = base_pages(content)
         self._specs: dict[str, BaseSpec] = {}
         self._vault: Vault | None = None
         self._drawn: dict[tuple, str] = {}
@@ -55,7 +79,7 @@ class BaseShelf:
     @property
     def warnings(self) -> list[str]:
         """What the Bases shown hold that we cannot show (each Base once, by path)."""
-        used = sorted({b for bases in self.pages.values() for b in bases})
+        used = sorted({*self.standalone, *(b for bases in self.pages.values() for b in bases)})
         return [w for source in used for w in self.spec(source).warnings]
 
     @property

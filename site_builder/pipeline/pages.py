@@ -13,7 +13,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from site_builder.bases.shelf import BaseShelf, shown_bases
+from site_builder.bases.shelf import BaseShelf, base_pages, shown_bases
 from site_builder.core.config import Settings
 from site_builder.markdown.render import RenderMeta, pygments_css
 from site_builder.pipeline.options import BuildOptions
@@ -28,7 +28,7 @@ from site_builder.site.sitegraph import site_graph_svg, site_layout
 from site_builder.store.blobs import BlobStore
 from site_builder.store.cache import page_key
 from site_builder.store.output import OutputFile, check_unique, source_key
-from site_builder.vault.content import Asset, Content, Note
+from site_builder.vault.content import Asset, Content, Note, url_to_output
 from site_builder.vault.links import LinkIndex
 
 FEED_LIMIT = 20
@@ -91,10 +91,24 @@ def _newest_candidates(notes: Sequence[Note], limit: int) -> list[Note]:
 def base_shelf(opts: BuildOptions, content: Content, index: LinkIndex,
                rendered: Mapping[str, RenderMeta]) -> BaseShelf | None:
     """The Bases the pages show (None for a site that embeds none: nothing more is read)."""
-    if not any(shown_bases(rendered[n.source].embeds) for n in (*content.notes,
-                                                                *content.intros)):
+    if not base_pages(content) and not any(
+            shown_bases(rendered[n.source].embeds) for n in (*content.notes, *content.intros)):
         return None
     return BaseShelf(content, opts.content, Path(opts.project_dir), index, rendered)
+
+
+def standalone_bases(maker: PageMaker, bases: BaseShelf | None,
+                     branch: Callable[[str, str | None], str]) -> list[OutputFile]:
+    """A page for each Base file, showing every view (``this`` is the Base itself)."""
+    files = []
+    for source, (url, title) in sorted((bases.standalone if bases else {}).items()):
+        body = bases.draw(source, "", None)
+        explorer = branch(source.rpartition("/")[0], url)
+        files.append(maker.page(
+            "base_file.html", url_to_output(url), source, (title, url, body, explorer),
+            partial(dict, page_kind="list", title=title, canonical=url, body=Markup(body),
+                    explorer=Markup(explorer), has_base=True)))
+    return files
 
 
 def page_stage(opts: BuildOptions, settings: Settings, content: Content,
@@ -135,6 +149,7 @@ def page_stage(opts: BuildOptions, settings: Settings, content: Content,
         pages.append(maker.page("graph.html", "graph/index.html", "the graph page", (whole,),
                                 lambda: {"page_kind": "list", "canonical": "/graph/",
                                          "graph": Markup(site_graph_svg(whole))}))
+    pages += standalone_bases(maker, bases, branch)
     if maker.has("search.html"):
         pages.append(maker.page("search.html", "search/index.html", "the search page", (),
                                 partial(dict, page_kind="list", canonical="/search/",
