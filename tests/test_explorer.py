@@ -4,19 +4,22 @@ shows the vault's clusters; in Chromium at 1280 and 390 px, with axe."""
 
 from __future__ import annotations
 
-import functools
 import json
 import math
-import threading
 import time
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace as NS
 
 import pytest
 from htmldom import parse_html
-from test_reader_browser import KEPT, _violations, axe_source  # noqa: F401 (a fixture)
+from test_reader_browser import (  # noqa: F401 (axe_source: a fixture)
+    KEPT,
+    _violations,
+    axe_source,
+    browser_page,
+    serve,
+)
 
 from site_builder.pipeline.build import build_site
 from site_builder.pipeline.options import BuildOptions
@@ -122,23 +125,11 @@ def test_the_graph_shows_clusters_and_stays_within_its_budget(count: int) -> Non
 # -- in the browser ------------------------------------------------------------------------
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = vault(tmp_path_factory.mktemp("folders"))
-    out = build_site(BuildOptions(project_dir=root, search=False)).out_dir
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(out)))
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(build_site(BuildOptions(project_dir=root, search=False)).out_dir) as url:
+        yield url
 
 
 NOTE = "/Area-D-projects/Deeper/Note-21/"
@@ -176,9 +167,7 @@ def test_a_170_note_vault_of_18_folders_reads_with_the_explorer_at_1280(chromium
 @pytest.mark.browser
 def test_the_explorer_without_javascript_is_the_pages_own_branch(chromium_browser,
                                                                   site: str) -> None:
-    context = chromium_browser.new_context(java_script_enabled=False)
-    pg = context.new_page()
-    try:
+    with browser_page(chromium_browser, java_script_enabled=False) as pg:
         pg.goto(site + NOTE)
         assert pg.locator("#explorer [aria-current=page]").inner_text() == "Note 21"
         # The other 17 top folders link to their pages; the note's own two are open.
@@ -187,8 +176,6 @@ def test_the_explorer_without_javascript_is_the_pages_own_branch(chromium_browse
             ["Area D projects", "Deeper"]
         pg.locator("#explorer a", has_text="Area K").click()
         pg.wait_for_url("**/Area-K/")
-    finally:
-        context.close()
 
 
 @pytest.mark.browser
@@ -196,10 +183,8 @@ def test_the_explorer_without_javascript_is_the_pages_own_branch(chromium_browse
 def test_on_a_phone_browse_opens_the_explorer_and_axe_finds_nothing(chromium_browser, site: str,
                                                                      axe_source: str,  # noqa: F811
                                                                      theme: str) -> None:
-    context = chromium_browser.new_context(viewport={"width": 390, "height": 800},
-                                           is_mobile=True, has_touch=True, color_scheme=theme)
-    pg = context.new_page()
-    try:
+    with browser_page(chromium_browser, viewport={"width": 390, "height": 800},
+                      is_mobile=True, has_touch=True, color_scheme=theme) as pg:
         pg.goto(site + NOTE)
         assert pg.locator("#explorer").is_hidden()
         assert pg.eval_on_selector(".site-header", "h => h.getBoundingClientRect().height") < 70
@@ -213,8 +198,6 @@ def test_on_a_phone_browse_opens_the_explorer_and_axe_finds_nothing(chromium_bro
         assert [v for v in _violations(pg, axe_source) if v["id"] not in KEPT] == []
         pg.keyboard.press("Escape")
         assert pg.locator("#explorer").is_hidden()
-    finally:
-        context.close()
 
 
 @pytest.mark.browser
@@ -222,10 +205,8 @@ def test_on_a_phone_browse_opens_the_explorer_and_axe_finds_nothing(chromium_bro
 def test_the_graph_of_170_notes_fits_the_screen_by_folder(chromium_browser, site: str,
                                                            axe_source: str,  # noqa: F811
                                                            theme: str) -> None:
-    context = chromium_browser.new_context(viewport={"width": 1280, "height": 900},
-                                           color_scheme=theme)
-    pg = context.new_page()
-    try:
+    with browser_page(chromium_browser, viewport={"width": 1280, "height": 900},
+                      color_scheme=theme) as pg:
         pg.goto(site + "/graph/")
         box = pg.eval_on_selector(".site-graph svg", "s => s.getBoundingClientRect().toJSON()")
         assert box["width"] > 1000 and box["height"] < 900  # not a 1200 x 7638 strip
@@ -242,5 +223,3 @@ def test_the_graph_of_170_notes_fits_the_screen_by_folder(chromium_browser, site
             pg.click("button[aria-label='Zoom in']")
         assert pg.eval_on_selector(".site-graph svg", "s => s.classList.contains('labels')")
         assert [v for v in _violations(pg, axe_source) if v["id"] not in KEPT] == []
-    finally:
-        context.close()

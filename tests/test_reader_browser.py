@@ -6,6 +6,7 @@ mermaid drawn from the self-hosted copy, the TOC folded on a phone."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -57,7 +58,15 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         patch.setattr(search_shards, "PAGES_PER_SHARD", 4)
         build_site(BuildOptions(project_dir=REPO, out_dir=out, search=True))
     assert len(json.loads((out / "pagefind" / "shards.json").read_text())) >= 3
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(out)))
+    with serve(out) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """A built site served on a free local port (its base URL), until the block ends."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0),
+                                 functools.partial(_Quiet, directory=str(folder)))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -65,6 +74,16 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextlib.contextmanager
+def browser_page(chromium_browser, **options) -> Iterator[object]:
+    """A page in a context of its own (viewport, theme, touch...), closed after the block."""
+    context = chromium_browser.new_context(**options)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 @pytest.fixture(scope="module")

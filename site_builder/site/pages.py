@@ -298,11 +298,13 @@ def list_pages(maker: PageMaker, sections: Mapping[str, SectionInfo],
                         has_base='class="base"' in section.intro)))
     tags = collect_tags(all_cards)
     index = [(n, tag_url(n), len(c)) for n, c in tags.values()]
-    pages.append(maker.page("tags.html", "tags/index.html", "the tag index", (index,),
-                            partial(dict, page_kind="list", tags=index, canonical="/tags/")))
+    top = tree("", None)  # tag pages belong to no folder: the explorer's top level
+    pages.append(maker.page("tags.html", "tags/index.html", "the tag index", (index, top),
+                            partial(dict, page_kind="list", tags=index, canonical="/tags/",
+                                    explorer=top)))
     for slug, (name, cards) in tags.items():
         pages.append(maker.page("tag.html", f"tags/{slug}/index.html", f"the tag '{name}'",
-                                (name, _keys(cards)),
+                                (name, _keys(cards), top),
                                 partial(dict, page_kind="list", tag=name, cards=cards,
-                                        canonical=f"/tags/{slug}/")))
+                                        canonical=f"/tags/{slug}/", explorer=top)))
     return pages
