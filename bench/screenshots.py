@@ -23,7 +23,7 @@ SHOTS = (
     # file, path, viewport width, height, what to do first (JavaScript, or "")
     ("note.png", "/kubernetes/networking/cni/", 1280, 860, ""),
     ("base.png", "/reading-guide/", 1280, 860,
-     "document.querySelector('.base').scrollIntoView({block: 'start'})"),
+     "scrollTo(0, document.querySelector('.prose').getBoundingClientRect().top + scrollY - 16)"),
     ("explorer-phone.png", "/containers/docker-networking/", 390, 800,
      "document.querySelector('.menu-button').click()"),
 )
