@@ -33,8 +33,8 @@ def main() -> None:
     from test_smartquotes import stock_renderer
 
     from site_builder.markdown.render import Renderer
-    from site_builder.vault.content import load_content
     from site_builder.vault.links import build_index
+    from site_builder.vault.load import load_content
 
     content_dir = corpus(args.notes)
     content = load_content(content_dir, content_dir.parent)

@@ -49,14 +49,19 @@ def main(default_project: Path) -> int:
     )
     for warning in built.warnings:
         print(f"Warning: {warning}", file=sys.stderr)
-    NotesSiteStack(
-        app,
-        settings.stack_name,
-        site_dir=built.out_dir,
-        lambda_code_dir=code_dir,
-        settings=settings,
-        description="notes-publisher: versioned S3 website bucket, published by cdk deploy",
-    )
+    try:  # the CDN's policy reads the built pages: a refusal is one line too
+        NotesSiteStack(
+            app,
+            settings.stack_name,
+            site_dir=built.out_dir,
+            lambda_code_dir=code_dir,
+            settings=settings,
+            project_dir=project,
+            description="notes-publisher: versioned S3 website bucket, published by cdk deploy",
+        )
+    except NotesError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
     app.synth()
     return 0

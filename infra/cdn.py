@@ -33,6 +33,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from aws_cdk import (
@@ -60,23 +61,27 @@ from infra.settings import StackSettings
 from site_builder.core import bucket_config
 from site_builder.core.errors import DeployError
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "site_builder" / "site" / "templates"
 CERTIFICATE_REGION = "us-east-1"
 HSTS_AGE = Duration.days(365)
 ERROR_TTL = Duration.seconds(10)  # CloudFront's default: a new page's 404 is gone in 10 s
 PRIVATE_PATTERN = "/_notes/*"
-# Scripts: the site's own files and the templates' inline scripts (by hash); Pagefind
+# Scripts: the site's own files and the built pages' inline scripts (by hash); Pagefind
 # instantiates its WebAssembly search engine, which needs 'wasm-unsafe-eval' (not
 # 'unsafe-eval').  Styles may be inline: diagram renderers write <style> into their SVG and
 # notes may carry style="" in raw HTML, and CSS cannot run code.  Images may come from any
-# https host (notes link them); nothing else may leave the site, and no page may frame it.
+# https host (notes link them); frames are the site's own (a note's PDF in its viewer, which
+# is why the site may frame itself) and YouTube's privacy-enhanced player (a video embed);
+# nothing else may leave the site, and no other site may frame it.
 CSP_TEMPLATE = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; "
     "style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: https:; object-src 'none'; base-uri 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; upgrade-insecure-requests"
+    "img-src 'self' data: https:; frame-src 'self' https://www.youtube-nocookie.com; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'self'; upgrade-insecure-requests"
 )
-_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+_INLINE_SCRIPT = re.compile(rb"<script\b([^>]*)>(.*?)</script\s*>", re.DOTALL | re.IGNORECASE)
+TEMPLATES = Path(__file__).resolve().parents[1] / "site_builder" / "site" / "templates"  # package
+CSP_MAX = 1783  # characters CloudFront allows in a response headers policy's CSP
 # CloudFront Functions runtime 2.0: answer /_notes/* at the edge without asking the bucket.
 NOT_FOUND_FUNCTION = """\
 function handler(event) {
@@ -91,37 +96,76 @@ function handler(event) {
 """
 
 
-def inline_script_hashes(templates: Path = TEMPLATES) -> tuple[str, ...]:
-    """CSP sources for the templates' inline scripts (search.html starts Pagefind's UI).
+def _executable_inline(attrs: bytes) -> bool:
+    """An inline script the browser runs (not ``src=``, not a data block such as JSON-LD)."""
+    if re.search(rb"\ssrc\s*=", attrs):
+        return False
+    kind = re.search(rb"""type\s*=\s*["']?([^"'\s>]+)""", attrs)
+    return kind is None or kind.group(1).lower() in (b"module", b"text/javascript")
 
-    Taken from the templates, not the built site, so a note can never add a script to the
-    policy, and a one-note edit never changes it.  tests/test_infra_cdn.py checks that every
-    inline script of a real build is covered.
+
+def template_scripts(template_dirs: Sequence[Path]) -> frozenset[bytes]:
+    """The inline script bodies the templates write (a project's overrides and the package's),
+    as written: a script that renders a Jinja value differs per page and is refused."""
+    bodies = set()
+    for folder in template_dirs:
+        for path in sorted(folder.rglob("*.html")) if folder.is_dir() else ():
+            for attrs, body in _INLINE_SCRIPT.findall(path.read_bytes()):
+                if not (body.strip() and _executable_inline(attrs)):
+                    continue
+                if b"{{" in body or b"{%" in body:
+                    raise DeployError(f"{path}: an inline <script> uses Jinja",
+                                      "move the value into a data- attribute; the CSP hashes "
+                                      "inline scripts as the pages carry them")
+                bodies.add(body)
+    return frozenset(bodies)
+
+
+def inline_script_hashes(site: Path, template_dirs: Sequence[Path] = (TEMPLATES,)
+                         ) -> tuple[str, ...]:
+    """CSP sources for the inline scripts the built pages of ``site`` carry from templates.
+
+    Read from the built site when the stack is synthesized, so a project's template overrides
+    (``templates/base.html`` with its own theme script) are covered as they render, and a
+    script no page carries is not allowed.  Only scripts a template wrote count: a note may
+    keep raw HTML (``[markdown] raw_html = "keep"``, the default), and a ``<script>`` written
+    into a note must stay blocked; so a one-note edit never changes the policy either.
     """
+    written = template_scripts(template_dirs)
     found = set()
-    for path in sorted(templates.rglob("*.html")):
-        for body in _INLINE_SCRIPT.findall(path.read_text("utf-8")):
-            if "{{" in body or "{%" in body:
-                raise DeployError(f"{path}: an inline <script> uses Jinja",
-                                  "move the value into a data- attribute; the CSP hashes "
-                                  "inline scripts as written in the template")
-            digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
-            found.add(f"'sha256-{digest}'")
+    for page in sorted(site.rglob("*.htm*")):
+        html = page.read_bytes()
+        if b"<script" not in html:
+            continue
+        for attrs, body in _INLINE_SCRIPT.findall(html):
+            if body in written and _executable_inline(attrs):
+                digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
+                found.add(f"'sha256-{digest}'")
     return tuple(sorted(found))
 
 
-def content_security_policy(templates: Path = TEMPLATES) -> str:
-    hashes = "".join(f" {h}" for h in inline_script_hashes(templates))
-    return CSP_TEMPLATE.format(hashes=hashes)
+def content_security_policy(site: Path, template_dirs: Sequence[Path] = (TEMPLATES,)) -> str:
+    """The policy for the built ``site``; refused when CloudFront cannot carry it."""
+    hashes = inline_script_hashes(site, template_dirs)
+    policy = CSP_TEMPLATE.format(hashes="".join(f" {h}" for h in hashes))
+    if len(policy) > CSP_MAX:
+        raise DeployError(
+            f"the built pages in {site} have {len(hashes)} different inline scripts, too many "
+            f"for CloudFront's Content-Security-Policy ({CSP_MAX} characters)",
+            "keep the templates' inline scripts few; move page-specific code into the site's "
+            "script files")
+    return policy
 
 
 class SiteCdn(Construct):
     """The distribution, its certificate and DNS records (when asked for), and its outputs."""
 
     def __init__(self, scope: Construct, construct_id: str, *, bucket: s3.IBucket,
-                 settings: StackSettings) -> None:
+                 settings: StackSettings, site_dir: Path,
+                 template_dirs: Sequence[Path] = (TEMPLATES,)) -> None:
         super().__init__(scope, construct_id)
         self.settings = settings
+        self.site_dir, self.template_dirs = site_dir, tuple(template_dirs)
         names = [settings.domain_name, *settings.alternate_names] if settings.domain_name else []
         zone = self._zone()
         certificate = self._certificate(names, zone) if names else None
@@ -218,9 +262,11 @@ class SiteCdn(Construct):
                     referrer_policy=cloudfront.HeadersReferrerPolicy
                     .STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override=override),
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy=content_security_policy(), override=override),
+                    content_security_policy=content_security_policy(
+                        self.site_dir, self.template_dirs),
+                    override=override),
                 frame_options=cloudfront.ResponseHeadersFrameOptions(
-                    frame_option=cloudfront.HeadersFrameOption.DENY, override=override),
+                    frame_option=cloudfront.HeadersFrameOption.SAMEORIGIN, override=override),
             ),
         )
 

@@ -9,7 +9,9 @@ out, so the Lambda cannot import the builder by accident.  The SDK (boto3, botoc
 copied from the distributions installed here, the ones the test suite ran with: the Lambda
 then runs the SDK it was tested with, not whatever the runtime bundles (AWS no longer documents
 that version and recommends bundling; the lock's conditional writes need a recent botocore).
-botocore's service models are cut down to S3, the only service the engine calls (32 MB -> 4).
+Its versions are pinned (``infra/lambda-sdk.txt``, checked by ``sdk_pins``), so the asset is
+the same whichever machine synthesizes it.  botocore's service models are cut down to the
+clients the handler makes: S3, and CloudFront for a stack with ``https`` (32 MB -> 6).
 The folder's content (not its path or mtimes) makes the asset hash, so an unchanged engine and
 SDK keep the hash.
 """
@@ -21,18 +23,20 @@ import importlib.metadata
 import shutil
 from pathlib import Path, PurePosixPath
 
+from infra.sdk_pins import check_installed, read_pins
 from site_builder.core.errors import DeployError
 
 REPO = Path(__file__).resolve().parents[1]
 HANDLER = Path(__file__).resolve().parent / "handler" / "index.py"
-HANDLER_ENTRY = "index.on_event"
+HANDLER_ENTRY = "index.handler"
 _PACKAGE = "site_builder"
 _ENGINE_DIR = "site_builder/deploy"
 # boto3's dependency closure (tests/test_infra_lambda_code.py checks it against the metadata).
 SDK_DISTRIBUTIONS = (
     "boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3",
 )
-BOTOCORE_SERVICES = frozenset({"s3"})  # botocore/data/<service>/ kept in the asset
+# botocore/data/<service>/ kept in the asset: one per client infra/handler/index.py makes
+BOTOCORE_SERVICES = frozenset({"s3", "cloudfront"})
 _DIST_INFO_KEEP = ("METADATA", "LICENSE", "NOTICE", "licenses", "top_level.txt")
 
 
@@ -101,7 +105,9 @@ def _wanted(rel: PurePosixPath) -> bool:
 
 
 def sdk_files() -> dict[str, Path]:
-    """Destination path -> installed file, for every SDK distribution this Python has."""
+    """Destination path -> installed file, for every SDK distribution this Python has (which
+    must be the pinned versions)."""
+    check_installed(read_pins())
     files: dict[str, Path] = {}
     for name in SDK_DISTRIBUTIONS:
         try:

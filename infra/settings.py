@@ -33,6 +33,10 @@ class StackSettings:
     hosted_zone_id: str | None = None  # Route 53 zone: the stack makes the certificate + records
     hosted_zone_name: str | None = None  # optional, checks the names belong to the zone
     certificate_arn: str | None = None  # an existing us-east-1 certificate; DNS is yours
+    # CI (infra/ci_role.py): the GitHub repository whose main branch may deploy, and an
+    # existing GitHub OIDC provider of the account (else the stack makes one).
+    github_repo: str | None = None
+    github_oidc_provider_arn: str | None = None
 
 
 def _as_bool(name: str, value: Any) -> bool:
@@ -127,9 +131,32 @@ def _https_settings(get: Callable[[str], Any]) -> dict[str, Any]:
             raise DeployError(f"context certificateArn={cert!r} is not an ACM certificate "
                               "in us-east-1",
                               "CloudFront only uses certificates from us-east-1; request one "
-                              "there (see README: Your own domain with HTTPS)")
+                              "there (see docs/content/publishing/https.md)")
     return {"https": True, "domain_name": domain, "alternate_names": alternates,
             "hosted_zone_id": zone_id, "hosted_zone_name": zone_name, "certificate_arn": cert}
+
+
+_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+_PROVIDER_ARN = re.compile(
+    r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$")
+
+
+def _github_settings(get: Callable[[str], Any]) -> dict[str, Any]:
+    """githubRepo=owner/repo adds the CI deploy role; githubOidcProvider reuses a provider."""
+    repo = str(get("githubRepo") or "").strip()
+    provider = str(get("githubOidcProvider") or "").strip()
+    if provider and not repo:
+        raise DeployError("context githubOidcProvider needs githubRepo",
+                          "add -c githubRepo=OWNER/REPO (the repository allowed to deploy)")
+    if repo and not _REPO.match(repo):
+        raise DeployError(f"context githubRepo={repo!r} is not a GitHub repository",
+                          "use -c githubRepo=OWNER/REPO, e.g. -c githubRepo=ada/notes")
+    if provider and not _PROVIDER_ARN.match(provider):
+        raise DeployError(f"context githubOidcProvider={provider!r} is not the ARN of a "
+                          "GitHub OIDC provider",
+                          "use arn:aws:iam::ACCOUNT:oidc-provider/token.actions."
+                          "githubusercontent.com (`aws iam list-open-id-connect-providers`)")
+    return {"github_repo": repo or None, "github_oidc_provider_arn": provider or None}
 
 
 def settings_from_context(get: Callable[[str], Any]) -> StackSettings:
@@ -150,4 +177,5 @@ def settings_from_context(get: Callable[[str], Any]) -> StackSettings:
         retain=_as_bool("retain", pick("retain", True)),
         allow_mass_delete=_as_bool("allowMassDelete", pick("allowMassDelete", False)),
         **_https_settings(get),
+        **_github_settings(get),
     )

@@ -29,10 +29,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
-from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from infra.cdn import SiteCdn
+from infra.cdn import TEMPLATES, SiteCdn
+from infra.ci_role import GitHubDeployRole
 from infra.lambda_code import HANDLER_ENTRY
 from infra.settings import StackSettings
 from site_builder.core import bucket_config
@@ -40,10 +40,10 @@ from site_builder.deploy.lock import LOCK_KEY
 
 # Sizing for a 10,000-note site: a first publish is ~10k+ PUTs (pages, tags, Pagefind index),
 # done by the engine's thread pool; later publishes upload only what changed.
-# Timeouts, innermost first, so that each layer sees the inner one fail and reports it:
-# the publish Lambda (13 min, lock wait included) < the Provider framework's Lambda (15 min,
-# fixed by aws-cdk-lib) <= CloudFormation's ServiceTimeout for the custom resource (15 min,
-# instead of the default hour).
+# Timeouts: the publish Lambda runs 13 min at most (lock wait included) and answers FAILED
+# 20 s before that (deploy.cfnresponse's watchdog); CloudFormation's ServiceTimeout for the
+# custom resource (15 min, instead of the default hour) covers a Lambda that died without
+# answering (out of memory).
 PUBLISH_TIMEOUT = Duration.minutes(13)
 SERVICE_TIMEOUT = Duration.minutes(15)
 PUBLISH_MEMORY_MB = 2048  # Lambda CPU scales with memory: md5 of every file + parallel uploads
@@ -68,6 +68,7 @@ class NotesSiteStack(Stack):
         site_dir: Path,
         lambda_code_dir: Path,
         settings: StackSettings | None = None,
+        project_dir: Path | None = None,
         **kwargs,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -76,7 +77,11 @@ class NotesSiteStack(Stack):
         self.site_asset = s3_assets.Asset(self, "SiteAsset", path=str(site_dir))
         self.publish_function = self._publish_function(lambda_code_dir)
         # -c https=true: CloudFront in front of the website (infra/cdn.py); off adds nothing.
-        self.cdn = (SiteCdn(self, "Cdn", bucket=self.bucket, settings=self.settings)
+        # its CSP lists the built pages' inline scripts from the project's templates/ (its
+        # overrides) and the package's
+        templates = ((project_dir / "templates",) if project_dir else ()) + (TEMPLATES,)
+        self.cdn = (SiteCdn(self, "Cdn", bucket=self.bucket, settings=self.settings,
+                            site_dir=site_dir, template_dirs=templates)
                     if self.settings.https else None)
         if self.cdn:
             self.cdn.grant_invalidation(self.publish_function)
@@ -95,6 +100,10 @@ class NotesSiteStack(Stack):
             value=self.bucket.bucket_name,
             description="For notes history/rollback/verify --bucket",
         )
+        # -c githubRepo=owner/repo: the role `notes init`'s workflow deploys with (infra/ci_role.py)
+        if self.settings.github_repo:
+            GitHubDeployRole(self, "CiDeploy", repo=self.settings.github_repo,
+                             provider_arn=self.settings.github_oidc_provider_arn)
         CfnOutput(
             self,
             "LastDeployId",
@@ -161,8 +170,8 @@ class NotesSiteStack(Stack):
     # --- the publish Lambda and custom resource -----------------------------------------------
 
     def _publish_function(self, code_dir: Path) -> lambda_.Function:
-        # A fixed function name, so that the Provider framework's error message
-        # ("Logs: /aws/lambda/<function name>") names the log group the handler really uses.
+        # A fixed function name, so that its log group (named in every FAILED reason the
+        # handler sends: "Logs: /aws/lambda/<function name>") is known before it exists.
         name = publish_function_name(self.stack_name)
         log_group = logs.LogGroup(
             self,
@@ -261,46 +270,20 @@ class NotesSiteStack(Stack):
         return role
 
     def _publish_resource(self) -> CustomResource:
-        framework_name = f"{publish_function_name(self.stack_name)}Framework"[:64]
-        provider = cr.Provider(
-            self,
-            "PublishProvider",
-            on_event_handler=self.publish_function,
-            provider_function_name=framework_name,
-            # The framework logs each request and the handler's answer; at FATAL (the default)
-            # a failed publish would leave nothing there to read.
-            framework_lambda_logging_level=lambda_.ApplicationLogLevel.INFO,
-            log_group=logs.LogGroup(
-                self,
-                "PublishProviderLogs",
-                log_group_name=f"/aws/lambda/{framework_name}",
-                retention=logs.RetentionDays.ONE_MONTH,
-                removal_policy=RemovalPolicy.DESTROY,
-            ),
-        )
-        # CloudFormation invokes the framework asynchronously; Lambda would retry a failed or
-        # timed-out call twice, re-running a half-done publish into its own lock.
-        framework = provider.node.find_child("framework-onEvent")
-        assert isinstance(framework, lambda_.Function)
-        framework.configure_async_invoke(retry_attempts=0)
-        _acknowledge(
-            provider,
-            {
-                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                "AWSLambdaBasicExecutionRole]": "The CDK Provider framework's own Lambda role: "
-                "AWSLambdaBasicExecutionRole only lets it write CloudWatch Logs.",
-                f"AwsSolutions-IAM5[Resource::<{self._logical_id(self.publish_function)}.Arn>:*]": (
-                    "The Provider framework may invoke the publish function's versions "
-                    "(<arn>:*), as CDK generates it; limited to that one function."
-                ),
-                "AwsSolutions-L1": "The Provider framework's Node.js runtime is chosen by "
-                "aws-cdk-lib and updated with it.",
-            },
-        )
+        """The custom resource, answered by the publish function itself (no Provider
+        framework, whose answer to a success is always the reason "SUCCESS": a publish that
+        succeeds with a warning says so in the stack event).  CloudFormation invokes the
+        function asynchronously; ``retry_attempts=0`` keeps Lambda from re-running a
+        half-done publish into its own lock.
+
+        Its logical id is ``Publish`` (the Provider-backed resource was ``PublishSite``):
+        CloudFormation cannot change a custom resource's service token in place, so a stack
+        made before gets a new resource (a Create that finds its asset already live) and
+        the old one's Delete, which never touches the site."""
         return CustomResource(
             self,
-            "PublishSite",
-            service_token=provider.service_token,
+            "Publish",
+            service_token=self.publish_function.function_arn,
             resource_type=RESOURCE_TYPE,
             service_timeout=SERVICE_TIMEOUT,
             properties={
@@ -308,7 +291,7 @@ class NotesSiteStack(Stack):
                 "AssetBucket": self.site_asset.s3_bucket_name,
                 "AssetKey": self.site_asset.s3_object_key,
                 # Changes exactly when the site's content changes: no change, no publish;
-                # CloudFormation rollback sends the previous hash, re-publishing that site.
+                # CloudFormation rollback sends the previous hash, restoring that site.
                 "AssetHash": self.site_asset.asset_hash,
                 "AllowMassDelete": "true" if self.settings.allow_mass_delete else "false",
                 # Only with https: the handler invalidates what the publish changed.

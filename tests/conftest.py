@@ -8,14 +8,14 @@ here, and moto intercepts every call (or runs as a server on 127.0.0.1).
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
+# Debian's chromium, or the browser NOTES_CHROMIUM names (CI: ubuntu-latest's Chrome)
+CHROMIUM = os.environ.get("NOTES_CHROMIUM") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -66,9 +66,10 @@ def chromium_browser() -> Iterator[object]:
 
     One browser per test module, not per session: the builder's tests fork worker pools, and
     a Playwright driver kept alive across them once hung the suite's final teardown."""
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+    if not Path(CHROMIUM).is_file() or not os.access(CHROMIUM, os.X_OK):
         if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: `make test` should have installed chromium")
+            pytest.fail(f"{CHROMIUM} is missing: `make test` should have installed chromium "
+                        "(or set NOTES_CHROMIUM to a browser that exists)")
         pytest.skip("chromium is not installed (make test installs it)")
     from playwright.sync_api import sync_playwright
 
@@ -104,3 +105,33 @@ def two_deploys(s3, bucket, tmp_path, capsys):
     main(["deploy", "--bucket", bucket, "--site", site, "--message", "second"])
     capsys.readouterr()
     return history(s3, bucket)
+
+
+@pytest.fixture(scope="session")
+def cdk_synth(tmp_path_factory: pytest.TempPathFactory):
+    """``cdk_synth(*context, notes=...)``: the pinned CLI's synth of a project with those
+    notes, once per session (tests/cdkapp.py)."""
+    from cdkapp import SynthCache
+
+    return SynthCache(tmp_path_factory.mktemp("cdk"))
+
+
+@pytest.fixture(autouse=True)
+def every_built_site_is_followable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every site any test builds (in this process) is checked as it is built: no page may
+    hold an address a browser cannot follow, or a #fragment that is no id on its target
+    (issue 25).  ``build_site`` looks ``_build`` up at each call, so wrapping it here covers
+    the tests that imported ``build_site`` itself."""
+    from deadlinks import dead_addresses
+
+    from site_builder.pipeline import build
+
+    real = build._build
+
+    def checked(*args, **kwargs):
+        result = real(*args, **kwargs)
+        dead = dead_addresses(result.out_dir)
+        assert not dead, "dead addresses in a built site:\n" + "\n".join(dead[:20])
+        return result
+
+    monkeypatch.setattr(build, "_build", checked)

@@ -48,8 +48,9 @@ def rebuild_warns(project: Path, reason: str) -> None:
 def test_round_trip(tmp_path: Path) -> None:
     cache = BuildCache(tmp_path / "c", fingerprint(tmp_path, tmp_path / "content"))
     packed = ("a.md", "content/a.md", "A", "/a/", "", 1, None, 738000, ("t",), False, None,
-              False, (), 2.0)
-    link = (3, "b.md", "b.md", None, None, (), False)
+              False, (), ("Other name",), ("x",), ("wide",), (("rating", 2, ("7",)),),
+              ("/old/",), 2.0)
+    link = (3, "b.md", "b.md", None, None, "wiki")
     render = ("d", "a.md", "", ("x",), (link,), 10, "Summary", "h", ("/b/",), ())
     state = CacheState(notes={"a.md": (1, 2, "d", packed)}, renders={"a.md": render},
                        outputs={"a.html": OutputEntry("k", "d", 3, 4)}, out_dir="/o",

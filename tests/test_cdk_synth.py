@@ -8,75 +8,20 @@ synth is the "no unsuppressed errors" check (tests/test_infra_stack.py shows the
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cdkapp import NOTES, REPO, SETTINGS, cdk_env, make_project, run_synth
 
 pytestmark = pytest.mark.cdk
 
-REPO = Path(__file__).resolve().parents[1]
-CDK_BIN = REPO / "node_modules" / ".bin" / "cdk"
-NOTES = {
-    "docker/networking.md": "---\ntitle: Networking\ntags: [docker]\n---\n# Networking\n\n"
-    "Bridges and overlays.\n",
-    "docker/volumes.md": "# Volumes\n\nNamed volumes outlive containers.\n",
-}
-
-
-def _env() -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("AWS_") and k not in ("CDK_CONTEXT_JSON", "CDK_OUTDIR")
-    }
-    env.update(
-        AWS_EC2_METADATA_DISABLED="true",
-        CDK_DISABLE_CLI_TELEMETRY="true",
-        AWS_REGION="us-east-1",
-        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
-    )
-    return env
-
-
-def _project(root: Path, notes: dict[str, str]) -> Path:
-    for rel, text in notes.items():
-        (root / "content" / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / "content" / rel).write_text(text)
-    return root
-
-
-def _need_cli() -> None:
-    if not CDK_BIN.exists() or shutil.which("npx") is None:
-        if os.environ.get("CI"):
-            pytest.fail("node_modules/.bin/cdk is missing: `make test` runs `npm ci` first")
-        pytest.skip("the pinned CDK CLI is not installed (make node)")
-
-
-def _synth(project: Path, out: Path, *context: str) -> subprocess.CompletedProcess:
-    extra = [arg for c in context for arg in ("-c", c)]
-    return subprocess.run(
-        ["npx", "cdk", "synth", "--quiet", "-o", str(out), "-c", f"projectDir={project}",
-         *extra],
-        cwd=REPO,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=280,
-        check=False,
-    )
-
 
 @pytest.fixture(scope="module")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
-    _need_cli()
-    tmp = tmp_path_factory.mktemp("synth")
-    project = _project(tmp / "project", NOTES)
-    out = tmp / "cdk.out"
-    return _synth(project, out), out
+def synth(cdk_synth) -> tuple[subprocess.CompletedProcess, Path]:
+    done = cdk_synth()
+    return done.done, done.out
 
 
 @pytest.fixture(scope="module")
@@ -84,20 +29,16 @@ def edited(tmp_path_factory: pytest.TempPathFactory, synth) -> tuple[subprocess.
     """The same project with one note edited: the next `cdk deploy` of a notes author."""
     tmp = tmp_path_factory.mktemp("synth-edited")
     text = NOTES["docker/volumes.md"].replace("containers.", "containers, and images.")
-    project = _project(tmp / "project", {**NOTES, "docker/volumes.md": text})
+    project = make_project(tmp / "project", {**NOTES, "docker/volumes.md": text})
     out = tmp / "cdk.out"
-    return _synth(project, out), out
+    return run_synth(project, out), out
 
 
 @pytest.fixture(scope="module")
-def synth_https(tmp_path_factory: pytest.TempPathFactory
-                ) -> tuple[subprocess.CompletedProcess, Path]:
+def synth_https(cdk_synth) -> tuple[subprocess.CompletedProcess, Path]:
     """The same app with the CloudFront distribution (infra/cdn.py) switched on."""
-    _need_cli()
-    tmp = tmp_path_factory.mktemp("synth-https")
-    project = _project(tmp / "project", NOTES)
-    out = tmp / "cdk.out"
-    return _synth(project, out, "https=true"), out
+    done = cdk_synth("https=true")
+    return done.done, done.out
 
 
 def _template(out: Path) -> dict:
@@ -162,7 +103,7 @@ def _security_diff(app: Path, template: Path) -> subprocess.CompletedProcess:
         ["npx", "cdk", "diff", "--app", str(app), "--template", str(template),
          "--security-only", "--fail", "NotesSite"],
         cwd=REPO,
-        env=_env(),
+        env=cdk_env(),
         capture_output=True,
         text=True,
         timeout=180,
@@ -203,9 +144,12 @@ def test_https_synth_adds_the_distribution(synth_https) -> None:
                                  "LastDeployId"}
 
 
-@pytest.mark.parametrize("which", ["synth", "synth_https"])
-def test_cfn_lint_passes(which: str, request: pytest.FixtureRequest) -> None:
-    done, out = request.getfixturevalue(which)
+@pytest.mark.parametrize("settings", sorted(SETTINGS))
+def test_cfn_lint_passes(settings: str, cdk_synth) -> None:
+    """Every settings combination (plain, https, a domain with a hosted zone or with a
+    certificate), and the CI deploy role, lint clean but for CDK's own W3005."""
+    synthesized = cdk_synth(*SETTINGS[settings])
+    done, out = synthesized.done, synthesized.out
     assert done.returncode == 0, done.stderr
     lint = subprocess.run(
         [
@@ -225,8 +169,8 @@ def test_cfn_lint_passes(which: str, request: pytest.FixtureRequest) -> None:
 
 def test_broken_note_fails_the_synth_with_one_line(tmp_path: Path) -> None:
     """app.py itself (what the CLI runs): the builder's error, no traceback, exit 1."""
-    project = _project(tmp_path / "project", {"bad.md": "---\ntitle: [broken\n---\nText\n"})
-    env = _env() | {
+    project = make_project(tmp_path / "project", {"bad.md": "---\ntitle: [broken\n---\nText\n"})
+    env = cdk_env() | {
         "CDK_CONTEXT_JSON": json.dumps({"projectDir": str(project)}),
         "CDK_OUTDIR": str(tmp_path / "cdk.out"),
     }
@@ -252,3 +196,21 @@ def test_broken_note_fails_the_synth_with_one_line(tmp_path: Path) -> None:
     assert lines == [f"Error: {expected.value}"]
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "cdk.out" / "manifest.json").exists()
+
+
+def test_https_synth_csp_is_computed_from_the_published_site(synth_https) -> None:
+    """The headers policy of a real synth lists the inline scripts of the very site asset the
+    stack publishes (the theme script of every page, the search page's)."""
+    from infra.cdn import content_security_policy, inline_script_hashes
+
+    done, out = synth_https
+    assert done.returncode == 0, done.stderr
+    t = _template(out)
+    (policy,) = [v for v in t["Resources"].values()
+                 if v["Type"] == "AWS::CloudFront::ResponseHeadersPolicy"]
+    csp = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"][
+        "ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    res = next(v for v in t["Resources"].values() if v["Type"] == "Custom::NotesSitePublish")
+    site = out / f"asset.{res['Properties']['AssetHash']}"
+    assert csp == content_security_policy(site)
+    assert len(inline_script_hashes(site)) >= 2

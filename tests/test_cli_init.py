@@ -13,7 +13,8 @@ import pytest
 from test_links import Anchors
 
 from site_builder.cli import main
-from site_builder.cli.init import CDK_CLI_VERSION, stack_name
+from site_builder.cli.init import CDK_CLI_VERSION, init_project, stack_name
+from site_builder.core.errors import NotesError
 
 REPO = Path(__file__).resolve().parents[1]
 CDK_BIN = REPO / "node_modules" / ".bin" / "cdk"
@@ -26,9 +27,9 @@ def test_init_then_build(tmp_path, monkeypatch, capsys) -> None:
     assert out.startswith("Created a notes project in my-notes/:")
     project = tmp_path / "my-notes"
     files = sorted(p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file())
-    assert files == [".gitignore", "app.py", "cdk.json", "content/guides/_index.md",
-                     "content/guides/writing-notes.md", "content/welcome.md", "notes.toml",
-                     "package.json"]
+    assert files == [".github/workflows/publish.yml", ".gitignore", "app.py", "cdk.json",
+                     "content/guides/_index.md", "content/guides/writing-notes.md",
+                     "content/welcome.md", "notes.toml", "package.json", "requirements.txt"]
     assert json.loads((project / "cdk.json").read_text())["context"]["stackName"] == (
         "MyNotesSite")
     assert 'stack = "MyNotesSite"' in (project / "notes.toml").read_text()
@@ -100,3 +101,20 @@ def test_the_generated_cdk_app_synthesizes(tmp_path, monkeypatch) -> None:
     assert (asset / "welcome" / "index.html").is_file()
     assert (asset / "guides" / "writing-notes" / "index.html").is_file()
     assert (project / "build" / "lambda" / "index.py").is_file()
+
+
+def test_init_vault_writes_its_folder_into_notes_toml_and_copies_nothing(tmp_path: Path) -> None:
+    """``notes init --vault PATH``: the project reads the vault where it is (issue 25)."""
+    import tomllib
+
+    vault = tmp_path / "My Vault"
+    (vault / ".obsidian").mkdir(parents=True)
+    (vault / "Note.md").write_text("[[Missing]]\n")
+    init_project(tmp_path / "site", vault=vault)
+    settings = tomllib.loads((tmp_path / "site" / "notes.toml").read_text())
+    assert settings["content"] == str(vault.resolve())
+    assert settings["links"] == {"unresolved": "warn"}
+    assert sorted(p.name for p in (tmp_path / "site").iterdir()) == [
+        ".gitignore", "app.py", "cdk.json", "notes.toml", "package.json"]
+    with pytest.raises(NotesError, match="is not a folder"):
+        init_project(tmp_path / "other", vault=tmp_path / "nowhere")

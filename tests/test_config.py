@@ -49,7 +49,7 @@ def test_unknown_keys_are_warnings_with_a_did_you_mean(tmp_path: Path) -> None:
         f"{path}:1: unknown key 'titel' (did you mean 'title'?)",
         f"{path}:2: unknown key 'base_ulr' (did you mean 'base_url'?)",
         (f"{path}:3: unknown key 'colour' (known keys: title, description, author, base_url, "
-        "deploy, markdown)"),
+         "content, deploy, markdown, links)"),
         f"{path}:9: unknown key 'markdwn' (did you mean 'markdown'?)",
         f"{path}:6: unknown key '[deploy] buckett' (did you mean 'bucket'?)",
     )
@@ -97,3 +97,21 @@ def test_every_deploy_flag_default_is_a_known_notes_toml_key() -> None:
     from site_builder.core.config import KNOWN_KEYS
 
     assert set(FLAG_DEFAULTS) <= set(KNOWN_KEYS["deploy"])
+
+
+def test_content_folder_may_be_anywhere_and_links_may_warn(tmp_path: Path) -> None:
+    """An Obsidian vault is read where it is: ``content`` may be absolute, ``~/...`` or
+    relative to the project (issue 25)."""
+    from site_builder.core.config import content_folder
+
+    assert content_folder(tmp_path) == tmp_path / "content"
+    _write(tmp_path, 'content = "~/Notes vault"\n[links]\nunresolved = "warn"\n')
+    assert content_folder(tmp_path) == Path.home() / "Notes vault"
+    assert load_settings(tmp_path).unresolved == "warn"
+    _write(tmp_path, f'content = "{tmp_path / "v"}"\n')
+    assert content_folder(tmp_path) == tmp_path / "v"
+    path = _write(tmp_path, '[links]\nunresolved = "ignore"\n')
+    with pytest.raises(ContentError) as exc:
+        load_settings(tmp_path)
+    assert str(exc.value) == (f"{path}:2: [links] unresolved must be \"error\" or \"warn\", "
+                              "not 'ignore'")

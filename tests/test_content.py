@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from site_builder.core.errors import ContentError
-from site_builder.vault.content import _FENCE, _H1, first_heading, load_content
+from site_builder.vault.content import _FENCE, _H1, first_heading
+from site_builder.vault.load import load_content
 
 
 def tree(root: Path, files: dict[str, str | bytes]) -> Path:

@@ -196,7 +196,7 @@ def strip_base(url: str, base_url: str | None) -> str:
 
 def test_sample_site_feed_lists_newest_dated_notes(tmp_path: Path) -> None:
     from site_builder.core.config import load_settings
-    from site_builder.vault.content import load_content
+    from site_builder.vault.load import load_content
 
     site = built_sample(tmp_path)
     settings = load_settings(REPO)
@@ -229,7 +229,7 @@ def test_sample_site_feed_lists_newest_dated_notes(tmp_path: Path) -> None:
 
 def test_sample_site_sitemap_lists_every_published_page(tmp_path: Path) -> None:
     from site_builder.core.config import load_settings
-    from site_builder.vault.content import load_content
+    from site_builder.vault.load import load_content
 
     site = built_sample(tmp_path)
     base_url = load_settings(REPO).base_url

@@ -10,7 +10,6 @@ import base64
 import copy
 import hashlib
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -26,7 +25,12 @@ from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 
 import infra.stack as stack_module
-from infra.cdn import NOT_FOUND_FUNCTION, content_security_policy, inline_script_hashes
+from infra.cdn import (
+    NOT_FOUND_FUNCTION,
+    TEMPLATES,
+    content_security_policy,
+    inline_script_hashes,
+)
 from infra.lambda_code import stage_lambda_code
 from infra.settings import StackSettings, settings_from_context
 from infra.stack import NotesSiteStack
@@ -38,8 +42,9 @@ REPO = Path(__file__).resolve().parents[1]
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"
+THEME = "document.documentElement.dataset.theme='dark'"
 SITE = {
-    "index.html": "<h1>Home</h1>",
+    "index.html": f"<h1>Home</h1><script>{THEME}</script>",
     "404.html": "<h1>Not found</h1>",
     "docker/networking/index.html": "<h1>Networking</h1>",
     "assets/style.3f2a9c1b.css": "body{}",
@@ -61,7 +66,10 @@ class Synth:
 
     def __init__(self, tmp: Path) -> None:
         code = stage_lambda_code(tmp / "lambda")
-        site = _write_site(tmp / "site", SITE)
+        site = self.site = _write_site(tmp / "site", SITE)
+        # the project's own template writes the site's inline script (see test_security_...)
+        project = _write_site(tmp / "project", {"templates/x.html": f"<script>{THEME}</script>"})
+        self.templates = (project / "templates", TEMPLATES)
         edited = _write_site(tmp / "edited", {**SITE, "docker/networking/index.html": "<h1>2"})
         variants = {"off": ({}, site), "off-edited": ({}, edited),
                     "edited": (CONTEXTS["https"], edited)}
@@ -71,7 +79,7 @@ class Synth:
         for name, (context, site_dir) in variants.items():
             app = cdk.App(outdir=str(tmp / f"out-{name}"))
             self.stacks[name] = NotesSiteStack(app, "NotesSite", site_dir=site_dir,
-                                               lambda_code_dir=code,
+                                               lambda_code_dir=code, project_dir=project,
                                                settings=settings_from_context(context.get))
             nag = AwsSolutionsChecks(app).validate_scope(app)
             self.violations += [(name, v.rule_name,
@@ -103,7 +111,7 @@ def _dist(t: dict) -> tuple[str, dict]:
 def _publish_policy(t: dict) -> tuple[str, dict]:
     fn = next(k for k, v in t["Resources"].items()
               if v["Type"] == "AWS::Lambda::Function"
-              and v["Properties"].get("Handler") == "index.on_event")
+              and v["Properties"].get("Handler") == "index.handler")
     role = t["Resources"][fn]["Properties"]["Role"]["Fn::GetAtt"][0]
     return next((k, v) for k, v in t["Resources"].items()
                 if v["Type"] == "AWS::IAM::Policy" and v["Properties"]["Roles"] == [{"Ref": role}])
@@ -135,7 +143,7 @@ def test_https_on_only_adds_to_the_template_of_today(synth: Synth) -> None:
     policy_id, _ = _publish_policy(off)
     for key, resource in off["Resources"].items():
         expected = copy.deepcopy(resource)
-        if key == "PublishSite":
+        if key == "Publish":
             expected["Properties"]["DistributionId"] = {"Ref": did}
         if key == policy_id:
             expected["Properties"]["PolicyDocument"]["Statement"].append({
@@ -164,11 +172,11 @@ def test_one_note_edit_changes_only_the_publish_resource(synth: Synth) -> None:
     """With https on, an edit touches exactly what it touches without CloudFront (the publish
     custom resource, plus whatever names the site asset): no CloudFront resource changes."""
     differ = _differing(synth.t["https"], synth.t["edited"])
-    assert "PublishSite" in differ
+    assert "Publish" in differ
     assert differ == _differing(synth.t["off"], synth.t["off-edited"])
     assert not [k for k in differ
                 if synth.t["https"]["Resources"][k]["Type"].startswith(NEW_TYPES)]
-    a, b = (synth.t[n]["Resources"]["PublishSite"]["Properties"] for n in ("https", "edited"))
+    a, b = (synth.t[n]["Resources"]["Publish"]["Properties"] for n in ("https", "edited"))
     assert {k for k, v in a.items() if b[k] != v} == {"AssetHash", "AssetKey"}
     assert synth.t["https"]["Outputs"] == synth.t["edited"]["Outputs"]
 
@@ -239,48 +247,100 @@ def test_security_headers_policy(synth: Synth) -> None:
     assert headers["ContentTypeOptions"] == {"Override": True}
     assert headers["ReferrerPolicy"] == {"Override": True,
                                          "ReferrerPolicy": "strict-origin-when-cross-origin"}
-    assert headers["FrameOptions"] == {"FrameOption": "DENY", "Override": True}
+    assert headers["FrameOptions"] == {"FrameOption": "SAMEORIGIN", "Override": True}
     csp = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]
-    assert csp == content_security_policy()
+    assert csp == content_security_policy(synth.site, synth.templates)
     directives = dict(d.strip().split(" ", 1) for d in csp.split(";") if " " in d.strip())
     assert directives["default-src"] == "'self'"
     scripts = directives["script-src"].split()
     assert "'wasm-unsafe-eval'" in scripts
     assert "'unsafe-inline'" not in scripts and "'unsafe-eval'" not in csp
-    assert scripts[2:] == list(inline_script_hashes())  # the rest: the templates' hashes
-    assert directives["frame-ancestors"] == "'none'" and directives["object-src"] == "'none'"
+    theme = base64.b64encode(hashlib.sha256(THEME.encode()).digest()).decode()
+    assert scripts[2:] == [f"'sha256-{theme}'"]  # the rest: the site's one inline script
+    assert directives["frame-ancestors"] == "'self'" and directives["object-src"] == "'none'"
+    assert directives["frame-src"] == "'self' https://www.youtube-nocookie.com"
 
 
-def test_csp_covers_every_inline_script_of_a_real_build(tmp_path: Path) -> None:
-    """The sample content built by the real builder: each inline script's hash is allowed,
-    and every external script is the site's own."""
+def _run_inline(site: Path) -> set[str]:
+    """The inline scripts a browser would run in ``site``'s pages, as CSP hash sources
+    (parsed apart from infra.cdn's scan)."""
+    from html.parser import HTMLParser
+
+    found: set[str] = set()
+
+    class Scripts(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            self.open = tag == "script" and not dict(attrs).get("src") and dict(attrs).get(
+                "type", "text/javascript") in ("text/javascript", "module")
+
+        def handle_data(self, data):
+            if getattr(self, "open", False) and data.strip():
+                digest = base64.b64encode(hashlib.sha256(data.encode()).digest()).decode()
+                found.add(f"'sha256-{digest}'")
+            self.open = False
+
+    for page in site.rglob("*.html"):
+        Scripts(convert_charrefs=False).feed(page.read_text("utf-8"))
+    return found
+
+
+def test_csp_lists_the_inline_scripts_of_a_real_build_and_no_note_can_add_one(
+        tmp_path: Path) -> None:
+    """The sample content built by the real builder, plus a note that writes a <script> into
+    its Markdown: the policy lists exactly the pages' inline scripts that templates wrote (the
+    theme, the search page's, the table of contents'), not the note's, which stays blocked."""
     from site_builder.pipeline.build import build_site
     from site_builder.pipeline.options import BuildOptions
 
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "content", project / "content")
+    (project / "content" / "evil.md").write_text("# Evil\n\n<script>alert(1)</script>\n")
     out = tmp_path / "site"
-    build_site(BuildOptions(project_dir=REPO, out_dir=out))
-    allowed = set(inline_script_hashes())
-    inline, external = set(), set()
-    for page in out.rglob("*.html"):
-        html = page.read_text("utf-8")
-        for attrs, body in re.findall(r"<script([^>]*)>(.*?)</script>", html, re.DOTALL):
-            kind = re.search(r'type="([^"]+)"', attrs)
-            if kind and kind.group(1) not in ("module", "text/javascript"):
-                continue  # a data block (JSON-LD, ...) is never run: CSP does not apply
-            if "src=" in attrs:
-                external.add(re.search(r'src="([^"]+)"', attrs).group(1))
-            elif body.strip():
-                digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
-                inline.add(f"'sha256-{digest}'")
-    assert inline and inline <= allowed  # the search page starts Pagefind's UI inline
-    assert external and all(src.startswith("/") and not src.startswith("//")
-                            for src in external), external
+    build_site(BuildOptions(project_dir=project, out_dir=out))
+    listed = set(inline_script_hashes(out))
+    evil = base64.b64encode(hashlib.sha256(b"alert(1)").digest()).decode()
+    assert f"'sha256-{evil}'" in _run_inline(out)  # raw HTML is kept: the page carries it
+    assert listed == _run_inline(out) - {f"'sha256-{evil}'"} and len(listed) >= 3
 
 
-def test_inline_script_with_jinja_is_refused(tmp_path: Path) -> None:
+def test_an_inline_script_with_jinja_in_a_template_is_refused(tmp_path: Path) -> None:
     (tmp_path / "x.html").write_text("<script>var t = {{ title }};</script>")
     with pytest.raises(DeployError, match=r"x\.html: an inline <script> uses Jinja"):
-        inline_script_hashes(tmp_path)
+        inline_script_hashes(tmp_path, (tmp_path,))
+
+
+def test_a_template_override_is_in_the_policy(tmp_path: Path) -> None:
+    """A project's own templates/base.html with one word of its theme script changed: the
+    policy follows the override (the packaged script's hash is gone, the new one is in)."""
+    from site_builder.pipeline.build import build_site
+    from site_builder.pipeline.options import BuildOptions
+
+    base = (TEMPLATES / "base.html").read_text()
+    assert '"dark":"light"' in base
+    project = tmp_path / "project"
+    (project / "content").mkdir(parents=True)
+    (project / "content" / "a.md").write_text("# A\n\nText.\n")
+    (project / "templates").mkdir()
+    (project / "templates" / "base.html").write_text(base.replace('"dark":"light"',
+                                                                  '"dark":"dark"'))
+    stock, custom = tmp_path / "stock", tmp_path / "custom"
+    dirs = (project / "templates", TEMPLATES)
+    build_site(BuildOptions(project_dir=project, out_dir=custom))
+    after = set(inline_script_hashes(custom, dirs))
+    (project / "templates" / "base.html").unlink()
+    build_site(BuildOptions(project_dir=project, out_dir=stock))
+    before = set(inline_script_hashes(stock, dirs))
+    assert len(before - after) == 1 and len(after - before) == 1
+    assert after == _run_inline(custom)
+
+
+def test_too_many_inline_scripts_are_refused_in_one_line(tmp_path: Path) -> None:
+    for i in range(40):  # forty different inline scripts, each in a template and a page
+        (tmp_path / f"p{i}.html").write_text(f"<script>var page = {i};</script>")
+    with pytest.raises(DeployError) as err:
+        content_security_policy(tmp_path, (tmp_path,))
+    assert str(err.value).startswith(f"the built pages in {tmp_path} have 40 different inline "
+                                     "scripts, too many for CloudFront's")
 
 
 # --- the combinations with a domain ------------------------------------------------------------

@@ -17,6 +17,7 @@ from infra.lambda_code import (
     sdk_files,
     stage_lambda_code,
 )
+from infra.sdk_pins import read_pins
 from site_builder.core.errors import DeployError
 
 
@@ -58,7 +59,7 @@ def test_staged_sdk_is_this_environments(tmp_path: Path) -> None:
         installed / "__init__.py").read_bytes()
     services = {p.split("/")[2] for p in staged
                 if p.startswith("botocore/data/") and p.count("/") > 2}
-    assert services == {"s3"}
+    assert services == {"s3", "cloudfront"}  # the two clients the handler makes
     assert any(p.startswith("botocore/data/s3/") and "service-2.json" in p for p in staged)
     assert {"boto3/__init__.py", "s3transfer/__init__.py", "jmespath/__init__.py",
             "dateutil/parser/__init__.py", "six.py", "urllib3/__init__.py"} <= staged
@@ -122,3 +123,44 @@ def test_missing_engine_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DeployError, match=r"the deploy engine is missing: .*__init__.py not found"):
         stage_lambda_code(tmp_path / "out", tmp_path)
     assert not (tmp_path / "out").exists()
+
+
+# --- the pinned SDK (infra/lambda-sdk.txt) ---------------------------------------------------
+
+
+def test_pins_are_the_sdk_distributions_and_the_cdk_extra() -> None:
+    """One list, three places: the pins file, the bundled distributions and the `cdk` extra
+    (which installs exactly them), so a synth environment has the pinned SDK."""
+    import tomllib
+
+    pins = read_pins()
+    assert {_canonical(n) for n in pins} == {_canonical(n) for n in SDK_DISTRIBUTIONS}
+    extra = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]["cdk"]
+    pinned = {_canonical(d.split("==")[0]): d.split("==")[1] for d in extra if "==" in d}
+    assert pinned == {_canonical(n): v for n, v in pins.items()}
+    for name, version in pins.items():  # this environment is a synth environment
+        assert importlib.metadata.version(name) == version
+
+
+def test_a_different_sdk_stops_the_staging_in_one_line(tmp_path: Path, monkeypatch) -> None:
+    from infra import lambda_code
+
+    wrong = {**read_pins(), "botocore": "1.35.69", "jmespath": "0.9.0"}
+    monkeypatch.setattr(lambda_code, "read_pins", lambda: wrong)
+    with pytest.raises(DeployError) as err:
+        stage_lambda_code(tmp_path / "out")
+    have = importlib.metadata.version("botocore")
+    assert str(err.value) == (
+        "the publish Lambda bundles the AWS SDK pinned in infra/lambda-sdk.txt, but this "
+        f"environment has botocore {have} (pinned 1.35.69), jmespath "
+        f"{importlib.metadata.version('jmespath')} (pinned 0.9.0) (install the pins: "
+        "`make install-cdk`, or pip install 'notes-publisher[cdk]')")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_pins_file_line_that_is_not_exact_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "pins.txt"
+    bad.write_text("# comment\nboto3==1.44.18\nbotocore>=1.35\n")
+    with pytest.raises(DeployError, match=r"pins.txt:3: 'botocore>=1.35' is not an exact pin"):
+        read_pins(bad)

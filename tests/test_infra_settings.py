@@ -68,7 +68,7 @@ def test_bad_values_are_one_line_errors(values: dict, message: str) -> None:
 
 def test_cdk_json_has_no_watch() -> None:
     """`cdk watch` hotswaps code only: it skips the publish custom resource and IAM changes
-    without a word, so it would publish nothing.  The local loop is `notes serve` (see README)."""
+    without a word, so it would publish nothing.  The local loop is `notes serve` (docs/content/local/serve.md)."""
     config = json.loads(REPO_CDK_JSON.read_text())
     assert "watch" not in config
     assert not {"hotswap", "hotswapFallback"} & set(config)

@@ -66,9 +66,17 @@ def test_domain_with_certificate_from_command_line_strings() -> None:
     ({"https": "true", "domainName": "a.example.com",
       "certificateArn": CERT.replace("us-east-1", "eu-west-1")},
      ("is not an ACM certificate in us-east-1 (CloudFront only uses certificates from "
-     "us-east-1")),
+     "us-east-1; request one there (see docs/content/publishing/https.md))")),
 ])
 def test_mistakes_are_one_line(context: dict, message: str) -> None:
     with pytest.raises(DeployError) as err:
         _from(context)
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_the_manual_page_a_message_names_exists() -> None:
+    with pytest.raises(DeployError) as err:
+        _from({"https": "true", "domainName": "a.example.com",
+               "certificateArn": CERT.replace("us-east-1", "eu-west-1")})
+    page = str(err.value).rsplit("(see ", 1)[1].split(")")[0]
+    assert (Path(__file__).resolve().parents[1] / page).is_file(), page

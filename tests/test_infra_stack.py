@@ -106,7 +106,7 @@ def _publish_function(template: dict) -> tuple[str, dict]:
     fns = {
         k: v
         for k, v in _of_type(template, "AWS::Lambda::Function").items()
-        if v["Properties"].get("Handler") == "index.on_event"
+        if v["Properties"].get("Handler") == "index.handler"
     }
     assert len(fns) == 1
     return next(iter(fns.items()))
@@ -240,7 +240,7 @@ def test_publish_function(synth: Synth) -> None:
     _, fn = _publish_function(synth.t["default"])
     p = fn["Properties"]
     assert p["Runtime"] == "python3.12"
-    assert p["Handler"] == "index.on_event"
+    assert p["Handler"] == "index.handler"
     assert p["Timeout"] == 13 * 60
     assert p["FunctionName"] == "NotesSite-Publish"
     assert p["MemorySize"] >= 1024
@@ -333,11 +333,11 @@ def test_custom_resource_properties(synth: Synth) -> None:
     assert re.fullmatch(r"[0-9a-f]{64}", p["AssetHash"])
     assert p["AssetKey"] == f"{p['AssetHash']}.zip"
     assert p["AllowMassDelete"] == "false"
-    # The provider framework's function is the service token, and it calls our function.
-    framework = t["Resources"][p["ServiceToken"]["Fn::GetAtt"][0]]
+    # The publish function is the service token itself (it answers CloudFormation, warnings
+    # in the reason), and no Provider framework function exists.
     fid, _ = _publish_function(t)
-    env = framework["Properties"]["Environment"]["Variables"]
-    assert env["USER_ON_EVENT_FUNCTION_ARN"] == {"Fn::GetAtt": [fid, "Arn"]}
+    assert p["ServiceToken"] == {"Fn::GetAtt": [fid, "Arn"]}
+    assert len(_of_type(t, "AWS::Lambda::Function")) == 1
 
 
 def test_asset_hash_follows_site_content(synth: Synth) -> None:
@@ -370,27 +370,24 @@ def test_content_edit_changes_only_the_publish_properties(synth: Synth) -> None:
 
 
 def test_failures_surface_in_minutes(synth: Synth) -> None:
-    """Inner timeouts below outer ones, no blind retries, framework logs at INFO where the
-    framework's error message ("Logs: /aws/lambda/<name>") says they are."""
+    """The Lambda's timeout (its watchdog answers 20 s before) below the resource's
+    ServiceTimeout, no blind retries, and logs where the FAILED reason says they are."""
+    from site_builder.deploy.cfnresponse import TIMEOUT_MARGIN_SECONDS
+
     t = synth.t["default"]
     fid, fn = _publish_function(t)
     _, res = _one(t, "Custom::NotesSitePublish")
-    framework_id = res["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
-    framework = t["Resources"][framework_id]["Properties"]
     assert int(res["Properties"]["ServiceTimeout"]) == 900  # not CloudFormation's 3,600 s
-    assert fn["Properties"]["Timeout"] < framework["Timeout"] <= 900
-    assert framework["LoggingConfig"]["ApplicationLogLevel"] in ("INFO", "DEBUG", "TRACE")
+    assert TIMEOUT_MARGIN_SECONDS < fn["Properties"]["Timeout"] < 900
     logs = _of_type(t, "AWS::Logs::LogGroup")
-    for name, props in (("NotesSite-Publish", fn["Properties"]),
-                        ("NotesSite-PublishFramework", framework)):
-        assert props["FunctionName"] == name
-        group = props["LoggingConfig"]["LogGroup"]["Ref"]
-        assert logs[group]["Properties"]["LogGroupName"] == f"/aws/lambda/{name}"
+    assert fn["Properties"]["FunctionName"] == "NotesSite-Publish"
+    group = fn["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+    assert logs[group]["Properties"]["LogGroupName"] == "/aws/lambda/NotesSite-Publish"
     retries = {
         v["Properties"]["FunctionName"]["Ref"]: v["Properties"]["MaximumRetryAttempts"]
         for v in _of_type(t, "AWS::Lambda::EventInvokeConfig").values()
     }
-    assert retries == {fid: 0, framework_id: 0}
+    assert retries == {fid: 0}
 
 
 def test_site_asset_holds_the_built_site(synth: Synth) -> None:

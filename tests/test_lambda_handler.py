@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -237,6 +238,9 @@ for mod in (boto3, botocore, index, site_builder):
 bad = sorted(m for m in ('markdown', 'jinja2', 'yaml', 'pygments', 'aws_cdk', 'moto')
              if m in sys.modules)
 assert not bad, bad
+for service in ("s3", "cloudfront"):  # every client the handler makes has its model
+    boto3.client(service, region_name="us-east-1", aws_access_key_id="x",
+                 aws_secret_access_key="x")
 if len(sys.argv) > 2:  # publish through moto's server with the bundled SDK
     endpoint, event = sys.argv[2], json.loads(sys.argv[3])
     client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
@@ -568,3 +572,91 @@ def test_lambda_client_has_a_connection_per_worker_and_standard_retries(aws_cred
     client = index.make_client()
     assert client.meta.config.max_pool_connections >= DEFAULT_WORKERS
     assert client.meta.config.retries["mode"] == "standard"
+
+
+# --- answering CloudFormation (deploy.cfnresponse) -------------------------------------------
+
+
+class _Context:
+    log_group_name = "/aws/lambda/NotesSite-Publish"
+
+    def __init__(self, remaining_ms: int = 780_000):
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def _answers(monkeypatch) -> list[dict]:
+    """What the handler PUTs to ResponseURL, captured instead of sent."""
+    import urllib.request
+
+    sent: list[dict] = []
+
+    class _Answer:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def read(self):
+            return b""
+
+    def fake_urlopen(request, timeout=None):
+        assert request.get_method() == "PUT" and request.full_url == (
+            "https://example.invalid/response")
+        sent.append(json.loads(request.data))
+        return _Answer()
+
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    return sent
+
+
+def test_handler_answers_success_and_failure_once(s3, bucket, assets, monkeypatch) -> None:
+    sent = _answers(monkeypatch)
+    props = _props(bucket, _put_asset(s3, "a" * 64, SITE_V1))
+    index.handler(_event("Create", props), _Context())
+    gone = _props(bucket, {"AssetBucket": ASSETS, "AssetKey": "gone.zip", "AssetHash": "b" * 64})
+    index.handler(_event("Update", gone, old=props, physical=f"notes-site:{bucket}"),
+                  _Context())
+    ok, failed = sent
+    assert (ok["Status"], ok["Reason"], ok["PhysicalResourceId"]) == (
+        "SUCCESS", "SUCCESS", f"notes-site:{bucket}")
+    assert ok["Data"]["DeployId"] == history(s3, bucket)[0].id
+    assert (ok["RequestId"], ok["LogicalResourceId"], ok["StackId"]) == (
+        "req-1", "PublishSite", STACK_ID)
+    assert failed["Status"] == "FAILED"
+    assert failed["Reason"].startswith(f"cannot read the site asset s3://{ASSETS}/gone.zip: ")
+    assert failed["Reason"].endswith(" Logs: /aws/lambda/NotesSite-Publish")
+
+
+def test_a_provider_framework_request_is_answered_by_returning(s3, bucket, created,
+                                                                monkeypatch) -> None:
+    """An old stack's PublishSite sat behind CDK's Provider framework, which calls the
+    function with ResponseURL '...' and answers CloudFormation itself: its cleanup Delete
+    must return, not PUT (a ValueError that would log DELETE_FAILED)."""
+    sent = _answers(monkeypatch)
+    props, first = created
+    monkeypatch.setattr(index, "make_client", lambda: s3)
+    event = {**_event("Delete", props, physical=first["PhysicalResourceId"]),
+             "ResponseURL": "..."}
+    versions = _version_count(s3, bucket)
+    assert index.handler(event, _Context()) == {
+        "PhysicalResourceId": first["PhysicalResourceId"]}
+    assert sent == [] and _version_count(s3, bucket) == versions
+
+
+def test_watchdog_answers_failed_before_the_lambda_timeout(monkeypatch) -> None:
+    from site_builder.deploy import cfnresponse
+
+    sent = _answers(monkeypatch)
+    monkeypatch.setattr(cfnresponse, "TIMEOUT_MARGIN_SECONDS", 0.0)
+    responder = cfnresponse.Responder(_event("Update", _props("b", {"AssetHash": "x"})))
+    responder.watch(_Context(remaining_ms=50), "out of time")
+    deadline = time.monotonic() + 5
+    while not sent and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [(s["Status"], s["Reason"]) for s in sent] == [("FAILED", "out of time")]
+    assert responder.send("SUCCESS") is False  # the publish finishing later changes nothing
+    assert len(sent) == 1

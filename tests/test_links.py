@@ -178,11 +178,25 @@ def test_allow_broken_links_warns_and_drops_the_href(tmp_path: Path) -> None:
         (False, "broken-link", "gone"), (False, "broken-link", "Nope")]
 
 
-def test_ambiguous_wiki_link_names_candidates(tmp_path: Path) -> None:
-    lines = failure(tmp_path, {"docker/setup.md": "x", "k8s/setup.md": "y",
-                               "index-note.md": "---\ntitle: I\n---\n\nGo to [[Setup]]."})
-    assert lines == [("content/index-note.md:5: ambiguous wiki link '[[Setup]]' matches "
-                      "docker/setup.md, k8s/setup.md")]
+def test_two_notes_of_one_name_are_never_an_error_obsidian_picks_one(tmp_path: Path) -> None:
+    """As Obsidian's getFirstLinkpathDest: the note in the linking note's own folder, else
+    the shortest path; neither an error nor a warning."""
+    result = build_site(BuildOptions(project_dir=_tree(tmp_path, {
+        "docker/setup.md": "x", "kubernetes/setup.md": "y", "index-note.md": "[[Setup]]",
+        "kubernetes/pods.md": "[[Setup]] [[setup.md]]"}), search=False))
+    out = result.out_dir
+    assert [a["href"] for a, _ in body_links(out, "index-note/index.html")] == ["/docker/setup/"]
+    assert [a["href"] for a, _ in body_links(out, "kubernetes/pods/index.html")] == [
+        "/kubernetes/setup/"] * 2
+    assert not [w for w in result.warnings if "link" in w]
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / "content" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+    return root
 
 
 def test_ambiguity_resolved_by_path(tmp_path: Path) -> None:

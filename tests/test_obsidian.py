@@ -24,7 +24,8 @@ def test_callout_with_title_and_body():
     p = Tags(r.html)
     box = p.find("div", **{"class": "callout-warning"})
     assert box and box[0]["data-callout"] == "warning"
-    assert "<p class=\"callout-title\">Mind the <strong>gap</strong></p>" in r.html
+    title = r.html.split('<p class="callout-title">', 1)[1].split("</p>", 1)[0]
+    assert title.endswith("</svg>Mind the <strong>gap</strong>") and "lucide-triangle-alert" in title
     assert p.find("div", **{"class": "callout-content"}) and p.find("li")
     assert not p.find("blockquote") and "[!warning]" not in r.html
 
@@ -91,7 +92,7 @@ def test_block_ids_become_anchors_and_block_links_resolve():
     ra, rb = render_note(a, index), render_note(b, index)
     assert {"^fact-1", "^item"} <= ra.ids and "^fact" not in ra.html.replace('"^fact-1"', "")
     assert Tags(rb.html).find("a")[0]["href"] == "/a/#^fact-1"
-    broken, _ = check_links([(b, rb.links)], {"a.md": ra.ids, "b.md": rb.ids}, index)
+    broken = check_links([(b, rb.links)], {"a.md": ra.ids, "b.md": rb.ids}, index)
     assert [str(x) for x in broken] == [
         "content/b.md:1: broken link to 'a#^nope' (no heading '#^nope' in a.md)"]
 
@@ -142,7 +143,7 @@ def test_missing_embed_targets_are_broken_links_with_file_and_line():
     index, load = _site(target, host)
     r = render_note(host, index, load)
     ids = {"t.md": render_note(target, index).ids, "h.md": r.ids}
-    broken, _ = check_links([(host, r.links)], ids, index)
+    broken = check_links([(host, r.links)], ids, index)
     assert [str(x) for x in broken] == [
         "content/h.md:3: broken link to 'Nowhere' (no note titled or named 'Nowhere')",
         "content/h.md:5: broken link to 't#Fake' (no heading '#fake' in t.md)"]
@@ -223,3 +224,48 @@ def test_an_embed_inside_a_callout_stays_inside_it():
     r = render_note(host, *_site(target, host))
     content = r.html.split('<div class="callout-content">', 1)[1].split("After.")[0]
     assert '<div class="embed" data-pagefind-ignore>' in content and "Section text." in content
+
+
+def test_callout_icons_are_the_pinned_lucide_release_vendored():
+    import json
+
+    from site_builder.markdown.callouts import CALLOUT_ICONS, ICON_DIR
+
+    repo = Path(__file__).resolve().parents[1]
+    pinned = json.loads((repo / "package.json").read_text())["devDependencies"]["lucide-static"]
+    lock = json.loads((repo / "package-lock.json").read_text())
+    assert lock["packages"]["node_modules/lucide-static"]["version"] == pinned
+    assert {p.stem for p in ICON_DIR.glob("*.svg")} == set(CALLOUT_ICONS.values())
+    assert (ICON_DIR / "LICENSE").read_text().startswith("ISC License")
+    for name in CALLOUT_ICONS.values():
+        svg = (ICON_DIR / f"{name}.svg").read_text()
+        assert svg.startswith(f"<!-- @license lucide-static v{pinned} - ISC -->")
+        installed = repo / "node_modules" / "lucide-static" / "icons" / f"{name}.svg"
+        if installed.is_file():  # `make node` ran: the copies are the release's bytes
+            assert installed.read_text() == svg
+
+
+def test_youtube_addresses_as_images_become_lazy_private_players():
+    p = Tags(render("![A talk](https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=3)\n\n"
+                    "![](https://youtu.be/dQw4w9WgXcQ) ![x](https://example.com/a.png)\n").html)
+    frames = p.find("iframe")
+    assert [(f["src"], f["loading"], f["title"]) for f in frames] == [
+        ("https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ", "lazy", "A talk"),
+        ("https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ", "lazy", "YouTube video")]
+    assert [i["src"] for i in p.find("img")] == ["https://example.com/a.png"]
+
+
+def test_a_pdf_embed_is_a_viewer_with_a_link_and_a_base_is_left_for_the_page_stage():
+    doc = note("![[guide.pdf]]\n\n![[Books.base#Top]]\n\n![[Gone.base]]\n", source="h.md")
+    files = (Asset("guide.pdf", Path("/x/guide.pdf")), Asset("t/Books.base", Path("/x/B.base")))
+    index = build_index(Content((doc,), (), files, ()))
+    rendered = render_note(doc, index)
+    p = Tags(rendered.html)
+    assert [f["src"] for f in p.find("iframe")] == ["/guide.pdf"]
+    assert [a["href"] for a in p.find("a")] == ["/guide.pdf"]
+    # A Base is drawn by the page stage (tests/test_bases.py): here its placeholder, its
+    # source among the embeds, and a missing one a broken link like any other.
+    assert [(d["data-base"], d["data-view"]) for d in p.find("div", **{"class": "base-embed"})] \
+        == [("t/Books.base", "Top")]
+    assert rendered.embeds == ("t/Books.base",)
+    assert [k.raw for k in rendered.links if k.target is None] == ["Gone.base"]

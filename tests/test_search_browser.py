@@ -287,7 +287,7 @@ def test_sharded_site_ranks_the_note_with_a_body_word_first(page, serve,
 def test_sample_site_search_never_finds_a_draft(page, serve, site: str,
                                                 request: pytest.FixtureRequest) -> None:
     sample_site = request.getfixturevalue(site)
-    from site_builder.vault.content import load_content
+    from site_builder.vault.load import load_content
 
     drafts = load_content(REPO / "content", REPO).hidden_drafts
     if not drafts:

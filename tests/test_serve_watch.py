@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from site_builder.serve.dev import record_message
-from site_builder.serve.watch import Change, watch_project
+from site_builder.serve.watch import Change, one_per_path, watch_project
 
 
 class Watching:
@@ -161,3 +161,17 @@ def test_a_static_folder_is_watched(watching) -> None:
     (project / "static").mkdir()
     (project / "static" / "robots-extra.txt").write_text("hi\n")
     w.wait_for(Change("static/robots-extra.txt", "added"))
+
+
+def test_one_change_per_file_in_a_burst(tmp_path: Path) -> None:
+    """A note made while `notes up` started is new to the snapshot and written for the
+    watcher in one burst: it is said once, as added (it printed "ideas.md, ideas.md")."""
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "ideas.md").write_text("# Ideas\n")
+    (tmp_path / "content" / "kept.md").write_text("# Kept\n")
+    changes = {Change("content/ideas.md", "added"), Change("content/ideas.md", "edited"),
+               Change("content/gone.md", "added"), Change("content/gone.md", "deleted"),
+               Change("content/kept.md", "edited"), Change("content/old.md", "deleted")}
+    assert one_per_path(tmp_path, changes) == [
+        Change("content/gone.md", "deleted"), Change("content/ideas.md", "added"),
+        Change("content/kept.md", "edited"), Change("content/old.md", "deleted")]

@@ -21,8 +21,9 @@ from site_builder.markdown.fastinline import FastInlineExtension, FastInlineProc
 from site_builder.markdown.highlight import SharedHighlightExtension
 from site_builder.markdown.render import EXTENSION_CONFIGS, Renderer, markdown_extensions
 from site_builder.markdown.smartquotes import SmartQuotesExtension, educate
-from site_builder.vault.content import Content, Note, load_content
+from site_builder.vault.content import Content, Note
 from site_builder.vault.links import build_index
+from site_builder.vault.load import load_content
 
 ROOT = Path(__file__).resolve().parents[1]
 GEN = ROOT.parent / "shared" / "bench" / "gen_corpus.py"

@@ -1,41 +1,49 @@
-"""CloudFormation custom resource (via ``custom_resources.Provider``): publish the site asset.
+"""CloudFormation custom resource: publish the site asset (the stack's ``Publish`` resource).
 
-A thin adapter: all publishing logic is ``site_builder.deploy.publish``, the same engine as
-``notes deploy``, so a ``cdk deploy`` uploads only what changed and writes the same deploy
-records (with source "cloudformation").
+CloudFormation invokes this function directly (it is the resource's service token) and
+``handler`` answers with one PUT to the request's ``ResponseURL`` (``deploy.cfnresponse``):
+the status, and a reason that carries warnings when a publish succeeded with one.  All
+publishing logic is ``site_builder.deploy``, the engine of ``notes deploy``, so a ``cdk deploy``
+uploads only what changed and writes the same deploy records (source "cloudformation").
 
-* Create / Update: download the asset zip (the built site, zipped by the CDK CLI) to /tmp and
-  publish it; the engine reads members lazily from the zip.  Each record keeps the asset hash
-  it published.  Because the hash is one of the resource's properties, CloudFormation's own
-  rollback of a failed update sends an Update with the previous asset: when a recent record
-  published that asset, its versions are restored exactly (``rollback``: CopyObject from
-  VersionIds, no mass-delete guard, since that site was live and complete before; versions the
-  lifecycle rule expired are uploaded again from the asset, the same bytes).
-* The lock is the engine's lease (see ``LOCK_*`` below): a killed publish cannot wedge the
-  stack, and a live lock of someone else fails the update in minutes, naming the holder and
+* Create / Update of an asset never published: download the asset zip (the built site, zipped
+  by the CDK CLI) and publish it, under the mass-delete guard.  Each record keeps the asset
+  hash it published, and ``_notes/assets/<hash>`` (``deploy.cdkasset``) names the record the
+  asset became.
+* Update to an asset published before: CloudFormation's rollback of a failed update sends the
+  previous properties, so this is how a rollback arrives (content edited back looks the same
+  and is served the same way).  The record the index names is restored exactly, as
+  ``notes rollback --to`` does: CopyObject from its VersionIds, no mass-delete guard (it was a
+  complete, live site), and the zip is downloaded only if a version the lifecycle rule expired
+  has to be uploaded again.  Such a restore never fails for a reason that would leave the stack
+  in UPDATE_ROLLBACK_FAILED: a live lock of another deploy (a laptop's ``notes deploy``) is
+  waited for ``LOCK_WAIT_SECONDS``, then the request succeeds with a reason saying the site was
+  left as that deploy made it; a gone zip likewise.
+* CloudFront (``DistributionId``, a stack built with ``https=true``): the publish invalidates
+  what it changed, retried with ``INVALIDATION_DELAYS``; a failed invalidation is a warning in
+  the reason, never a failure (the pages are ``no-cache``: edges refetch them within seconds).
+* The lock is the engine's lease (``LOCK_*``): a killed publish cannot wedge the stack, and a
+  live lock of someone else fails a forward publish within minutes, naming the holder and
   ``notes unlock --bucket ...``.
 * Delete: nothing.  The published site and its history belong to the bucket, which is retained
   (or emptied by the bucket's auto-delete when the stack is built with retain=false).
-* With ``DistributionId`` (stack built with ``https=true``), the engine invalidates on that
-  CloudFront distribution exactly what the publish changed, before writing its record.
-* Errors raise: the Provider framework reports the message to CloudFormation, which shows it
-  and rolls back.
+* Errors answer FAILED with the engine's one line and the log group; CloudFormation shows it
+  and rolls back.  A watchdog answers FAILED before the Lambda's own timeout.
 
 Lives in the Lambda beside ``site_builder/deploy/``, the few ``site_builder.core`` modules it
-imports, and the AWS SDK it was tested with (see infra/lambda_code.py).  The runtime's own SDK
-is not relied on: below ``MIN_BOTOCORE`` the handler refuses to start with one line instead of
-failing every lock write with ``Unknown parameter in input: "IfNoneMatch"``.
+imports, and the AWS SDK pinned in infra/lambda-sdk.txt (see infra/lambda_code.py).  Below
+``MIN_BOTOCORE`` the handler refuses to start with one line instead of failing every lock
+write with ``Unknown parameter in input: "IfNoneMatch"``.
 
 Logging (CloudWatch, ``/aws/lambda/<function name>``): the request, the plan's size, progress
-every ``PROGRESS_EVERY`` files and the deploy id, so a slow publish can be watched live.
+every ``PROGRESS_EVERY`` files, the deploy id and the response, so a publish can be watched live.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import tempfile
-from pathlib import Path
+import time
 from typing import Any
 
 from site_builder.core.errors import DeployError
@@ -48,17 +56,58 @@ PROGRESS_EVERY = 1000
 # The lock (site_builder/deploy/lock.py): a lease renewed every third of LOCK_LEASE_SECONDS, far
 # below the Lambda's 13 minutes, so a killed publish's lock expires within a minute; a live lock
 # held by someone else is waited for up to LOCK_WAIT_SECONDS (longer than one lease: a killed
-# publish's lock always expires within the wait), then the update fails naming the holder.
+# publish's lock always expires within the wait), then a publish fails naming the holder and a
+# restore succeeds leaving that deploy's site.
 LOCK_LEASE_SECONDS = 60.0
 LOCK_WAIT_SECONDS = 150.0
-# How far back an Update looks for a record of the same asset (CloudFormation's rollback goes
-# back one update; older content is published afresh).
+# Records written before the asset index existed: an Update looks for its asset among the
+# newest RESTORE_LOOKBACK records when the index has no entry.
 RESTORE_LOOKBACK = 10
+# Waits between CreateInvalidation attempts (TooManyInvalidationsInProgress clears in minutes;
+# botocore's own retries cover throttling and 5xx): then the publish succeeds with a warning.
+INVALIDATION_DELAYS = (5.0, 15.0, 30.0)
 log = logging.getLogger("notes.publish")
 
 
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any] | None:
+    """Lambda entry point (``index.handler``): handle the request, answer CloudFormation.
+
+    A request without an http(s) ``ResponseURL`` comes from CDK's Provider framework (the
+    ``PublishSite`` resource of a stack made before this Lambda answered CloudFormation
+    itself, deleted by the first update after): the framework answers, so this returns the
+    response (or raises) as a framework handler does, instead of PUTting to ``'...'``."""
+    from site_builder.deploy.cfnresponse import Responder
+
+    log.setLevel(logging.INFO)
+    if not str(event.get("ResponseURL", "")).startswith(("https://", "http://")):
+        return on_event(event, context)
+    responder = Responder(event)
+    logs = f" Logs: {context.log_group_name}" if getattr(context, "log_group_name", None) else ""
+    responder.watch(context, "the publish did not finish within the Lambda's time limit; "
+                    "the next publish or rollback waits out its lock and carries on" + logs)
+    try:
+        response = on_event(event, context)
+    except Exception as exc:  # every failure must reach CloudFormation
+        log.exception("%s failed", event.get("RequestType"))
+        why = str(exc) if isinstance(exc, DeployError) else f"{type(exc).__name__}: {exc}"
+        responder.send("FAILED", why + logs, physical=_physical_id(event))
+    else:
+        responder.send("SUCCESS", response.get("Reason", ""), response["PhysicalResourceId"],
+                       response.get("Data"))
+    finally:
+        responder.stop()
+    return None
+
+
+def _physical_id(event: dict[str, Any]) -> str:
+    """The resource's id; for a failed Create, the one a success would have given (the Delete
+    CloudFormation then sends is a no-op either way)."""
+    bucket = event.get("ResourceProperties", {}).get("SiteBucket", "")
+    return event.get("PhysicalResourceId") or f"notes-site:{bucket}"
+
+
 def on_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Lambda entry point (handler ``index.on_event``)."""
+    """One request with the Lambda's own clients: the response without sending it."""
     import botocore
 
     log.setLevel(logging.INFO)
@@ -80,8 +129,7 @@ def make_client() -> Any:
 
 
 def make_cloudfront_client() -> Any:
-    """A failed invalidation fails the publish (and so the stack update): retry throttling
-    harder than botocore's default before giving up."""
+    """Retry throttling harder than botocore's default before the handler's own retries."""
     import boto3
     from botocore.config import Config
 
@@ -118,7 +166,8 @@ class ProgressLog:
 
 
 def handle(event: dict[str, Any], client: Any, cloudfront: Any = None) -> dict[str, Any]:
-    """Answer one Provider ``onEvent`` request with injected S3 (and CloudFront) clients."""
+    """Answer one request with injected S3 (and CloudFront) clients: ``PhysicalResourceId``,
+    ``Data`` and, when the publish succeeded with warnings, ``Reason``."""
     request = event["RequestType"]
     props = event["ResourceProperties"]
     if request == "Delete":
@@ -127,13 +176,20 @@ def handle(event: dict[str, Any], client: Any, cloudfront: Any = None) -> dict[s
         raise DeployError(f"unknown CloudFormation request type {request!r}")
     bucket = props["SiteBucket"]
     log.info("%s: publish asset %s to bucket %s", request, props.get("AssetHash"), bucket)
-    result = _publish_asset(client, props, _message(event), _invalidator(cloudfront, props))
+    warnings: list[str] = []
+    result = _publish_asset(client, props, _message(event),
+                            _invalidator(cloudfront, props, warnings), warnings)
     log.info("done: %s; deploy id %s", result.plan.summary(), result.live_id or "(none)")
     data = _data(result)
     if props.get("DistributionId"):  # "" when nothing needed invalidating (or a no-op)
         invalidation = result.record.invalidation if result.record else None
         data["InvalidationId"] = invalidation.id if invalidation else ""
-    return {"PhysicalResourceId": f"notes-site:{bucket}", "Data": data}
+    response: dict[str, Any] = {"PhysicalResourceId": f"notes-site:{bucket}", "Data": data}
+    if warnings:
+        response["Reason"] = "Warning: " + " Warning: ".join(warnings)
+        for warning in warnings:
+            log.warning("%s", warning)
+    return response
 
 
 def _message(event: dict[str, Any]) -> str:
@@ -144,97 +200,6 @@ def _message(event: dict[str, Any]) -> str:
     return (
         f"cdk deploy: {event['RequestType']} of stack {stack[0]} (asset {props['AssetHash'][:12]})"
     )
-
-
-def _lock_options() -> Any:
-    from site_builder.deploy.lock import LockOptions
-
-    return LockOptions(lease_seconds=LOCK_LEASE_SECONDS, wait_seconds=LOCK_WAIT_SECONDS)
-
-
-def _record_for_asset(client: Any, bucket: str, asset_hash: str) -> tuple[Any, bool]:
-    """The newest of the last ``RESTORE_LOOKBACK`` records that published this asset (or
-    None), and whether it is the latest record."""
-    from site_builder.deploy import history
-
-    records = history(client, bucket, limit=RESTORE_LOOKBACK)
-    for record in records:
-        if record.asset_hash == asset_hash:
-            return record, record.id == records[0].id
-    return None, False
-
-
-def _already_live(client: Any, bucket: str, record: Any) -> Any:
-    """A result for "nothing to do" when ``record`` is exactly what the bucket serves.
-
-    Checked without the lock: the rollback of an update that failed on someone else's live
-    lock (nothing was written) must not fail on that lock too, which would leave the stack in
-    UPDATE_ROLLBACK_FAILED.  Read-only, so it cannot disturb the lock holder.
-    """
-    from site_builder.deploy import DeployResult, Plan
-    from site_builder.deploy.errors import aws_errors
-    from site_builder.deploy.publish import record_matches_live
-    from site_builder.deploy.remote import list_live
-
-    with aws_errors(bucket):
-        if not record_matches_live(record, list_live(client, bucket)):
-            return None
-    return DeployResult(Plan((), (), tuple(sorted(record.files))), None, record.id)
-
-
-def _invalidator(cloudfront: Any, props: dict[str, Any]) -> Any:
-    """The engine's invalidation callback when the stack has a distribution, else None."""
-    from site_builder.deploy.invalidate import invalidator
-
-    dist = props.get("DistributionId")
-    return invalidator(cloudfront, dist) if dist and cloudfront is not None else None
-
-
-def _publish_asset(client: Any, props: dict[str, Any], message: str,
-                   invalidate: Any = None) -> Any:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from site_builder.deploy import publish, rollback
-    from site_builder.deploy.local import open_site
-
-    asset = f"s3://{props['AssetBucket']}/{props['AssetKey']}"
-    bucket, asset_hash = props["SiteBucket"], str(props["AssetHash"])
-    with tempfile.TemporaryDirectory(prefix="notes-asset-") as tmp:
-        zip_path = Path(tmp) / "site.zip"
-        try:
-            client.download_file(props["AssetBucket"], props["AssetKey"], str(zip_path))
-        except (ClientError, BotoCoreError) as exc:
-            raise DeployError(
-                f"cannot read the site asset {asset}: {exc}",
-                "check that the CDK bootstrap bucket holds the asset (re-run cdk deploy)",
-            ) from exc
-        earlier, is_latest = _record_for_asset(client, bucket, asset_hash)
-        noop = _already_live(client, bucket, earlier) if is_latest else None
-        if noop is not None:
-            log.info("asset %s is deploy %s, live as recorded: nothing to do", asset_hash,
-                     earlier.id)
-            return noop
-        if earlier is None:
-            return publish(
-                client, bucket, zip_path, message=message, source=SOURCE,
-                allow_mass_delete=str(props.get("AllowMassDelete", "false")).lower() == "true",
-                progress=ProgressLog(), lock_options=_lock_options(), asset_hash=asset_hash,
-                invalidator=invalidate,
-            )
-        # This asset was published before (CloudFormation's rollback, or content edited
-        # back): restore that record's versions exactly, as `notes rollback --to` does.
-        log.info("asset %s is deploy %s: restoring its versions", asset_hash, earlier.id)
-        source = open_site(zip_path)
-        try:
-            result, _target = rollback(
-                client, bucket, earlier.id, source=SOURCE,
-                message=f"{message}: restore {earlier.id}", progress=ProgressLog(),
-                lock_options=_lock_options(), asset_hash=asset_hash, refill=source,
-                skip_if_live=True, invalidator=invalidate,
-            )
-        finally:
-            source.close()
-        return result
 
 
 def _data(result: Any) -> dict[str, Any]:
@@ -250,3 +215,62 @@ def _data(result: Any) -> dict[str, Any]:
         "Deleted": len(plan.deletes),
         "Unchanged": len(plan.unchanged),
     }
+
+
+def _lock_options() -> Any:
+    from site_builder.deploy.lock import LockOptions
+
+    return LockOptions(lease_seconds=LOCK_LEASE_SECONDS, wait_seconds=LOCK_WAIT_SECONDS)
+
+
+def _invalidator(cloudfront: Any, props: dict[str, Any], warnings: list[str]) -> Any:
+    """The engine's invalidation callback when the stack has a distribution, else None: best
+    effort, retried after each of ``INVALIDATION_DELAYS``, then a warning (no invalidation in
+    the record) instead of a failure."""
+    from site_builder.deploy.invalidate import invalidator
+
+    dist = props.get("DistributionId")
+    if not dist or cloudfront is None:
+        return None
+    run = invalidator(cloudfront, dist)
+
+    def best_effort(keys: frozenset[str], reference: str) -> Any:
+        for delay in (*INVALIDATION_DELAYS, None):
+            try:
+                return run(keys, reference)  # same CallerReference: one invalidation at most
+            except DeployError as exc:
+                failure = exc.what
+            if delay is None:
+                break
+            log.warning("%s; trying again in %g s", failure, delay)
+            time.sleep(delay)
+        warnings.append(
+            f"{failure}, so edges may serve the old copies of the changed pages until they "
+            "revalidate (pages are no-cache: seconds); the new files are live and recorded; "
+            f"`aws cloudfront create-invalidation --distribution-id {dist} --paths '/*'` "
+            "clears them now")
+        return None
+
+    return best_effort
+
+
+def _publish_asset(client: Any, props: dict[str, Any], message: str, invalidate: Any,
+                   warnings: list[str]) -> Any:
+    """Publish the asset, or restore the record it became before (``deploy.stackpublish``)."""
+    from site_builder.deploy.cdkasset import LazyAsset
+    from site_builder.deploy.stackpublish import publish_new, record_for_asset, restore
+
+    bucket, asset_hash = props["SiteBucket"], str(props["AssetHash"])
+    asset = LazyAsset(client, props["AssetBucket"], props["AssetKey"])
+    options = {"message": message, "lock_options": _lock_options(), "progress": ProgressLog(),
+               "invalidator": invalidate}
+    try:
+        earlier, is_latest = record_for_asset(client, bucket, asset_hash, RESTORE_LOOKBACK)
+        if earlier is None:
+            mass = str(props.get("AllowMassDelete", "false")).lower() == "true"
+            return publish_new(client, bucket, asset, asset_hash, allow_mass_delete=mass,
+                               **options)
+        return restore(client, bucket, earlier, is_latest, asset, asset_hash, warnings,
+                       **options)
+    finally:
+        asset.close()

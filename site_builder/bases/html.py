@@ -36,7 +36,7 @@ class Cells:
         if not source:
             return None
         target = self.vault.index.targets.get(source)
-        return target.url if target and not target.draft else None
+        return target.url if target and not target.hidden else None  # no draft, no template
 
     def link(self, source: str | None, label: str) -> str:
         url = self.url_of(source)

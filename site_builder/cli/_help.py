@@ -16,11 +16,14 @@ HELP: dict[str, tuple[str, tuple[str, ...]]] = {
         (
             "Make a new notes project in DIR: content/ with a first note and a section, "
             "notes.toml, .gitignore, and a CDK app (app.py, cdk.json, package.json) that "
-            "publishes it with this package's stack. DIR must not exist or be empty."
+            "publishes it with this package's stack. DIR must not exist or be empty. With "
+            "--vault, notes.toml points at that folder (an Obsidian vault) instead, where it "
+            "is: nothing is copied."
         ),
         (
             "notes init my-notes",
             "cd my-notes && notes serve",
+            "notes init my-site --vault ~/Documents/MyVault",
         ),
     ),
     "build": (

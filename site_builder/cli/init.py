@@ -16,6 +16,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from site_builder import __version__
+from site_builder.cli.workflow import requirements, workflow
 from site_builder.core.errors import NotesError
 
 # The CDK CLI this package is tested with (tests/test_cli_init.py keeps it equal to the
@@ -78,6 +80,16 @@ description = "Notes, published as a static site."
 stack = "{stack}"
 """
 
+VAULT_SETTINGS = """
+# The notes: this Obsidian vault, read where it is (nothing is copied). Its .obsidian/ settings
+# are read too (templates folder, attachment folder, line breaks).
+content = {content}
+
+# A link to a note not written yet is a warning, shown as text, as Obsidian shows it.
+[links]
+unresolved = "warn"
+"""
+
 GITIGNORE = """\
 build/
 cdk.out/
@@ -104,6 +116,9 @@ if __name__ == "__main__":
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("init", help="make a new notes project in a new folder")
     p.add_argument("dir", type=Path, metavar="DIR", help="the folder to create (new or empty)")
+    p.add_argument("--vault", type=Path, default=None, metavar="DIR",
+                   help="publish this folder (an Obsidian vault) where it is, instead of a "
+                        "new content/ folder")
     p.set_defaults(func=cmd_init)
 
 
@@ -116,8 +131,10 @@ def stack_name(folder: Path) -> str:
     return f"{camel}Site"[:128]
 
 
-def project_files(folder: Path, python: str, today: date) -> dict[str, str]:
-    """Relative path -> text of every file of a new project in ``folder``."""
+def project_files(folder: Path, python: str, today: date,
+                  vault: Path | None = None) -> dict[str, str]:
+    """Relative path -> text of every file of a new project in ``folder``; with ``vault``,
+    notes.toml points at that folder instead of a new content/."""
     stack = stack_name(folder)
     title = " ".join(re.findall(r"[A-Za-z0-9]+", folder.resolve().name)).title() or "Notes"
     cdk_json = {
@@ -128,26 +145,43 @@ def project_files(folder: Path, python: str, today: date) -> dict[str, str]:
     }
     package_json = {"private": True, "description": "The AWS CDK CLI for `npx cdk deploy`.",
                     "devDependencies": {"aws-cdk": CDK_CLI_VERSION}}
-    return {
+    toml = NOTES_TOML.format(title=title.replace('"', ""), stack=stack)
+    notes = {
         "content/welcome.md": WELCOME.format(today=today.isoformat()),
         "content/guides/_index.md": SECTION_INDEX,
         "content/guides/writing-notes.md": WRITING_NOTES.format(today=today.isoformat()),
-        "notes.toml": NOTES_TOML.format(title=title.replace('"', ""), stack=stack),
+    }
+    if vault is not None:
+        notes = {}
+        head, _, deploy = toml.partition("\n# Defaults for notes deploy")
+        where = json.dumps(str(vault.expanduser().resolve()))  # a TOML basic string
+        toml = head + VAULT_SETTINGS.format(content=where) + "\n# Defaults for notes deploy" \
+            + deploy
+    return {
+        **notes,
+        "notes.toml": toml,
         ".gitignore": GITIGNORE,
         "app.py": APP_PY,
         "cdk.json": json.dumps(cdk_json, indent=2) + "\n",
         "package.json": json.dumps(package_json, indent=2) + "\n",
+        "requirements.txt": requirements(__version__),
+        ".github/workflows/publish.yml": workflow(stack),
     }
 
 
-def init_project(folder: Path, python: str = sys.executable, today: date | None = None) -> None:
-    """Write a new project into ``folder``, which must be new or empty."""
+def init_project(folder: Path, python: str = sys.executable, today: date | None = None,
+                 vault: Path | None = None) -> None:
+    """Write a new project into ``folder``, which must be new or empty; ``vault`` is an
+    existing folder of notes to publish in place."""
+    if vault is not None and not vault.expanduser().is_dir():
+        raise NotesError(f"{vault} is not a folder (notes init --vault needs the folder of "
+                         "an existing vault)")
     if folder.exists() and not folder.is_dir():
         raise NotesError(f"{folder} exists and is not a folder (notes init makes a new folder)")
     if folder.is_dir() and any(folder.iterdir()):
         raise NotesError(f"{folder} is not empty (notes init only fills a new or empty folder; "
                          "pick another name)")
-    for rel, text in project_files(folder, python, today or date.today()).items():
+    for rel, text in project_files(folder, python, today or date.today(), vault).items():
         path = folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -155,12 +189,17 @@ def init_project(folder: Path, python: str = sys.executable, today: date | None 
 
 def cmd_init(args: argparse.Namespace) -> int:
     folder: Path = args.dir
-    init_project(folder)
+    vault: Path | None = getattr(args, "vault", None)
+    init_project(folder, vault=vault)
+    notes = (f"{vault.expanduser().resolve()}/", "your vault, read where it is") if vault else \
+        ("content/", "your notes: welcome.md, and a section in guides/")
     rows = [
-        ("content/", "your notes: welcome.md, and a section in guides/"),
+        notes,
         ("notes.toml", "the site's title and settings"),
         (".gitignore", "keeps build output and caches out of git"),
         ("app.py, cdk.json, package.json", "the CDK app that publishes the site to AWS"),
+        ("requirements.txt", "the notes-publisher version this project uses"),
+        (".github/workflows/publish.yml", "GitHub Actions: check, review IAM changes, deploy"),
     ]
     steps = [
         (f"cd {shlex.quote(str(folder))}", ""),

@@ -20,14 +20,19 @@ SETTINGS_FILE = "notes.toml"
 # How messages name the file: relative to the project, like "content/a.md" (the project is the
 # folder `notes` runs in), and the same whichever folder a build runs from.
 SHOWN = Path(SETTINGS_FILE)
-_STRING_KEYS = ("title", "description", "author", "base_url")
+_STRING_KEYS = ("title", "description", "author", "base_url", "content")
 # Every key notes.toml may hold, per table ("" is the top level); others are warnings.
 KNOWN_KEYS = {
-    "": (*_STRING_KEYS, "deploy", "markdown"),
+    "": (*_STRING_KEYS, "deploy", "markdown", "links"),
     "deploy": ("bucket", "stack", "region", "endpoint_url", "site", "distribution"),
     "markdown": ("raw_html",),
+    "links": ("unresolved",),
 }
 RAW_HTML_MODES = ("keep", "escape")
+# [links] unresolved: a link to a note not written yet stops the build, or is a warning (and
+# shown as plain text styled as unresolved), as Obsidian shows it.
+UNRESOLVED_MODES = ("error", "warn")
+DEFAULT_CONTENT = "content"
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,8 @@ class Settings:
     base_url: str | None = None
     deploy: dict[str, Any] = field(default_factory=dict)
     raw_html: str = "keep"  # [markdown] raw_html: "keep" passes HTML in notes through
+    content: str | None = None  # the folder of notes as written (None: content/)
+    unresolved: str = "error"  # [links] unresolved
     # One line each, "notes.toml:N: ..."; not part of what pages show (nor of their keys).
     warnings: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
@@ -84,7 +91,7 @@ def load_settings(project_dir: Path) -> Settings:
     else:
         values.pop("base_url", None)
     tables = {}
-    for name in ("deploy", "markdown"):
+    for name in ("deploy", "markdown", "links"):
         table = data.get(name, {})
         if not isinstance(table, dict):
             raise ContentError(f"[{name}] must be a table", SHOWN, _key_line(lines, "", name))
@@ -93,10 +100,25 @@ def load_settings(project_dir: Path) -> Settings:
     if raw_html not in RAW_HTML_MODES:
         raise ContentError(f"[markdown] raw_html must be \"keep\" or \"escape\", not {raw_html!r}",
                            SHOWN, _key_line(lines, "markdown", "raw_html"))
+    unresolved = tables["links"].get("unresolved", "error")
+    if unresolved not in UNRESOLVED_MODES:
+        raise ContentError(f"[links] unresolved must be \"error\" or \"warn\", not "
+                           f"{unresolved!r}", SHOWN, _key_line(lines, "links", "unresolved"))
     if not values.get("title"):
         values.pop("title", None)
+    if not values.get("content"):
+        values.pop("content", None)
     return Settings(**values, deploy=dict(tables["deploy"]), raw_html=raw_html,
-                    warnings=_unknown_keys(data, lines, SHOWN))
+                    unresolved=unresolved, warnings=_unknown_keys(data, lines, SHOWN))
+
+
+def content_folder(project_dir: Path) -> Path:
+    """The folder of notes: notes.toml's ``content`` (absolute, ``~/...``, or relative to the
+    project: an Obsidian vault is used where it is, nothing copied), else ``content/``."""
+    written = load_settings(project_dir).content
+    if not written:
+        return Path(project_dir) / DEFAULT_CONTENT
+    return Path(project_dir) / Path(written).expanduser()
 
 
 def _base_url(value: str, path: Path, line: int | None) -> str:

@@ -51,7 +51,17 @@ _BINARY_TYPES: dict[str, str] = {
     ".zip": "application/zip",
     ".mp4": "video/mp4",
     ".webm": "video/webm",
+    ".ogv": "video/ogg",
+    ".mov": "video/quicktime",
+    ".mkv": "video/x-matroska",
     ".mp3": "audio/mpeg",
+    ".ogg": "audio/ogg",
+    ".oga": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".wav": "audio/wav",
+    ".m4a": "audio/mp4",
+    ".flac": "audio/flac",
+    ".3gp": "audio/3gpp",
     # Pagefind's index chunks are gzip-compressed binary that pagefind.js fetches and inflates
     # itself; they must NOT be labelled gzip (Content-Encoding) or the browser would inflate them.
     ".pf_meta": "application/octet-stream",

@@ -74,6 +74,15 @@ def unlock_fix(bucket: str) -> str:
             "--force-unlock to break it if that process is stuck")
 
 
+class LockHeld(DeployError):
+    """Another operation's live lock outlasted the wait: callers that must not fail on it
+    (CloudFormation's rollback, infra/handler) tell it from other errors by this type."""
+
+    def __init__(self, bucket: str, held: Held):
+        self.held = held
+        super().__init__(held.describe(bucket), unlock_fix(bucket))
+
+
 class Lease:
     """A held lock: renewed by a heartbeat until :meth:`release`."""
 
@@ -218,7 +227,7 @@ def acquire(client: Any, bucket: str, command: str, *, force_unlock: bool = Fals
                 continue
         remaining = wait_seconds - waited  # counted in sleeps: a fake sleep in tests is exact
         if remaining <= 0:
-            raise DeployError(held.describe(bucket), unlock_fix(bucket))
+            raise LockHeld(bucket, held)
         if waited == 0:
             log.warning("%s; waiting up to %d s", held.describe(bucket), int(wait_seconds))
         step = min(POLL_SECONDS, remaining)

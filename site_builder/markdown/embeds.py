@@ -24,8 +24,9 @@ from markdown.preprocessors import Preprocessor
 from site_builder.core.errors import ContentError
 from site_builder.markdown.fences import code_aware, fenced
 from site_builder.markdown.images import IMAGE_EXTENSIONS, SIZE, SIZE_MARK
+from site_builder.markdown.media import BASE_EXTENSION, EMBEDDED_FILES, media_html
 from site_builder.vault.content import Note
-from site_builder.vault.links import Link, LinkIndex, href_for, resolve_wiki
+from site_builder.vault.links import EMBED, Link, LinkIndex, href_for, resolve_wiki
 
 NoteLoader = Callable[[str], Note]  # content-relative source -> the note with its body
 
@@ -49,7 +50,7 @@ class EmbedState:
     note: Note | None = None
     index: LinkIndex | None = None
     load: NoteLoader | None = None
-    stack: tuple[str, ...] = ()  # sources being embedded, outermost first (loop detection)
+    stack: tuple[str, ...] = ()  # "source#anchor" being embedded, outermost first (loops)
     links: list[Link] = field(default_factory=list)  # one wiki link per note embed
     embeds: set[str] = field(default_factory=set)  # every source inlined, transitively
     raw_html: str = "keep"  # notes.toml [markdown] raw_html: embedded notes render the same way
@@ -59,8 +60,10 @@ class EmbedState:
 
     def start(self, note: Note, index: LinkIndex, load: NoteLoader | None,
               stack: tuple[str, ...]) -> None:
+        """``stack``: the parts being embedded, outermost first, each "source#anchor" (the
+        anchor empty for a whole note); a note rendered on its own page is its whole."""
         self.note, self.index, self.load = note, index, load
-        self.stack = (*stack, note.source)
+        self.stack = stack or (f"{note.source}#",)
         self.links, self.embeds = [], set()
 
 
@@ -116,43 +119,68 @@ class EmbedPreprocessor(Preprocessor):
         if match.group(2) is None:
             return match.group(0)  # a code span
         target, _, alias = match.group(2).partition("|")
+        target = target.removesuffix("\\")  # ![[a.png\|300]] in a table
         name = target.split("#")[0].strip()
         size = SIZE.match(alias)
-        if name.lower().endswith(BASE_EXTENSION):
-            return base_embed(self.state, self.md, target.strip(), line)
-        if posixpath.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
+        kind = posixpath.splitext(name)[1].lower()
+        if kind in IMAGE_EXTENSIONS:
             alt = f"{SIZE_MARK}{alias.strip()}" if size else (alias or posixpath.basename(name))
             return f"![[{target}|{alt}]]"
-        if not name.lower().endswith(".md") and posixpath.splitext(name)[1]:
-            return f"[[{match.group(2)}]]"  # an attachment (pdf, ...): a plain link to it
+        if kind in EMBEDDED_FILES:
+            return self._file(target.strip(), kind, line)
+        if kind and kind != ".md":
+            return f"[[{match.group(2)}]]"  # another attachment (zip, ...): a plain link to it
         return self._embed(target.strip(), line)
+
+    def _file(self, target: str, kind: str, line: int) -> str:
+        """Audio, video, a PDF or a Base: its player, viewer or note (``media``)."""
+        state = self.state
+        if kind == BASE_EXTENSION:  # drawn by the page stage (site_builder.bases)
+            return base_embed(state, self.md, target, line)
+        link = resolve_wiki(state.index, state.note.source, target, line, EMBED)
+        name = posixpath.basename(target.split("#")[0].strip())
+        state.links.append(link)
+        if link.target is None:
+            return ""
+        url = href_for(state.index.targets[link.target].url, link.anchor)
+        return "\n" + self.md.htmlStash.store(media_html(kind, url, name)) + "\n"
 
     def _embed(self, target: str, line: int) -> str:
         state = self.state
         note, index = state.note, state.index
-        link = resolve_wiki(index, note.source, target, line)
-        anchor = link.anchor
-        if link.target is None or not link.target.endswith(".md") or state.load is None:
+        link = resolve_wiki(index, note.source, target, line, EMBED)
+        anchor = target.partition("#")[2].strip()
+        if link.target is None or not link.target.endswith(".md") or state.load is None \
+                or link.problem:
             state.links.append(link)
             return ""
-        if link.target in state.stack:
-            chain = " -> ".join((*state.stack[state.stack.index(link.target):], link.target))
+        # A section of the note being shown is fine; showing the same part again is a loop.
+        part_key = f"{link.target}#{link.anchor or ''}"
+        stack = state.stack
+        if part_key in stack:
+            chain = " -> ".join(k.removesuffix("#") for k in (*stack[stack.index(part_key):],
+                                                               part_key))
             raise ContentError(f"embed loop: {chain}", note.display_path, line)
         embedded = state.load(link.target)
-        part = (embedded.body, 0, None) if not anchor else split_sections(embedded.body, anchor)
+        part = (embedded.body, 0, None) if not anchor else split_sections(
+            embedded.body, link.anchor or anchor)
         if part is None:
             state.links.append(link)  # the link check reports the missing heading or block
             return ""
         state.links.append(link._replace(anchor=part[2]))
         sub = replace(embedded, body=part[0], body_line=embedded.body_line + part[1])
-        inner = state.nested(sub, index, state.load, state.stack, state.raw_html)
+        inner = state.nested(sub, index, state.load, (*stack, part_key), state.raw_html)
         state.embeds.update((link.target, *inner.embeds))
         title = embedded.title if not anchor else f"{embedded.title} › {anchor.lstrip('^')}"
-        href = href_for(index.targets[link.target].url, part[2])
+        target = index.targets[link.target]
+        href = href_for(target.url, part[2])
         body = _HEADERLINK.sub("", _STRIP_IDS.sub("", inner.html))
+        # A template is shown, never linked to: it has no page.
+        head = html.escape(title) if target.hidden else \
+            f'<a href="{html.escape(href)}">{html.escape(title)}</a>'
         # Kept out of the search index: a search finds the embedded text in its own note.
-        html_ = (f'<div class="embed" data-pagefind-ignore><p class="embed-title">'
-                 f'<a href="{html.escape(href)}">{html.escape(title)}</a></p>\n{body}\n</div>')
+        html_ = (f'<div class="embed" data-pagefind-ignore><p class="embed-title">{head}</p>\n'
+                 f'{body}\n</div>')
         return "\n" + self.md.htmlStash.store(html_) + "\n"
 
 
@@ -160,8 +188,9 @@ class EmbedPreprocessor(Preprocessor):
 # A Base shows the notes its filters select, so it cannot be drawn while one note renders:
 # the embed leaves this placeholder, the page stage fills it (``site_builder.bases``), and the
 # Base's source goes into ``embeds``, which is how the page stage knows the page shows it.
+# The Base's file may sit in the templates folder: embeds find it there, nothing of it is
+# published but what the page draws.
 
-BASE_EXTENSION = ".base"
 BASE_PLACEHOLDER = re.compile(r'<div class="base-embed" data-base="([^"]*)" data-view="([^"]*)">'
                               r"</div>")
 
@@ -174,7 +203,7 @@ def base_placeholder(source: str, view: str) -> str:
 def base_embed(state: EmbedState, md: Markdown, target: str, line: int) -> str:
     """The placeholder for a Base embed; a Base that is not there is a broken link."""
     name, _, view = target.partition("#")
-    link = resolve_wiki(state.index, state.note.source, name, line)
+    link = resolve_wiki(state.index, state.note.source, name, line, EMBED)
     state.links.append(link)
     if link.target is None or not link.target.lower().endswith(BASE_EXTENSION):
         return ""

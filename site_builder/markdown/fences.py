@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+# A fence may open inside a quote or a callout (``> `````) and inside a list item (indented).
+_FENCE = re.compile(r"^(?:[ \t]*>)*[ \t]*(`{3,}|~{3,})")
 
 
 def fenced(lines: list[str]) -> Iterator[tuple[int, str, bool]]:

@@ -1,7 +1,9 @@
-"""Obsidian's image sizes: ``![[a.png|300]]`` and ``![[a.png|300x200]]``.
+"""Obsidian's image sizes: ``![[a.png|300]]``, ``![[a.png|300x200]]``, and in Markdown
+images ``![300](a.png)`` or ``![a diagram|300x200](a.png)``.
 
 The embed preprocessor marks a sized image's alt text (``SIZE_MARK``); once the link
-treeprocessor has set its ``src``, this one turns the mark into ``width``/``height``.
+treeprocessor has set its ``src``, this one turns the mark, or a Markdown image's size in its
+alt text, into ``width``/``height``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ SIZE_MARK = "notes-size:"
 
 
 SIZE = re.compile(r"^\s*(\d+)(?:x(\d+))?\s*$")
+_ALT_SIZE = re.compile(r"^(?:(.*)\|)?\s*(\d+)(?:x(\d+))?\s*$", re.DOTALL)
 
 
 class SizedImageTreeprocessor(Treeprocessor):
@@ -28,6 +31,7 @@ class SizedImageTreeprocessor(Treeprocessor):
         for img in root.iter("img"):
             alt = img.get("alt", "")
             if not alt.startswith(SIZE_MARK):
+                _markdown_size(img, alt)
                 continue
             size = SIZE.match(alt[len(SIZE_MARK):])
             img.set("width", size.group(1))
@@ -35,3 +39,17 @@ class SizedImageTreeprocessor(Treeprocessor):
                 img.set("height", size.group(2))
             src = img.get("src", "")
             img.set("alt", posixpath.splitext(posixpath.basename(src.rstrip("/")))[0])
+
+
+def _markdown_size(img: etree.Element, alt: str) -> None:
+    """``![250](a.png)`` / ``![text|250x100](a.png)``: Obsidian's size in the alt text."""
+    size = _ALT_SIZE.match(alt)
+    if size is None:
+        return
+    text, width, height = size.groups()
+    img.set("width", width)
+    if height:
+        img.set("height", height)
+    src = img.get("src", "")
+    img.set("alt", text.strip() if text is not None else
+            posixpath.splitext(posixpath.basename(src.rstrip("/")))[0])

@@ -25,6 +25,7 @@ from site_builder.markdown.fastinline import FastInlineExtension
 from site_builder.markdown.highlight import SharedHighlightExtension
 from site_builder.markdown.mathml import MathExtension
 from site_builder.markdown.obsidian import ObsidianExtension
+from site_builder.markdown.properties import properties_html
 from site_builder.markdown.safehtml import EscapeRawHtml
 from site_builder.markdown.smartquotes import SmartQuotesExtension
 from site_builder.markdown.wikilinks import LinkExtension
@@ -32,6 +33,14 @@ from site_builder.vault.content import Note
 from site_builder.vault.links import Link, LinkIndex, re_resolve
 
 WORDS_PER_MINUTE = 220
+LINE_BREAKS = "breaks"
+
+
+def markdown_mode(raw_html: str, strict_line_breaks: bool) -> str:
+    """The one string that says how notes render (it keys renderers and cached renders):
+    the raw HTML mode, and ``+breaks`` for an Obsidian vault that keeps its default of a
+    line break at every newline (``strictLineBreaks`` off)."""
+    return raw_html if strict_line_breaks else f"{raw_html}+{LINE_BREAKS}"
 _TAGS = re.compile(r"<[^>]+>")
 _IDS = re.compile(r'\sid="([^"]+)"')  # what element_ids finds, as a regex (for the tests)
 _FIRST_P = re.compile(r"<p>(.*?)</p>", re.DOTALL)
@@ -182,7 +191,9 @@ class Renderer:
         self.obsidian = ObsidianExtension()
         self.obsidian.state.nested = render_nested  # embeds render their targets with it
         self.math = MathExtension()
-        safety = [EscapeRawHtml()] if raw_html == "escape" else []
+        html_mode, _, breaks = raw_html.partition("+")
+        safety = [EscapeRawHtml()] if html_mode == "escape" else []
+        safety += ["nl2br"] if breaks == LINE_BREAKS else []
         self.md = markdown.Markdown(
             extensions=[*(markdown_extensions() if extensions is None else extensions),
                         self.links, self.obsidian, self.math, *safety],
@@ -195,7 +206,7 @@ class Renderer:
         """``load`` reads the notes ``![[embeds]]`` name; ``stack`` is the chain of notes
         embedding this one (a nested render), to report embed loops."""
         self.md.reset()
-        self.links.state.start(index, note)
+        self.links.state.start(index, note, nested=bool(stack))
         self.obsidian.state.start(note, index, load, stack)
         self.obsidian.state.raw_html = self.raw_html
         self.math.state.note = note
@@ -204,12 +215,13 @@ class Renderer:
         toc = self.md.toc if self.md.toc_tokens else ""  # type: ignore[attr-defined]
         text = html.unescape(_TAGS.sub(" ", body))
         summary = note.summary or _summary(body)
+        shown, property_links = properties_html(note, index) if not stack else ("", [])
         return RenderedNote(
             source=note.source,
-            html=body,
+            html=shown + body,
             toc=toc,
             ids=frozenset(element_ids(body)),
-            links=(*embeds.links, *self.links.state.links),
+            links=(*property_links, *embeds.links, *self.links.state.links),
             words=len(text.split()),
             summary=summary,
             embeds=tuple(sorted(embeds.embeds)),
@@ -234,7 +246,8 @@ def renderer(raw_html: str) -> Renderer:
 def render_note(note: Note, index: LinkIndex, load: NoteLoader | None = None, *,
                 raw_html: str = "keep") -> RenderedNote:
     """Render one note (pure: the cached Renderer holds no state between calls);
-    ``raw_html`` is notes.toml's ``[markdown] raw_html`` ("keep" or "escape")."""
+    ``raw_html`` is notes.toml's ``[markdown] raw_html`` ("keep" or "escape"), followed by
+    ``+breaks`` where a single newline is a line break (``markdown_mode``)."""
     return renderer(raw_html).render(note, index, load)
 
 

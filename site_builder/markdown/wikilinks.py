@@ -12,7 +12,7 @@ import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
 
-from markdown import Extension, Markdown
+from markdown import Extension, Markdown, util
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
@@ -39,9 +39,10 @@ class LinkState:
     wiki: list[Link] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     cursor: dict[str, int] = field(default_factory=dict)
+    nested: bool = False  # rendering an embedded note: its own anchors are on another page
 
-    def start(self, index: LinkIndex, note: Note) -> None:
-        self.index, self.note = index, note
+    def start(self, index: LinkIndex, note: Note, nested: bool = False) -> None:
+        self.index, self.note, self.nested = index, note, nested
         self.wiki, self.links, self.cursor = [], [], {}
 
     def line_of(self, raw: str) -> int | None:
@@ -82,6 +83,7 @@ class WikiLinkPreprocessor(Preprocessor):
         if match.group(3) is None:
             return match.group(0)  # a code span
         target, _, alias = match.group(3).partition("|")
+        target = target.removesuffix("\\")  # [[Note\|alias]]: the pipe escaped in a table
         state = self.state
         state.wiki.append(resolve_wiki(state.index, state.note.source, target.strip(), line))
         label = alias.strip() or target.split("#")[0].strip() or target.strip("# ")
@@ -102,6 +104,8 @@ class LinkTreeprocessor(Treeprocessor):
             value = el.get(attr) if attr else None
             if value is None or _SKIP_CLASSES & set(el.get("class", "").split()):
                 continue
+            if util.AMP_SUBSTITUTE in value:  # <me@example.com>: an obfuscated mailto: link
+                continue
             link = self._resolve(value)
             if link is None:
                 continue
@@ -109,11 +113,18 @@ class LinkTreeprocessor(Treeprocessor):
             if link.target is None:
                 del el.attrib[attr]
                 el.set("class", (el.get("class", "") + " broken-link").strip())
-            elif link.target and link.target != self.state.note.source:
-                target = self.state.index.targets[link.target]
-                el.set(attr, href_for(target.url, link.anchor))
+            elif link.target:
+                el.set(attr, self._address(link))
                 if value.startswith(WIKI_SCHEME):
                     el.set("class", (el.get("class", "") + " wikilink").strip())
+
+    def _address(self, link: Link) -> str:
+        """Where a resolved link goes: a heading of this very page is just ``#id`` (or the
+        page itself), unless this note is being embedded in another page."""
+        state = self.state
+        if link.target == state.note.source and not state.nested:
+            return f"#{link.anchor}" if link.anchor else href_for(state.note.url, None)
+        return href_for(state.index.targets[link.target].url, link.anchor)
 
     def _resolve(self, value: str) -> Link | None:
         state = self.state

@@ -23,6 +23,7 @@ from site_builder.core.config import load_settings
 from site_builder.core.processes import cyclic_gc_paused
 from site_builder.deploy.local import refresh_site_manifest
 from site_builder.deploy.manifest import manifest_path
+from site_builder.markdown.render import markdown_mode
 from site_builder.pipeline.link import link_index, link_stage
 from site_builder.pipeline.options import BuildOptions, BuildResult
 from site_builder.pipeline.pages import base_shelf, page_stage
@@ -68,11 +69,12 @@ def _build(opts: BuildOptions, session: CacheSession, out: Path) -> BuildResult:
     state.inputs_key = None  # until this build succeeds
     warnings = [w for w in (session.warning, *settings.warnings, *content.warnings) if w]
     index = link_index(content, static)
-    rendered, rendered_notes = render_stage(opts, content, index, state, session.blobs,
-                                            settings.raw_html)
+    mode = markdown_mode(settings.raw_html, content.vault.strict_line_breaks)
+    rendered, rendered_notes = render_stage(opts, content, index, state, session.blobs, mode)
     state.notes = notes_for_cache(content, state)
     content = without_bodies(content)
-    links_to, link_warnings = link_stage(content, rendered, index, opts.allow_broken_links,
+    allow_broken = opts.allow_broken_links or settings.unresolved == "warn"
+    links_to, link_warnings = link_stage(content, rendered, index, allow_broken,
                                          opts.broken_links_hint)
     require_notes(content, opts.search)
     bases = base_shelf(opts, content, index, rendered)

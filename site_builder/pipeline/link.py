@@ -4,12 +4,12 @@ Links are resolved while notes render (``site_builder.markdown.wikilinks``) agai
 ``LinkIndex`` of the whole content folder, made before rendering by ``link_index``; anchors can
 only be checked once every note is rendered (they are heading and block ids), which is what
 ``link_stage`` does before anything is written.  A broken link stops the build, or becomes a
-warning when the command allows it; an ambiguous wiki link always stops it.
+warning when the command or notes.toml (``[links] unresolved = "warn"``) allows it.  Two
+files sharing a name are never a problem: links pick one as Obsidian does.
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,7 +18,7 @@ from site_builder.core.errors import ContentError
 from site_builder.markdown.render import RenderMeta
 from site_builder.site.pages import tag_url
 from site_builder.vault.content import Asset, Content, Note
-from site_builder.vault.links import Link, LinkIndex, build_index
+from site_builder.vault.links import Link, LinkIndex, build_index, no_anchor
 
 
 def generated_urls(content: Content, static: Sequence[Asset] = ()) -> set[str]:
@@ -42,14 +42,12 @@ def link_stage(content: Content, rendered: Mapping[str, RenderMeta], index: Link
     backlinks and the warnings."""
     by_note = [(n, rendered[n.source].links) for n in (*content.notes, *content.intros)]
     ids = {source: r.ids for source, r in rendered.items()}
-    broken, ambiguous = check_links(by_note, ids, index)
-    if ambiguous or (broken and not allow_broken):
-        problems = ambiguous + ([] if allow_broken else broken)
-        lines = [str(p) for p in problems]
+    broken = check_links(by_note, ids, index)
+    if broken and not allow_broken:
+        lines = [str(p) for p in broken]
         if len(lines) > 1:
-            lines.append(f"{len(problems)} link problems; fix them or {hint}"
-                         if hint and broken and not ambiguous
-                         else f"{len(problems)} link problems")
+            lines.append(f"{len(broken)} link problems; fix them or {hint}" if hint
+                         else f"{len(broken)} link problems")
         raise ContentError("\n".join(lines))
     warnings = [str(p) for p in broken]
     return backlinks(by_note, index), warnings
@@ -70,34 +68,19 @@ def check_links(
     rendered: Iterable[tuple[Note, tuple[Link, ...]]],
     ids: Mapping[str, frozenset[str]],
     index: LinkIndex,
-) -> tuple[list[LinkProblem], list[LinkProblem]]:
-    """Return (broken links, ambiguous wiki links), each in file then line order.  Anchors
-    are checked against the heading and footnote ids of the rendered target."""
+) -> list[LinkProblem]:
+    """Every broken link, in file then line order.  Anchors are checked again against the
+    ids of the rendered target (what the resolver predicted may not be what was rendered)."""
     broken: list[LinkProblem] = []
-    ambiguous: list[LinkProblem] = []
     for note, links in rendered:
         for link in links:
-            if link.ambiguous:
-                names = ", ".join(link.ambiguous)
-                ambiguous.append(LinkProblem(
-                    note.display_path, link.line,
-                    f"ambiguous wiki link '[[{link.raw}]]' matches {names}"))
-                continue
             reason = link.problem
             if link.target in ids and link.anchor and link.anchor not in ids[link.target]:
-                reason = _no_anchor(link.anchor, link.target, ids[link.target])
+                reason = no_anchor(link.anchor, link.target, ids[link.target])
             if link.target is None or reason:
                 text = f"broken link to '{link.raw}'" + (f" ({reason})" if reason else "")
                 broken.append(LinkProblem(note.display_path, link.line, text))
-    key = lambda p: (p.path, p.line or 0)
-    return sorted(broken, key=key), sorted(ambiguous, key=key)
-
-
-def _no_anchor(anchor: str, target: str, ids: frozenset[str]) -> str:
-    """Why an anchor is broken, naming the id that works when one is close."""
-    close = difflib.get_close_matches(anchor, sorted(ids), n=1, cutoff=0.6)
-    hint = f"; did you mean '#{close[0]}'?" if close else ""
-    return f"no heading '#{anchor}' in {target}{hint}"
+    return sorted(broken, key=lambda p: (p.path, p.line or 0))
 
 
 def backlinks(

@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from site_builder.core.config import content_folder
 from site_builder.store.session import StateKeeper
 
 
 @dataclass(frozen=True)
 class BuildOptions:
     project_dir: Path
-    content_dir: Path | None = None  # default project_dir/"content"
+    content_dir: Path | None = None  # default: notes.toml's content, else project_dir/"content"
     out_dir: Path | None = None  # default project_dir/"build"/"site"
     drafts: bool = False
     allow_broken_links: bool = False
@@ -34,7 +35,9 @@ class BuildOptions:
 
     @property
     def content(self) -> Path:
-        return Path(self.content_dir or Path(self.project_dir) / "content")
+        if self.content_dir is not None:
+            return Path(self.content_dir)
+        return content_folder(Path(self.project_dir))
 
     @property
     def out(self) -> Path:

@@ -24,6 +24,7 @@ from site_builder.site.favicon import favicon_ico
 from site_builder.site.graph import local_graphs
 from site_builder.site.page_maker import PageMaker, make_env
 from site_builder.site.pages import build_sections, list_pages, note_pages, sections_key
+from site_builder.site.redirect import redirect_page
 from site_builder.site.sitegraph import site_graph_svg, site_layout
 from site_builder.store.blobs import BlobStore
 from site_builder.store.cache import page_key
@@ -166,4 +167,19 @@ def page_stage(opts: BuildOptions, settings: Settings, content: Content,
               for a in attachments]
     files += [OutputFile(a.source, f"static/{a.source}", source=a.path, key=source_key(a.path))
               for a in static]
-    return check_unique(files), maker.preload
+    return check_unique(files + redirect_files(content.notes, files)), maker.preload
+
+
+def redirect_files(notes: Sequence[Note], files: Sequence[OutputFile]) -> list[OutputFile]:
+    """A page at each URL that leads to a note (its default URL under a ``permalink``, each
+    alias beside it), sending the browser on; a URL the site already has keeps its page."""
+    taken = {f.path for f in files}
+    redirects = []
+    for note in notes:
+        for url in note.redirects:
+            path = url_to_output(url)
+            if path not in taken:
+                taken.add(path)
+                redirects.append(OutputFile(path, f"the redirect from {url}",
+                                            data=redirect_page(note.url, note.title)))
+    return redirects

@@ -16,7 +16,8 @@ from site_builder.core.config import Settings
 from site_builder.pipeline.options import BuildOptions
 from site_builder.store.cache import RACY_NS, CacheState, digest, files_digest, page_key
 from site_builder.store.output import source_key
-from site_builder.vault.content import Asset, Content, load_content, load_static, pack_note
+from site_builder.vault.content import Asset, Content, pack_note
+from site_builder.vault.load import load_content, load_static
 
 
 def read_stage(opts: BuildOptions, state: CacheState) -> tuple[Content, tuple[Asset, ...]]:
@@ -30,7 +31,8 @@ def read_stage(opts: BuildOptions, state: CacheState) -> tuple[Content, tuple[As
 def inputs_key(opts: BuildOptions, settings: Settings, content: Content,
                static: Sequence[Asset] = ()) -> str:
     """Digest of everything a build reads: note files (their stamps), attachments, settings,
-    the project's templates, the packaged templates and styles, and the options.  The
+    the project's templates, the packaged templates and styles, the vault's .obsidian/
+    settings, and the options.  The
     builder's own code is part of the cache's fingerprint.  Equal to the last build's key
     and an intact output folder: there is nothing to do."""
     templates = Path(opts.project_dir) / "templates"
@@ -40,14 +42,14 @@ def inputs_key(opts: BuildOptions, settings: Settings, content: Content,
                     [(a.source, source_key(a.path)) for a in content.assets], settings,
                     settings.warnings, [(a.source, source_key(a.path)) for a in static],
                     overrides, files_digest("site/templates/**/*", "site/static/**/*"),
-                    opts.drafts, opts.allow_broken_links, opts.search)
+                    opts.drafts, opts.allow_broken_links, opts.search, content.vault)
 
 
 def notes_for_cache(content: Content, state: CacheState) -> dict[str, tuple]:
     """Every note (drafts included) as the cache keeps it: its stamp and packed metadata."""
     old = state.notes
     packed = {}
-    for n in (*content.notes, *content.intros, *content.hidden_drafts):
+    for n in (*content.notes, *content.intros, *content.hidden_drafts, *content.templates):
         stamp = content.stamps[n.source]
         kept = old.get(n.source) if n.source in content.reused else None
         packed[n.source] = (*stamp, kept[3] if kept else pack_note(n))
@@ -58,5 +60,5 @@ def without_bodies(content: Content) -> Content:
     """The same content with every body dropped: rendering is done, and 5,000 bodies are
     tens of megabytes the page workers would otherwise inherit."""
     strip = lambda notes: tuple(replace(n, body="") if n.body else n for n in notes)
-    return Content(strip(content.notes), strip(content.intros), content.assets, (),
-                   content.stamps, content.reused, content.warnings)
+    return replace(content, notes=strip(content.notes), intros=strip(content.intros),
+                   hidden_drafts=(), templates=())

@@ -41,13 +41,14 @@ def _render_into(blobs: BlobStore, todo: Sequence[Note], index: LinkIndex, load:
 def note_loader(opts: BuildOptions, content: Content) -> NoteLoader:
     """What ``![[embeds]]`` read: the note in memory, or its file when the cache kept only
     its metadata."""
-    notes = {n.source: n for n in (*content.notes, *content.intros)}
+    notes = {n.source: n for n in (*content.notes, *content.intros, *content.templates)}
     project = Path(opts.project_dir)
 
     def load(source: str) -> Note:
         note = notes.get(source)
         if note is None or source in content.reused:
-            return load_note(opts.content / source, opts.content, project)
+            return load_note(opts.content / source, opts.content, project,
+                             template=content.vault.is_template(source))
         return note
 
     return load

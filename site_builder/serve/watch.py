@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TEMPLATES_DIR = "templates"
-STATIC_DIR = "static"  # copied to the site root as it is (see content.load_static)
+STATIC_DIR = "static"  # copied to the site root as it is (see vault.load.load_static)
 SETTINGS_FILE = "notes.toml"
 
 
@@ -42,6 +42,22 @@ def _folders(project: Path, content: Path | None) -> list[Path]:
 class Change:
     path: str  # relative to the project (posix) when inside it, else absolute
     kind: str  # "added", "edited" or "deleted"
+
+
+def one_per_path(project: Path, changes: set[Change]) -> list[Change]:
+    """One change per file, sorted: a file seen as new by the snapshot and as written by the
+    watcher in the same burst is "added" once, not "added" and "edited" ("Changed: a.md,
+    a.md"); one gone by the end of the burst is "deleted"."""
+    kinds: dict[str, set[str]] = {}
+    for change in changes:
+        kinds.setdefault(change.path, set()).add(change.kind)
+    merged = []
+    for path, seen in kinds.items():
+        if len(seen) > 1:
+            gone = not (project / path).exists()
+            seen = {"deleted"} if gone else {"added"} if "added" in seen else {"edited"}
+        merged.append(Change(path, seen.pop()))
+    return sorted(merged)
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -155,7 +171,7 @@ def watch_project(
                 pending = changes
                 break
             if changes and not stop.is_set():
-                on_change(sorted(changes))
+                on_change(one_per_path(project, changes))
             if on_tick is not None and not stop.is_set():
                 on_tick()
 

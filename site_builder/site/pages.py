@@ -184,10 +184,12 @@ def crumbs(sections: Mapping[str, SectionInfo], key: str) -> tuple[tuple[str, st
 def _note_context(card: Card, body: Callable[[], str], toc: str, section: SectionInfo,
                   prev: Card | None, nxt: Card | None, links: tuple, url: str,
                   trail: tuple[tuple[str, str], ...],
-                  graph: Layout | None = None, explorer: str = "") -> dict[str, Any]:
+                  graph: Layout | None = None, cssclasses: tuple[str, ...] = (),
+                  explorer: str = "") -> dict[str, Any]:
     html = body()
     image = _FIRST_IMG.search(html)
     return {"page_kind": "note", "note": card, "body": Markup(html), "toc": Markup(toc),
+            "cssclasses": " ".join(cssclasses),
             "section": section, "prev": prev, "next": nxt, "backlinks": links, "canonical": url,
             "crumbs": trail, "description": card.summary, "og_type": "article",
             "og_title": card.title, "image": image.group(1) if image else None,
@@ -237,13 +239,13 @@ def note_pages(maker: PageMaker, notes: Sequence[Note], rendered: Mapping[str, R
         # The table of contents is made from the body's headings: the body digest covers it.
         parts = (card.key, (section.key, section.title, section.url),
                  prev and (prev.title, prev.url), nxt and (nxt.title, nxt.url), links,
-                 r.html_digest, trail, graph and graph.key, shown, explorer)
+                 r.html_digest, trail, graph and graph.key, note.cssclasses, shown, explorer)
         whole = (*shared, parts)
         key = keys[whole] = last.get(whole) or page_key(*whole)
         pages.append(maker.page(
             "note.html", url_to_output(note.url), note.display_path, parts,
             partial(_note_context, card, body, r.toc, section, prev,
-                    nxt, links, note.url, trail, graph, explorer), key=key))
+                    nxt, links, note.url, trail, graph, note.cssclasses, explorer), key=key))
     _last_note_keys[0] = keys
     return pages
 

@@ -126,13 +126,14 @@ _OPT_INT = (int, type(None))
 _STATE_SHAPE = (dict, dict, dict, str, _OPT_STR, _OPT_STR, _OPT_STR, tuple, int, dict, dict,
                 dict)
 # content.pack_note: source, shown, title, url, section, body_line, date, updated, tags,
-# draft, summary, is_index, warnings, weight
+# draft, summary, is_index, warnings, aliases, anchors, cssclasses, properties, redirects,
+# weight
 _PACKED_NOTE = (str, str, str, str, str, int, _OPT_INT, _OPT_INT, tuple, bool, _OPT_STR, bool,
-                tuple, (float, type(None)))
+                tuple, tuple, tuple, tuple, tuple, tuple, (float, type(None)))
 _NOTE_SHAPE = (int, int, str, ("nested", _PACKED_NOTE))
 # render.RenderEntry.pack: digest, source, toc, ids, links, words, summary, html digest, urls;
-# each link is a links.Link (line, raw, target, anchor, problem, ambiguous, wiki)
-_LINK = (_OPT_INT, str, _OPT_STR, _OPT_STR, _OPT_STR, tuple, bool)
+# each link is a links.Link (line, raw, target, anchor, problem, kind)
+_LINK = (_OPT_INT, str, _OPT_STR, _OPT_STR, _OPT_STR, str)
 _RENDER_SHAPE = (str, str, str, tuple, tuple, int, str, str, tuple, tuple)  # RenderEntry.pack
 _OUTPUT_SHAPE = (str, str, int, int)
 _BLOB_SHAPE = (str, int, int)

@@ -1,4 +1,5 @@
-"""Stage 1: read the content folder into plain values (notes, sections, attachments).
+"""Stage 1: the content folder as plain values (notes, sections, attachments); one file at a
+time here, the whole folder in ``load``.
 
 Nothing here knows about Markdown or HTML.  Every problem a user can make in a file (bad
 UTF-8, malformed front matter, a date that does not parse, a slug that escapes the site, two
@@ -10,7 +11,6 @@ split, parsed and checked by ``frontmatter``.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import posixpath
 import re
 from collections.abc import Mapping
@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from site_builder.core.errors import ContentError
-from site_builder.store.cache import Stamp, digest
+from site_builder.store.cache import Stamp
+from site_builder.vault.anchors import note_anchors
 from site_builder.vault.frontmatter import (
     check_keys,
     draft_value,
@@ -30,12 +31,10 @@ from site_builder.vault.frontmatter import (
     parse_weight,
     split_front_matter,
 )
-from site_builder.vault.walk import walk
+from site_builder.vault.properties import Properties, merged, read_properties
+from site_builder.vault.vaultconfig import VaultConfig
 
 INDEX_NAME = "_index.md"
-# Output folders written by other tools (Pagefind) or never written (_notes/ is the bucket's
-# private area), so content may not claim them.
-RESERVED_PREFIXES = ("_notes", "pagefind")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _H1 = re.compile(r"^#\s+(.+?)(?:\s+#+)?\s*$")
 
@@ -58,6 +57,11 @@ class Note:
     summary: str | None = None
     is_index: bool = False
     warnings: tuple[str, ...] = ()  # one line each, "file:line: message" (kept in the cache)
+    aliases: tuple[str, ...] = ()  # other names wiki links may use (Obsidian's ``aliases``)
+    anchors: tuple[str, ...] | None = None  # the ids its page will have (None: not read yet)
+    cssclasses: tuple[str, ...] = ()  # classes on the note's article
+    properties: tuple[tuple[str, int, tuple[str, ...]], ...] = ()  # the writer's own, shown
+    redirects: tuple[str, ...] = ()  # URLs that lead here (its default URL under a permalink)
     weight: float | None = None  # ``order``/``weight``: its place in lists before the title
 
     @property
@@ -77,15 +81,19 @@ def pack_note(note: Note) -> tuple:
     """A note without its body as plain values, for the build cache."""
     n = note
     return (n.source, n.display_path, n.title, n.url, n.section, n.body_line, _ordinal(n.date),
-            _ordinal(n.updated), n.tags, n.draft, n.summary, n.is_index, n.warnings, n.weight)
+            _ordinal(n.updated), n.tags, n.draft, n.summary, n.is_index, n.warnings, n.aliases,
+            n.anchors or (), n.cssclasses, n.properties, n.redirects, n.weight)
 
 
 def unpack_note(data: tuple) -> Note:
     """The inverse of ``pack_note`` (the body stays empty: it is read again if needed)."""
     source, shown, title, url, section, body_line, date, updated, tags, draft, summary, \
-        is_index, warnings, weight = data
+        is_index, warnings, aliases, anchors, cssclasses, properties, redirects, weight = data
     return Note(source, shown, title, url, section, "", body_line, _day(date), _day(updated),
-                tuple(tags), draft, summary, is_index, tuple(warnings), weight)
+                tuple(tags), draft, summary, is_index, tuple(warnings), tuple(aliases),
+                tuple(anchors), tuple(cssclasses),
+                tuple((k, line, tuple(v)) for k, line, v in properties), tuple(redirects),
+                weight)
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,9 @@ class Content:
     stamps: Mapping[str, Stamp] = field(default_factory=dict)  # source -> how it was read
     reused: frozenset[str] = frozenset()  # notes taken from the build cache (body not loaded)
     warnings: tuple[str, ...] = ()  # every note's warnings, in file order (drafts' too)
+    vault: VaultConfig = field(default_factory=VaultConfig)  # the folder's .obsidian/ settings
+    templates: tuple[Note, ...] = ()  # notes in the vault's templates folder: never pages
+    template_files: tuple[Asset, ...] = ()  # its other files (Bases): embeds only
 
 
 def url_to_output(url: str) -> str:
@@ -128,7 +139,7 @@ def display_path(path: Path, project_dir: Path) -> str:
 
 
 @lru_cache(maxsize=16)
-def _display_prefix(content_dir: Path, project_dir: Path) -> str:
+def display_prefix(content_dir: Path, project_dir: Path) -> str:
     """How the content folder is shown in messages ("content/"), computed once per build
     instead of resolving every note's path."""
     shown = display_path(content_dir, project_dir)
@@ -182,34 +193,67 @@ def first_heading(body: str) -> tuple[str | None, str]:
     return None, body
 
 
-def note_url(source: str, slug: Any, shown: str, fm_lines: list[str]) -> str:
-    """Pretty URL of a note: its folder plus its file name (or ``slug``), as a directory."""
-    folder = posixpath.dirname(source)
+def note_url(source: str, slug: Any, shown: str, fm_lines: list[str], key: str = "slug") -> str:
+    """Pretty URL of a note: its folder plus its file name (or ``slug``), as a directory; a
+    ``permalink`` (``key``) is a path from the site's root instead."""
+    folder = "" if key == "permalink" else posixpath.dirname(source)
     name = posixpath.splitext(posixpath.basename(source))[0]
     if slug is not None:
         text = str(slug).strip()
-        line = key_line(fm_lines, "slug")
+        text = text.lstrip("/") if key == "permalink" else text
+        line = key_line(fm_lines, key)
         parts = text.strip("/").split("/")
         if not text or text.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", text) or any(
             p in ("..", ".", "") for p in parts
         ) or "\\" in text:
-            raise ContentError(f"slug '{text}' would escape the output folder", shown, line)
+            raise ContentError(f"{key} '{text}' would escape the output folder", shown, line)
         name = text.strip("/")
     segments = [url_segment(s) for s in (folder.split("/") if folder else [])]
     segments += [url_segment(s) for s in name.split("/")]
     return "/" + "/".join(segments) + "/"
 
 
-def load_note(path: Path, content_dir: Path, project_dir: Path) -> Note:
+def load_note(path: Path, content_dir: Path, project_dir: Path, template: bool = False) -> Note:
     """Read one ``.md`` file into a Note (a pure function of the file, for worker processes)."""
     source = path.relative_to(content_dir).as_posix()
-    return parse_note(path.read_bytes(), source, content_dir, project_dir)
+    return parse_note(path.read_bytes(), source, content_dir, project_dir, template=template)
 
 
-def parse_note(raw: bytes, source: str, content_dir: Path, project_dir: Path) -> Note:
+def _template_front_matter(text: str, shown: str) -> tuple[dict[str, Any], str, int, list[str]]:
+    """A template's front matter holds placeholders (``created: {{date}}``) that are not YAML
+    until Obsidian fills them in: a template that does not parse is read without it (it is
+    never a page; only its body can be embedded)."""
+    try:
+        return split_front_matter(text, shown)
+    except ContentError:
+        lines = text.split("\n")
+        end = next((i for i, line in enumerate(lines[1:], 1) if line.rstrip() == "---"), 0)
+        return {}, "\n".join(lines[end + 1:]), end + 2, []
+
+
+def _note_urls(source: str, data: Mapping[str, Any], props: Properties, shown: str,
+               fm_lines: list[str]) -> tuple[str, tuple[str, ...]]:
+    """(URL, redirects): a ``permalink`` is the URL, and the default one redirects to it;
+    each alias's URL beside the note redirects too (dropped later if a note claims it)."""
+    url = note_url(source, data.get("slug"), shown, fm_lines)
+    redirects = []
+    if props.permalink:
+        redirects.append(url)
+        url = note_url(source, props.permalink, shown, fm_lines, key="permalink")
+    folder = posixpath.dirname(source)
+    for alias in props.aliases:
+        if "/" not in alias and alias.strip(". "):
+            redirects.append(note_url(posixpath.join(folder, alias + ".md"), None, shown, []))
+    return url, tuple(dict.fromkeys(r for r in redirects if r != url))
+
+
+def parse_note(raw: bytes, source: str, content_dir: Path, project_dir: Path,
+               template: bool = False) -> Note:
     """The Note in ``raw``, the bytes of the file ``content_dir/source``."""
-    shown = _display_prefix(content_dir, project_dir) + source
-    data, body, body_line, fm_lines = split_front_matter(decode(raw, shown), shown)
+    shown = display_prefix(content_dir, project_dir) + source
+    text = decode(raw, shown)
+    data, body, body_line, fm_lines = (_template_front_matter if template
+                                       else split_front_matter)(text, shown)
     heading, stripped = first_heading(body)
     title = data.get("title")
     title = str(title).strip() if title not in (None, "") else None
@@ -217,11 +261,13 @@ def parse_note(raw: bytes, source: str, content_dir: Path, project_dir: Path) ->
         body = stripped if heading else body
     is_index = posixpath.basename(source) == INDEX_NAME
     section = posixpath.dirname(source)
+    props = read_properties(data, fm_lines)
+    redirects: tuple[str, ...] = ()
     if is_index:
         url = "/" + "/".join(url_segment(s) for s in section.split("/")) + "/" if section else "/"
         fallback = posixpath.basename(section).replace("-", " ").replace("_", " ").capitalize()
     else:
-        url = note_url(source, data.get("slug"), shown, fm_lines)
+        url, redirects = _note_urls(source, data, props, shown, fm_lines)
         fallback = posixpath.splitext(posixpath.basename(source))[0]
     summary = data.get("summary")
     return Note(
@@ -232,136 +278,18 @@ def parse_note(raw: bytes, source: str, content_dir: Path, project_dir: Path) ->
         section=section,
         body=body,
         body_line=body_line,
-        date=parse_date(data.get("date"), "date", shown, fm_lines),
+        date=parse_date(data.get("date"), "date", shown, fm_lines) or props.created,
         updated=parse_date(data.get("updated"), "updated", shown, fm_lines),
-        tags=parse_tags(data.get("tags"), shown, fm_lines),
-        draft=draft_value(data.get("draft"), shown, fm_lines),
-        summary=str(summary).strip() if summary not in (None, "") else None,
+        tags=parse_tags(merged(data, "tags", "tag") if "tag" in data else data.get("tags"),
+                        shown, fm_lines),
+        draft=draft_value(data.get("draft"), shown, fm_lines) or not props.publish,
+        summary=str(summary).strip() if summary not in (None, "") else props.description,
         is_index=is_index,
         warnings=check_keys(data, shown, fm_lines),
+        aliases=props.aliases,
+        anchors=note_anchors(body),
+        cssclasses=props.cssclasses,
+        properties=props.shown,
+        redirects=redirects,
         weight=parse_weight(data, shown, fm_lines),
     )
-
-
-def _check_reserved(url: str, shown: str) -> None:
-    first = url.strip("/").split("/", 1)[0]
-    if first in RESERVED_PREFIXES:
-        raise ContentError(f"'{first}/' is reserved for the builder; rename or move this file",
-                           shown)
-
-
-def _trusted(source: str, path: Path, known: Mapping[str, tuple],
-             trust_before_ns: int) -> tuple[Note, Stamp, bool] | None:
-    """The cached note, if the file's size and mtime say it is unchanged (and its mtime is
-    old enough not to share a tick with the cached read); None means "read it"."""
-    cached = known.get(source)
-    if not cached:
-        return None
-    st = os.stat(path)
-    if cached[0] == st.st_size and cached[1] == st.st_mtime_ns and st.st_mtime_ns < trust_before_ns:
-        seen = _unpacked.get(source)
-        if seen is None or seen[0] is not cached[3]:  # the very object, not merely equal
-            seen = _unpacked[source] = (cached[3], unpack_note(cached[3]))
-        return seen[1], Stamp(*cached[:3]), True
-    return None
-
-
-# source -> (packed note, its Note): a long-lived process (`notes serve`) keeps the same packed
-# tuples in its cache state build after build, so their notes need no unpacking again.
-_unpacked: dict[str, tuple] = {}
-
-
-def _read_file(path: Path) -> tuple[os.stat_result, bytes]:
-    """A file's stat and bytes through one descriptor (half the time of ``os.stat`` and
-    ``Path.read_bytes``: a cold build reads every note, in one process)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-    try:
-        st = os.fstat(fd)
-        chunks = [os.read(fd, st.st_size + 1)]
-        while chunks[-1]:  # to the end, should the file have grown since
-            chunks.append(os.read(fd, 1 << 16))
-        return st, chunks[0] if len(chunks) == 2 else b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
-def _read_note(source: str, path: Path, content_dir: Path, project_dir: Path,
-               known: Mapping[str, tuple]) -> tuple[Note, Stamp, bool]:
-    """(note, stamp, reused): a file whose bytes are the cached ones comes back from the cache
-    without its body (``reused``); anything else is parsed."""
-    st, data = _read_file(path)
-    stamp = Stamp(st.st_size, st.st_mtime_ns, digest(data))
-    cached = known.get(source)
-    if cached and cached[2] == stamp.digest:
-        return unpack_note(cached[3]), stamp, True
-    return parse_note(data, source, content_dir, project_dir), stamp, False
-
-
-def _read_all(md_files: list[tuple[str, Path]], content_dir: Path, project_dir: Path,
-              known: Mapping[str, tuple], trust_before_ns: int) -> list[tuple[Note, Stamp, bool]]:
-    """Every note file, in order: unchanged ones from the cache, the rest read and parsed.
-    In this process: parsing 5,000 notes takes about 0.65 s here, and handing the parsed notes
-    back from two worker processes cost more than it saved (0.8 s)."""
-    return [_trusted(s, p, known, trust_before_ns)
-            or _read_note(s, p, content_dir, project_dir, known) for s, p in md_files]
-
-
-def load_content(content_dir: Path, project_dir: Path, *, drafts: bool = False,
-                 known: Mapping[str, tuple] | None = None,
-                 trust_before_ns: int = 0) -> Content:
-    """Read every file under ``content_dir``; raises ContentError on the first bad file.
-
-    ``known`` is the build cache's notes (source -> (size, mtime_ns, digest, packed note)); a
-    file whose size and mtime match, and whose mtime is older than ``trust_before_ns``, is not
-    even read.
-    """
-    if not content_dir.is_dir():
-        raise ContentError("content folder not found", display_path(content_dir, project_dir))
-    md_files, other = walk(content_dir, _display_prefix(content_dir, project_dir))
-    notes, intros, hidden = [], [], []
-    stamps: dict[str, Stamp] = {}
-    reused: set[str] = set()
-    claimed: dict[str, str] = {}
-    warnings: list[str] = []
-    for note, stamp, was_cached in _read_all(md_files, content_dir, project_dir, known or {},
-                                             trust_before_ns):
-        stamps[note.source] = stamp
-        warnings += note.warnings
-        if was_cached:
-            reused.add(note.source)
-        if note.is_index:
-            intros.append(note)
-            continue
-        if note.draft and not drafts:
-            hidden.append(note)
-            continue
-        _check_reserved(note.url, note.display_path)
-        if note.url in claimed:
-            raise ContentError(f"maps to the same URL {note.url} as {claimed[note.url]}",
-                               note.display_path)
-        claimed[note.url] = note.display_path
-        notes.append(note)
-    assets = []
-    for source, path in other:
-        asset = Asset(source, path)
-        _check_reserved(asset.url, display_path(path, project_dir))
-        assets.append(asset)
-    return Content(tuple(notes), tuple(intros), tuple(assets), tuple(hidden), stamps,
-                   frozenset(reused), tuple(warnings))
-
-
-STATIC_DIRNAME = "static"
-
-
-def load_static(project_dir: Path) -> tuple[Asset, ...]:
-    """Every file under the project's ``static/`` folder (favicon, robots-style files,
-    downloads), published as it is at the same path under the site root.  Hidden files are
-    skipped except ``.well-known/``; symlinks follow the content folder's rules."""
-    folder = Path(project_dir) / STATIC_DIRNAME
-    if not folder.is_dir():
-        return ()
-    md_files, other = walk(folder, STATIC_DIRNAME + "/", keep_hidden=(".well-known",))
-    files = sorted(md_files + other, key=lambda item: item[0].split("/"))
-    for source, _ in files:
-        _check_reserved("/" + source, f"{STATIC_DIRNAME}/{source}")
-    return tuple(Asset(source, path) for source, path in files)

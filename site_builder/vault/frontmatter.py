@@ -18,9 +18,15 @@ import yaml
 
 from site_builder.core.errors import ContentError
 
-# Front matter keys a note may have; any other key is a warning with a did-you-mean.
+# Front matter keys this builder reads.  Any other property is the writer's own data (an
+# Obsidian vault holds many: ``categories``, ``rating``...) and is accepted silently; only a
+# key close to one of these is a warning, as the likely typo it is (``titel``).
 FRONT_MATTER_KEYS = ("title", "date", "updated", "tags", "draft", "slug", "summary", "order",
                      "weight")
+# Obsidian's own properties, read too; the singular forms are what Obsidian wrote before 1.4.
+OBSIDIAN_KEYS = ("aliases", "alias", "cssclasses", "cssclass", "publish", "permalink",
+                 "description", "created", "tag")
+_TYPO_CUTOFF = 0.8
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -68,18 +74,22 @@ def yaml_line(exc: yaml.YAMLError, count: int) -> int:
 
 
 def check_keys(data: Mapping[str, Any], shown: str, fm_lines: list[str]) -> tuple[str, ...]:
-    """A warning (with a did-you-mean) per unknown front matter key: ``tag:`` is a typo that
-    would otherwise silently publish a note without its tags."""
+    """A warning per key that is almost one of ours (``titel``, ``darft``, ``Title``): such
+    a typo would otherwise silently publish a note without its title or as a draft.  Every
+    other property is the writer's own and is accepted as it is."""
     warnings = []
+    known = (*FRONT_MATTER_KEYS, *OBSIDIAN_KEYS)
     for key in data:
-        if key in FRONT_MATTER_KEYS:
+        if key in known:
             continue
-        close = difflib.get_close_matches(str(key).lower(), FRONT_MATTER_KEYS, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else \
-            "known keys: " + ", ".join(FRONT_MATTER_KEYS)
+        close = difflib.get_close_matches(str(key).lower(), FRONT_MATTER_KEYS, n=1,
+                                          cutoff=_TYPO_CUTOFF)
+        if not close:
+            continue
         line = key_line(fm_lines, str(key))
         where = f"{shown}:{line}" if line else shown
-        warnings.append(f"{where}: unknown front matter key '{key}' ({hint})")
+        warnings.append(f"{where}: unknown front matter key '{key}' "
+                        f"(did you mean '{close[0]}'?)")
     return tuple(warnings)
 
 
