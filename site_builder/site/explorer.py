@@ -29,11 +29,12 @@ def _notes(section: SectionInfo) -> list[Card]:
 
 
 def tree_json(sections: Mapping[str, SectionInfo]) -> bytes:
-    """The whole tree: each folder ``[title, url, [folders], [[note title, url], ...]]``."""
+    """The whole tree: each folder ``[title, href, [folders], [[note title, href], ...]]``
+    (addresses quoted as in every link: ``/c%23/``, as ``location.pathname`` has them)."""
     def node(key: str) -> list:
         s = sections[key]
-        return [s.title, s.url, [node(k) for k in s.children],
-                [[c.title, c.url] for c in _notes(s)]]
+        return [s.title, href_for(s.url, None), [node(k) for k in s.children],
+                [[c.title, href_for(c.url, None)] for c in _notes(s)]]
     return json.dumps(node(""), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 

@@ -15,6 +15,8 @@ import html
 import math
 from collections.abc import Iterable, Mapping
 
+from site_builder.vault.links import href_for
+
 SPIRAL = 13.0  # sunflower scale: neighbouring notes about 23 px apart
 GAP = 40.0  # between clusters
 MARGIN = 60
@@ -145,7 +147,8 @@ def site_graph_svg(graph: tuple | None) -> str:
     path = "".join(f"M{spots[a][0]} {spots[a][1]}L{spots[b][0]} {spots[b][1]}"
                    for a, b in edges)
     dots = "".join(
-        f'<a href="{html.escape(url)}" class="c{colour}"><circle cx="{x}" cy="{y}" r="6"/>'
+        f'<a href="{html.escape(href_for(url, None))}" class="c{colour}">'
+        f'<circle cx="{x}" cy="{y}" r="6"/>'
         f'<text x="{x}" y="{y + 17}">{_label(title)}</text></a>'
         for (title, url, colour, _), (x, y) in zip(nodes, spots))
     names = "".join(f'<text class="cluster" x="{x}" y="{y}">{html.escape(name)}</text>'
