@@ -115,6 +115,7 @@ def test_init_vault_writes_its_folder_into_notes_toml_and_copies_nothing(tmp_pat
     assert settings["content"] == str(vault.resolve())
     assert settings["links"] == {"unresolved": "warn"}
     assert sorted(p.name for p in (tmp_path / "site").iterdir()) == [
-        ".gitignore", "app.py", "cdk.json", "notes.toml", "package.json"]
+        ".github", ".gitignore", "app.py", "cdk.json", "notes.toml", "package.json",
+        "requirements.txt"]
     with pytest.raises(NotesError, match="is not a folder"):
         init_project(tmp_path / "other", vault=tmp_path / "nowhere")

@@ -4,6 +4,9 @@ safety.  Sites are tiny hand-written trees in the builder's layout (see contract
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -62,6 +65,25 @@ def write_site(root: Path, files: dict[str, str | bytes]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data if isinstance(data, bytes) else data.encode())
     return root
+
+
+@contextmanager
+def dated_earlier() -> Iterator[None]:
+    """moto dates the writes made inside within one second, ten seconds ago (a clock that
+    starts at a whole second and moves a millisecond each time it is read), so that what the
+    test does next (a hand edit) comes in a later second than the deploy: S3 gives
+    LastModified to the second, and a deploy sees a same-bytes re-upload only from a later
+    second than its last record (``deploy.current``)."""
+    import itertools
+
+    import pytest
+    from moto.s3 import models
+
+    start = (models.utcnow() - timedelta(seconds=10)).replace(microsecond=0)
+    ticks = itertools.count()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(models, "utcnow", lambda: start + timedelta(milliseconds=next(ticks)))
+        yield
 
 
 def snapshot(s3, bucket: str) -> dict[str, tuple[bytes, str, str]]:
@@ -240,12 +262,18 @@ def test_drift_reported_by_verify_and_repaired_by_deploy(s3, bucket, tmp_path):
     assert {k: v[0] for k, v in snapshot(s3, bucket).items()} == expected(SITE_V1)
 
 
-def test_same_bytes_new_version_is_drift_and_gets_recorded(s3, bucket, tmp_path):
-    site = write_site(tmp_path / "s", SITE_V1)
-    publish(s3, bucket, site)
+def reupload_robots_by_hand(s3, bucket: str) -> None:
+    """The same bytes and headers as deployed: a new version only ``verify`` must name."""
     s3.put_object(Bucket=bucket, Key="robots.txt", Body=b"User-agent: *\n",
                   ContentType="text/plain; charset=utf-8", CacheControl="no-cache")
     assert "same bytes, new version" in verify(s3, bucket).lines()[0]
+
+
+def test_same_bytes_new_version_is_drift_and_gets_recorded(s3, bucket, tmp_path):
+    site = write_site(tmp_path / "s", SITE_V1)
+    with dated_earlier():
+        publish(s3, bucket, site)
+    reupload_robots_by_hand(s3, bucket)
     result = publish(s3, bucket, site)
     assert result.plan.is_noop and result.record is not None  # re-recorded, nothing uploaded
     assert verify(s3, bucket).clean
@@ -328,3 +356,17 @@ def test_repeated_rollback_steps_back(s3, bucket, tmp_path):
     # by unique prefix, forward again
     assert rollback(s3, bucket, to=ids[2][:-2])[1].id == ids[2]
     assert b"home 2" in s3.get_object(Bucket=bucket, Key="index.html")["Body"].read()
+
+
+def test_a_same_bytes_upload_in_the_records_second_is_seen_by_verify_only(s3, bucket, tmp_path):
+    """What the cheap check cannot see (``deploy.current``): the same bytes uploaded by hand
+    in the very second the record was written.  ``verify`` (a full version listing) reports
+    it; the next deploy (ETags and LastModified by the second) takes it for the recorded
+    version."""
+    site = write_site(tmp_path / "s", SITE_V1)
+    with dated_earlier():
+        publish(s3, bucket, site)
+        reupload_robots_by_hand(s3, bucket)
+    calls = Calls(s3)
+    assert publish(s3, bucket, site).record is None
+    assert calls.count("HeadObject") == 0 and "ListObjectVersions" not in {n for n, _ in calls.ops}

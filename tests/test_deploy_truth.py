@@ -9,7 +9,15 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from test_deploy_publish import SITE_V1, Calls, expected, site_v2, snapshot, write_site
+from test_deploy_publish import (
+    SITE_V1,
+    Calls,
+    dated_earlier,
+    expected,
+    site_v2,
+    snapshot,
+    write_site,
+)
 
 from site_builder.cli import main
 from site_builder.core.errors import DeployError
@@ -30,7 +38,8 @@ def run(capsys, *argv: str) -> tuple[int, list[str], str]:
 
 def test_header_drift_is_reported_repaired_and_never_recorded(s3, bucket, tmp_path):
     site = write_site(tmp_path / "s", SITE_V1)
-    publish(s3, bucket, site)
+    with dated_earlier():  # the hand edits below come in a later second (deploy.current)
+        publish(s3, bucket, site)
     body = expected(SITE_V1)["index.html"]
     s3.put_object(Bucket=bucket, Key="index.html", Body=body)  # by hand: binary/octet-stream
     s3.put_object(Bucket=bucket, Key="robots.txt", Body=expected(SITE_V1)["robots.txt"],
@@ -67,7 +76,8 @@ def test_header_drift_is_reported_repaired_and_never_recorded(s3, bucket, tmp_pa
 
 def test_same_bytes_and_headers_by_hand_are_adopted_after_a_head(s3, bucket, tmp_path):
     site = write_site(tmp_path / "s", SITE_V1)
-    publish(s3, bucket, site)
+    with dated_earlier():
+        publish(s3, bucket, site)
     s3.put_object(Bucket=bucket, Key="feed.xml", Body=expected(SITE_V1)["feed.xml"],
                   ContentType="application/atom+xml; charset=utf-8", CacheControl="no-cache")
     calls = Calls(s3)

@@ -43,6 +43,10 @@ def commonmark(text: str) -> str:
     "- a\n\n  second paragraph\n- b\n",
     "- a\n  ```\n  code\n  ```\n  after\n- b\n",  # a fence inside an item
     "> - a\n>   - b\n> - c\n",  # inside a quote
+    "- a\n- b\n1) c\n2) d\n",  # an ordered list right after a bullet list: two lists
+    "1. a\n- b\n",
+    "- a\n  - b\n  1. c\n",  # the same, one level down
+    "text\n- a\n1) b\n",
 ])
 def test_lists_nest_as_commonmark_nests_them(text: str) -> None:
     assert ours(text) == commonmark(text)
@@ -62,7 +66,8 @@ def test_nothing_changes_without_lists() -> None:
 def list_shapes(draw) -> str:
     """A random list: items going at most one level deeper at a time, each level with its own
     marker kind and indent (within the parent's text column and 3 spaces past it), tight or
-    loose, some items with a second line of text."""
+    loose, some items with a second line of text, and sometimes a switch between bullets and
+    numbers at one level (a new list there in CommonMark)."""
     lines: list[str] = []
     levels: list[tuple[int, str, int]] = []  # (marker column, marker kind, counter)
     for i in range(draw(st.integers(1, 9))):
@@ -73,6 +78,8 @@ def list_shapes(draw) -> str:
             column = parent_text + draw(st.integers(0, 3 if depth else 0))
             levels.append((column, draw(st.sampled_from(["-", "*", "1.", "1)"])), 0))
         column, kind, count = levels[depth]
+        if count and draw(st.integers(0, 5)) == 0:  # bullets <-> numbers: a new list
+            kind, count = draw(st.sampled_from(["1.", "1)"] if kind in "-*" else ["-", "*"])), 0
         levels[depth] = (column, kind, count + 1)
         marker = kind if kind in "-*" else f"{count + 1}{kind[-1]}"
         if lines and draw(st.booleans()) and draw(st.booleans()):

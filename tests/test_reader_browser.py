@@ -355,3 +355,30 @@ def test_long_press_previews_on_touch_and_a_tap_does_not(chromium_browser, base_
         assert pg.inner_text(".preview-title") == "Kubernetes services"
     finally:
         context.close()
+
+
+def test_a_notes_cssclasses_never_take_the_sites_own_styles(page, tmp_path: Path) -> None:
+    """``cssclasses: [cards]`` (Minimal theme's card layout, common in vaults) goes on the
+    note's article for the writer's own CSS; the site's card list style must not apply to it
+    (it made the article a grid), while the section page's card list keeps it."""
+
+    from test_search_browser import static_servers
+
+    project = tmp_path / "project"
+    (project / "content" / "s").mkdir(parents=True)
+    (project / "content" / "s" / "a.md").write_text(
+        "---\ncssclasses: [cards]\n---\n# A\n\nText.\n")
+    site = tmp_path / "site"
+    build_site(BuildOptions(project_dir=project, out_dir=site, search=False))
+    servers = static_servers(_Quiet)
+    start = next(servers)
+    try:
+        base = start(site)
+        page.goto(f"{base}/s/a/")
+        article = page.locator("article.cards")
+        assert article.count() == 1
+        assert article.evaluate("e => getComputedStyle(e).display") != "grid"
+        page.goto(f"{base}/s/")
+        assert page.locator("ul.cards").evaluate("e => getComputedStyle(e).display") == "grid"
+    finally:
+        servers.close()

@@ -92,6 +92,22 @@ def test_links_to_the_same_note_are_real_anchors(built: BuildResult) -> None:
     assert hrefs(built, "This-note") == ["#part-two", "#part-two", "#^fact", "#part-two"]
 
 
+def test_a_block_id_under_a_callout_table_or_list_is_that_blocks(built: BuildResult) -> None:
+    # Found building the Obsidian Help vault: ``^id`` under a callout was a false warning,
+    # and under a table it was a row, with the heading below it.
+    assert hrefs(built, "Block-ids") == ["#^regions", "#^servers", "#under-the-table", "#^steps"]
+    html = page(built, "Block-ids")
+    assert '<table id="^servers">' in html and '<ul id="^steps">' in html
+    assert '<h2 id="under-the-table">' in html and "<td>^servers" not in html
+    assert not [w for w in built.warnings if "Block ids" in w]
+
+
+def test_a_fence_inside_raw_html_opens_no_code_block(built: BuildResult) -> None:
+    # Obsidian Help's Search note: ``<pre><code>```query`` left every later wiki link raw.
+    assert hrefs(built, "Raw-HTML") == ["/Sidebar/", "#after-the-raw-block"]
+    assert not [w for w in built.warnings if "Raw HTML" in w]
+
+
 def test_embedding_another_section_of_the_same_note_is_not_a_loop(built: BuildResult) -> None:
     body = page(built, "Set-up-Obsidian-Sync").split("data-pagefind-body", 1)[1]
     assert body.count("Open the settings and log in.") == 2

@@ -50,9 +50,11 @@ TOML_MEANINGS = {
     "content": "the notes folder: `content` (the default), any folder relative to the project, "
                "an absolute path or `~/...`, such as an Obsidian vault used in place "
                "(`notes init --vault DIR` writes it)",
-    "unresolved": "in `[links]`: `\"error\"` (the default) stops the build at a link to a "
-                  "note that does not exist; `\"warn\"` publishes it as unlinked text styled "
-                  "as unresolved, as Obsidian shows it (`notes init --vault` writes this)",
+    "unresolved": "in `[links]`: `\"error\"` (the default) stops the build at a broken "
+                  "link, such as one to a note that does not exist; `\"warn\"` makes every "
+                  "link problem a warning, as `--allow-broken-links` does: a link to a missing "
+                  "note is published as unlinked text styled as unresolved, as Obsidian shows "
+                  "it (`notes init --vault` writes this)",
 }
 CONTEXT_MEANINGS = {
     "projectDir": "the notes project to build and publish (its `content/`, `notes.toml`, "

@@ -12,8 +12,10 @@ def add_build_flags(parser: argparse.ArgumentParser) -> None:
     """The flags of every command that builds (build, serve, up, deploy): one definition, so
     they cannot drift apart and ``build_options`` can rely on them."""
     parser.add_argument("--content", type=Path, default=None, metavar="DIR",
-                        help="folder of Markdown notes (default: ./content)")
-    parser.add_argument("--drafts", action="store_true", help="include notes with draft: true")
+                        help="folder of Markdown notes (default: notes.toml's content, else "
+                             "./content)")
+    parser.add_argument("--drafts", action="store_true",
+                        help="include notes with draft: true or publish: false")
     parser.add_argument("--allow-broken-links", action="store_true",
                         help="report broken links as warnings instead of failing")
     parser.add_argument("--no-search", dest="search", action="store_false",

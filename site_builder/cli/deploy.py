@@ -108,20 +108,37 @@ def _build_site(args: argparse.Namespace) -> Path:
     return out
 
 
+def _site_and_cache(args: argparse.Namespace, client: Any, bucket: str) -> tuple[Any, Any]:
+    """(what to publish: the --site path, or a function that builds the project while the
+    deploy takes the lock and reads the bucket; the local copy of the latest deploy record,
+    beside the site)."""
+    from site_builder.deploy.recordcache import FileRecordCache, cache_dir
+
+    if args.site:
+        site: Any = Path(args.site)
+        out = site
+    else:
+        from site_builder.cli.build import build_options
+
+        out = build_options(args, "deploy", Path.cwd()).out
+        site = lambda: _build_site(args)  # called by publish, once
+    return site, FileRecordCache(cache_dir(out), str(client.meta.endpoint_url), bucket)
+
+
 def cmd_deploy(args: argparse.Namespace) -> int:
     from site_builder.deploy import publish
 
     client, bucket = setup(args)
-    site = Path(args.site) if args.site else _build_site(args)
     force = not args.dry_run and confirm_force(args, client, bucket)  # dry runs take no lock
     dist, cloudfront = find_distribution(args)
+    site, cache = _site_and_cache(args, client, bucket)
     bar = ProgressBar()
     try:
         result = publish(client, bucket, site, check_headers=args.check_headers,
                          message=args.message, dry_run=args.dry_run,
                          max_deletes=args.max_deletes, allow_mass_delete=args.allow_mass_delete,
                          force_unlock=force, progress=bar, adopt=args.adopt,
-                         invalidator=make_invalidator(cloudfront, dist))
+                         invalidator=make_invalidator(cloudfront, dist), record_cache=cache)
     finally:
         bar.close()
     print(result.plan.summary())

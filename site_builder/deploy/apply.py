@@ -50,6 +50,7 @@ class S3Store:
 
     def __init__(self, client: Any, bucket: str):
         self.client, self.bucket = client, bucket
+        self.written: tuple[DeployRecord, str] | None = None  # record as stored, its ETag
 
     def put(self, upload: Upload, body: bytes) -> str:
         md5_b64 = base64.b64encode(binascii.unhexlify(upload.md5)).decode()
@@ -82,7 +83,7 @@ class S3Store:
                                   "check the credentials' s3:DeleteObject permission")
 
     def write_record(self, record: DeployRecord) -> None:
-        write_record(self.client, self.bucket, record)
+        self.written = write_record(self.client, self.bucket, record)
 
 
 class DryRunStore:

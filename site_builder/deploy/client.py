@@ -11,16 +11,25 @@ path runs with the same:
   second hash of the same bytes;
 * no ``Expect: 100-continue``: botocore adds it to every PUT with a body, which costs a round
   trip (wait for ``100 Continue``, then send) per file; site files are small, and a rejected PUT
-  of a few kilobytes wastes less than the wait.
+  of a few kilobytes wastes less than the wait;
+* ListObjectsV2 pages (the drift check of every deploy, ``current``) parsed with ElementTree:
+  botocore parses each field of each listed object through its shape model and every
+  LastModified with dateutil, about 50 ms of CPU per 1,000 objects (170 ms with dateutil's
+  share); ``fast_listing`` reads the ``<Contents>`` elements in one C-parser pass (a few ms)
+  and hands botocore the rest of the page, so the result has the same keys and types.
 
 boto3/botocore only: this module ships in the CDK Lambda with the rest of the engine.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from xml.etree import ElementTree
 
 from site_builder.deploy.apply import DEFAULT_WORKERS
+
+_OPEN, _CLOSE = b"<Contents>", b"</Contents>"
 
 
 def client_config(workers: int = DEFAULT_WORKERS, **extra: Any) -> Any:
@@ -47,10 +56,56 @@ def without_expect_continue(client: Any) -> Any:
     return client
 
 
+def _timestamp(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)  # S3's 2026-01-02T03:04:05.000Z
+    except ValueError:
+        from botocore.utils import parse_timestamp
+
+        return parse_timestamp(text)
+
+
+def fast_listing(response_dict: dict[str, Any], customized_response_dict: dict[str, Any],
+                 **_: Any) -> None:
+    """A ``before-parse`` handler for ListObjectsV2: move the page's ``<Contents>`` out of
+    the body botocore will parse and into the result as botocore would give them (Key, ETag
+    with its quotes, Size, LastModified as an aware datetime, StorageClass).  Keys stay as
+    sent (URL-encoded when botocore asked for that), so its decoding step still applies."""
+    body = response_dict.get("body")
+    if response_dict.get("status_code") != 200 or not isinstance(body, bytes):
+        return
+    start, end = body.find(_OPEN), body.rfind(_CLOSE)
+    if start < 0 or end < start:
+        return
+    end += len(_CLOSE)
+    try:  # the fragment has no namespace declaration, so tags come out bare
+        root = ElementTree.fromstring(b"<C>" + body[start:end] + b"</C>")
+        contents = []
+        for item in root:
+            got = {child.tag: child.text or "" for child in item}
+            entry = {"Key": got["Key"], "LastModified": _timestamp(got["LastModified"]),
+                     "ETag": got.get("ETag", ""), "Size": int(got.get("Size") or 0),
+                     "StorageClass": got.get("StorageClass", "STANDARD")}
+            if "ChecksumAlgorithm" in got:
+                entry["ChecksumAlgorithm"] = [c.text or "" for c in item
+                                              if c.tag == "ChecksumAlgorithm"]
+            contents.append(entry)
+    except (ElementTree.ParseError, KeyError, ValueError):
+        return  # botocore parses the page as it came
+    response_dict["body"] = body[:start] + body[end:]
+    customized_response_dict["Contents"] = contents
+
+
+def with_fast_listing(client: Any) -> Any:
+    """``client`` with ListObjectsV2 pages parsed by ``fast_listing``."""
+    client.meta.events.register("before-parse.s3.ListObjectsV2", fast_listing)
+    return client
+
+
 def deploy_client(session: Any, workers: int = DEFAULT_WORKERS, **kwargs: Any) -> Any:
     """An S3 client from a boto3 ``session`` (or the ``boto3`` module) set up for deploys;
     ``kwargs`` go to ``session.client`` (region, endpoint, credentials; ``config_extra`` to
     the Config)."""
     extra = kwargs.pop("config_extra", {}) or {}
-    return without_expect_continue(
-        session.client("s3", config=client_config(workers, **extra), **kwargs))
+    return with_fast_listing(without_expect_continue(
+        session.client("s3", config=client_config(workers, **extra), **kwargs)))

@@ -1,10 +1,17 @@
 """``publish``: make a bucket serve a built site, and record exactly what it left live.
 
-Steps: scan the site (folder or zip) -> check the bucket (exists, credentials, versioning) ->
-take the lease lock (``lock.locked``: renewed while it runs; a stale lock is broken and the
-break recorded) -> list the live objects and read the latest record -> plan (pure) -> safety
-checks (mass delete, ``adopt``) -> apply (uploads, deletions, CloudFront invalidation when an
-``invalidator`` is given, record).  The lock is released on every path.
+Steps: on a thread, at once (``_Prelude``, overlapping the build or the scan of the site): take
+the lease lock (``lock.acquire``: renewed while it runs; a stale lock is broken and the break
+recorded; its PUT also tells whether the bucket is versioned), then read the latest record and
+what is live (``current.read_state``: the record checked against a ListObjectsV2 pass, in
+parallel key ranges; a full version listing only for a first deploy or ``check_headers``).
+Meanwhile: scan the site (folder or zip; the build's manifest spares reading files).  Then plan
+(pure) -> safety checks (mass delete, ``adopt``) -> apply (uploads, deletions, CloudFront
+invalidation when an ``invalidator`` is given, record).  The lock is released on every path.
+An unchanged deploy makes four requests plus one listing page per 1,000 live objects: the lock,
+the record listing (one page: it starts at the cached record's id), the listing's first range
+(keys before ``_notes/``), and the lock's release; the record itself comes from
+``record_cache`` (``recordcache``) when the bucket still holds that very object.
 
 The parent is the newest *valid* record: an invalid newer one is skipped with a warning, which
 is safe because the plan is made against the live listing; the parent only adds what it knows
@@ -21,24 +28,27 @@ is written so that rollback and verify keep an exact picture.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from site_builder.core.errors import DeployError
 from site_builder.deploy.apply import DEFAULT_WORKERS, DryRunStore, Progress, S3Store, apply_plan
+from site_builder.deploy.current import BucketState, read_state
 from site_builder.deploy.errors import aws_errors, check_versioning
 from site_builder.deploy.guard import GuardedStore
 from site_builder.deploy.invalidate import Invalidator, changed_keys, with_invalidation
 from site_builder.deploy.local import LocalFile, SiteSource, open_site
-from site_builder.deploy.lock import LockOptions, locked
+from site_builder.deploy.lock import Lease, LockOptions, acquire
 from site_builder.deploy.pagelinks import read_links
-from site_builder.deploy.plan import Plan, known_versions, make_plan, needs_head
+from site_builder.deploy.plan import Plan, known_versions, make_plan, needs_head, ordered_plan
 from site_builder.deploy.record import DeployRecord, FileEntry, new_id
-from site_builder.deploy.recordstore import latest_record
-from site_builder.deploy.remote import RemoteObject, head_headers, list_live
+from site_builder.deploy.recordstore import RecordCache
+from site_builder.deploy.remote import RemoteObject, head_live
 
 MIN_DELETE_LIMIT = 10
 
@@ -121,68 +131,153 @@ def record_factory(*, kind: str, source: str, message: str, parent: DeployRecord
 
 
 def _plan(client: Any, bucket: str, source: SiteSource, files: list[LocalFile],
-          live: dict[str, RemoteObject], parent: DeployRecord | None, workers: int,
-          check_headers: bool = False) -> Plan:
-    """Plan with what only extra reads can tell: the headers of live versions no record knows
-    (HEAD; with ``check_headers`` every live key, for records written before deploys HEADed,
-    which may hold headers nobody saw), and the links of every page to upload (for the upload
-    order)."""
-    known = known_versions(parent)
+          state: BucketState, workers: int, check_headers: bool = False
+          ) -> tuple[Plan, dict[str, RemoteObject]]:
+    """Plan with what only extra reads can tell: the live version and headers of objects no
+    record knows whose bytes already match (HEAD; with ``check_headers`` every live key, for
+    records written before deploys HEADed, which may hold headers nobody saw), and the links of
+    every page to upload (for the upload order).  Returns the plan and the live objects, with
+    the versions the HEADs named."""
+    known = known_versions(state.parent)
+    live = dict(state.live)
     to_head = [f.key for f in files if f.key in live] if check_headers else needs_head(
         files, live, known)
-    heads = head_headers(client, bucket, to_head, workers)
-    keys = [u.key for u in make_plan(files, live, known, heads=heads).uploads]
-    links = read_links(keys, source.read, workers=1)  # local bytes: no pool
-    return make_plan(files, live, known, links, heads)
+    heads = {}
+    for key, (obj, headers) in head_live(client, bucket, to_head, workers).items():
+        live[key], heads[key] = obj, headers
+    first = make_plan(files, live, known, heads=heads)
+    if not first.uploads:
+        return first, live
+    links = read_links([u.key for u in first.uploads], source.read, workers=1)  # local: no pool
+    return ordered_plan(first.uploads, first.deletes, first.unchanged, links, live), live
 
 
-def publish(client: Any, bucket: str, site: Path | str, *, message: str = "",
-            source: str = "cli", max_deletes: int | None = None, check_headers: bool = False,
-            allow_mass_delete: bool = False, dry_run: bool = False,
-            force_unlock: bool = False, progress: Progress | None = None,
-            workers: int = DEFAULT_WORKERS, adopt: bool = False,
-            lock_options: LockOptions | None = None,
-            asset_hash: str | None = None, invalidator: Invalidator | None = None
-            ) -> DeployResult:
+class _Prelude:
+    """The bucket's side of a deploy, started on a thread as soon as the deploy starts (so it
+    overlaps the build, or the scan of the site): the lock, then the latest record and the live
+    listing (``current.read_state``).  Leaving the ``with`` waits for it and releases the lock
+    it took, whatever happened."""
+
+    def __init__(self, client: Any, bucket: str, *, lock: bool, force_unlock: bool,
+                 lock_options: LockOptions | None, cache: RecordCache | None, full: bool,
+                 workers: int):
+        self.client, self.bucket, self.lock = client, bucket, lock
+        self.force_unlock, self.lock_options = force_unlock, lock_options or LockOptions()
+        self.cache, self.full, self.workers = cache, full, workers
+        self.lease: Lease | None = None
+        self._given_up = threading.Event()  # the deploy failed first (a broken build)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notes-prelude")
+        self._future: Future[BucketState] | None = None
+
+    def __enter__(self) -> Self:
+        self._future = self._pool.submit(self._run)
+        return self
+
+    def _run(self) -> BucketState:
+        with aws_errors(self.bucket):
+            if self.lock:
+                opts = self.lock_options
+                self.lease = acquire(self.client, self.bucket, "deploy",
+                                     force_unlock=self.force_unlock or opts.force_unlock,
+                                     lease_seconds=opts.lease_seconds,
+                                     wait_seconds=opts.wait_seconds, clock=opts.clock)
+                self.lease.start_heartbeat()
+            if self.lease is None or self.lease.versions == ["null"]:  # unversioned?
+                check_versioning(self.client, self.bucket)
+            if self._given_up.is_set():  # nobody will plan: do not list the bucket
+                return BucketState(None, {}, False)
+            return read_state(self.client, self.bucket, self.cache, full=self.full,
+                              workers=self.workers)
+
+    def result(self) -> BucketState:
+        assert self._future is not None
+        return self._future.result()
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:
+            self._given_up.set()
+        self._pool.shutdown(wait=True)
+        if self.lease is not None:
+            self.lease.release()
+
+
+def publish(client: Any, bucket: str, site: Path | str | Callable[[], Path], *,
+            message: str = "", source: str = "cli", max_deletes: int | None = None,
+            check_headers: bool = False, allow_mass_delete: bool = False,
+            dry_run: bool = False, force_unlock: bool = False,
+            progress: Progress | None = None, workers: int = DEFAULT_WORKERS,
+            adopt: bool = False, lock_options: LockOptions | None = None,
+            asset_hash: str | None = None, invalidator: Invalidator | None = None,
+            record_cache: RecordCache | None = None) -> DeployResult:
     """Publish the built site at ``site`` (folder or .zip) to ``bucket``.
 
-    ``asset_hash``: the CDK asset being published, kept in the record (see handler).
-    ``invalidator`` (``invalidate.invalidator(cloudfront, id)``) runs after the uploads and
-    deletions, before the record, which lists its invalidation (see ``invalidate``).
+    ``site`` may also be a function that builds the site and returns its folder: the lock and
+    the bucket's reads run while it does (a failed build takes the lock and releases it,
+    writing nothing else).  ``asset_hash``: the CDK asset being published, kept in the record
+    (see handler).  ``invalidator`` (``invalidate.invalidator(cloudfront, id)``) runs after
+    the uploads and deletions, before the record, which lists its invalidation (see
+    ``invalidate``).  ``record_cache`` (``recordcache``): where the latest record is kept
+    between deploys from this machine.
     """
-    source_files = open_site(Path(site))
-    try:
-        files = source_files.scan()
-        if not files:
-            raise DeployError(f"{site}: the site is empty", "build it first (`notes build`)")
-        check_versioning(client, bucket)
-        with (
-            locked(client, bucket, "deploy", force_unlock=force_unlock, enabled=not dry_run,
-                   options=lock_options) as lease,
-            aws_errors(bucket),
-        ):
-            live = list_live(client, bucket)
-            parent = latest_record(client, bucket, skip_invalid=True)
-            plan = _plan(client, bucket, source_files, files, live, parent, workers,
-                         check_headers)
-            check_adopt(plan, parent, adopt)
-            check_deletes(plan, live, max_deletes, allow_mass_delete)
-            broke = lease.broke if lease else None  # a break is history: always recorded
-            if plan.is_noop and record_matches_live(parent, live) and not broke:
-                return DeployResult(plan, None, parent.id if parent else None, dry_run)
-            store = GuardedStore(DryRunStore() if dry_run else S3Store(client, bucket), bucket,
-                                 lease)
-            make = record_factory(kind="deploy", source=source, message=message,
-                                  parent=parent, plan=plan,
-                                  broke_lock=broke,
-                                  asset_hash=asset_hash)
-            keys, run = changed_keys(plan, parent, live), None if dry_run else invalidator
-            record = apply_plan(plan, store, source_files,
-                                lambda v: with_invalidation(make(v, _entries(files, v, live)),
-                                                            run, keys),
-                                workers=workers, progress=progress)
-    finally:
-        source_files.close()
-    if dry_run:
+    if not callable(site):
+        open_site(Path(site)).close()  # a wrong path fails before any request
+    with _Prelude(client, bucket, lock=not dry_run, force_unlock=force_unlock,
+                  lock_options=lock_options, cache=record_cache, full=check_headers,
+                  workers=workers) as prelude:
+        source_files = open_site(Path(site() if callable(site) else site))
+        try:
+            files = source_files.scan()
+            if not files:
+                raise DeployError(f"{site}: the site is empty", "build it first (`notes build`)")
+            state = prelude.result()
+            with aws_errors(bucket):
+                return _deploy(client, bucket, source_files, files, state, prelude.lease,
+                               _Options(message, source, max_deletes, allow_mass_delete,
+                                        dry_run, progress, workers, adopt, asset_hash,
+                                        invalidator, check_headers, record_cache))
+        finally:
+            source_files.close()
+
+
+@dataclass(frozen=True)
+class _Options:
+    """``publish``'s settings, as ``_deploy`` needs them."""
+
+    message: str
+    source: str
+    max_deletes: int | None
+    allow_mass_delete: bool
+    dry_run: bool
+    progress: Progress | None
+    workers: int
+    adopt: bool
+    asset_hash: str | None
+    invalidator: Invalidator | None
+    check_headers: bool
+    record_cache: RecordCache | None
+
+
+def _deploy(client: Any, bucket: str, source: SiteSource, files: list[LocalFile],
+            state: BucketState, lease: Lease | None, opts: _Options) -> DeployResult:
+    """Plan, check, apply and record (with the lock held, unless a dry run)."""
+    plan, live = _plan(client, bucket, source, files, state, opts.workers, opts.check_headers)
+    parent = state.parent
+    check_adopt(plan, parent, opts.adopt)
+    check_deletes(plan, live, opts.max_deletes, opts.allow_mass_delete)
+    broke = lease.broke if lease else None  # a break is history: always recorded
+    if plan.is_noop and record_matches_live(parent, live) and not broke:
+        return DeployResult(plan, None, parent.id if parent else None, opts.dry_run)
+    s3 = DryRunStore() if opts.dry_run else S3Store(client, bucket)
+    make = record_factory(kind="deploy", source=opts.source, message=opts.message,
+                          parent=parent, plan=plan, broke_lock=broke,
+                          asset_hash=opts.asset_hash)
+    keys = changed_keys(plan, parent, live)
+    run = None if opts.dry_run else opts.invalidator
+    record = apply_plan(plan, GuardedStore(s3, bucket, lease), source,
+                        lambda v: with_invalidation(make(v, _entries(files, v, live)), run, keys),
+                        workers=opts.workers, progress=opts.progress)
+    if opts.dry_run:
         return DeployResult(plan, None, parent.id if parent else None, True)
+    if opts.record_cache is not None and isinstance(s3, S3Store) and s3.written is not None:
+        opts.record_cache.put(*s3.written)
     return DeployResult(plan, record, record.id, False)

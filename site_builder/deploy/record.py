@@ -117,6 +117,10 @@ class DeployRecord:
         return json.dumps(asdict(self), indent=1, sort_keys=True).encode("utf-8")
 
     def to_stored(self, base: DeployRecord | None = None) -> bytes:
+        """``stored(base)``'s bytes."""
+        return self.stored(base)[0]
+
+    def stored(self, base: DeployRecord | None = None) -> tuple[bytes, int]:
         """The stored bytes (``recordcodec``: columnar JSON, bz2, MD5s cut to a prefix);
         deterministic, so a retried write can be recognised.
 
@@ -125,6 +129,7 @@ class DeployRecord:
         ``MAX_CHAIN`` deltas in a row a full table is stored again, so reading any record
         reads at most that many others.  Entries are compared as stored (MD5 prefix), so a
         parent read back (prefixes) and a new record (full MD5s) differ only where they do.
+        Returns the bytes and the record's ``chain`` as stored (0: a full table).
         """
         data = asdict(replace(self, files={}))  # the table is encoded below
         del data["files"], data["chain"]
@@ -136,7 +141,8 @@ class DeployRecord:
             if len(changed) + len(removed) <= len(files) // 2:
                 data.update(base=base.id, removed=removed, chain=base.chain + 1)
                 files = changed
-        return recordcodec.encode(data, recordcodec.encode_table(files))
+        return (recordcodec.encode(data, recordcodec.encode_table(files)),
+                int(data.get("chain", 0)))
 
     def summary(self) -> dict[str, Any]:
         """The record without its per-file table (for ``notes history --json``)."""

@@ -86,17 +86,26 @@ class Headers:
         return ", ".join(out)
 
 
-def head_headers(client: Any, bucket: str, keys: Iterable[str],
-                 workers: int = 16) -> dict[str, Headers]:
-    """The live headers of ``keys``: one HeadObject each, in parallel."""
+def head_live(client: Any, bucket: str, keys: Iterable[str],
+              workers: int = 16) -> dict[str, tuple[RemoteObject, Headers]]:
+    """The live version of each of ``keys`` and its headers: one HeadObject each, in
+    parallel (what a listing without VersionIds cannot tell, see ``current``)."""
 
-    def head(key: str) -> tuple[str, Headers]:
+    def head(key: str) -> tuple[str, tuple[RemoteObject, Headers]]:
         r = client.head_object(Bucket=bucket, Key=key)
-        return key, Headers(r.get("ContentType", ""), r.get("CacheControl", ""),
-                            r.get("ContentEncoding", ""))
+        obj = RemoteObject(key, str(r.get("ETag", "")).strip('"'),
+                           int(r.get("ContentLength", 0)), r.get("VersionId") or "null")
+        return key, (obj, Headers(r.get("ContentType", ""), r.get("CacheControl", ""),
+                                  r.get("ContentEncoding", "")))
 
     keys = list(keys)
     if not keys:
         return {}
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(keys)))) as pool:
         return dict(pool.map(head, keys))
+
+
+def head_headers(client: Any, bucket: str, keys: Iterable[str],
+                 workers: int = 16) -> dict[str, Headers]:
+    """The live headers of ``keys``: one HeadObject each, in parallel."""
+    return {k: h for k, (_, h) in head_live(client, bucket, keys, workers).items()}

@@ -60,6 +60,7 @@ class _Lists:
         self.block_indent = 0  # output indent of the first line since the last blank one
         self.fence: str | None = None
         self.fence_shift = 0
+        self.kinds: list[bool] = []  # per depth: whether the last item there was ordered
 
     def line(self, line: str) -> None:
         if self.fence is not None:
@@ -100,10 +101,16 @@ class _Lists:
         depth = len(self.stack)
         # A list may interrupt a paragraph in CommonMark; Python-Markdown needs a blank line
         # there, and wherever an indented block (a child's) would swallow this item.
-        if self.paragraph and (not marker[0].isdigit() or marker[:-1] == "1") or \
+        # An ordered item right after a bullet one (or the reverse) starts a new list in
+        # CommonMark; Python-Markdown (sane_lists) needs a blank line to see two lists.
+        ordered = marker[0].isdigit()
+        switched = depth < len(self.kinds) and self.kinds[depth] != ordered and \
+            bool(self.out) and self.out[-1].strip() != ""
+        if self.paragraph and (not ordered or marker[:-1] == "1") or switched or \
                 self.loose and self.text_before or self.block_indent > STEP * depth:
             self.out.append("")
             self.block_indent = STEP * depth
+        self.kinds[depth:] = [ordered]
         self.stack.append(_Item(start + len(marker) + width, depth))
         mark = marker[:-1] + "." if marker.endswith(")") else marker
         self.out.append(" " * (STEP * depth) + mark + " " + text)
@@ -126,6 +133,8 @@ class _Lists:
                                 if self.stack else 0)
         self.text_before = not fence
         self.paragraph = self.text_before and not self.stack
+        if not self.stack:
+            self.kinds = []  # text outside any list: the next list is a new one anyway
         self.loose = bool(self.stack) and (self.blank or self.loose)
 
     def _in_fence(self, line: str) -> None:

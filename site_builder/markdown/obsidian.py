@@ -1,9 +1,9 @@
 """Obsidian-flavoured Markdown that pymdown-extensions does not cover, as one extension.
 
 Each feature is a module of its own: ``comments`` (``%%…%%``), ``embeds`` (``![[note]]``),
-``media`` (audio, video, PDF, Bases, YouTube), ``lists`` (CommonMark nesting), ``callouts``
-(``> [!tip]``), ``blockids`` (``text ^id``), ``images`` (``![[a.png|300]]``) and ``reader``
-(accessible markup).  Wiki links are ``wikilinks`` and math is ``mathml``: the
+``media`` (audio, video, PDF, Bases, YouTube), ``lists`` (CommonMark nesting), ``tableends``
+(GFM's table ends), ``callouts`` (``> [!tip]``), ``blockids`` (``text ^id``), ``images``
+(``![[a.png|300]]``) and ``reader`` (accessible markup).  Wiki links are ``wikilinks`` and math is ``mathml``: the
 renderer registers those itself.  This module only orders the processors, which is where
 a new feature goes: its module, then one line here.
 """
@@ -20,6 +20,7 @@ from site_builder.markdown.images import SizedImageTreeprocessor
 from site_builder.markdown.lists import ListPreprocessor
 from site_builder.markdown.media import YouTubeTreeprocessor
 from site_builder.markdown.reader import ReaderPostprocessor
+from site_builder.markdown.tableends import TableEndPreprocessor
 
 
 class ObsidianExtension(Extension):
@@ -34,6 +35,8 @@ class ObsidianExtension(Extension):
         # After links (27) and display math (26) took their file lines, before fenced code
         # (25): lists re-indented as CommonMark nests them (this may add blank lines).
         md.preprocessors.register(ListPreprocessor(md), "obsidian_lists", 25.5)
+        # Then tables end where GFM ends them (a blank line before a heading or ``^id``).
+        md.preprocessors.register(TableEndPreprocessor(md), "obsidian_table_ends", 25.4)
         # Before inline parsing (20): callout titles and ^ids are still raw text; callouts
         # first, so the paragraphs they hold get their ids too.
         md.treeprocessors.register(CalloutTreeprocessor(md), "obsidian_callouts", 21)

@@ -16,9 +16,12 @@ import re
 from markdown.extensions.toc import slugify_unicode
 
 _FENCE = re.compile(r"^(?:\s*>)*\s*(`{3,}|~{3,})")
+# A raw HTML block of CommonMark's kind 1 runs to its closing tag, fences in it included
+# (markdown/fences.py says the same to the renderer's preprocessors).
+_RAW_BLOCK = re.compile(r"^ {0,3}<(pre|script|style|textarea)(?=[\s>]|$)", re.IGNORECASE)
 _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
-_BLOCK_ID = re.compile(r"\s\^([A-Za-z0-9-]+)\s*$")
+_BLOCK_ID = re.compile(r"(?:^|\s)\^([A-Za-z0-9-]+)\s*$")  # alone: the block above's
 _FOOTNOTE = re.compile(r"^ {0,3}\[\^([^\]]+)\]:")
 _HTML_ID = re.compile(r"<[A-Za-z][^>]*?\sid=\"([^\"]+)\"")
 _WIKI = re.compile(r"\[\[([^\]|]*)(?:\\?\|([^\]]*))?\]\]")
@@ -52,7 +55,8 @@ def _unique(slug: str, used: set[str]) -> str:
 # each start from a fixed character, so a note's other lines cost nothing here (reading
 # 1,000 notes: 2.7 s line by line, 0.3 s so, under profile).
 _LINE_START = re.compile(r"^(?: {0,3}#| {0,3}\[\^| {0,3}(?:=+|-+)[ \t]*$|"
-                         r"(?:[ \t]*>)*[ \t]*(?:`{3,}|~{3,}))", re.MULTILINE)
+                         r"(?:[ \t]*>)*[ \t]*(?:`{3,}|~{3,})|"
+                         r"(?i: {0,3}<(?:pre|script|style|textarea)(?=[\s>]|$)))", re.MULTILINE)
 _BLOCK_END = re.compile(r"\^[A-Za-z0-9-]+[ \t]*$", re.MULTILINE)
 
 
@@ -71,9 +75,16 @@ def note_anchors(body: str) -> tuple[str, ...]:
     used: set[str] = set()
     found: list[str] = []
     fence = None
+    raw_until = 0  # a raw HTML block's lines hold no Markdown ids
     for start in _candidate_lines(body):
+        if start < raw_until:
+            continue
         end = body.find("\n", start)
         line = body[start:] if end < 0 else body[start:end]
+        raw = None if fence else _RAW_BLOCK.match(line)
+        if raw:
+            raw_until = _raw_block_end(body, start, raw.group(1))
+            continue
         opened = _FENCE.match(line)
         if opened:
             marker = opened.group(1)[0]
@@ -84,6 +95,15 @@ def note_anchors(body: str) -> tuple[str, ...]:
         previous = body[body.rfind("\n", 0, max(start - 1, 0)) + 1:max(start - 1, 0)]
         found += _line_ids(line, previous, used)
     return tuple(found)
+
+
+def _raw_block_end(body: str, start: int, tag: str) -> int:
+    """Where the raw HTML block opened at ``start`` ends: after the line closing its tag."""
+    closing = re.compile(f"</{tag}>", re.IGNORECASE).search(body, start)
+    if not closing:
+        return len(body)
+    end = body.find("\n", closing.end())
+    return len(body) if end < 0 else end + 1
 
 
 def _line_ids(line: str, previous: str, used: set[str]) -> list[str]:
