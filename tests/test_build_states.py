@@ -3,7 +3,9 @@
 A hypothesis state machine applies random sequences of everyday edits to a small project
 (notes added, edited, renamed, deleted, drafted; tags, dates, slugs and titles changed;
 attachments, section intros, template overrides, ``static/`` files and every ``notes.toml``
-key coming and going; links appearing and disappearing; time passing, so the cache's
+key coming and going; links appearing and disappearing; a Base and the properties it selects
+by changing (issue 29: a page showing a Base is made again when what it selects changes);
+time passing, so the cache's
 size-and-mtime shortcut is used) and after each step builds three copies of the same project:
 one with its cache serially (``jobs=1``), one with its cache in parallel (``jobs=2``) and one
 from nothing (``cache=False`` into an empty output folder).  Both cached builds must succeed
@@ -61,9 +63,28 @@ ASSETS = {"pic.svg": b"<svg xmlns='http://www.w3.org/2000/svg'/>",
 notes_st = st.sampled_from([f + n + ".md" for f in FOLDERS for n in NAMES])
 
 
+BASES = {
+    "kinds": 'filters:\n  or:\n    - kind.contains(link("One"))\n    - rating > 2\n'
+             'formulas:\n  double: rating * 2\nproperties:\n  note.rating:\n'
+             '    displayName: Stars\nviews:\n  - type: table\n    name: All\n    order:\n'
+             '      - file.name\n      - rating\n      - kind\n      - formula.double\n'
+             '    sort:\n      - property: rating\n        direction: DESC\n'
+             '    summaries:\n      note.rating: Sum\n  - type: cards\n    name: Top\n'
+             '    filters:\n      and:\n        - rating >= 4\n    limit: 2\n',
+    "tagged": "filters:\n  and:\n    - file.hasTag(\"x\")\n    - '!file.inFolder(\"b\")'\n"
+              "views:\n  - type: list\n    name: Tagged\n    order: [file.name, file.folder]\n",
+    "broken": "views: [unclosed\n",
+}
+RATINGS = (None, 1, 3, 5)
+KINDS = (None, "[[One]]", "[[Two]]", "[[Nowhere]]")
+
+
 def render_note(note: dict) -> str:
     """A note's file text from its model (front matter keys only when set)."""
     fm = []
+    for key in ("rating", "kind"):
+        if note.get(key) is not None:
+            fm.append(f"{key}: {note[key]!r}")
     for key in ("title", "date", "updated", "slug"):
         if note.get(key):
             fm.append(f"{key}: {note[key]!r}" if key != "date" else f"{key}: {note[key]}")
@@ -130,7 +151,11 @@ class BuildStates(RuleBasedStateMachine):
             self.save_note(path)
         self.put("content/a/pic.svg", ASSETS["pic.svg"])
         self.notes["a/one.md"]["body"].append("![pic](pic.svg)")
+        self.notes["a/one.md"]["rating"] = 3
         self.save_note("a/one.md")
+        self.put("content/a/Kinds.base", BASES["kinds"])
+        self.notes["b/three.md"]["body"].append("![[Kinds.base]]")
+        self.save_note("b/three.md")
 
     def teardown(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -196,6 +221,26 @@ class BuildStates(RuleBasedStateMachine):
                 "missing": "See [[Nowhere at all]]."}[kind]
         self.notes[src]["body"].append(link)
         self.save_note(src)
+
+    @precondition(lambda self: self.notes)
+    @rule(data=st.data(), rating=st.sampled_from(RATINGS), kind=st.sampled_from(KINDS))
+    def edit_property(self, data: st.DataObject, rating: int | None, kind: str | None) -> None:
+        """What the Bases select by: a note's rating and its kind (a wiki link)."""
+        path = data.draw(st.sampled_from(sorted(self.notes)))
+        self.notes[path].update(rating=rating, kind=kind)
+        self.save_note(path)
+
+    @rule(name=st.sampled_from(sorted(BASES)), remove=st.booleans())
+    def base_file(self, name: str, remove: bool) -> None:
+        """A Base edited, swapped for another, broken (malformed YAML) or removed."""
+        self.put("content/a/Kinds.base", None if remove else BASES[name])
+
+    @precondition(lambda self: self.notes)
+    @rule(data=st.data(), view=st.sampled_from(("", "#Top", "#All")))
+    def embed_base(self, data: st.DataObject, view: str) -> None:
+        path = data.draw(st.sampled_from(sorted(self.notes)))
+        self.notes[path]["body"].append(f"![[Kinds.base{view}]]")
+        self.save_note(path)
 
     # -- attachments, intros, templates, static files, settings ---------------------------
 

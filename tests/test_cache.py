@@ -49,7 +49,7 @@ def test_round_trip(tmp_path: Path) -> None:
     cache = BuildCache(tmp_path / "c", fingerprint(tmp_path, tmp_path / "content"))
     packed = ("a.md", "content/a.md", "A", "/a/", "", 1, None, 738000, ("t",), False, None,
               False, (), ("Other name",), ("x",), ("wide",), (("rating", 2, ("7",)),),
-              ("/old/",))
+              ("/old/",), 2.0)
     link = (3, "b.md", "b.md", None, None, "wiki")
     render = ("d", "a.md", "", ("x",), (link,), 10, "Summary", "h", ("/b/",), ())
     state = CacheState(notes={"a.md": (1, 2, "d", packed)}, renders={"a.md": render},

@@ -73,18 +73,19 @@ def test_note_pages_show_their_graph_and_it_follows_a_changed_title(tmp_path: Pa
 def test_site_layout_places_every_note_once_and_every_link_once():
     from collections import namedtuple
 
-    from site_builder.site.graph import site_graph_svg, site_layout
+    from site_builder.site.sitegraph import site_graph_svg, site_layout
 
     note = namedtuple("note", "source title url section")
     link = namedtuple("link", "target")
     notes = [note(f"s{i % 3}/n{i}.md", f"N{i}", f"/s{i % 3}/n{i}/", f"s{i % 3}") for i in range(9)]
     links = {n.source: [link("s0/n0.md"), link(n.source), link("gone.md")] for n in notes}
     whole = site_layout(notes, links)
-    nodes, edges, spots, (width, height) = whole
+    nodes, edges, spots, (width, height), clusters = whole
     assert sorted(t for t, *_ in nodes) == sorted(n.title for n in notes)
     assert len(edges) == 8 and len(set(edges)) == 8  # n0 to each other note, no self-links
     assert all(0 <= x <= width and 0 <= y <= height for x, y in spots)
     assert len(set(spots)) == len(spots)  # no two notes on one spot
+    assert [name for name, *_ in clusters] == ["s0", "s1", "s2"]
     assert site_layout(list(reversed(notes)), links) == whole
     svg = site_graph_svg(whole)
     assert f'viewBox="0 0 {width} {height}"' in svg and svg.count("<a ") == 9
@@ -115,7 +116,7 @@ def test_local_graphs_reused_in_one_process_only_while_titles_urls_and_links_are
 def test_site_layout_reused_in_one_process_only_while_its_inputs_are_unchanged() -> None:
     from types import SimpleNamespace as NS
 
-    from site_builder.site.graph import site_layout
+    from site_builder.site.sitegraph import site_layout
 
     def notes(title: str = "B", section: str = "s") -> list:
         return [NS(source="a.md", title="A", url="/a/", section=""),
@@ -125,6 +126,6 @@ def test_site_layout_reused_in_one_process_only_while_its_inputs_are_unchanged()
     first = site_layout(notes(), links)
     assert site_layout(notes(), links) == first and first[1] == ((0, 1),)
     assert site_layout(notes("Bee"), links)[0][1][0] == "Bee"
-    assert site_layout(notes(section=""), links)[2] != first[2]  # one ring: other spots
+    assert site_layout(notes(section=""), links)[2] != first[2]  # one cluster: other spots
     assert site_layout(notes(), {"a.md": [], "b.md": []})[1] == ()
     assert site_layout(notes(), links) == first

@@ -133,6 +133,7 @@ def test_title_change_reaches_neighbours_backlinks_and_lists(built: Path, tmp_pa
         "b/five/index.html",  # it links to five: five's backlinks show its title
         "a/index.html", "tags/y/index.html", "index.html", "feed.xml",  # lists, feed
         "graph/index.html",  # the whole-site graph labels every note
+        "explorer.json",  # the folder explorer's tree (a's pages list it in their branch)
     }
     assert "Deux" in (out_of(built) / "b/five/index.html").read_text()
     assert tree(out_of(built)) == from_scratch(built, tmp_path)

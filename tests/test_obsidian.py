@@ -255,10 +255,17 @@ def test_youtube_addresses_as_images_become_lazy_private_players():
     assert [i["src"] for i in p.find("img")] == ["https://example.com/a.png"]
 
 
-def test_a_pdf_embed_is_a_viewer_with_a_link_and_a_base_is_a_note():
-    doc = note("![[guide.pdf]]\n\n![[Books.base]]\n", source="h.md")
-    index = build_index(Content((doc,), (), (Asset("guide.pdf", Path("/x/guide.pdf")),), ()))
-    p = Tags(render_note(doc, index).html)
+def test_a_pdf_embed_is_a_viewer_with_a_link_and_a_base_is_left_for_the_page_stage():
+    doc = note("![[guide.pdf]]\n\n![[Books.base#Top]]\n\n![[Gone.base]]\n", source="h.md")
+    files = (Asset("guide.pdf", Path("/x/guide.pdf")), Asset("t/Books.base", Path("/x/B.base")))
+    index = build_index(Content((doc,), (), files, ()))
+    rendered = render_note(doc, index)
+    p = Tags(rendered.html)
     assert [f["src"] for f in p.find("iframe")] == ["/guide.pdf"]
     assert [a["href"] for a in p.find("a")] == ["/guide.pdf"]
-    assert p.find("div", **{"class": "embed-base"})
+    # A Base is drawn by the page stage (tests/test_bases.py): here its placeholder, its
+    # source among the embeds, and a missing one a broken link like any other.
+    assert [(d["data-base"], d["data-view"]) for d in p.find("div", **{"class": "base-embed"})] \
+        == [("t/Books.base", "Top")]
+    assert rendered.embeds == ("t/Books.base",)
+    assert [k.raw for k in rendered.links if k.target is None] == ["Gone.base"]

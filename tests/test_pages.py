@@ -10,7 +10,8 @@ from site_builder.vault.tags import tag_slug
 
 
 class Page(HTMLParser):
-    """The bits of a built page the tests look at."""
+    """The bits of a built page the tests look at (``hrefs``: outside the folder explorer,
+    which tests/test_explorer.py reads)."""
 
     def __init__(self, path: Path):
         super().__init__()
@@ -20,13 +21,15 @@ class Page(HTMLParser):
         self.h1: list[str] = []
         self.rel: dict[str, str] = {}
         self._in: str | None = None
+        self._explorer = False
         self.feed(path.read_text("utf-8"))
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "meta" and a.get("name"):
             self.meta[a["name"]] = a.get("content") or ""
-        if tag == "a" and a.get("href"):
+        self._explorer = self._explorer or (tag == "nav" and a.get("id") == "explorer")
+        if tag == "a" and a.get("href") and not self._explorer:
             self.hrefs.append(a["href"])
             if a.get("rel"):
                 self.rel[a["rel"]] = a["href"]
@@ -40,6 +43,7 @@ class Page(HTMLParser):
             self.h1.append(data.strip())
 
     def handle_endtag(self, tag):
+        self._explorer = self._explorer and tag != "nav"
         if tag == self._in:
             self._in = None
 

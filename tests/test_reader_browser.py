@@ -6,6 +6,7 @@ mermaid drawn from the self-hosted copy, the TOC folded on a phone."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -36,6 +37,9 @@ PAGES = {
     "search with results": ("/search/?q=docker", ".pagefind-ui__result"),
     "404": ("/404.html", ".not-found"),
     "graph": ("/graph/", ".graph-zoom:not([hidden])"),
+    # A Base (reading-guide.md embeds notes.base): its views as tabs, tables and cards.
+    "base": ("/reading-guide/", ".base-tabs"),
+    "base file": ("/notes/", ".base-tabs"),
 }
 # Moderate (or minor) findings kept on purpose, with the reason; none today.  Serious and
 # critical findings are never allowed.
@@ -54,7 +58,15 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         patch.setattr(search_shards, "PAGES_PER_SHARD", 4)
         build_site(BuildOptions(project_dir=REPO, out_dir=out, search=True))
     assert len(json.loads((out / "pagefind" / "shards.json").read_text())) >= 3
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(out)))
+    with serve(out) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """A built site served on a free local port (its base URL), until the block ends."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0),
+                                 functools.partial(_Quiet, directory=str(folder)))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -62,6 +74,16 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextlib.contextmanager
+def browser_page(chromium_browser, **options) -> Iterator[object]:
+    """A page in a context of its own (viewport, theme, touch...), closed after the block."""
+    context = chromium_browser.new_context(**options)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 @pytest.fixture(scope="module")
@@ -185,15 +207,30 @@ def test_phone_toc_folded_under_the_title_and_copy_buttons_visible(chromium_brow
 
 def test_hover_and_keyboard_previews_show_the_target_note(page, base_url: str,
                                                           axe_source: str):
+    page.goto(base_url + "/kubernetes/services/")
+    headings = page.eval_on_selector_all(".prose h2", "hs => hs.map(h => h.textContent)")
     page.goto(base_url + "/kubernetes/networking/cni/")
     link = page.locator(".prose a.wikilink[href^='/kubernetes/services/']").first
     link.hover()
     page.wait_for_selector(".preview:not([hidden])", timeout=5000)
-    assert page.inner_text(".preview strong") == "Kubernetes services"
-    assert link.get_attribute("aria-describedby") == "note-preview"
+    assert page.inner_text(".preview-title") == "Kubernetes services"
+    # The note itself, as on its page (every heading), scrolling inside the preview.
+    shown = page.eval_on_selector_all(".preview-body h2", "hs => hs.map(h => h.textContent)")
+    assert shown == [h.removesuffix("#") for h in headings] and len(shown) >= 5
+    assert page.eval_on_selector(".preview", "p => p.scrollHeight > p.clientHeight + 100 && "
+                                 "getComputedStyle(p).overflowY === 'auto'")
+    assert page.eval_on_selector_all(".preview-body [id]", "e => e.length") == 0  # ids stay unique
+    assert link.get_attribute("aria-describedby") == "note-preview-title"
     assert [v for v in _violations(page, axe_source) if v["id"] not in KEPT] == []
+    # The pointer may move into the preview and scroll it; leaving it closes it.
+    page.hover(".preview-body")
+    page.mouse.wheel(0, 300)
+    page.wait_for_timeout(500)
+    assert page.locator(".preview").is_visible()
+    assert page.eval_on_selector(".preview", "p => p.scrollTop") > 0
     page.mouse.move(1, 1)
-    assert page.locator(".preview").is_hidden() and link.get_attribute("aria-describedby") is None
+    page.wait_for_selector(".preview", state="hidden", timeout=2000)
+    assert link.get_attribute("aria-describedby") is None
     # The keyboard gets the same preview; Escape closes it.
     link.focus()
     page.keyboard.press("Shift+Tab")
@@ -201,11 +238,55 @@ def test_hover_and_keyboard_previews_show_the_target_note(page, base_url: str,
     page.wait_for_selector(".preview:not([hidden])", timeout=5000)
     page.keyboard.press("Escape")
     assert page.locator(".preview").is_hidden()
-    # A link to a heading previews that section, not the top of the note.
+    # A link to a heading previews that section only: up to the next heading of its level.
     page.locator(".prose a[href$='#network-drivers']").first.hover()
-    page.wait_for_function("document.querySelector('.preview strong')?.textContent"
+    page.wait_for_function("document.querySelector('.preview-title')?.textContent"
                            " === 'Docker networking' && !document.querySelector('.preview').hidden")
-    assert page.inner_text(".preview span").startswith("Driver What it does")
+    assert page.eval_on_selector_all(".preview-body > h2", "hs => hs.map(h => h.textContent)") \
+        == ["Network drivers"]
+    assert page.locator(".preview-body table").count() == 1
+
+
+def test_a_block_link_previews_that_block(page, base_url: str):
+    page.goto(base_url + "/kubernetes/services/")
+    page.locator(".prose a[href$='#%5Epod-model'], .prose a[href$='#^pod-model']").first.hover()
+    page.wait_for_function("document.querySelector('.preview-title')?.textContent"
+                           " === 'CNI plugins' && !document.querySelector('.preview').hidden")
+    blocks = page.eval_on_selector_all(".preview-body > *", "b => b.map(e => e.textContent)")
+    assert len(blocks) == 1 and "pod" in blocks[0].lower()
+
+
+def _hit_contrast(pg) -> list[float]:
+    """The contrast ratio of every search hit (<mark>) against the background it is on."""
+    return pg.evaluate("""() => {
+        const rgb = c => c.match(/[\\d.]+/g).map(Number);
+        const lum = c => { const v = rgb(c).slice(0, 3).map(x => { x /= 255;
+            return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); });
+            return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+        const back = el => { for (; el; el = el.parentElement) {
+            const c = getComputedStyle(el).backgroundColor;
+            if (rgb(c).length < 4 || rgb(c)[3] > 0) return c; } return 'rgb(255,255,255)'; };
+        return [...document.querySelectorAll('pagefind-searchbox mark, .pagefind-ui mark')]
+            .map(m => { const a = lum(getComputedStyle(m).color), b = lum(back(m));
+                        return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); });
+    }""")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_search_hits_are_readable_in_both_themes(chromium_browser, base_url: str, theme: str):
+    context = chromium_browser.new_context(color_scheme=theme)
+    pg = context.new_page()
+    try:
+        _search_overlay_in_header(pg, base_url)
+        pg.wait_for_selector("pagefind-searchbox mark", timeout=15000)
+        header = _hit_contrast(pg)
+        pg.goto(base_url + "/search/?q=docker")
+        pg.wait_for_selector(".pagefind-ui mark", timeout=15000)
+        results = _hit_contrast(pg)
+    finally:
+        context.close()
+    assert header and results
+    assert min(header + results) >= 4.5, (header, results)
 
 
 def test_local_graph_links_work_without_javascript(chromium_browser, base_url: str):
@@ -271,7 +352,7 @@ def test_long_press_previews_on_touch_and_a_tap_does_not(chromium_browser, base_
         assert pg.locator(".preview").is_hidden()
         pg.evaluate(press, [link, 800])  # a long press
         pg.wait_for_selector(".preview:not([hidden])", timeout=5000)
-        assert pg.inner_text(".preview strong") == "Kubernetes services"
+        assert pg.inner_text(".preview-title") == "Kubernetes services"
     finally:
         context.close()
 

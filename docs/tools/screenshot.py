@@ -1,4 +1,5 @@
-"""Take the screenshot of a note page shown by README.md and the manual's home page.
+"""Take the screenshot of a note page shown by README.md and the manual's home page, and the
+pictures of the page "Reading the site" (a Base, the folder explorer on a phone).
 
     python docs/tools/screenshot.py [--out docs/content/assets/screenshot.png]
 
@@ -82,14 +83,54 @@ def _photograph(browser: Any, url: str, out: Path) -> None:
         page.close()
 
 
+# More pictures of the sample site: file name, page, viewport, what to do before the picture.
+MORE = (
+    ("base.png", "/reading-guide/", {"width": 1280, "height": 860},
+     "scrollTo(0, document.querySelector('.prose').getBoundingClientRect().top + scrollY - 16)"),
+    ("explorer-phone.png", "/containers/docker-networking/", {"width": 390, "height": 800},
+     "document.querySelector('.menu-button').click()"),
+)
+
+
+def take_more(site: Path, folder: Path) -> list[Path]:
+    """The pictures of ``MORE``, into ``folder`` (not compared by the tests: they show parts a
+    change to the look moves, and the note's screenshot already keeps the look honest)."""
+    from playwright.sync_api import sync_playwright
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    made = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for name, path, viewport, first in MORE:
+                page = browser.new_page(viewport=viewport, color_scheme="light",
+                                        device_scale_factor=1)
+                page.goto(f"http://127.0.0.1:{server.server_port}{path}")
+                page.wait_for_load_state("networkidle")
+                page.evaluate(first)
+                page.wait_for_timeout(400)
+                page.screenshot(path=str(folder / name))
+                made.append(folder / name)
+                page.close()
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return made
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path,
                         default=REPO / "docs" / "content" / "assets" / "screenshot.png")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="notes-screenshot-") as tmp:
-        take(build_sample(Path(tmp)), args.out)
-    print(f"Wrote {args.out}")
+        site = build_sample(Path(tmp))
+        take(site, args.out)
+        more = take_more(site, args.out.parent)
+    for path in (args.out, *more):
+        print(f"Wrote {path}")
     return 0
 
 

@@ -24,7 +24,7 @@ from markdown.preprocessors import Preprocessor
 from site_builder.core.errors import ContentError
 from site_builder.markdown.fences import code_aware, fenced
 from site_builder.markdown.images import IMAGE_EXTENSIONS, SIZE, SIZE_MARK
-from site_builder.markdown.media import BASE_EXTENSION, EMBEDDED_FILES, base_html, media_html
+from site_builder.markdown.media import BASE_EXTENSION, EMBEDDED_FILES, media_html
 from site_builder.vault.content import Note
 from site_builder.vault.links import EMBED, Link, LinkIndex, href_for, resolve_wiki
 
@@ -135,10 +135,10 @@ class EmbedPreprocessor(Preprocessor):
     def _file(self, target: str, kind: str, line: int) -> str:
         """Audio, video, a PDF or a Base: its player, viewer or note (``media``)."""
         state = self.state
+        if kind == BASE_EXTENSION:  # drawn by the page stage (site_builder.bases)
+            return base_embed(state, self.md, target, line)
         link = resolve_wiki(state.index, state.note.source, target, line, EMBED)
         name = posixpath.basename(target.split("#")[0].strip())
-        if kind == BASE_EXTENSION:  # nothing of the file is published: no link to record
-            return "\n" + self.md.htmlStash.store(base_html(name)) + "\n"
         state.links.append(link)
         if link.target is None:
             return ""
@@ -182,3 +182,30 @@ class EmbedPreprocessor(Preprocessor):
         html_ = (f'<div class="embed" data-pagefind-ignore><p class="embed-title">{head}</p>\n'
                  f'{body}\n</div>')
         return "\n" + self.md.htmlStash.store(html_) + "\n"
+
+
+# -- Bases: ``![[X.base]]`` / ``![[X.base#View]]`` ------------------------------------------
+# A Base shows the notes its filters select, so it cannot be drawn while one note renders:
+# the embed leaves this placeholder, the page stage fills it (``site_builder.bases``), and the
+# Base's source goes into ``embeds``, which is how the page stage knows the page shows it.
+# The Base's file may sit in the templates folder: embeds find it there, nothing of it is
+# published but what the page draws.
+
+BASE_PLACEHOLDER = re.compile(r'<div class="base-embed" data-base="([^"]*)" data-view="([^"]*)">'
+                              r"</div>")
+
+
+def base_placeholder(source: str, view: str) -> str:
+    return (f'<div class="base-embed" data-base="{html.escape(source)}" '
+            f'data-view="{html.escape(view)}"></div>')
+
+
+def base_embed(state: EmbedState, md: Markdown, target: str, line: int) -> str:
+    """The placeholder for a Base embed; a Base that is not there is a broken link."""
+    name, _, view = target.partition("#")
+    link = resolve_wiki(state.index, state.note.source, name, line, EMBED)
+    state.links.append(link)
+    if link.target is None or not link.target.lower().endswith(BASE_EXTENSION):
+        return ""
+    state.embeds.add(link.target)
+    return "\n" + md.htmlStash.store(base_placeholder(link.target, view.strip())) + "\n"

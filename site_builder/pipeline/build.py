@@ -26,7 +26,7 @@ from site_builder.deploy.manifest import manifest_path
 from site_builder.markdown.render import markdown_mode
 from site_builder.pipeline.link import link_index, link_stage
 from site_builder.pipeline.options import BuildOptions, BuildResult
-from site_builder.pipeline.pages import page_stage
+from site_builder.pipeline.pages import base_shelf, page_stage
 from site_builder.pipeline.read import inputs_key, notes_for_cache, read_stage, without_bodies
 from site_builder.pipeline.render import render_stage
 from site_builder.pipeline.search import require_notes, search_stage
@@ -77,9 +77,11 @@ def _build(opts: BuildOptions, session: CacheSession, out: Path) -> BuildResult:
     links_to, link_warnings = link_stage(content, rendered, index, allow_broken,
                                          opts.broken_links_hint)
     require_notes(content, opts.search)
+    bases = base_shelf(opts, content, index, rendered)
     files, prepare = page_stage(opts, settings, content, rendered, links_to, session.blobs,
-                                static)
-    warnings += [*link_warnings, *([] if settings.base_url else [BASE_URL_WARNING])]
+                                static, bases)
+    warnings += [*link_warnings, *(bases.warnings if bases else []),
+                 *([] if settings.base_url else [BASE_URL_WARNING])]
     made, written, removed, fresh = write_stage(files, state, out, opts.jobs, prepare)
     deferred = opts.search and opts.defer_search
     pages = sum(1 for f in files if f.path.endswith(".html"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from site_builder.bases.shelf import with_base_pages
 from site_builder.core.errors import ContentError
 from site_builder.markdown.render import RenderMeta
 from site_builder.vault.content import Asset, Content, Note
@@ -31,8 +32,9 @@ def generated_urls(content: Content, static: Sequence[Asset] = ()) -> set[str]:
 
 
 def link_index(content: Content, static: Sequence[Asset] = ()) -> LinkIndex:
-    """What every link resolves against: the notes, attachments and generated pages."""
-    return build_index(content, generated_urls(content, static))
+    """What every link resolves against: the notes, attachments and generated pages (a Base
+    file's page among them)."""
+    return with_base_pages(build_index(content, generated_urls(content, static)), content)
 
 
 def link_stage(content: Content, rendered: Mapping[str, RenderMeta], index: LinkIndex,

@@ -13,22 +13,27 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from site_builder.bases.shelf import BaseShelf, base_pages, shown_bases
 from site_builder.core.config import Settings
 from site_builder.markdown.render import RenderMeta, pygments_css
 from site_builder.pipeline.options import BuildOptions
 from site_builder.site import feeds
 from site_builder.site.assets import static_assets
+from site_builder.site.explorer import TREE_PATH, branch_html, tree_json
 from site_builder.site.favicon import favicon_ico
-from site_builder.site.graph import local_graphs, site_graph_svg, site_layout
+from site_builder.site.graph import local_graphs
 from site_builder.site.page_maker import PageMaker, make_env
 from site_builder.site.pages import build_sections, list_pages, note_pages, sections_key
 from site_builder.site.redirect import redirect_page
+from site_builder.site.sitegraph import site_graph_svg, site_layout
 from site_builder.store.blobs import BlobStore
 from site_builder.store.cache import page_key
 from site_builder.store.output import OutputFile, check_unique, source_key
 from site_builder.vault.content import Asset, Content, Note, url_to_output
+from site_builder.vault.links import LinkIndex
 
 FEED_LIMIT = 20
+NAV_CHARACTERS = 56  # what the header's section list holds at 1280 px beside the search box
 
 
 def published_assets(content: Content, rendered: Mapping[str, RenderMeta],
@@ -38,7 +43,9 @@ def published_assets(content: Content, rendered: Mapping[str, RenderMeta],
     content root is linked by every page's head."""
     used = {link.target for n in (*content.notes, *shown_intros)
             for link in rendered[n.source].links if link.target}
-    return [a for a in content.assets if a.source in used or a.source.startswith("favicon.")]
+    # A Base is drawn into the pages that embed it, never published as its YAML.
+    return [a for a in content.assets if (a.source in used or a.source.startswith("favicon."))
+            and not shown_bases((a.source,))]
 
 
 def feed_files(settings: Settings, notes: Sequence[Note], rendered: Mapping[str, RenderMeta],
@@ -82,15 +89,44 @@ def _newest_candidates(notes: Sequence[Note], limit: int) -> list[Note]:
     return [n for n in dated if (n.date, n.updated or n.date) >= edge]
 
 
+def base_shelf(opts: BuildOptions, content: Content, index: LinkIndex,
+               rendered: Mapping[str, RenderMeta]) -> BaseShelf | None:
+    """The Bases the pages show (None for a site that embeds none: nothing more is read)."""
+    if not base_pages(content) and not any(
+            shown_bases(rendered[n.source].embeds) for n in (*content.notes, *content.intros)):
+        return None
+    return BaseShelf(content, opts.content, Path(opts.project_dir), index, rendered)
+
+
+def standalone_bases(maker: PageMaker, bases: BaseShelf | None,
+                     branch: Callable[[str, str | None], str]) -> list[OutputFile]:
+    """A page for each Base file, showing every view (``this`` is the Base itself)."""
+    files = []
+    for source, (url, title) in sorted((bases.standalone if bases else {}).items()):
+        body = bases.draw(source, "", None)
+        explorer = branch(source.rpartition("/")[0], url)
+        files.append(maker.page(
+            "base_file.html", url_to_output(url), source, (title, url, body, explorer),
+            partial(dict, page_kind="list", title=title, canonical=url, body=Markup(body),
+                    explorer=Markup(explorer), has_base=True)))
+    return files
+
+
 def page_stage(opts: BuildOptions, settings: Settings, content: Content,
                rendered: Mapping[str, RenderMeta], links_to: Mapping, blobs: BlobStore,
-               static: Sequence[Asset] = ()) -> tuple[list[OutputFile], Callable[[], None]]:
+               static: Sequence[Asset] = (),
+               bases: BaseShelf | None = None) -> tuple[list[OutputFile], Callable[[], None]]:
     """Every page, feed and asset of the site, each made on demand from its inputs key; and
     what the page workers need ready before they fork (the compiled templates)."""
     assets = static_assets(pygments_css())
     intros = {i.source: blobs.get(rendered[i.source].html_digest) for i in content.intros}
+    if bases:  # a folder's _index.md may show a Base too: drawn here, so its pages' keys hold it
+        intros = {s: bases.fill(h, s) if s in bases.pages else h for s, h in intros.items()}
     sections = build_sections(content.notes, content.intros, rendered, intros)
     nav = [(sections[k].title, sections[k].url) for k in sections[""].children]
+    # The header lists the sections while they fit on one line; the explorer has them all.
+    nav = nav if sum(len(t) + 3 for t, _ in nav) <= NAV_CHARACTERS else []
+    branch = partial(branch_html, sections)
     asset_urls = {name: "/" + a.path for name, a in assets.items()}
     project = Path(opts.project_dir)
     # Packaged templates show only what each page's key covers; a user's templates/ may show
@@ -105,20 +141,23 @@ def page_stage(opts: BuildOptions, settings: Settings, content: Content,
         "asset": asset_urls.__getitem__, "favicon": favicon,
     }, common_key=page_key(settings, nav, sorted(asset_urls.items()), everything, favicon))
     graphs = local_graphs(content.notes, {s: r.links for s, r in rendered.items()})
-    pages = note_pages(maker, content.notes, rendered, sections, links_to, blobs.get, graphs)
-    pages += list_pages(maker, sections)
+    pages = note_pages(maker, content.notes, rendered, sections, links_to, blobs.get, graphs,
+                       bases, branch)
+    pages += list_pages(maker, sections, branch)
     if maker.has("graph.html"):
         whole = site_layout(content.notes, {n.source: rendered[n.source].links
                                             for n in content.notes})
         pages.append(maker.page("graph.html", "graph/index.html", "the graph page", (whole,),
                                 lambda: {"page_kind": "list", "canonical": "/graph/",
                                          "graph": Markup(site_graph_svg(whole))}))
+    pages += standalone_bases(maker, bases, branch)
     if maker.has("search.html"):
         pages.append(maker.page("search.html", "search/index.html", "the search page", (),
                                 partial(dict, page_kind="list", canonical="/search/",
                                         no_header_search=True)))
     pages.append(maker.page("404.html", "404.html", "the 404 page", (), dict))
     files = pages + feed_files(settings, content.notes, rendered, pages, blobs.get)
+    files.append(OutputFile(TREE_PATH, "the folder explorer", data=tree_json(sections)))
     files += assets.values()
     shown_intros = [i for i in content.intros if i.section in sections]
     attachments = published_assets(content, rendered, shown_intros)

@@ -127,7 +127,7 @@ def layout(ranked: Mapping[str, list[str]], center: str, titles: Mapping[str, st
 
 def graph_svg(graph: Layout | None, spots: tuple | None = None) -> str:
     """The inline SVG of a layout ("" for None): nodes are links, the current note is not.
-    ``spots`` overrides the positions (the site-wide graph places its own)."""
+    ``spots`` overrides the positions."""
     if graph is None:
         return ""
     nodes, edges = graph
@@ -178,59 +178,3 @@ def local_graphs(notes: Iterable, links_of: Mapping[str, Iterable]) -> dict[str,
 # The last call's inputs and layouts: `notes serve` rebuilds in one long-lived process, and most
 # edits change no title, URL or link, so its next build reuses all 5,000 layouts (~0.2 s).
 _last_graphs: list = []
-
-
-def site_layout(notes: Iterable, links_of: Mapping[str, Iterable]) -> Layout | None:
-    """The whole vault for the graph page: each section's notes on a ring of their own, the
-    rings laid out in rows (deterministic, linear in the number of notes; a force layout
-    would cost seconds on a large site at every build)."""
-    notes = sorted(notes, key=lambda n: (n.section, n.title.lower(), n.source))
-    if not notes:
-        return None
-    inputs = (tuple((n.source, n.section, n.title, n.url) for n in notes),
-              tuple(tuple(k.target for k in links_of[n.source]) for n in notes))
-    if _last_site and _last_site[0] == inputs:  # a rebuild in the same process
-        return _last_site[1]
-    whole = _site_layout(notes, links_of)
-    _last_site[:] = [inputs, whole]
-    return whole
-
-
-_last_site: list = []  # the last call's inputs and layout (see _last_graphs)
-
-
-def _site_layout(notes: list, links_of: Mapping[str, Iterable]) -> Layout:
-    by_section: dict[str, list] = {}
-    for n in notes:
-        by_section.setdefault(n.section, []).append(n)
-    spots: dict[str, tuple[int, int]] = {}
-    x = y = row = 0
-    for members in by_section.values():
-        radius = max(70, round(len(members) * 130 / (2 * math.pi)))  # room for labels
-        size = 2 * radius + 160
-        if x and x + size > SITE_WIDTH:
-            x, y, row = 0, y + row, 0
-        cx, cy = x + size // 2, y + size // 2
-        for i, n in enumerate(members):
-            a = -math.pi / 2 + 2 * math.pi * i / len(members)
-            spots[n.source] = (round(cx + radius * math.cos(a)), round(cy + radius * math.sin(a)))
-        x, row = x + size, max(row, size)
-    index = {n.source: i for i, n in enumerate(notes)}
-    edges = sorted({(min(index[n.source], index[k.target]), max(index[n.source], index[k.target]))
-                    for n in notes for k in links_of[n.source]
-                    if k.target in index and k.target != n.source})
-    nodes = tuple((n.title, n.url, 1, -1) for n in notes)
-    return nodes, tuple(edges), tuple(spots[n.source] for n in notes), (SITE_WIDTH, y + row)
-
-
-SITE_WIDTH = 1200
-
-
-def site_graph_svg(graph: Layout | None) -> str:
-    """Every note as a link, every link between notes as a line."""
-    if graph is None:
-        return ""
-    nodes, edges, spots, (width, height) = graph
-    svg = graph_svg((nodes, edges), spots)
-    return svg.replace(f'viewBox="0 0 {WIDTH} {HEIGHT}"', f'viewBox="0 0 {width} {height}"', 1) \
-        .replace('aria-label="Notes linked with this one"', 'aria-label="Every note and its links"')

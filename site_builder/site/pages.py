@@ -18,6 +18,7 @@ from typing import Any
 from markupsafe import Markup
 
 from site_builder.core.errors import ContentError
+from site_builder.bases.shelf import BaseShelf
 from site_builder.markdown.render import RenderMeta
 from site_builder.site.graph import Layout, graph_svg
 from site_builder.site.page_maker import PageMaker
@@ -28,6 +29,7 @@ from site_builder.vault.links import section_url
 from site_builder.vault.tags import same_tag, tag_levels, tag_slug, tag_url
 
 RECENT_ON_HOME = 10
+Branch = Callable[[str, str | None], str]  # (folder, page URL) -> the page's explorer HTML
 _FIRST_IMG = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"')
 
 
@@ -49,13 +51,15 @@ class Card:
     tags: tuple[TagRef, ...]
     minutes: int
     section: str
+    weight: float | None = None
 
     @cached_property
     def key(self) -> str:
         """Digest of everything the card shows: page keys of a 5,000-note site hold tens of
         thousands of cards, and a dataclass ``repr`` of each, each time, would dominate."""
         return page_key(self.title, self.url, self.date, self.updated, self.summary,
-                        tuple(t.name for t in self.tags), self.minutes, self.section)
+                        tuple(t.name for t in self.tags), self.minutes, self.section,
+                        self.weight)
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class SectionInfo:
     intro: str  # rendered _index.md body ("" when absent)
     cards: tuple[Card, ...]
     children: tuple[str, ...]
+    weight: float | None = None  # its _index.md's order
 
 
 @lru_cache(maxsize=4096)
@@ -74,9 +79,19 @@ def tag_ref(name: str) -> TagRef:
     return TagRef(name, tag_url(name))
 
 
-def sort_key(card: Card) -> tuple:
-    """Newest first; undated notes after dated ones, alphabetically."""
+def newest_first(card: Card) -> tuple:
+    """Newest first; undated notes after dated ones, alphabetically (recent notes, tags)."""
     return (card.date is None, -(card.date.toordinal() if card.date else 0), card.title.lower())
+
+
+def sort_key(card: Card) -> tuple:
+    """A section's notes: those given an ``order`` first, in that order; then newest first."""
+    return (card.weight is None, card.weight or 0, *newest_first(card))
+
+
+def by_weight(weight: float | None, title: str) -> tuple:
+    """The explorer's order, and every list of folders: ``order`` first, then the title."""
+    return (weight is None, weight or 0, title.lower(), title)
 
 
 def cards_for(notes: Sequence[Note], rendered: Mapping[str, RenderMeta],
@@ -88,12 +103,12 @@ def cards_for(notes: Sequence[Note], rendered: Mapping[str, RenderMeta],
     for n in notes:
         r = rendered[n.source]
         fields = (n.title, n.url, n.date, n.updated, r.summary, n.tags, r.reading_minutes,
-                  titles.get(n.section, ""))
+                  titles.get(n.section, ""), n.weight)
         card = last.get(fields)
         if card is None:
             card = Card(title=fields[0], url=fields[1], date=fields[2], updated=fields[3],
                         summary=fields[4], tags=tuple(map(tag_ref, n.tags)), minutes=fields[6],
-                        section=fields[7])
+                        section=fields[7], weight=fields[8])
         cards[n.source] = made[fields] = card
     _last_cards[0] = made
     return cards
@@ -121,13 +136,14 @@ def build_sections(notes: Sequence[Note], intros: Sequence[Note],
     sections = {}
     for key in sorted(keys):
         own = sorted(by_section.get(key, ()), key=sort_key)
+        weight = lambda k: intro_by[k].weight if k in intro_by else None
         children = sorted((k for k in keys if k and k.rpartition("/")[0] == key and k != key),
-                          key=lambda k: titles[k].lower())
+                          key=lambda k: by_weight(weight(k), titles[k]))
         intro = intro_by.get(key)
         sections[key] = SectionInfo(
             key, titles[key] if key or intro else "", section_url(key),
             intro_html.get(intro.source, "") if intro else "",
-            tuple(own), tuple(children),
+            tuple(own), tuple(children), weight(key),
         )
     return sections
 
@@ -153,7 +169,7 @@ def collect_tags(cards: Sequence[Card]) -> dict[str, tuple[str, list[Card]]]:
             if not notes or notes[-1] is not card:
                 notes.append(card)
     for _, items in tags.values():
-        items.sort(key=sort_key)
+        items.sort(key=newest_first)
     return dict(sorted(tags.items()))
 
 
@@ -174,8 +190,8 @@ def crumbs(sections: Mapping[str, SectionInfo], key: str) -> tuple[tuple[str, st
 def _note_context(card: Card, body: Callable[[], str], toc: str, section: SectionInfo,
                   prev: Card | None, nxt: Card | None, links: tuple, url: str,
                   trail: tuple[tuple[str, str], ...],
-                  graph: Layout | None = None, cssclasses: tuple[str, ...] = ()
-                  ) -> dict[str, Any]:
+                  graph: Layout | None = None, cssclasses: tuple[str, ...] = (),
+                  explorer: str = "") -> dict[str, Any]:
     html = body()
     image = _FIRST_IMG.search(html)
     return {"page_kind": "note", "note": card, "body": Markup(html), "toc": Markup(toc),
@@ -183,17 +199,26 @@ def _note_context(card: Card, body: Callable[[], str], toc: str, section: Sectio
             "section": section, "prev": prev, "next": nxt, "backlinks": links, "canonical": url,
             "crumbs": trail, "description": card.summary, "og_type": "article",
             "og_title": card.title, "image": image.group(1) if image else None,
-            "has_diagram": 'class="mermaid"' in html, "graph": Markup(graph_svg(graph))}
+            "has_diagram": 'class="mermaid"' in html, "has_base": 'class="base"' in html,
+            "graph": Markup(graph_svg(graph)),
+            "explorer": Markup(explorer)}
+
+
+def _filled(bases: BaseShelf, source: str, body: Callable[[], str]) -> str:
+    return bases.fill(body(), source)
 
 
 def note_pages(maker: PageMaker, notes: Sequence[Note], rendered: Mapping[str, RenderMeta],
                sections: Mapping[str, SectionInfo],
                backlinks: Mapping[str, tuple[tuple[str, str], ...]],
                body_of: Callable[[str], str],
-               graphs: Mapping[str, Layout | None] | None = None) -> list[OutputFile]:
+               graphs: Mapping[str, Layout | None] | None = None,
+               bases: BaseShelf | None = None,
+               branch: Branch | None = None) -> list[OutputFile]:
     """One page per note, with prev/next in its section's listing order.  A note page shows
-    its own card and body, its section's name, its neighbours' titles, its backlinks and its
-    local graph (``graphs``, layout by source): that is its key, so editing a note re-makes
+    its own card and body, its section's name, its neighbours' titles, its backlinks, its
+    local graph (``graphs``, layout by source), what its Bases select (``bases``) and its
+    branch of the folder explorer (``branch``): that is its key, so editing a note re-makes
     exactly the pages that show it."""
     pages = []
     position = {c.url: i for s in sections.values() for i, c in enumerate(s.cards)}
@@ -212,16 +237,21 @@ def note_pages(maker: PageMaker, notes: Sequence[Note], rendered: Mapping[str, R
         links = backlinks.get(note.source, ())
         trail = trails[note.section]
         graph = (graphs or {}).get(note.source)
+        shown = bases.key(note.source) if bases else None
+        explorer = branch(note.section, note.url) if branch else ""
+        body = partial(body_of, r.html_digest)
+        if shown:
+            body = partial(_filled, bases, note.source, body)
         # The table of contents is made from the body's headings: the body digest covers it.
         parts = (card.key, (section.key, section.title, section.url),
                  prev and (prev.title, prev.url), nxt and (nxt.title, nxt.url), links,
-                 r.html_digest, trail, graph and graph.key, note.cssclasses)
+                 r.html_digest, trail, graph and graph.key, note.cssclasses, shown, explorer)
         whole = (*shared, parts)
         key = keys[whole] = last.get(whole) or page_key(*whole)
         pages.append(maker.page(
             "note.html", url_to_output(note.url), note.display_path, parts,
-            partial(_note_context, card, partial(body_of, r.html_digest), r.toc, section, prev,
-                    nxt, links, note.url, trail, graph, note.cssclasses), key=key))
+            partial(_note_context, card, body, r.toc, section, prev,
+                    nxt, links, note.url, trail, graph, note.cssclasses, explorer), key=key))
     _last_note_keys[0] = keys
     return pages
 
@@ -236,7 +266,7 @@ def _keys(cards: Sequence[Card]) -> tuple[str, ...]:
 
 def _section_key(section: SectionInfo) -> tuple:
     s = section
-    return (s.key, s.title, s.url, s.intro, _keys(s.cards), s.children)
+    return (s.key, s.title, s.url, s.intro, _keys(s.cards), s.children, s.weight)
 
 
 def sections_key(sections: Mapping[str, SectionInfo]) -> str:
@@ -250,31 +280,41 @@ def _children(sections: Mapping[str, SectionInfo], section: SectionInfo) -> tupl
                  for k in section.children)
 
 
-def list_pages(maker: PageMaker, sections: Mapping[str, SectionInfo]) -> list[OutputFile]:
+def list_pages(maker: PageMaker, sections: Mapping[str, SectionInfo],
+               branch: Branch | None = None) -> list[OutputFile]:
     """Home, one page per section, the tag index and one page per tag."""
     all_cards = [c for s in sections.values() for c in s.cards]
-    recent = sorted((c for c in all_cards if c.date), key=sort_key)[:RECENT_ON_HOME]
+    recent = sorted((c for c in all_cards if c.date), key=newest_first)[:RECENT_ON_HOME]
     home = sections[""]
+    tree = (lambda key, url: Markup(branch(key, url))) if branch else (lambda key, url: "")
     pages = [maker.page("home.html", "index.html", "the home page",
-                        (_section_key(home), _keys(recent), _children(sections, home)),
+                        (_section_key(home), _keys(recent), _children(sections, home),
+                         tree("", "/")),
                         lambda: {"page_kind": "list", "home": home, "recent": recent,
-                                 "canonical": "/", "intro": Markup(home.intro)})]
+                                 "canonical": "/", "intro": Markup(home.intro),
+                                 "explorer": tree("", "/"),
+                                 "has_base": 'class="base"' in home.intro})]
     for key, section in sections.items():
         if key:
             trail = crumbs(sections, key.rpartition("/")[0])
+            explorer = tree(key, section.url)
             pages.append(maker.page(
                 "section.html", url_to_output(section.url), f"the section {key}/",
-                (_section_key(section), _children(sections, section), trail),
+                (_section_key(section), _children(sections, section), trail, explorer),
                 partial(dict, page_kind="list", section=section, canonical=section.url,
-                        intro=Markup(section.intro), crumbs=trail)))
+                        intro=Markup(section.intro), crumbs=trail, explorer=explorer,
+                        has_base='class="base"' in section.intro)))
     tags = collect_tags(all_cards)
     index = [(n, tag_url(n), len(c)) for n, c in tags.values()]
-    pages.append(maker.page("tags.html", "tags/index.html", "the tag index", (index,),
-                            partial(dict, page_kind="list", tags=index, canonical="/tags/")))
+    top = tree("", None)  # tag pages belong to no folder: the explorer's top level
+    pages.append(maker.page("tags.html", "tags/index.html", "the tag index", (index, top),
+                            partial(dict, page_kind="list", tags=index, canonical="/tags/",
+                                    explorer=top)))
     for slug, (name, cards) in tags.items():
         children = child_tags(tags, slug)
         pages.append(maker.page("tag.html", f"tags/{slug}/index.html", f"the tag '{name}'",
-                                (name, _keys(cards), children),
+                                (name, _keys(cards), children, top),
                                 partial(dict, page_kind="list", tag=name, cards=cards,
-                                        children=children, canonical=f"/tags/{slug}/")))
+                                        children=children, canonical=f"/tags/{slug}/",
+                                        explorer=top)))
     return pages

@@ -39,7 +39,7 @@ from typing import Any, NamedTuple
 from site_builder.core.errors import NotesError
 
 CACHE_DIRNAME = ".notes-cache"
-FORMAT = 4  # 2: note bodies in pack files; 3: search_pages; 4: search_bundles
+FORMAT = 5  # 2: note bodies in pack files; 3: search_pages; 4: search_bundles; 5: weight
 STATE_FILE = "state.bin"  # the state file, whose stamp tells a reader another process saved
 _LOCK = "lock"
 BLOBS_DIRNAME = "html"
@@ -126,9 +126,10 @@ _OPT_INT = (int, type(None))
 _STATE_SHAPE = (dict, dict, dict, str, _OPT_STR, _OPT_STR, _OPT_STR, tuple, int, dict, dict,
                 dict)
 # content.pack_note: source, shown, title, url, section, body_line, date, updated, tags,
-# draft, summary, is_index, warnings, aliases, anchors, cssclasses, properties, redirects
+# draft, summary, is_index, warnings, aliases, anchors, cssclasses, properties, redirects,
+# weight
 _PACKED_NOTE = (str, str, str, str, str, int, _OPT_INT, _OPT_INT, tuple, bool, _OPT_STR, bool,
-                tuple, tuple, tuple, tuple, tuple, tuple)
+                tuple, tuple, tuple, tuple, tuple, tuple, (float, type(None)))
 _NOTE_SHAPE = (int, int, str, ("nested", _PACKED_NOTE))
 # render.RenderEntry.pack: digest, source, toc, ids, links, words, summary, html digest, urls;
 # each link is a links.Link (line, raw, target, anchor, problem, kind)

@@ -29,6 +29,7 @@ from site_builder.vault.frontmatter import (
     key_line,
     parse_date,
     parse_tags,
+    parse_weight,
     split_front_matter,
 )
 from site_builder.vault.properties import Properties, merged, read_properties
@@ -63,6 +64,7 @@ class Note:
     cssclasses: tuple[str, ...] = ()  # classes on the note's article
     properties: tuple[tuple[str, int, tuple[str, ...]], ...] = ()  # the writer's own, shown
     redirects: tuple[str, ...] = ()  # URLs that lead here (its default URL under a permalink)
+    weight: float | None = None  # ``order``/``weight``: its place in lists before the title
 
     @property
     def output_path(self) -> str:
@@ -82,17 +84,18 @@ def pack_note(note: Note) -> tuple:
     n = note
     return (n.source, n.display_path, n.title, n.url, n.section, n.body_line, _ordinal(n.date),
             _ordinal(n.updated), n.tags, n.draft, n.summary, n.is_index, n.warnings, n.aliases,
-            n.anchors or (), n.cssclasses, n.properties, n.redirects)
+            n.anchors or (), n.cssclasses, n.properties, n.redirects, n.weight)
 
 
 def unpack_note(data: tuple) -> Note:
     """The inverse of ``pack_note`` (the body stays empty: it is read again if needed)."""
     source, shown, title, url, section, body_line, date, updated, tags, draft, summary, \
-        is_index, warnings, aliases, anchors, cssclasses, properties, redirects = data
+        is_index, warnings, aliases, anchors, cssclasses, properties, redirects, weight = data
     return Note(source, shown, title, url, section, "", body_line, _day(date), _day(updated),
                 tuple(tags), draft, summary, is_index, tuple(warnings), tuple(aliases),
                 tuple(anchors), tuple(cssclasses),
-                tuple((k, line, tuple(v)) for k, line, v in properties), tuple(redirects))
+                tuple((k, line, tuple(v)) for k, line, v in properties), tuple(redirects),
+                weight)
 
 
 @dataclass(frozen=True)
@@ -294,4 +297,5 @@ def parse_note(raw: bytes, source: str, content_dir: Path, project_dir: Path,
         cssclasses=props.cssclasses,
         properties=props.shown,
         redirects=redirects,
+        weight=parse_weight(data, shown, fm_lines),
     )

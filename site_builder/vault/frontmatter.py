@@ -22,7 +22,8 @@ from site_builder.vault.tags import clean_tag
 # Front matter keys this builder reads.  Any other property is the writer's own data (an
 # Obsidian vault holds many: ``categories``, ``rating``...) and is accepted silently; only a
 # key close to one of these is a warning, as the likely typo it is (``titel``).
-FRONT_MATTER_KEYS = ("title", "date", "updated", "tags", "draft", "slug", "summary")
+FRONT_MATTER_KEYS = ("title", "date", "updated", "tags", "draft", "slug", "summary", "order",
+                     "weight")
 # Obsidian's own properties, read too; the singular forms are what Obsidian wrote before 1.4.
 OBSIDIAN_KEYS = ("aliases", "alias", "cssclasses", "cssclass", "publish", "permalink",
                  "description", "created", "tag")
@@ -177,3 +178,17 @@ def parse_tags(value: Any, shown: str, fm_lines: list[str]) -> tuple[str, ...]:
         if text:
             seen.setdefault(text, None)
     return tuple(seen)
+
+
+def parse_weight(data: Mapping[str, Any], shown: str, fm_lines: list[str]) -> float | None:
+    """``order`` (or Hugo's ``weight``): a number placing the note (or, in ``_index.md``, its
+    folder) in the explorer and in lists before those without one; lower comes first."""
+    for key in ("order", "weight"):
+        value = data.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ContentError(f"{key} must be a number, not {value!r}", shown,
+                               key_line(fm_lines, key))
+        return float(value)
+    return None

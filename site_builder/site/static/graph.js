@@ -1,5 +1,6 @@
 /* Pan and zoom for the graph page, by moving the SVG's viewBox (no library): drag or arrow
-   keys pan, the wheel, a pinch, + and - zoom. */
+   keys pan, the wheel, a pinch, + and - zoom.  Zoomed in far enough for them not to overlap,
+   every note's label shows (.labels). */
 (function () {
   "use strict";
   var box = document.querySelector(".site-graph");
@@ -7,7 +8,12 @@
   if (!svg) { return; }
   var start = svg.getAttribute("viewBox").split(" ").map(Number);
   var view = start.slice();
-  function set() { svg.setAttribute("viewBox", view.join(" ")); }
+  function set() {
+    svg.setAttribute("viewBox", view.join(" "));
+    // Notes sit about 23 units apart: labels show once that is 70 pixels or more.
+    var scale = svg.getBoundingClientRect().width / view[2];
+    svg.classList.toggle("labels", scale * 23 >= 70);
+  }
   function zoom(factor, fx, fy) {
     if (!factor) { view = start.slice(); set(); return; }
     fx = fx === undefined ? 0.5 : fx;
@@ -17,6 +23,7 @@
     set();
   }
   function pan(dx, dy) { view[0] += dx; view[1] += dy; set(); }
+  set();
   var buttons = box.querySelector(".graph-zoom");
   buttons.hidden = false;
   buttons.addEventListener("click", function (e) {

@@ -2,7 +2,9 @@
    - Theme toggle: system -> light -> dark, remembered (the inline script in <head> applies it
      before the first paint; this keeps it in step with the system and the button).
    - Search extras from search.js when used; "/" focuses the search box.
-   - Hover and keyboard previews of linked notes.
+   - Hover and keyboard previews of linked notes (preview.js, loaded when first wanted).
+   - The folder explorer: the whole tree (explorer.json, fetched once) in place of the page's
+     own branch, the folders the reader opened remembered; "Browse" opens it on a phone.
    - Code blocks get a copy button. */
 (function () {
   "use strict";
@@ -67,100 +69,107 @@
     extras(function (search) { search.mark(); });
   }
 
-  // Hover previews: a mouse resting on (or the keyboard focusing, or a finger long-pressing)
-  // a link to another note shows that note's title and first paragraph (or the paragraph its
-  // #anchor names), taken from the page itself.
-  var tip = document.createElement("div");
-  tip.className = "preview";
-  tip.id = "note-preview";
-  tip.setAttribute("role", "tooltip");
-  tip.hidden = true;
-  (document.querySelector("main") || document.body).appendChild(tip);  // inside a landmark
-  var pages = {};
-  var timer = null;
-  var owner = null;
+  // Hover previews (preview.js) load on the first pointer or keyboard visit to a link to a
+  // note, which they then preview.
   var LINKS = ".prose a[href^='/'], .backlinks a, .prev-next a, .graph a";
-  function hide() {
-    clearTimeout(timer);
-    tip.hidden = true;
-    if (owner) { owner.removeAttribute("aria-describedby"); owner = null; }
-  }
-  function excerpt(doc, hash) {
-    var at = hash && doc.getElementById(decodeURIComponent(hash.slice(1)));
-    var para = at && at.matches("p, li") ? at : null;
-    // Under a heading: its first paragraph, else whatever comes first (a table, a list).
-    for (var el = at; !para && el && (el = el.nextElementSibling) && !/^H\d/.test(el.tagName);) {
-      if (el.matches("p")) { para = el; }
-    }
-    para = para || (at && at.nextElementSibling) || doc.querySelector(".prose > p");
-    var text = para ? para.textContent.replace(/\s+/g, " ").trim() : "";
-    return text.length > 280 ? text.slice(0, 279).replace(/\s\S*$/, "") + "\u2026" : text;
-  }
-  function show(link, delay) {
-    var url = new URL(link.getAttribute("href"), location.href);
-    if (url.origin !== location.origin || url.pathname === location.pathname) { return; }
-    clearTimeout(timer);
-    timer = setTimeout(function () {
-      pages[url.pathname] = pages[url.pathname] || fetch(url.pathname).then(function (r) {
-        return r.ok ? r.text() : Promise.reject(r.status);
-      }).then(function (text) { return new DOMParser().parseFromString(text, "text/html"); });
-      pages[url.pathname].then(function (doc) {
-        var h1 = doc.querySelector("h1");
-        if (!doc.querySelector(".prose") || !h1) { return; }
-        tip.textContent = "";
-        var title = document.createElement("strong");
-        title.textContent = h1.textContent.trim();
-        var body = document.createElement("span");
-        body.textContent = excerpt(doc, url.hash);
-        tip.appendChild(title);
-        tip.appendChild(body);
-        var box = link.getBoundingClientRect();
-        tip.style.left = Math.max(8, Math.min(box.left, innerWidth - 360)) + scrollX + "px";
-        tip.style.top = box.bottom + scrollY + 6 + "px";
-        tip.hidden = false;
-        owner = link;
-        link.setAttribute("aria-describedby", tip.id);
-      }, function () { /* not a note page: no preview */ });
-    }, delay === undefined ? 300 : delay);
-  }
-  document.addEventListener("pointerover", function (event) {
-    var link = event.pointerType === "mouse" && event.target.closest(LINKS);
-    if (link) { show(link); }
-  });
-  document.addEventListener("pointerout", function (event) {
-    if (event.target.closest(LINKS)) { hide(); }
-  });
-  document.addEventListener("focusin", function (event) {
+  var previews = null;
+  function wake(event) {
     var link = event.target.closest && event.target.closest(LINKS);
-    if (link && link.matches(":focus-visible")) { show(link); }
-  });
-  document.addEventListener("focusout", hide);
-  // Touch: a long press previews (a tap still follows the link, a scroll cancels).
-  var press = null;
-  var pressed = null;
-  function release() { clearTimeout(press); press = null; }
-  document.addEventListener("pointerdown", function (event) {
-    var link = event.pointerType === "touch" && event.target.closest(LINKS);
-    pressed = null;
-    if (!link) { return; }
-    press = setTimeout(function () { pressed = link; show(link, 0); }, 500);
-  });
-  ["pointerup", "pointercancel", "pointermove"].forEach(function (type) {
-    document.addEventListener(type, function (event) {
-      if (event.pointerType === "touch" && (type !== "pointermove" || press)) { release(); }
+    if (!link || (event.type === "pointerover" && event.pointerType !== "mouse")) { return; }
+    if (event.type === "focusin" && !link.matches(":focus-visible")) { return; }
+    if (event.type === "pointerdown" && event.pointerType !== "touch") { return; }
+    ["pointerover", "focusin", "pointerdown"].forEach(function (type) {
+      document.removeEventListener(type, wake);
     });
+    var css = document.createElement("link");
+    css.rel = "stylesheet";
+    css.href = me.getAttribute("data-preview-css");
+    document.head.appendChild(css);
+    previews = document.createElement("script");
+    previews.src = me.getAttribute("data-preview");
+    previews.onload = function () { window.notesPreview(LINKS, event); };
+    document.head.appendChild(previews);
+  }
+  ["pointerover", "focusin", "pointerdown"].forEach(function (type) {
+    document.addEventListener(type, wake);
   });
-  document.addEventListener("contextmenu", function (event) {
-    if (pressed && event.target.closest(LINKS) === pressed) { event.preventDefault(); }
-  });
-  document.addEventListener("click", function (event) {
-    if (pressed && event.target.closest(LINKS) === pressed) {
-      event.preventDefault();  // the long press was for the preview; a new tap follows it
-      pressed = null;
-    }
-  }, true);
-  document.addEventListener("keydown", function (event) { if (event.key === "Escape") { hide(); } });
-  window.addEventListener("scroll", function () { if (!tip.hidden) { hide(); } }, { passive: true });
+
+  // The folder explorer.
+  var nav = document.getElementById("explorer");
+  var menu = document.querySelector(".menu-button");
+  var OPEN = "explorer-open";
+  function remembered() {
+    try { return JSON.parse(localStorage.getItem(OPEN) || "[]"); } catch (e) { return []; }
+  }
+  function remember(url, open) {
+    var urls = remembered().filter(function (u) { return u !== url; });
+    if (open) { urls.push(url); }
+    try { localStorage.setItem(OPEN, JSON.stringify(urls.slice(-200))); } catch (e) { /* not kept */ }
+  }
+  function link(title, url, cls) {
+    var a = document.createElement("a");
+    a.href = url;
+    a.textContent = title;
+    if (cls) { a.className = cls; }
+    if (url === location.pathname) { a.setAttribute("aria-current", "page"); }
+    return a;
+  }
+  function folder(node, opened) {
+    var list = document.createElement("ul");
+    node[2].forEach(function (child) {
+      var li = document.createElement("li");
+      var details = document.createElement("details");
+      var summary = document.createElement("summary");
+      summary.className = "folder";
+      summary.textContent = child[0];
+      details.appendChild(summary);
+      details.open = location.pathname.indexOf(child[1]) === 0 || opened.indexOf(child[1]) >= 0;
+      details.appendChild(folder(child, opened));
+      // The reader's own clicks only (opening the current note's folders is not a choice).
+      summary.addEventListener("click", function () { remember(child[1], !details.open); });
+      li.appendChild(details);
+      list.appendChild(li);
+    });
+    node[3].forEach(function (note) {
+      var li = document.createElement("li");
+      li.appendChild(link(note[0], note[1]));
+      list.appendChild(li);
+    });
+    return list;
+  }
+  if (nav) {
+    fetch(nav.getAttribute("data-tree")).then(function (r) {
+      return r.ok ? r.json() : Promise.reject(r.status);
+    }).then(function (tree) {
+      nav.replaceChild(folder(tree, remembered()), nav.querySelector("ul"));
+      var here = nav.querySelector("[aria-current=page]");
+      if (here && here.scrollIntoView && nav.scrollHeight > nav.clientHeight) {
+        here.scrollIntoView({ block: "center" });
+        window.scrollTo(0, 0);
+      }
+    }, function () { /* the page's own branch stays */ });
+  }
+  if (nav && menu) {
+    menu.setAttribute("aria-expanded", "false");
+    menu.addEventListener("click", function (event) {
+      event.preventDefault();
+      var open = nav.classList.toggle("open");
+      menu.setAttribute("aria-expanded", String(open));
+      if (open) { (nav.querySelector("[aria-current=page]") || nav.querySelector("a")).focus(); }
+    });
+    var close = function () {
+      nav.classList.remove("open");
+      menu.setAttribute("aria-expanded", "false");
+      menu.focus();
+    };
+    nav.querySelector(".explorer-close").addEventListener("click", function (event) {
+      event.preventDefault();
+      close();
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && nav.classList.contains("open")) { close(); }
+    });
+  }
 
   if (!navigator.clipboard) { return; }
   document.querySelectorAll(".prose .highlight").forEach(function (block) {
