@@ -39,7 +39,7 @@ from typing import Any, NamedTuple
 from site_builder.core.errors import NotesError
 
 CACHE_DIRNAME = ".notes-cache"
-FORMAT = 4  # 2: note bodies in pack files; 3: search_pages; 4: search_bundles
+FORMAT = 5  # 2: note bodies in pack files; 3: search_pages; 4: search_bundles; 5: search_pending
 STATE_FILE = "state.bin"  # the state file, whose stamp tells a reader another process saved
 _LOCK = "lock"
 BLOBS_DIRNAME = "html"
@@ -94,11 +94,15 @@ class CacheState:
     search_pages: dict[str, tuple] = field(default_factory=dict)
     # search index bundle ("" primary, "shard-NN") -> key it was made from (search_shards)
     search_bundles: dict[str, str] = field(default_factory=dict)
+    # html output path -> (digest its shard's bundle holds, its fragment id there) for each
+    # page changed since its shard was made (site_builder.search.recent)
+    search_pending: dict[str, tuple] = field(default_factory=dict)
 
     def pack(self) -> tuple:
         return (self.notes, self.renders, {k: tuple(v) for k, v in self.outputs.items()},
                 self.out_dir, self.search_key, self.index_key, self.inputs_key, self.summary,
-                self.saved_ns, self.blobs, self.search_pages, self.search_bundles)
+                self.saved_ns, self.blobs, self.search_pages, self.search_bundles,
+                self.search_pending)
 
     @classmethod
     def unpack(cls, data: Any) -> CacheState:
@@ -108,7 +112,7 @@ class CacheState:
         if not _shaped(data, _STATE_SHAPE):
             raise ValueError("unexpected content")
         notes, renders, outputs, out_dir, search_key, index_key, inputs_key, summary, \
-            saved_ns, blobs, search_pages, search_bundles = data
+            saved_ns, blobs, search_pages, search_bundles, search_pending = data
         checks = ((notes, _NOTE_SHAPE), (renders, _RENDER_SHAPE), (outputs, _OUTPUT_SHAPE),
                   (blobs, _BLOB_SHAPE))
         for table, shape in checks:
@@ -118,13 +122,13 @@ class CacheState:
             raise ValueError("unexpected summary")
         return cls(notes, renders, {k: OutputEntry(*v) for k, v in outputs.items()}, out_dir,
                    search_key, index_key, inputs_key, summary, saved_ns, blobs, search_pages,
-                   search_bundles)
+                   search_bundles, search_pending)
 
 
 _OPT_STR = (str, type(None))
 _OPT_INT = (int, type(None))
 _STATE_SHAPE = (dict, dict, dict, str, _OPT_STR, _OPT_STR, _OPT_STR, tuple, int, dict, dict,
-                dict)
+                dict, dict)
 # content.pack_note: source, shown, title, url, section, body_line, date, updated, tags,
 # draft, summary, is_index, warnings, aliases, anchors, cssclasses, properties, redirects
 _PACKED_NOTE = (str, str, str, str, str, int, _OPT_INT, _OPT_INT, tuple, bool, _OPT_STR, bool,
