@@ -37,6 +37,7 @@ from infra.lambda_code import HANDLER_ENTRY
 from infra.settings import StackSettings
 from site_builder.core import bucket_config
 from site_builder.deploy.lock import LOCK_KEY
+from site_builder.deploy.manifest import OUTPUT_MARKER
 
 # Sizing for a 10,000-note site: a first publish is ~10k+ PUTs (pages, tags, Pagefind index),
 # done by the engine's thread pool; later publishes upload only what changed.
@@ -74,7 +75,9 @@ class NotesSiteStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.settings = settings or StackSettings(stack_name=construct_id)
         self.bucket = self._site_bucket()
-        self.site_asset = s3_assets.Asset(self, "SiteAsset", path=str(site_dir))
+        # The build's marker of its own files (store.outfolder) is not part of the site.
+        self.site_asset = s3_assets.Asset(self, "SiteAsset", path=str(site_dir),
+                                          exclude=[OUTPUT_MARKER])
         self.publish_function = self._publish_function(lambda_code_dir)
         # -c https=true: CloudFront in front of the website (infra/cdn.py); off adds nothing.
         # its CSP lists the built pages' inline scripts from the project's templates/ (its

@@ -44,8 +44,10 @@ def s3(aws_credentials: None) -> Iterator[object]:
     from moto import mock_aws
 
     from site_builder.serve.embedded import atomic_conditional_puts
+    from site_builder.serve.leans3 import lean_version_listing
 
     atomic_conditional_puts()
+    lean_version_listing()  # notes up's listing: every deploy test checks it against S3's rules
     with mock_aws():
         yield boto3.client("s3", region_name="us-east-1")
 

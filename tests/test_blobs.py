@@ -39,7 +39,10 @@ def test_equal_bodies_are_stored_once(tmp_path: Path) -> None:
     assert list(store.index.values()) == [(pack_of(store), 0, len("<p>same</p>"))]
 
 
-def test_forked_workers_write_packs_of_their_own(tmp_path: Path) -> None:
+def test_forked_workers_write_packs_of_their_own(tmp_path: Path, monkeypatch) -> None:
+    from site_builder.core import parallel
+
+    monkeypatch.setattr(parallel, "threads_running", lambda: False)  # see test_parallel.py
     store = BlobStore(tmp_path / "html", {})
     done = run_step(lambda i: (*store.put(BODIES[i]), os.getpid()), len(BODIES), jobs=2)
     for name, ref, pid in done:

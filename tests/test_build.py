@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from site_builder.core.errors import ContentError
+from site_builder.deploy.manifest import OUTPUT_MARKER
 from site_builder.pipeline.build import BASE_URL_WARNING, build_site
 from site_builder.pipeline.options import BuildOptions, BuildResult
 
@@ -35,7 +36,8 @@ def build(tmp_path: Path, **opts) -> BuildResult:
 
 
 def snapshot(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")
+            if p.is_file() and p.name != OUTPUT_MARKER}
 
 
 def test_build_writes_the_whole_site(tmp_path: Path) -> None:

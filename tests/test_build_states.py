@@ -28,6 +28,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from searchview import listed, search_view
 
 from site_builder.core.errors import NotesError
+from site_builder.deploy.manifest import OUTPUT_MARKER
 from site_builder.pipeline.build import build_site
 from site_builder.pipeline.options import BuildOptions, BuildResult
 
@@ -81,7 +82,8 @@ def tree(out: Path) -> dict[str, bytes]:
     if not out.is_dir():
         return {}
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")
-            if p.is_file() and p.relative_to(out).parts[0] != "pagefind"}
+            if p.is_file() and p.name != OUTPUT_MARKER
+            and p.relative_to(out).parts[0] != "pagefind"}
 
 
 def same_search(found: Path, expected: Path) -> bool:

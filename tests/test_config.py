@@ -49,7 +49,7 @@ def test_unknown_keys_are_warnings_with_a_did_you_mean(tmp_path: Path) -> None:
         f"{path}:1: unknown key 'titel' (did you mean 'title'?)",
         f"{path}:2: unknown key 'base_ulr' (did you mean 'base_url'?)",
         (f"{path}:3: unknown key 'colour' (known keys: title, description, author, base_url, "
-         "content, deploy, markdown, links)"),
+         "site_id, content, deploy, markdown, links)"),
         f"{path}:9: unknown key 'markdwn' (did you mean 'markdown'?)",
         f"{path}:6: unknown key '[deploy] buckett' (did you mean 'bucket'?)",
     )

@@ -49,3 +49,36 @@ def test_a_delta_whose_base_is_gone_is_an_invalid_record(s3, bucket, tmp_path):
             f"invalid deploy record {RECORD_PREFIX}{second.id}.json.bz2: its base record "
             f"{first.id} cannot be read")):
         verify(s3, bucket)
+
+
+class _LostRecordPut:
+    """A client whose record PUT loses every answer (botocore's retries ran out): with
+    ``applied`` the bucket took the write anyway, as a lost response leaves it."""
+
+    def __init__(self, client, applied: bool):
+        self._client, self.applied = client, applied
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def put_object(self, **kwargs):
+        from botocore.exceptions import ConnectionClosedError
+
+        if kwargs["Key"].startswith(RECORD_PREFIX):
+            if self.applied:
+                self._client.put_object(**kwargs)
+            raise ConnectionClosedError(endpoint_url="https://s3.example")
+        return self._client.put_object(**kwargs)
+
+
+def test_a_record_put_whose_answers_are_all_lost_is_read_back(s3, bucket, tmp_path):
+    from botocore.exceptions import ConnectionClosedError
+
+    record = publish(s3, bucket, write_site(tmp_path / "s", SITE_V1)).record
+    later = DeployRecord(**{**record.__dict__, "id": "29990101-000000-000000-abcd",
+                            "parent": record.id, "message": "later"})
+    write_record(_LostRecordPut(s3, applied=True), bucket, later)  # read back: ours, success
+    assert recordstore.load_record(s3, bucket, later.id).message == "later"
+    missing = DeployRecord(**{**later.__dict__, "id": "29990101-000000-000000-beef"})
+    with pytest.raises(ConnectionClosedError):
+        write_record(_LostRecordPut(s3, applied=False), bucket, missing)

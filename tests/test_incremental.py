@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from site_builder.deploy.manifest import OUTPUT_MARKER
 from site_builder.pipeline.build import build_site
 from site_builder.pipeline.options import BuildOptions, BuildResult
 
@@ -47,12 +48,14 @@ def build(project: Path, **opts) -> BuildResult:
 
 
 def tree(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")
+            if p.is_file() and p.name != OUTPUT_MARKER}
 
 
 def mtimes(out: Path) -> dict[str, int]:
     return {p.relative_to(out).as_posix(): p.stat().st_mtime_ns
-            for p in out.rglob("*") if p.is_file()}
+            for p in out.rglob("*")
+            if p.is_file() and p.name != OUTPUT_MARKER}
 
 
 def from_scratch(project: Path, tmp_path: Path) -> dict[str, bytes]:

@@ -74,7 +74,7 @@ def test_first_build_moves_the_staged_folder_into_place(tmp_path: Path) -> None:
         assert stage.parent == tmp_path and stage != out
         made = [make_file(i, None, out, stage) for i in items]
         assert all(m.written for m in made)
-        assert commit(stage, out, [m.path for m in made], {i.path for i in items}) == []
+        assert commit(stage, out, [m.path for m in made], {i.path for i in items}, set()) == []
     assert _files(out) == ["a/index.html", "pic.png"]
     assert (out / "pic.png").read_bytes() == b"\x89PNG"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pic.png", "site"]
@@ -93,8 +93,9 @@ def test_commit_rewrites_only_changed_files_and_removes_stale_ones(tmp_path: Pat
     with staging(out) as stage:
         made = [make_file(i, None, out, stage) for i in items]
         assert [m.written for m in made] == [False, True]
-        removed = commit(stage, out, [m.path for m in made if m.written], {"same.html",
-                                                                             "changed.html"})
+        removed = commit(stage, out, [m.path for m in made if m.written],
+                         {"same.html", "changed.html"},
+                         {"old/deep/index.html", "same.html", "changed.html"})
     assert removed == ["old/deep/index.html"]
     assert _files(out) == ["changed.html", "pagefind/x.js", "same.html"]
     assert (out / "changed.html").read_bytes() == b"after"

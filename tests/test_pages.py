@@ -118,6 +118,30 @@ def test_tags_merge_case_and_list_notes(tmp_path: Path) -> None:
     assert tag_slug("Kubernetes Pods!") == "kubernetes-pods"
 
 
+def test_tags_that_differ_by_a_symbol_get_pages_of_their_own(tmp_path: Path) -> None:
+    """c#, c++ and c shared /tags/c/, titled after one of them."""
+    out = build(tmp_path, {
+        "content/a.md": "---\ntitle: A\ntags: ['c#']\n---\n",
+        "content/b.md": "---\ntitle: B\ntags: ['c++', 'C']\n---\n",
+        "content/c.md": "---\ntitle: Cee\ntags: [c, 'C#']\n---\n"})
+    assert [tag_slug(t) for t in ("c#", "c++", "c", "R&D", "@home")] == [
+        "c-sharp", "c-plus-plus", "c", "r-and-d", "at-home"]
+    pages = {slug: Page(out / f"tags/{slug}/index.html") for slug in ("c-sharp", "c-plus-plus",
+                                                                      "c")}
+    listed = {slug: sorted(h for h in p.hrefs if h in ("/a/", "/b/", "/c/"))
+              for slug, p in pages.items()}
+    assert listed == {"c-sharp": ["/a/", "/c/"], "c-plus-plus": ["/b/"], "c": ["/b/", "/c/"]}
+    assert [p.h1[-1] for p in pages.values()] == ["#c#", "#c++", "#C"]
+
+
+def test_two_tags_on_one_page_is_an_error_naming_both(tmp_path: Path) -> None:
+    with pytest.raises(ContentError) as exc:
+        build(tmp_path, {"content/a.md": "---\ntags: [node.js]\n---\n",
+                         "content/b.md": "---\ntags: [node js]\n---\n"})
+    assert str(exc.value) == ("tags 'node.js' and 'node js' would share the page /tags/node-js/ "
+                              "(the second is on the note at /b/): rename one of them")
+
+
 def test_note_that_collides_with_a_generated_page(tmp_path: Path) -> None:
     with pytest.raises(ContentError) as exc:
         build(tmp_path, {"content/tags.md": "x", "content/a.md": "---\ntags: [t]\n---\n"})

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import pytest
 
+from site_builder.core import parallel
 from site_builder.core.errors import ContentError
 from site_builder.core.parallel import AUTO_MIN_ITEMS, pool_size, run_step
+
+
+@pytest.fixture(autouse=True)
+def no_other_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pool's own mechanics, as in a process without threads: the suite's holds the jsii
+    kernel's thread (the CDK tests import aws_cdk at collection), which would run every step
+    in-process.  The rule itself is checked in fresh interpreters below."""
+    monkeypatch.setattr(parallel, "threads_running", lambda: False)
 
 
 def test_results_keep_input_order_and_come_from_workers() -> None:
@@ -110,3 +121,43 @@ def test_a_worker_that_dies_is_an_error_not_a_hang() -> None:
         run_step(step, 100, jobs=2)
     assert str(exc.value) == ("a build worker process ended unexpectedly (out of memory?); "
                               "build again, or with --jobs 1")
+
+
+def _newer_pythons() -> list[str]:
+    """Interpreters of 3.12 or later on this machine (they warn about a fork with threads)."""
+    import glob
+    import shutil
+
+    found = [shutil.which(f"python3.{minor}") for minor in (12, 13, 14)]
+    found += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[234]*/bin/python3")))
+    return [p for p in dict.fromkeys(found) if p and "/shims/" not in p]
+
+
+SNIPPET = """
+import os, sys, threading
+sys.path.insert(0, sys.argv[1])
+from site_builder.core.parallel import run_step
+release = threading.Event()
+threading.Thread(target=release.wait).start()
+pids = set(run_step(lambda i: os.getpid(), 100, jobs=2))
+release.set()
+threading.enumerate()[-1].join()
+while len(os.listdir("/proc/self/task")) > 1:  # joined, the thread may take a moment to go
+    pass
+forked = set(run_step(lambda i: os.getpid(), 100, jobs=2))
+print(pids == {os.getpid()} and os.getpid() not in forked)
+"""
+
+
+@pytest.mark.parametrize("python", [sys.executable, *_newer_pythons()])
+def test_a_process_with_threads_running_never_forks(python: str) -> None:
+    """A fork copies the locks other threads hold (a hung rebuild worker in `notes serve`);
+    Python 3.12+ warns about it.  In a fresh interpreter: this one holds the jsii kernel's
+    thread from collection on (the CDK tests import aws_cdk)."""
+    import subprocess
+
+    root = str(Path(__file__).resolve().parents[1])
+    run = subprocess.run([python, "-W", "error::DeprecationWarning", "-c", SNIPPET, root],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert (run.returncode, run.stdout.strip()) == (0, "True"), run.stderr
+    assert "multi-threaded" not in run.stderr

@@ -2,6 +2,7 @@ import os
 import re
 from html.parser import HTMLParser
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -126,3 +127,32 @@ def test_element_ids_of_a_rendered_note() -> None:
     body = render("# One\n\n## Two\n\nText[^1] and x=\"y\" here.\n\n[^1]: Note.\n").html
     assert element_ids(body) == _IDS.findall(body)
     assert set(element_ids(body)) == {"one", "two", "fn:1", "fnref:1"}
+
+
+@pytest.mark.parametrize("body, kept", [
+    ('Before <script>var s = "it\'s" + \'--\';</script> after "quoted".',
+     '<script>var s = "it\'s" + \'--\';</script>'),
+    ("<style>q::before{content:\"'\"}</style> and 'this'",
+     "<style>q::before{content:\"'\"}</style>"),
+    ('Two lines <script>\nif (a && "b") {}\n</script> "here".',
+     '<script>\nif (a && "b") {}\n</script>'),
+])
+def test_smart_quotes_never_touch_inline_script_or_style(body: str, kept: str) -> None:
+    html = render(body).html
+    assert kept in html
+    assert "&ldquo;" in html or "&lsquo;" in html  # the text around still gets them
+
+
+def test_escaped_raw_html_shows_inline_script_as_text() -> None:
+    n = note('Hi <script>alert("x")</script>')
+    html = Renderer(raw_html="escape").render(n, build_index(Content((n,), (), (), ()))).html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+@pytest.mark.parametrize("link, shown", [
+    ("[[n|a < b]]", "a &lt; b"), ("[[n|a > b]]", "a &gt; b"), ("[[n|x<y>z]]", "x&lt;y&gt;z"),
+    ("[[n|*not em*]]", "*not em*"),
+])
+def test_wiki_link_labels_show_exactly_what_was_written(link: str, shown: str) -> None:
+    html = render(f"See {link}.").html
+    assert f">{shown}</a>" in html and "\\" not in html

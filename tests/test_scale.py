@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from site_builder.deploy.manifest import OUTPUT_MARKER
 from site_builder.pipeline.build import BASE_URL_WARNING, build_site
 from site_builder.pipeline.options import BuildOptions
 
@@ -20,7 +21,8 @@ pytestmark = pytest.mark.skipif(not GEN.is_file(), reason=f"{GEN} is not beside 
 
 
 def tree(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")
+            if p.is_file() and p.name != OUTPUT_MARKER}
 
 
 @pytest.fixture(scope="module")

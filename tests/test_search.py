@@ -157,3 +157,23 @@ def test_missing_entry_file_is_an_error(tmp_path: Path, monkeypatch: pytest.Monk
     fake_pagefind(tmp_path, "exit 0\n", monkeypatch)
     with pytest.raises(NotesError, match=r"Pagefind wrote no readable .*pagefind-entry\.json"):
         build_index(make_site(tmp_path / "site"))
+
+
+def test_note_urls_are_percent_encoded_in_the_index(tmp_path: Path) -> None:
+    """Pagefind keeps a page's path as its URL: ``/c#/`` in a result would open ``/c``."""
+    from urllib.parse import unquote
+
+    from site_builder.pipeline.build import build_site
+    from site_builder.pipeline.options import BuildOptions
+
+    names = {"c#": "/c%23/", "what?": "/what%3F/", "100%": "/100%25/",
+             "back\\slash": "/back%5Cslash/", "plain": "/plain/"}
+    for name in names:
+        (tmp_path / "content").mkdir(exist_ok=True)
+        (tmp_path / "content" / f"{name}.md").write_text(f"# {name}\n\nwombat {name}\n")
+    build_site(BuildOptions(project_dir=tmp_path))
+    site = tmp_path / "build" / "site"
+    records = fragments(site)
+    assert set(records) == set(names.values())
+    for name, url in names.items():  # each one leads to its page
+        assert (site / unquote(url).strip("/") / "index.html").is_file(), name

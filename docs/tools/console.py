@@ -62,6 +62,7 @@ _PLACEHOLDERS = (
     (re.compile(r"(?<=[._])[0-9a-f]{7,10}(?=\.)"), "<hash>"),
     (re.compile(r"/tmp/notes-error-\w+\.log"), "/tmp/notes-error-<log>.log"),
     (re.compile(r"\bpid \d+\b"), "pid <pid>"),
+    (re.compile(r"\b([a-z0-9-]+)-[0-9a-f]{8}\b(?=[\"' ]|$)"), r"\1-<site>"),  # notes init's
     (re.compile(r"(?:/[\w.+-]+)+/bin/notes\b"), "<bin>/notes"),
 )
 

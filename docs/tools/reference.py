@@ -47,6 +47,10 @@ TOML_MEANINGS = {
     "raw_html": "`\"keep\"` publishes raw HTML in notes as written; `\"escape\"` shows every "
                 "raw HTML tag as text and drops `javascript:`-style link addresses (for notes "
                 "you did not write)",
+    "site_id": "which project's site a bucket holds (`notes init` writes a new one): every "
+               "deploy record keeps it, and a deploy of another site id into a bucket whose "
+               "latest record has one is refused unless `--adopt`; without it a deploy is not "
+               "checked",
     "content": "the notes folder: `content` (the default), any folder relative to the project, "
                "an absolute path or `~/...`, such as an Obsidian vault used in place "
                "(`notes init --vault DIR` writes it)",

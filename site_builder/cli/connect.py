@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -17,6 +18,12 @@ from typing import Any, TextIO
 from site_builder.core.errors import DeployError
 
 FLAG_DEFAULTS = ("bucket", "stack", "region", "endpoint_url", "site", "distribution")
+# botocore's own rules, checked before any client is made (its errors are paragraphs, or
+# tracebacks): any existing bucket's name (old us-east-1 ones may hold capitals and "_"), a
+# new bucket's name (what `notes up` creates), a region.
+_BUCKET = re.compile(r"^[a-zA-Z0-9.\-_]{1,255}$")
+_NEW_BUCKET = re.compile(r"^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_REGION = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?$")
 
 
 def connection_flags(p: argparse.ArgumentParser) -> None:
@@ -60,25 +67,62 @@ def apply_settings(args: argparse.Namespace, project_dir: Path) -> None:
             setattr(args, name, str(defaults[name]))
 
 
+def check_bucket_name(name: str, new: bool = False) -> None:
+    """A one-line error for a name S3 cannot have (``new``: one S3 would let us create)."""
+    if not (_NEW_BUCKET if new else _BUCKET).match(name):
+        rule = ("3-63 lowercase letters, digits, dots and hyphens, starting and ending with a "
+                "letter or digit") if new else "letters, digits, dots, hyphens and underscores"
+        raise DeployError(f"{name!r} is not a valid S3 bucket name", f"use {rule}")
+
+
+def check_connection(args: argparse.Namespace) -> None:
+    """The bucket, region and endpoint flags (or their notes.toml defaults) before use."""
+    if getattr(args, "bucket", None):
+        check_bucket_name(args.bucket)
+    region = getattr(args, "region", None)
+    if region is not None and not _REGION.match(region):
+        raise DeployError(f"{region!r} is not an AWS region name", "e.g. --region eu-west-1")
+    url = getattr(args, "endpoint_url", None)
+    if url is not None:
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(url)
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname) and (
+                parts.port is None or parts.port > 0)
+        except ValueError:  # a port that is not a number
+            ok = False
+        if not ok:
+            raise DeployError(f"--endpoint-url {url!r} is not an http(s) URL",
+                              "e.g. --endpoint-url http://127.0.0.1:4566")
+
+
 def make_client(service: str, args: argparse.Namespace) -> Any:
-    """A boto3 client for ``service``; tests replace this to inject stubbed clients."""
+    """A boto3 client for ``service``; tests replace this to inject stubbed clients.  What
+    botocore refuses while making it (a profile that does not exist, say) is one line."""
     import boto3
+    from botocore.exceptions import BotoCoreError
 
     from site_builder.deploy.client import deploy_client
 
-    session = boto3.session.Session(region_name=args.region)
-    region = session.region_name or "us-east-1"
-    if service != "s3":
-        return session.client(service, region_name=region)
-    extra = {"retries": {"mode": "standard", "max_attempts": 5},
-             "s3": {"addressing_style": "path"} if args.endpoint_url else None}
-    return deploy_client(session, region_name=region, endpoint_url=args.endpoint_url,
-                         config_extra=extra)
+    try:
+        session = boto3.session.Session(region_name=args.region)
+        region = session.region_name or "us-east-1"
+        if service != "s3":
+            return session.client(service, region_name=region)
+        extra = {"retries": {"mode": "standard", "max_attempts": 5},
+                 "s3": {"addressing_style": "path"} if args.endpoint_url else None}
+        return deploy_client(session, region_name=region, endpoint_url=args.endpoint_url,
+                             config_extra=extra)
+    except (BotoCoreError, ValueError) as exc:
+        raise DeployError(f"cannot set up the AWS client: {exc}",
+                          "check --region, --endpoint-url and your AWS configuration") from None
 
 
 def setup(args: argparse.Namespace) -> tuple[Any, str]:
     """(S3 client, bucket name) from the flags, notes.toml and --stack."""
     apply_settings(args, Path.cwd())
+    check_connection(args)
     if not args.bucket and args.stack:
         from site_builder.deploy.stack import BUCKET_OUTPUT, stack_outputs
 
@@ -87,6 +131,7 @@ def setup(args: argparse.Namespace) -> tuple[Any, str]:
     if not args.bucket:
         raise DeployError("no bucket given", "pass --bucket NAME or --stack NAME, or set "
                           "bucket in the [deploy] table of notes.toml")
+    check_connection(args)
     _show_engine_warnings()
     return make_client("s3", args), args.bucket
 

@@ -56,8 +56,9 @@ def register(subparsers: Any) -> None:
                        "pages, at least 10)")
     limit.add_argument("--allow-mass-delete", action="store_true",
                        help="no limit on deletions")
-    p.add_argument("--adopt", action="store_true", help="first deploy into a bucket that holds "
-                   "objects no deploy record knows: take it over and delete them")
+    p.add_argument("--adopt", action="store_true", help="take over a bucket that holds objects "
+                   "no deploy record knows (deleting them), or another project's site (another "
+                   "site_id)")
     force_flags(p)
     distribution_flag(p)
     add_build_flags(p)
@@ -126,6 +127,7 @@ def _site_and_cache(args: argparse.Namespace, client: Any, bucket: str) -> tuple
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
+    from site_builder.core.config import load_settings
     from site_builder.deploy import publish
 
     client, bucket = setup(args)
@@ -138,7 +140,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
                          message=args.message, dry_run=args.dry_run,
                          max_deletes=args.max_deletes, allow_mass_delete=args.allow_mass_delete,
                          force_unlock=force, progress=bar, adopt=args.adopt,
-                         invalidator=make_invalidator(cloudfront, dist), record_cache=cache)
+                         invalidator=make_invalidator(cloudfront, dist), record_cache=cache,
+                         site_id=load_settings(Path.cwd()).site_id)
     finally:
         bar.close()
     print(result.plan.summary())

@@ -19,6 +19,7 @@ from pathlib import Path
 from site_builder import __version__
 from site_builder.cli.workflow import requirements, workflow
 from site_builder.core.errors import NotesError
+from site_builder.deploy.siteid import new_site_id
 
 # The CDK CLI this package is tested with (tests/test_cli_init.py keeps it equal to the
 # repository's package.json pin).
@@ -70,6 +71,10 @@ NOTES_TOML = """\
 title = "{title}"
 description = "Notes, published as a static site."
 # author = "Your Name"
+
+# Which project this site is: every deploy record keeps it, and a deploy of another project
+# into the same bucket is refused (unless it passes --adopt). Keep it when you copy the project.
+site_id = "{site_id}"
 
 # The public address of the site, for absolute URLs in feed.xml and sitemap.xml: after the
 # first `npx cdk deploy`, paste its WebsiteURL output here.
@@ -145,7 +150,8 @@ def project_files(folder: Path, python: str, today: date,
     }
     package_json = {"private": True, "description": "The AWS CDK CLI for `npx cdk deploy`.",
                     "devDependencies": {"aws-cdk": CDK_CLI_VERSION}}
-    toml = NOTES_TOML.format(title=title.replace('"', ""), stack=stack)
+    toml = NOTES_TOML.format(title=title.replace('"', ""), stack=stack,
+                             site_id=new_site_id(folder.resolve().name))
     notes = {
         "content/welcome.md": WELCOME.format(today=today.isoformat()),
         "content/guides/_index.md": SECTION_INDEX,
@@ -176,15 +182,31 @@ def init_project(folder: Path, python: str = sys.executable, today: date | None 
     if vault is not None and not vault.expanduser().is_dir():
         raise NotesError(f"{vault} is not a folder (notes init --vault needs the folder of "
                          "an existing vault)")
+    if not folder.exists() and _file_above(folder):
+        raise NotesError(f"{_file_above(folder)} is a file, so {folder} cannot be made (notes "
+                         "init makes a new folder; pick another path)")
     if folder.exists() and not folder.is_dir():
         raise NotesError(f"{folder} exists and is not a folder (notes init makes a new folder)")
     if folder.is_dir() and any(folder.iterdir()):
         raise NotesError(f"{folder} is not empty (notes init only fills a new or empty folder; "
                          "pick another name)")
-    for rel, text in project_files(folder, python, today or date.today(), vault).items():
-        path = folder / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    try:
+        for rel, text in project_files(folder, python, today or date.today(), vault).items():
+            path = folder / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        where = exc.filename or folder
+        raise NotesError(f"cannot create {where}: {exc.strerror} (notes init makes a new "
+                         "folder; pick a path you can write)") from None
+
+
+def _file_above(folder: Path) -> Path | None:
+    """The nearest existing ancestor of ``folder``, when it is a file (``/etc/passwd/x``)."""
+    for parent in folder.absolute().parents:
+        if parent.exists():
+            return parent if not parent.is_dir() else None
+    return None
 
 
 def cmd_init(args: argparse.Namespace) -> int:

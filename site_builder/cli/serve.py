@@ -84,8 +84,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_up(args: argparse.Namespace) -> int:
     from site_builder.cli.build import build_options
+    from site_builder.cli.connect import check_bucket_name
     from site_builder.serve.dev import DevOptions, run_up
 
+    check_bucket_name(args.bucket, new=True)  # notes up creates it
     _stop_on_sigterm()
     project = Path.cwd()
     opts = DevOptions(

@@ -20,7 +20,9 @@ SETTINGS_FILE = "notes.toml"
 # How messages name the file: relative to the project, like "content/a.md" (the project is the
 # folder `notes` runs in), and the same whichever folder a build runs from.
 SHOWN = Path(SETTINGS_FILE)
-_STRING_KEYS = ("title", "description", "author", "base_url", "content")
+_STRING_KEYS = ("title", "description", "author", "base_url", "site_id", "content")
+# Letters, digits, ".", "_", "-": what ``notes init`` makes (``deploy.siteid``), kept in records.
+_SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # Every key notes.toml may hold, per table ("" is the top level); others are warnings.
 KNOWN_KEYS = {
     "": (*_STRING_KEYS, "deploy", "markdown", "links"),
@@ -43,6 +45,8 @@ class Settings:
     description: str = ""
     author: str | None = None
     base_url: str | None = None
+    # Which project's site a bucket holds: a deploy will not replace another's (deploy.siteid).
+    site_id: str | None = field(default=None, compare=False, repr=False)  # not on any page
     deploy: dict[str, Any] = field(default_factory=dict)
     raw_html: str = "keep"  # [markdown] raw_html: "keep" passes HTML in notes through
     content: str | None = None  # the folder of notes as written (None: content/)
@@ -86,6 +90,9 @@ def load_settings(project_dir: Path) -> Settings:
         if not isinstance(value, str):
             raise ContentError(f"'{key}' must be a string", SHOWN, _key_line(lines, "", key))
         values[key] = value.strip()
+    if "site_id" in values and not _SITE_ID.match(values["site_id"]):
+        raise ContentError("site_id must be letters, digits, '.', '_' and '-' (at most 64), "
+                           f"not {values['site_id']!r}", SHOWN, _key_line(lines, "", "site_id"))
     if values.get("base_url"):
         values["base_url"] = _base_url(values["base_url"], SHOWN, _key_line(lines, "", "base_url"))
     else:

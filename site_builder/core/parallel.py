@@ -12,8 +12,9 @@ parallel build merges exactly like a serial one and the output stays byte-identi
 ``multiprocessing.Pool`` the main process spent ~1.2 ms of CPU per chunk in the pool's three
 helper threads, 0.37 s per 5,000-note step, taken from the workers on two cores; reading a
 pipe and filing a chunk costs a few hundredths of that.)  Small steps run in-process: forking
-is not worth it for the handful of notes an edit touches, and ``notes serve`` rebuilds stay
-thread-friendly.
+is not worth it for the handful of notes an edit touches.  A process with other threads
+running never forks (``threads_running``): ``notes serve`` and ``notes up`` make their first
+build before any thread starts, and rebuild in-process after.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from typing import Any, NamedTuple, TypeVar
@@ -53,11 +55,23 @@ def pool_size(jobs: int | None, items: int) -> int:
 
     ``jobs=None`` is automatic (all cores, in-process for small steps); an explicit ``jobs``
     is honoured for any step of two or more items, which is how tests force the pool."""
-    if items < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if items < 2 or "fork" not in multiprocessing.get_all_start_methods() or threads_running():
         return 1
     if jobs is None:
         return 1 if items < AUTO_MIN_ITEMS else min(default_jobs(), items)
     return max(1, min(jobs, items))
+
+
+def threads_running() -> bool:
+    """Whether this process has a thread besides the caller's.  Forking then copies every
+    lock another thread holds, held for ever in the child (a worker that hangs: seen once in
+    ``notes serve``, whose server, watcher and indexer threads run while it rebuilds; Python
+    3.12 warns about it), so such a process runs its steps in-process instead.  The kernel's
+    count (``/proc``) includes threads Python did not start."""
+    try:
+        return len(os.listdir("/proc/self/task")) > 1
+    except OSError:  # no /proc (macOS): the threads Python knows
+        return threading.active_count() > 1
 
 
 def _quiet_worker() -> None:

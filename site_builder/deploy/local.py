@@ -22,7 +22,7 @@ from typing import Protocol
 
 from site_builder.core.errors import DeployError
 from site_builder.deploy.headers import cache_control, content_type
-from site_builder.deploy.manifest import load_manifest, trusted, walk
+from site_builder.deploy.manifest import OUTPUT_MARKER, load_manifest, trusted, walk
 
 GROUP_ASSETS, GROUP_NOTES, GROUP_LISTS, GROUP_LAST = "assets", "notes", "lists", "last"
 GROUP_ORDER: tuple[str, ...] = (GROUP_ASSETS, GROUP_NOTES, GROUP_LISTS, GROUP_LAST)
@@ -157,7 +157,7 @@ class ZipSource:
 
     def _members(self) -> Iterator[zipfile.ZipInfo]:
         for info in self._zip.infolist():
-            if not info.is_dir():
+            if not info.is_dir() and info.filename.lstrip("/") != OUTPUT_MARKER:
                 yield info
 
     def scan(self) -> list[LocalFile]:

@@ -21,6 +21,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from site_builder.core.processes import pid_alive
+from site_builder.deploy.bounded import LOCK_LIMIT, TooLarge, read_capped
 from site_builder.deploy.errors import client_error_code
 
 LOCK_KEY = "_notes/lock"
@@ -138,6 +139,10 @@ def read_lock(client: Any, bucket: str, clock: Clock | None = None) -> Held | No
         if client_error_code(exc) in GONE_CODES:
             return None
         raise
-    body = LockBody.parse(response["Body"].read())
+    try:
+        raw = read_capped(response["Body"], LOCK_LIMIT)
+    except TooLarge:
+        raw = b""  # not a lock this tool wrote: unreadable, so stale (see LockBody.parse)
+    body = LockBody.parse(raw)
     age = server_now(response, clock) - response["LastModified"].astimezone(UTC)
     return Held(body, response["ETag"], response.get("VersionId") or "null", age)

@@ -25,7 +25,13 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
+from site_builder.deploy.bounded import read_capped
+
 FORMAT = 2  # 2: marshal (1 was JSON)
+# The builder's list of the files it wrote, kept *in* the site folder (``store.outfolder``):
+# not part of the site, so never scanned, hashed or uploaded.
+OUTPUT_MARKER = ".notes-output"
+MANIFEST_LIMIT = 256 << 20  # bytes: 10,000 files take about 1 MB
 Stamp = tuple[int, int, int]  # size, mtime_ns, inode
 Entry = tuple[int, int, int, str, str]  # *stamp, md5 hex, upload group
 
@@ -43,7 +49,8 @@ def stamp_of(st: os.stat_result) -> Stamp:
 def load_manifest(site: Path) -> dict[str, Entry]:
     """The manifest's entries by site key; empty when there is none or it cannot be trusted."""
     try:
-        data = marshal.loads(manifest_path(site).read_bytes())
+        with open(manifest_path(site), "rb") as fh:
+            data = marshal.loads(read_capped(fh, MANIFEST_LIMIT))
         if data.get("format") != FORMAT or data.get("site") != str(Path(site).resolve()):
             return {}
         files = data["files"]
@@ -70,7 +77,7 @@ def walk(site: Path) -> dict[str, os.stat_result]:
             if entry.is_dir():
                 if not entry.is_symlink():
                     folders.append(entry)
-            else:
+            elif prefix or entry.name != OUTPUT_MARKER:
                 found[prefix + entry.name] = entry.stat()
         for folder in folders:
             visit(folder.path, f"{prefix}{folder.name}/")

@@ -49,6 +49,7 @@ from site_builder.deploy.plan import Plan, known_versions, make_plan, needs_head
 from site_builder.deploy.record import DeployRecord, FileEntry, new_id
 from site_builder.deploy.recordstore import RecordCache
 from site_builder.deploy.remote import RemoteObject, head_live
+from site_builder.deploy.siteid import check_site, record_site
 
 MIN_DELETE_LIMIT = 10
 
@@ -115,8 +116,10 @@ def _entries(files: list[LocalFile], versions: Mapping[str, str],
 
 def record_factory(*, kind: str, source: str, message: str, parent: DeployRecord | None,
                    plan: Plan, now: datetime | None = None, target: str | None = None,
-                   broke_lock: dict[str, Any] | None = None, asset_hash: str | None = None):
-    """A function turning the uploads' VersionIds into the finished record."""
+                   broke_lock: dict[str, Any] | None = None, asset_hash: str | None = None,
+                   site_id: str | None = None):
+    """A function turning the uploads' VersionIds into the finished record (its site id:
+    ``site_id``, else the parent's, see ``siteid``)."""
 
     def make(versions: dict[str, str], files: dict[str, FileEntry]) -> DeployRecord:
         record_id, created = new_id(now or datetime.now(UTC),
@@ -125,7 +128,7 @@ def record_factory(*, kind: str, source: str, message: str, parent: DeployRecord
                   "unchanged": len(plan.unchanged), "files": len(files)}
         return DeployRecord(record_id, created.isoformat(), kind, source, message,
                             parent.id if parent else None, counts, files, target, broke_lock,
-                            asset_hash)
+                            asset_hash, site_id=record_site(parent, site_id))
 
     return make
 
@@ -208,7 +211,8 @@ def publish(client: Any, bucket: str, site: Path | str | Callable[[], Path], *,
             progress: Progress | None = None, workers: int = DEFAULT_WORKERS,
             adopt: bool = False, lock_options: LockOptions | None = None,
             asset_hash: str | None = None, invalidator: Invalidator | None = None,
-            record_cache: RecordCache | None = None) -> DeployResult:
+            record_cache: RecordCache | None = None, site_id: str | None = None
+            ) -> DeployResult:
     """Publish the built site at ``site`` (folder or .zip) to ``bucket``.
 
     ``site`` may also be a function that builds the site and returns its folder: the lock and
@@ -217,7 +221,8 @@ def publish(client: Any, bucket: str, site: Path | str | Callable[[], Path], *,
     (see handler).  ``invalidator`` (``invalidate.invalidator(cloudfront, id)``) runs after
     the uploads and deletions, before the record, which lists its invalidation (see
     ``invalidate``).  ``record_cache`` (``recordcache``): where the latest record is kept
-    between deploys from this machine.
+    between deploys from this machine.  ``site_id``: the project's (notes.toml); another
+    project's site is not replaced unless ``adopt`` (``siteid``).
     """
     if not callable(site):
         open_site(Path(site)).close()  # a wrong path fails before any request
@@ -234,7 +239,7 @@ def publish(client: Any, bucket: str, site: Path | str | Callable[[], Path], *,
                 return _deploy(client, bucket, source_files, files, state, prelude.lease,
                                _Options(message, source, max_deletes, allow_mass_delete,
                                         dry_run, progress, workers, adopt, asset_hash,
-                                        invalidator, check_headers, record_cache))
+                                        invalidator, check_headers, record_cache, site_id))
         finally:
             source_files.close()
 
@@ -255,22 +260,25 @@ class _Options:
     invalidator: Invalidator | None
     check_headers: bool
     record_cache: RecordCache | None
+    site_id: str | None = None
 
 
 def _deploy(client: Any, bucket: str, source: SiteSource, files: list[LocalFile],
             state: BucketState, lease: Lease | None, opts: _Options) -> DeployResult:
     """Plan, check, apply and record (with the lock held, unless a dry run)."""
-    plan, live = _plan(client, bucket, source, files, state, opts.workers, opts.check_headers)
     parent = state.parent
+    check_site(parent, opts.site_id, bucket, opts.adopt)
+    plan, live = _plan(client, bucket, source, files, state, opts.workers, opts.check_headers)
     check_adopt(plan, parent, opts.adopt)
     check_deletes(plan, live, opts.max_deletes, opts.allow_mass_delete)
     broke = lease.broke if lease else None  # a break is history: always recorded
-    if plan.is_noop and record_matches_live(parent, live) and not broke:
+    claims = parent is not None and record_site(parent, opts.site_id) != parent.site_id
+    if plan.is_noop and record_matches_live(parent, live) and not broke and not claims:
         return DeployResult(plan, None, parent.id if parent else None, opts.dry_run)
     s3 = DryRunStore() if opts.dry_run else S3Store(client, bucket)
     make = record_factory(kind="deploy", source=opts.source, message=opts.message,
                           parent=parent, plan=plan, broke_lock=broke,
-                          asset_hash=opts.asset_hash)
+                          asset_hash=opts.asset_hash, site_id=opts.site_id)
     keys = changed_keys(plan, parent, live)
     run = None if opts.dry_run else opts.invalidator
     record = apply_plan(plan, GuardedStore(s3, bucket, lease), source,

@@ -23,8 +23,6 @@ reading and writing records in the bucket is ``recordstore``'s.
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import json
 import re
 import secrets
@@ -35,6 +33,7 @@ from typing import Any
 
 from site_builder.core.errors import DeployError
 from site_builder.deploy import recordcodec
+from site_builder.deploy.bounded import RECORD_LIMIT, TooLarge, inflate
 from site_builder.deploy.recordcodec import MD5_PREFIX
 
 RECORD_PREFIX = "_notes/deploys/"
@@ -106,6 +105,7 @@ class DeployRecord:
     asset_hash: str | None = None  # the CDK asset published (cdk deploy): CloudFormation's
     # rollback to that asset restores this record's versions exactly
     invalidation: Invalidation | None = None  # CloudFront request, when a distribution is set
+    site_id: str | None = None  # the project whose site this is (``siteid``); None: unnamed
     # stored as a delta: how many deltas back to a full table (keyword-only: never positional)
     chain: int = field(default=0, compare=False, kw_only=True)
 
@@ -249,7 +249,7 @@ def _validate(record: DeployRecord) -> None:
             raise TypeError(f"{name} is not a string")
     if record.kind not in KINDS:
         raise ValueError(f"unknown kind {record.kind!r}")
-    for name in ("parent", "target", "asset_hash"):
+    for name in ("parent", "target", "asset_hash", "site_id"):
         if getattr(record, name) is not None and not isinstance(getattr(record, name), str):
             raise TypeError(f"{name} is not a string")
     if not isinstance(record.counts, dict) or not all(
@@ -266,9 +266,11 @@ def parse_record(key: str, body: bytes,
     """The record stored at ``key`` (bz2, gzip'd or plain), or a RecordError naming it."""
     packing = ("bz2" if body[:3] == recordcodec.MAGIC
                else "gzip" if body[:2] == b"\x1f\x8b" else None)
-    try:  # bad data: OSError (gzip.BadGzipFile too); cut short: EOFError or ValueError
+    try:  # bad data: OSError; cut short: EOFError; a bomb: TooLarge, before it inflates
         if packing is not None:
-            body = (bz2 if packing == "bz2" else gzip).decompress(body)
+            body = inflate(body, packing, RECORD_LIMIT)
+    except TooLarge as exc:
+        raise RecordError(key, f"it inflates to {exc}: not a deploy record") from None
     except (EOFError, OSError, ValueError):
         raise RecordError(key, f"corrupt {packing} data") from None
     try:

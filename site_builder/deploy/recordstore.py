@@ -18,9 +18,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from site_builder.core.errors import DeployError
+from site_builder.deploy.bounded import RECORD_LIMIT, TooLarge, read_capped
 from site_builder.deploy.record import (
     ID_FORMAT,
     ID_PATTERN,
@@ -90,11 +91,13 @@ def _load(client: Any, bucket: str, record_id: str) -> DeployRecord:
     for suffix in SUFFIXES:
         key = f"{RECORD_PREFIX}{record_id}{suffix}"
         try:
-            body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+            body = read_capped(client.get_object(Bucket=bucket, Key=key)["Body"], RECORD_LIMIT)
         except ClientError as exc:
             if _missing(exc) and suffix != SUFFIXES[-1]:
                 continue
             raise
+        except TooLarge as exc:
+            raise RecordError(key, f"it is {exc}: not a deploy record") from None
         return parse_record(key, body, resolve)
     raise AssertionError("unreachable")
 
@@ -210,11 +213,21 @@ def write_record(client: Any, bucket: str, record: DeployRecord) -> tuple[Deploy
                                      ContentType="application/x-bzip2", CacheControl="no-cache",
                                      IfNoneMatch="*")
         etag = str(response.get("ETag", "")).strip('"')
+    except BotoCoreError:
+        # Every retry's answer was lost (connection errors): the PUT may well have been
+        # applied, and one GET tells.  Only a missing or other record is still an error.
+        if _stored(client, bucket, record.key, len(body)) != body:
+            raise
+        etag = hashlib.md5(body, usedforsecurity=False).hexdigest()
     except ClientError as exc:
         if str(exc.response.get("Error", {}).get("Code", "")) not in (
                 "PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
             raise
-        stored = client.get_object(Bucket=bucket, Key=record.key)["Body"].read()
+        stored = client.get_object(Bucket=bucket, Key=record.key)["Body"]
+        try:
+            stored = read_capped(stored, len(body))
+        except TooLarge:
+            stored = b""
         if stored != body:
             raise DeployError(f"deploy record {record.key} already exists with other content",
                               "run the command again (a new record id is chosen)") from exc
@@ -222,3 +235,12 @@ def write_record(client: Any, bucket: str, record: DeployRecord) -> tuple[Deploy
     written = replace(record, chain=chain)
     remember(bucket, written)
     return written, etag
+
+
+def _stored(client: Any, bucket: str, key: str, size: int) -> bytes | None:
+    """The bytes at ``key`` if they are at most ``size`` long; None if there are none, they
+    are longer, or they cannot be read now."""
+    try:
+        return read_capped(client.get_object(Bucket=bucket, Key=key)["Body"], size)
+    except (ClientError, BotoCoreError, TooLarge):
+        return None

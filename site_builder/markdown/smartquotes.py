@@ -32,6 +32,7 @@ from collections.abc import Callable
 import markdown
 from markdown.extensions import Extension
 from markdown.extensions import smarty as _smarty
+from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
@@ -68,7 +69,8 @@ _RULES: tuple[tuple[re.Pattern[str], tuple[int | str, ...], str], ...] = tuple(
 # (which look one character across) behave the same; the inside is never matched by a rule.
 _HOLD = "\x02smq:%d\x03"
 _HELD = re.compile("\x02smq:(\\d+)\x03")
-_SKIP = frozenset({"code", "pre", "kbd", "script"})
+_SKIP = frozenset({"code", "pre", "kbd", "script", "style"})
+_RAW_SCRIPT = r"(?is)<(script|style)\b[^>]*>.*?</\1\s*>"
 
 
 def educate(text: str, stash: Callable[[str], str]) -> str:
@@ -111,9 +113,26 @@ class SmartQuotesTreeprocessor(Treeprocessor):
                     stack.append(child)
 
 
+class RawScriptInline(InlineProcessor):
+    """An inline ``<script>…</script>`` or ``<style>…</style>`` kept whole as raw HTML.
+
+    Python-Markdown stashes an inline tag, not what lies between two tags, so the code of
+    ``<script>var s = "it's";</script>`` in a paragraph was text to the tree, and got smart
+    quotes (and broke).  With raw HTML escaped (``[markdown] raw_html = "escape"``: no
+    ``html`` pattern) this stays out of the way: the tags are shown as text."""
+
+    def handleMatch(self, m: re.Match[str], data: str  # type: ignore[override]
+                    ) -> tuple[str | None, int | None, int | None]:
+        if "html" not in self.md.inlinePatterns:
+            return None, None, None  # no match: the tags stay text
+        return self.md.htmlStash.store(m.group(0)), m.start(0), m.end(0)
+
+
 class SmartQuotesExtension(Extension):
     """Drop-in for ``smarty`` with its default settings (quotes, dashes, ellipses)."""
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.treeprocessors.register(SmartQuotesTreeprocessor(md), "smarty", 6)
+        # Above the html pattern (90), below code spans (190): `<script>` in code is code.
+        md.inlinePatterns.register(RawScriptInline(_RAW_SCRIPT, md), "raw_script", 95)
         md.ESCAPED_CHARS.extend(['"', "'"])

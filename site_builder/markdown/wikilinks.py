@@ -87,7 +87,9 @@ class WikiLinkPreprocessor(Preprocessor):
         state = self.state
         state.wiki.append(resolve_wiki(state.index, state.note.source, target.strip(), line))
         label = alias.strip() or target.split("#")[0].strip() or target.strip("# ")
-        label = re.sub(r"([\\`*_\[\]<>])", r"\\\1", label)
+        # Markdown's own escapes, except "<": Python-Markdown cannot escape it ("\\<" stayed
+        # a backslash and a "<"), and an entity is text wherever it lands.
+        label = re.sub(r"([\\`*_\[\]>])", r"\\\1", label).replace("<", "&lt;")
         return f"{match.group(2)}[{label}]({WIKI_SCHEME}{len(state.wiki) - 1})"
 
 

@@ -18,14 +18,18 @@ from site_builder.store.cache import RACY_NS, CacheState, digest, files_digest, 
 from site_builder.store.output import source_key
 from site_builder.vault.content import Asset, Content, pack_note
 from site_builder.vault.load import load_content, load_static
+from site_builder.vault.walk import walk
 
 
 def read_stage(opts: BuildOptions, state: CacheState) -> tuple[Content, tuple[Asset, ...]]:
     """The content folder's notes and attachments (trusting the cache's record of files
     unchanged since before its last save), and the project's ``static/`` files."""
-    content = load_content(opts.content, Path(opts.project_dir), drafts=opts.drafts,
+    project = Path(opts.project_dir)
+    content = load_content(opts.content, project, drafts=opts.drafts,
                            known=state.notes, trust_before_ns=state.saved_ns - RACY_NS)
-    return content, load_static(Path(opts.project_dir))
+    if (project / "templates").is_dir():  # rendered into every page: the same link rules
+        walk(project / "templates", "templates/", within=project)
+    return content, load_static(project)
 
 
 def inputs_key(opts: BuildOptions, settings: Settings, content: Content,

@@ -12,21 +12,23 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from site_builder.core.errors import ContentError
 from site_builder.core.parallel import run_step
 from site_builder.deploy.local import refresh_site_manifest
 from site_builder.pipeline.options import BuildOptions
 from site_builder.store.cache import CacheState
+from site_builder.store.outfolder import check_output_folder, save_marker, written_here
 from site_builder.store.output import OutputFile, commit, make_file, needs_making, staging
+from site_builder.vault.load import STATIC_DIRNAME
 
 
 def check_out_dir(opts: BuildOptions) -> None:
-    """The output folder is replaced wholesale, so it must not hold the project or the notes."""
-    out = opts.out.resolve()
-    for name, keep in (("the project", Path(opts.project_dir)), ("the content", opts.content)):
-        keep = keep.resolve()
-        if out == keep or keep.is_relative_to(out) or out.is_relative_to(opts.content.resolve()):
-            raise ContentError(f"refusing to build into {out}: it would replace {name} folder")
+    """The output folder must be new, empty or a build's own (``store.outfolder``), and none
+    of the project's folders, nor hold one."""
+    project = Path(opts.project_dir)
+    check_output_folder(opts.out, (
+        ("the project", project), ("the content", opts.content),
+        ("the static", project / STATIC_DIRNAME), ("the templates", project / "templates"),
+        ("the build cache", opts.cache_dir)))
 
 
 def write_stage(files: Sequence[OutputFile], state: CacheState, out: Path, jobs: int | None,
@@ -37,11 +39,14 @@ def write_stage(files: Sequence[OutputFile], state: CacheState, out: Path, jobs:
     ``prepare`` readies what the workers share, when there are workers."""
     old = state.outputs
     todo = [f for f in files if needs_making(f, old.get(f.path), out)]
+    before = written_here(out)
+    keep = {f.path for f in files}
     with staging(out) as stage:
         made = run_step(lambda i: make_file(todo[i], old.get(todo[i].path), out, stage),
                         len(todo), jobs, prepare)
         written = [m.path for m in made if m.written]
-        removed = commit(stage, out, written, {f.path for f in files}, set(old) or None)
+        removed = commit(stage, out, written, keep, before | old.keys())
+    save_marker(out, keep, before)
     outputs = {f.path: old[f.path] for f in files if f.path in old}
     outputs.update((m.path, m.entry) for m in made)
     state.outputs = outputs

@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from urllib.parse import quote
 
 from site_builder.core.parallel import run_step
 from site_builder.search import pagefind, parts, recent
@@ -266,9 +267,12 @@ def _make_bundle(out_dir: Path, site: Path, bundle: Path, pages: tuple[str, ...]
 
 
 def _write_pages(out_dir: Path, site: Path, pages: tuple[str, ...], docs: Path | None) -> None:
+    """Pagefind's input pages.  Pagefind makes a page's URL from its file path as it is, so
+    each page goes in at its percent-encoded path: the index then holds ``/c%23/``, which a
+    browser follows to ``c#/index.html`` (``/c#/`` would be ``/c`` and a fragment)."""
     try:
         for page in pages:
-            target = site / page
+            target = site / quote(page, safe="/")
             target.parent.mkdir(parents=True, exist_ok=True)
             if docs is not None and _move_in(doc_path(docs, page), target):
                 continue

@@ -191,10 +191,12 @@ def _warn_once(warning: str) -> None:
         say_error(f"Warning: {warning}")
 
 
-def _deploy(client: Any, bucket: str, site: Path, message: str, out: Say) -> str | None:
+def _deploy(client: Any, bucket: str, site: Path, message: str, out: Say,
+            site_id: str | None = None) -> str | None:
     from site_builder.deploy import publish
 
-    result = publish(client, bucket, site, message=message, source="notes up")
+    result = publish(client, bucket, site, message=message, source="notes up",
+                     site_id=site_id)
     if result.record is None:
         out(f"Deploy: nothing changed ({result.plan.summary()}); live deploy {result.live_id}")
     else:
@@ -265,12 +267,14 @@ def run_up(opts: DevOptions, *, stop: threading.Event | None = None, out: Say = 
     stop = stop or threading.Event()
     use_dummy_credentials()
     check_port_free(opts.host, opts.port, "--port")
+    check_port_free("127.0.0.1", opts.s3_port, "--s3-port")
+    since = snapshot(opts.project, opts.content_dir())  # edits during the build still count
+    site = _build(opts, out)  # before the S3 server's threads: its workers may fork
     with EmbeddedS3(opts.s3_port) as s3:  # S3 stays on 127.0.0.1 whatever --host says
         client = s3.client()
         create_site_bucket(client, opts.bucket)
-        since = snapshot(opts.project, opts.content_dir())  # edits during the build still count
-        site = _build(opts, out)
-        _deploy(client, opts.bucket, site, "notes up: first deploy", out)
+        site_id = load_settings(opts.project).site_id
+        _deploy(client, opts.bucket, site, "notes up: first deploy", out, site_id)
         seen = [latest_record_id(client, opts.bucket)]
         lr = LiveReload()
         server = _start_server(WebsiteApp(BucketStore(client, opts.bucket), livereload=lr), opts)
@@ -284,8 +288,8 @@ def run_up(opts: DevOptions, *, stop: threading.Event | None = None, out: Say = 
             def on_change(changes: list[Change]) -> None:
                 out(_changed_line(changes))
                 message = record_message(changes, content)
-                if _guarded(lambda: _deploy(client, opts.bucket, _build(opts, out), message, out),
-                            lr):
+                if _guarded(lambda: _deploy(client, opts.bucket, _build(opts, out), message, out,
+                                            site_id), lr):
                     seen[0] = latest_record_id(client, opts.bucket)
                     lr.reloaded()
 

@@ -17,6 +17,7 @@ import urllib.request
 from typing import Any, Self
 
 from site_builder.core import bucket_config
+from site_builder.serve.leans3 import fast_timestamp_session, lean_version_listing
 from site_builder.serve.website import check_port_free
 
 DEFAULT_BUCKET = "notes-local"
@@ -76,6 +77,7 @@ class EmbeddedS3:
         from moto.server import ThreadedMotoServer
 
         atomic_conditional_puts()
+        lean_version_listing()
         check_port_free(self.host, self.requested_port, "--s3-port")
         werkzeug = logging.getLogger("werkzeug")  # one log line per request otherwise
         werkzeug.addHandler(logging.NullHandler())
@@ -99,13 +101,12 @@ class EmbeddedS3:
         return f"http://{host}:{port}"
 
     def client(self) -> Any:
-        """A boto3 S3 client for the embedded endpoint (path-style, like the CLI's)."""
-        import boto3
-
+        """A boto3 S3 client for the embedded endpoint (path-style, like the CLI's), parsing
+        timestamps quickly (``leans3.parse_timestamp``)."""
         from site_builder.deploy.client import deploy_client
 
         return deploy_client(
-            boto3,
+            fast_timestamp_session(),
             region_name=DUMMY_CREDENTIALS["AWS_DEFAULT_REGION"],
             endpoint_url=self.endpoint_url,
             aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],

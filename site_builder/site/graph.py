@@ -16,6 +16,7 @@ from collections.abc import Set as AbstractSet
 from functools import cached_property, lru_cache
 
 from site_builder.store.cache import digest
+from site_builder.vault.links import href_for
 
 FIRST = 8  # depth-1 neighbours drawn at most
 SECOND = 8  # depth-2 neighbours drawn at most
@@ -140,7 +141,8 @@ def graph_svg(graph: Layout | None, spots: tuple | None = None) -> str:
         if depth == 0:
             dots.append(f'<g class="here" aria-current="page">{dot}</g>')
         else:
-            dots.append(f'<a href="{html.escape(url)}" class="d{depth}">{dot}</a>')
+            dots.append(f'<a href="{html.escape(href_for(url, None))}" class="d{depth}">'
+                        f'{dot}</a>')
     return (f'<svg class="graph" viewBox="0 0 {WIDTH} {HEIGHT}" '
             f'aria-label="Notes linked with this one">'
             f'<g class="edges">{lines}</g>{"".join(dots)}</svg>')

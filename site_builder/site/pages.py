@@ -17,6 +17,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from site_builder.core.errors import ContentError
 from site_builder.markdown.render import RenderMeta
 from site_builder.site.graph import Layout, graph_svg
 from site_builder.site.page_maker import PageMaker
@@ -66,10 +67,24 @@ class SectionInfo:
     children: tuple[str, ...]
 
 
+# Symbols that tell tags apart ("c#", "c++", "c"): spelled out, not dropped.
+_SPELLED = {"#": " sharp ", "+": " plus ", "&": " and ", "@": " at "}
+_SYMBOL = re.compile("[" + re.escape("".join(_SPELLED)) + "]")
+
+
 @lru_cache(maxsize=4096)
 def tag_slug(name: str) -> str:
-    slug = re.sub(r"[^\w]+", "-", name.lower(), flags=re.UNICODE).strip("-")
+    """The URL segment of a tag's page: "Docker" and "docker" share one, "c#" (c-sharp),
+    "c++" (c-plus-plus) and "c" do not."""
+    spelled = _SYMBOL.sub(lambda m: _SPELLED[m.group()], name.lower())
+    slug = re.sub(r"[^\w]+", "-", spelled, flags=re.UNICODE).strip("-")
     return slug or "tag"
+
+
+def _same_tag(a: str, b: str) -> bool:
+    """Two spellings of one tag: they differ only in case, spaces, "-" and "_"."""
+    fold = lambda name: re.sub(r"[\s_-]+", "", name.casefold())
+    return fold(a) == fold(b)
 
 
 def tag_url(name: str) -> str:
@@ -151,7 +166,12 @@ def collect_tags(cards: Sequence[Card]) -> dict[str, tuple[str, list[Card]]]:
     for card in cards:
         for tag in card.tags:
             slug = tag_slug(tag.name)
-            tags.setdefault(slug, (tag.name, []))[1].append(card)
+            name, notes = tags.setdefault(slug, (tag.name, []))
+            if not _same_tag(name, tag.name):
+                raise ContentError(f"tags '{name}' and '{tag.name}' would share the page "
+                                   f"/tags/{slug}/ (the second is on the note at {card.url}): "
+                                   "rename one of them")
+            notes.append(card)
     for _, items in tags.values():
         items.sort(key=sort_key)
     return dict(sorted(tags.items()))

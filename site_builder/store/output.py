@@ -19,7 +19,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +28,9 @@ from site_builder.core.errors import ContentError
 from site_builder.core.processes import pid_alive
 from site_builder.deploy.local import GROUP_HEAD, group_of
 from site_builder.store.cache import OutputEntry, digest
+from site_builder.store.outfolder import inside
 
 PRIVATE_PREFIX = "_notes/"
-# Written by the search step, not by page making: never "stale".
-MANAGED_ELSEWHERE = ("pagefind",)
 
 
 @dataclass(frozen=True)
@@ -97,8 +96,12 @@ def staging(out_dir: Path) -> Iterator[Path]:
     """A temporary folder in ``out_dir``'s parent (same filesystem, so moving a file in is a
     rename).  Removed when the build ends, whether it failed or not."""
     out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_folder(f".{out_dir.name}.building-", out_dir.parent)
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = temp_folder(f".{out_dir.name}.building-", out_dir.parent)
+    except OSError as exc:
+        raise ContentError(f"cannot write the output folder {out_dir}: {exc.strerror} (pass "
+                           "--out with a folder you can write)") from None
     try:
         yield tmp
     finally:
@@ -194,31 +197,25 @@ def _make_dir(folder: Path) -> None:
         _MADE_DIRS.add(key)
 
 
-def _walk_files(root: Path) -> Iterator[str]:
-    """Output-relative paths of every file under ``root``, except folders managed elsewhere."""
-    stack = [("", str(root))]
-    while stack:
-        rel, folder = stack.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    if not (rel == "" and entry.name in MANAGED_ELSEWHERE):
-                        stack.append((rel + entry.name + "/", entry.path))
-                else:
-                    yield rel + entry.name
-
-
 def commit(stage: Path, out_dir: Path, written: Iterable[str], keep: set[str],
-           known: set[str] | None = None) -> list[str]:
-    """Move the written files into ``out_dir`` and remove every file the site no longer has:
-    of ``known`` (what the last build left there, from the cache), or of everything found in
-    the folder when that is not known.  Returns the removed paths.  Only renames and unlinks:
-    nothing here can fail half-way for a content reason."""
+           owned: Collection[str]) -> list[str]:
+    """Move the written files into ``out_dir`` and remove the files the site no longer has,
+    among ``owned`` (the files earlier builds wrote there: the cache's record and the folder's
+    marker, ``store.outfolder``).  A file no build wrote is never replaced nor removed: one in
+    the way of a new page is an error naming it, raised before anything moves.  Returns the
+    removed paths.  Only renames and unlinks: nothing here can fail half-way for a content
+    reason."""
     out_dir = out_dir.resolve()
     if not out_dir.exists():
         os.chmod(stage, 0o755)
         os.rename(stage, out_dir)
         return []
+    written = list(written)
+    outside = [p for p in written if p not in owned and os.path.lexists(out_dir / p)]
+    outside += [f"{d}/" for d in _leaving(out_dir, {os.path.dirname(p) for p in written})]
+    if outside:
+        raise ContentError(f"{out_dir / outside[0]} was not written by notes build, and the "
+                           "site needs that path: move it out of the output folder")
     made_dirs: set[str] = set()
     for path in written:
         parent = os.path.dirname(path)
@@ -226,12 +223,19 @@ def commit(stage: Path, out_dir: Path, written: Iterable[str], keep: set[str],
             (out_dir / parent).mkdir(parents=True, exist_ok=True)
             made_dirs.add(parent)
         os.replace(stage / path, out_dir / path)
-    present = known if known is not None else _walk_files(out_dir)
-    removed = sorted(p for p in present if p not in keep and os.path.lexists(out_dir / p))
+    gone = [p for p in owned if p not in keep and os.path.lexists(out_dir / p)]
+    away = _leaving(out_dir, {os.path.dirname(p) for p in gone})
+    removed = sorted(p for p in gone if os.path.dirname(p) not in away)
     for path in removed:
         os.unlink(out_dir / path)
     _prune_empty_dirs(out_dir, {os.path.dirname(p) for p in removed})
     return removed
+
+
+def _leaving(out_dir: Path, folders: set[str]) -> set[str]:
+    """Those of ``folders`` (relative to ``out_dir``) that a symbolic link leads out of it:
+    nothing is written or removed through them.  One ``realpath`` per folder."""
+    return {d for d in folders if d and not inside(out_dir, out_dir / d / "x")}
 
 
 def _prune_empty_dirs(out_dir: Path, candidates: set[str]) -> None:

@@ -11,6 +11,7 @@ split, parsed and checked by ``frontmatter``.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import posixpath
 import re
 from collections.abc import Mapping
@@ -139,7 +140,11 @@ def display_path(path: Path, project_dir: Path) -> str:
 def display_prefix(content_dir: Path, project_dir: Path) -> str:
     """How the content folder is shown in messages ("content/"), computed once per build
     instead of resolving every note's path."""
-    shown = display_path(content_dir, project_dir)
+    named, project = os.path.abspath(content_dir), os.path.abspath(project_dir)
+    if named.startswith(project.rstrip("/") + "/"):  # as named: content/ may be a link
+        shown = os.path.relpath(named, project)
+    else:
+        shown = display_path(content_dir, project_dir)
     return "" if shown == "." else shown.rstrip("/") + "/"
 
 

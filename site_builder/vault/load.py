@@ -26,7 +26,7 @@ from site_builder.vault.content import (
     unpack_note,
 )
 from site_builder.vault.vaultconfig import VaultConfig, read_vault_config
-from site_builder.vault.walk import walk
+from site_builder.vault.walk import contained_root, walk
 
 # Output folders written by other tools (Pagefind) or never written (_notes/ is the bucket's
 # private area), so content may not claim them.
@@ -109,6 +109,15 @@ def _with_free_redirects(notes: list[Note]) -> list[Note]:
     return kept
 
 
+def containing_root(content_dir: Path, project_dir: Path) -> Path | None:
+    """What the content folder must really lie in: the project, when it is named as a folder
+    of the project (``content/``, even if that is a link), else nothing: a folder named on
+    its own (``--content ~/vault``, or ``content`` in notes.toml) is its own root.  Decided
+    on the names as given, so a link cannot move a folder out of the project unseen."""
+    named, project = os.path.abspath(content_dir), os.path.abspath(project_dir)
+    return Path(project) if named.startswith(project.rstrip("/") + "/") else None
+
+
 def load_content(content_dir: Path, project_dir: Path, *, drafts: bool = False,
                  known: Mapping[str, tuple] | None = None,
                  trust_before_ns: int = 0) -> Content:
@@ -119,11 +128,13 @@ def load_content(content_dir: Path, project_dir: Path, *, drafts: bool = False,
     even read.  In an Obsidian vault, the templates folder's files are read as ``templates``:
     never published, but embeds may name them.
     """
-    if not content_dir.is_dir():
+    if not content_dir.is_dir() and not content_dir.is_symlink():  # a bad link: walk says why
         raise ContentError("content folder not found", display_path(content_dir, project_dir))
     prefix = display_prefix(content_dir, project_dir)
+    root = containing_root(content_dir, project_dir)
+    contained_root(content_dir, root, prefix.rstrip("/") or str(content_dir))  # before reading
     vault = read_vault_config(content_dir, prefix)
-    md_files, other = walk(content_dir, prefix)
+    md_files, other = walk(content_dir, prefix, within=root)
     notes, intros, hidden, templates = [], [], [], []
     stamps: dict[str, Stamp] = {}
     reused: set[str] = set()
@@ -168,9 +179,10 @@ def load_static(project_dir: Path) -> tuple[Asset, ...]:
     downloads), published as it is at the same path under the site root.  Hidden files are
     skipped except ``.well-known/``; symlinks follow the content folder's rules."""
     folder = Path(project_dir) / STATIC_DIRNAME
-    if not folder.is_dir():
+    if not folder.is_dir() and not folder.is_symlink():  # a bad link: walk says why
         return ()
-    md_files, other = walk(folder, STATIC_DIRNAME + "/", keep_hidden=(".well-known",))
+    md_files, other = walk(folder, STATIC_DIRNAME + "/", keep_hidden=(".well-known",),
+                           within=Path(project_dir))
     files = sorted(md_files + other, key=lambda item: item[0].split("/"))
     for source, _ in files:
         _check_reserved("/" + source, f"{STATIC_DIRNAME}/{source}")
