@@ -24,7 +24,11 @@ _LAZY = {
     "make_restore_plan": "plan", "open_site": "local", "publish": "publish",
     "rollback": "rollback", "verify": "verify",
 }
-__all__ = sorted(_LAZY)
+__all__ = [
+    "DeployRecord", "DeployResult", "DriftReport", "FileEntry", "LocalFile", "Plan", "Upload",
+    "bucket_from_stack", "history", "make_plan", "make_restore_plan", "open_site", "publish",
+    "rollback", "verify",
+]
 
 
 class _Package(types.ModuleType):
