@@ -32,11 +32,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from site_builder.core.errors import NotesError
+from site_builder.core.versions import installed_version
 
 CACHE_DIRNAME = ".notes-cache"
 FORMAT = 5  # 2: note bodies in pack files; 3: search_pages; 4: search_bundles; 5: search_pending
@@ -188,12 +188,7 @@ def fingerprint(project_dir: Path, content_dir: Path) -> dict[str, Any]:
     """What a cache must have been made with to be trusted by this build."""
     from site_builder import __version__
 
-    versions = {}
-    for name in _LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
+    versions = {name: installed_version(name) for name in _LIBRARIES}
     return {
         "format": FORMAT,
         "notes-publisher": __version__,
