@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from site_builder import __version__
 from site_builder.cli._help import apply_help
+from site_builder.core import regexcache
 from site_builder.core.errors import NotesError
 
 _COMMAND_MODULES: tuple[str, ...] = ("init", "build", "deploy", "history", "serve")
@@ -46,6 +47,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    regexcache.install()  # before the commands import Markdown, Pygments, YAML...
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(argv[0] if argv else None).parse_args(argv)
     try:
