@@ -16,6 +16,7 @@ file, another Python's ``re`` internals) leaves ``re`` as it was.
 
 from __future__ import annotations
 
+import _sre
 import atexit
 import marshal
 import os
@@ -23,8 +24,6 @@ import re
 import sys
 import tempfile
 from pathlib import Path
-
-import _sre
 
 try:
     from re import _compiler, _parser
