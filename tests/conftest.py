@@ -19,6 +19,13 @@ CHROMIUM = os.environ.get("NOTES_CHROMIUM") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """What `notes` keeps in the user's cache folder (compiled regular expressions,
+    ``core.regexcache``) goes to a folder of the test session's, not the user's."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("user-cache"))
+
+
 @pytest.fixture
 def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     """Dummy credentials and region, so boto3 never looks for real ones."""

@@ -41,6 +41,18 @@ def test_every_command_has_a_description_and_examples_that_parse(capsys) -> None
                     build_parser().parse_args(words[1:])
 
 
+@pytest.mark.parametrize("command", ["build", "deploy"])
+def test_a_command_parsed_alone_reads_as_in_the_whole_parser(command: str) -> None:
+    """`notes build` builds a parser of its own command only (cheaper imports): the same
+    help, and the same values from the same words."""
+    alone = build_parser(command)
+    action = next(a for a in alone._actions if isinstance(a, argparse._SubParsersAction))
+    assert list(action.choices) == [command]
+    assert action.choices[command].format_help() == subparsers()[command].format_help()
+    argv = [command, "--no-search", "--jobs", "2", "--content", "x"]
+    assert vars(alone.parse_args(argv)) == vars(build_parser().parse_args(argv))
+
+
 def test_every_value_has_a_metavar_that_says_what_it_is() -> None:
     for name, parser in subparsers().items():
         for action in parser._actions:

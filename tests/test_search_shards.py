@@ -17,11 +17,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from searchview import listed as listed_bundles
+from searchview import search_view
 
 from site_builder.pipeline.build import build_site
 from site_builder.pipeline.options import BuildOptions, BuildResult
 from site_builder.search import index as search
-from site_builder.search import pagefind
+from site_builder.search import pagefind, recent
 from site_builder.search import parts as page_parts_module
 from site_builder.search import shards as search_shards
 from site_builder.search.shards import plan_bundles, shard_count, shard_of, update_index
@@ -126,23 +128,20 @@ def project(tmp_path: Path, runs: list[list[str]]) -> Path:
 
 
 def fragments(root: Path) -> dict[str, str]:
-    """URL -> indexed text, over every bundle: the primary and the listed shards."""
-    listed = json.loads((root / "shards.json").read_text())
-    out: dict[str, str] = {}
-    for bundle in [root, *(root.parent / p.strip("/") for p in listed)]:
-        for path in (bundle / "fragment").glob("*.pf_fragment"):
-            record = json.loads(gzip.decompress(path.read_bytes())[len(b"pagefind_dcd"):])
-            assert record["url"] not in out, "a page in two bundles"
-            out[record["url"]] = record["content"]
-    return out
+    """URL -> indexed text, as the merged search shows it: the primary, the listed bundles,
+    without the fragments set aside (``searchview.search_view``)."""
+    return {url: json.loads(data[len(b"pagefind_dcd"):])["content"]
+            for url, data in search_view(root).items()}
 
 
 def test_layout_primary_bundle_shards_and_their_list(project: Path, runs: list) -> None:
     root = project / "build/site/pagefind"
-    listed = json.loads((root / "shards.json").read_text())
+    listed = listed_bundles(root)
     shards = sorted(p.name for p in root.iterdir() if p.name.startswith("shard-"))
-    assert len(listed) >= 2 and listed == [f"/pagefind/{s}/" for s in shards]
-    assert len(runs) == len(listed) + 1  # one Pagefind run per bundle
+    assert len(shards) >= 2 and listed == {"bundles": [f"/pagefind/{s}/" for s in shards],
+                                           "drop": []}
+    assert (root / "merged" / "pagefind.js").is_file()
+    assert len(runs) == len(shards) + 1  # one Pagefind run per bundle
     for name in ("pagefind.js", "pagefind-ui.js", "pagefind-component-ui.js", "wasm.en.pagefind"):
         assert (root / name).is_file()
     for shard in shards:  # only what a merged index loads
@@ -154,15 +153,26 @@ def test_layout_primary_bundle_shards_and_their_list(project: Path, runs: list) 
     assert "Worda3" in found["/a/n3/"]
 
 
-def test_a_body_edit_reindexes_only_its_shard(project: Path, runs: list) -> None:
+def test_a_body_edit_indexes_only_the_edited_page(project: Path, runs: list) -> None:
+    """The edited page goes into the recent bundle (one Pagefind run over it alone); its old
+    fragment in its shard is set aside, and its shard is left as it was."""
+    root = project / "build/site/pagefind"
+    shards = {p.name: tree(p) for p in root.iterdir() if p.name.startswith("shard-")}
     before = len(runs)
     edit = project / "content/b/n2.md"
     edit.write_text(edit.read_text().replace("common text", "changed zanzibar text"))
     assert build(project).searched
-    assert len(runs) == before + 1 and "b/n2/index.html" in runs[-1]
-    assert len(runs[-1]) < len(NOTES)
-    assert "zanzibar" in fragments(project / "build/site/pagefind")["/b/n2/"]
+    assert runs[before:] == [["b/n2/index.html"]]
+    assert "zanzibar" in fragments(root)["/b/n2/"]
+    assert listed_bundles(root)["bundles"][-1] == "/pagefind/recent/"
+    assert len(listed_bundles(root)["drop"]) == 1
+    assert shards == {p.name: tree(p) for p in root.iterdir() if p.name.startswith("shard-")}
     assert not build(project).searched and len(runs) == before + 1  # unchanged: no run
+    other = project / "content/a/n1.md"
+    other.write_text(other.read_text().replace("common text", "quokka text"))
+    assert build(project).searched  # the recent bundle again, with both pages
+    assert runs[before + 1:] == [["a/n1/index.html", "b/n2/index.html"]]
+    assert "quokka" in fragments(root)["/a/n1/"] and "zanzibar" in fragments(root)["/b/n2/"]
 
 
 def test_a_deleted_note_is_gone_from_the_index_in_the_same_build(project: Path, runs: list
@@ -170,8 +180,27 @@ def test_a_deleted_note_is_gone_from_the_index_in_the_same_build(project: Path, 
     before = len(runs)
     (project / "content/a/n4.md").unlink()
     build(project)
-    assert len(runs) == before + 1 and "a/n4/index.html" not in runs[-1]
+    assert len(runs) == before  # its fragment set aside, no Pagefind run
     assert "/a/n4/" not in fragments(project / "build/site/pagefind")
+
+
+def test_past_the_limit_the_shards_are_made_again_as_a_clean_build_makes_them(
+        project: Path, runs: list, monkeypatch: pytest.MonkeyPatch,
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every build in between shows what a clean build shows; once past ``RECENT_LIMIT``
+    pending pages the index is byte-identical to a clean build's (no recent bundle)."""
+    monkeypatch.setattr(recent, "RECENT_LIMIT", 2)
+    root = project / "build/site/pagefind"
+    for step, rel in enumerate(("a/n0.md", "b/n3.md", "a/n5.md")):
+        path = project / "content" / rel
+        path.write_text(path.read_text().replace("common", f"edit{step}"))
+        build(project)
+        clean = tmp_path_factory.mktemp("clean")
+        shutil.copytree(project / "content", clean / "content")
+        build(clean)
+        assert search_view(root) == search_view(clean / "build/site/pagefind")
+        assert (root / "recent").is_dir() == (step < 2)
+    assert tree(clean / "build/site/pagefind") == tree(root)
 
 
 def test_emptied_shard_goes_and_cached_equals_clean(project: Path, runs: list,
@@ -186,7 +215,7 @@ def test_emptied_shard_goes_and_cached_equals_clean(project: Path, runs: list,
             (project / "content" / rel).unlink()
     build(project)
     assert not shard.exists()
-    assert f"/pagefind/{shard.name}/" not in (root / "shards.json").read_text()
+    assert f"/pagefind/{shard.name}/" not in listed_bundles(root)["bundles"]
     assert set(fragments(root)) == urls
     clean = tmp_path_factory.mktemp("clean")
     shutil.copytree(project / "content", clean / "content")

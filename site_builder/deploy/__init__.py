@@ -10,17 +10,44 @@ Modules: ``local`` (scan a folder or zip), ``headers`` (Content-Type/Cache-Contr
 ``invalidate`` (CloudFront: invalidate exactly what a deploy or rollback changed).
 """
 
-from site_builder.deploy.history import history
-from site_builder.deploy.local import LocalFile, open_site
-from site_builder.deploy.plan import Plan, Upload, make_plan, make_restore_plan
-from site_builder.deploy.publish import DeployResult, publish
-from site_builder.deploy.record import DeployRecord, FileEntry
-from site_builder.deploy.rollback import rollback
-from site_builder.deploy.stack import bucket_from_stack
-from site_builder.deploy.verify import DriftReport, verify
+import importlib
+import sys
+import types
 
+# Name -> the module defining it, imported on first use: the build imports ``deploy.local``
+# and ``deploy.manifest`` for the site's manifest, and importing this package used to load
+# every module (botocore and all), about 0.1 s of every `notes build`.
+_LAZY = {
+    "DeployRecord": "record", "DeployResult": "publish", "DriftReport": "verify",
+    "FileEntry": "record", "LocalFile": "local", "Plan": "plan", "Upload": "plan",
+    "bucket_from_stack": "stack", "history": "history", "make_plan": "plan",
+    "make_restore_plan": "plan", "open_site": "local", "publish": "publish",
+    "rollback": "rollback", "verify": "verify",
+}
 __all__ = [
     "DeployRecord", "DeployResult", "DriftReport", "FileEntry", "LocalFile", "Plan", "Upload",
     "bucket_from_stack", "history", "make_plan", "make_restore_plan", "open_site", "publish",
     "rollback", "verify",
 ]
+
+
+class _Package(types.ModuleType):
+    """This package, whose names in ``_LAZY`` are the functions and classes even after the
+    module of the same name (``publish``, ``history``, ``rollback``, ``verify``) is imported:
+    importing a submodule sets it as the package's attribute, which would otherwise hide the
+    function of that name."""
+
+    def __getattr__(self, name: str) -> object:
+        if name not in _LAZY:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        types.ModuleType.__setattr__(self, name, value)
+        return value
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return  # a submodule just imported: the name stays the function's
+        types.ModuleType.__setattr__(self, name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -9,15 +9,28 @@ which is most of Python-Markdown's per-call cost.
 from __future__ import annotations
 
 import html
+import importlib
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import markdown
-from markdown.extensions.toc import slugify_unicode
-from pymdownx.superfences import fence_div_format
+from markdown.extensions import Extension
+from markdown.extensions.admonition import AdmonitionExtension
+from markdown.extensions.footnotes import FootnoteExtension
+from markdown.extensions.nl2br import Nl2BrExtension
+from markdown.extensions.sane_lists import SaneListExtension
+from markdown.extensions.tables import TableExtension
+from markdown.extensions.toc import TocExtension, slugify_unicode
+from pymdownx.details import DetailsExtension
+from pymdownx.magiclink import MagiclinkExtension
+from pymdownx.mark import MarkExtension
+from pymdownx.superfences import SuperFencesCodeExtension, fence_div_format
+from pymdownx.tasklist import TasklistExtension
+from pymdownx.tilde import DeleteSubExtension
 
 from site_builder.markdown.embeds import NoteLoader
 from site_builder.markdown.fastblock import FastBlockExtension
@@ -175,11 +188,29 @@ def markdown_extensions() -> list:
     # SharedHighlightExtension: pymdownx.highlight without a Pygments formatter per block;
     # FastBlockExtension (last: it changes the block processors the others registered): the
     # block parser without regex searches that cannot match (same HTML).
-    highlight = SharedHighlightExtension(**EXTENSION_CONFIGS["pymdownx.highlight"])
-    return ["tables", "pymdownx.superfences", highlight, "footnotes", "toc",
-            "admonition", SmartQuotesExtension(), "sane_lists", "pymdownx.tasklist",
-            "pymdownx.mark", "pymdownx.tilde", "pymdownx.magiclink", "pymdownx.details",
+    # Instances, not names: Python-Markdown looks a name up among every installed package's
+    # entry points first (importlib.metadata, ~30 ms per process).
+    c = EXTENSION_CONFIGS
+    highlight = SharedHighlightExtension(**c["pymdownx.highlight"])
+    return [TableExtension(), SuperFencesCodeExtension(**c["pymdownx.superfences"]), highlight,
+            FootnoteExtension(**c["footnotes"]), TocExtension(**c["toc"]),
+            AdmonitionExtension(), SmartQuotesExtension(), SaneListExtension(),
+            TasklistExtension(**c["pymdownx.tasklist"]), MarkExtension(),
+            DeleteSubExtension(**c["pymdownx.tilde"]),
+            MagiclinkExtension(**c["pymdownx.magiclink"]), DetailsExtension(),
             AtxHeadingExtension(), FastInlineExtension(), FastBlockExtension()]
+
+
+class _Markdown(markdown.Markdown):
+    """Python-Markdown, finding the extensions that pymdownx's own register by name (``pymdownx.
+    superfences`` asks for ``pymdownx.highlight``) without first looking the name up among
+    every installed package's entry points (10-35 ms per process): pymdown-extensions
+    declares none, so the name is a module either way."""
+
+    def build_extension(self, ext_name: str, configs: Mapping[str, Any]) -> Extension:
+        if ext_name.startswith("pymdownx.") and ":" not in ext_name:
+            return importlib.import_module(ext_name).makeExtension(**configs)
+        return super().build_extension(ext_name, configs)
 
 
 class Renderer:
@@ -194,8 +225,8 @@ class Renderer:
         self.math = MathExtension()
         html_mode, _, breaks = raw_html.partition("+")
         safety = [EscapeRawHtml()] if html_mode == "escape" else []
-        safety += ["nl2br"] if breaks == LINE_BREAKS else []
-        self.md = markdown.Markdown(
+        safety += [Nl2BrExtension()] if breaks == LINE_BREAKS else []
+        self.md = _Markdown(
             extensions=[*(markdown_extensions() if extensions is None else extensions),
                         self.links, self.obsidian, self.math, *safety],
             extension_configs=EXTENSION_CONFIGS if configs is None else configs,

@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 from site_builder.core.errors import NotesError
+from site_builder.core.versions import installed_version
 
 OUTPUT_SUBDIR = "pagefind"
 
@@ -34,12 +35,7 @@ class SearchIndexError(NotesError):
 
 def pagefind_version() -> str:
     """The Pagefind that writes the index (part of its key: another version, another index)."""
-    from importlib import metadata
-
-    try:
-        return metadata.version("pagefind_bin")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+    return installed_version("pagefind_bin") or "unknown"
 
 
 def pagefind_executable() -> Path:

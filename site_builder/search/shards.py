@@ -25,13 +25,13 @@ import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
 from site_builder.core.parallel import run_step
-from site_builder.search import pagefind, parts
+from site_builder.search import pagefind, parts, recent
 from site_builder.search.pagefind import OUTPUT_SUBDIR, SearchIndexError, pagefind_version
 from site_builder.search.parts import page_parts, part_digest
 from site_builder.store.cache import page_key
@@ -39,6 +39,9 @@ from site_builder.store.output import same_bytes, temp_folder
 
 PAGES_PER_SHARD = 256
 SHARDS_FILE = "shards.json"
+# Pagefind's API with every bundle merged in and the drop list applied: what the pages load.
+MERGED_DIR = "merged"
+MERGED_SCRIPT = f"{MERGED_DIR}/pagefind.js"
 SHARD_PREFIX = "shard-"
 _JOBS = max(1, min(4, os.cpu_count() or 1))  # a Pagefind run is single-threaded in effect
 # What a merged (non-primary) bundle is read for; the UI scripts and WebAssembly come from
@@ -50,11 +53,26 @@ _SHM, _SHM_ROOM = "/dev/shm", 256 * 2**20  # a few shards' small pages need a fe
 @dataclass(frozen=True)
 class IndexUpdate:
     """What ``update_index`` did: the key of every bundle now on disk (pass it back next
-    time), the bundles Pagefind re-made ("" is the primary), and the pages indexed."""
+    time), the bundles Pagefind re-made ("" is the primary), the pages indexed, what the
+    shard bundles hold (page -> digest: ``made`` for the next call) and the fragment ids
+    the browser sets aside (page -> id; see ``site_builder.search.recent``)."""
 
     keys: Mapping[str, str]
     ran: tuple[str, ...]
     pages: int
+    made: Mapping[str, str] = field(default_factory=dict)
+    drops: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The bundles an update leaves: shards (as ``plan_bundles`` names them) holding ``made``,
+    plus the recent bundle of ``recent`` pages, and the fragments ``drops`` sets aside."""
+
+    plan: Mapping[str, tuple[str, ...]]
+    keys: Mapping[str, str]
+    made: Mapping[str, str]
+    drops: Mapping[str, str]
 
 
 def shard_count(pages: int) -> int:
@@ -137,42 +155,95 @@ def doc_path(docs: Path, page: str) -> Path:
 
 
 def update_index(out_dir: Path, indexed: Mapping[str, str], known: Mapping[str, str],
-                 docs: Path | None = None) -> IndexUpdate:
+                 docs: Path | None = None, made: Mapping[str, str] | None = None,
+                 drops: Mapping[str, str] | None = None) -> IndexUpdate:
     """Bring ``out_dir/pagefind`` up to date with the pages' indexed parts (``indexed``: every
     HTML page -> digest of its indexed part, "" for a page Pagefind skips), re-running
     Pagefind only for bundles whose key is not in ``known`` (the keys the last update
     returned; {} re-makes all).  Every bundle is made in a temporary folder first; only
     when all succeeded do they replace the old ones, so a failure leaves the old index whole.
 
+    ``made`` and ``drops``: the last update's, when the shards may stay as they are and the
+    pages changed since go into the recent bundle (``site_builder.search.recent``); None
+    makes every shard from ``indexed``, as a clean build does.
+
     A server that indexes in the background calls ``index.reindex`` (this, over digests read
     from disk) after each rebuild, passing back the keys the last call returned.
     ``docs``: where ``read_pages`` left index documents (moved in, not made again)."""
     out_dir = Path(out_dir)
-    plan = plan_bundles(indexed)
-    if not plan:
+    current = {p: d for p, d in indexed.items() if d}
+    if not current:
         raise SearchIndexError(
             f"search index: none of the {len(indexed)} built HTML pages has a "
             "data-pagefind-body element, so there is nothing to index "
             "(publish at least one note, or build with --no-search)")
-    keys = bundle_keys(plan, indexed)
     root = out_dir / OUTPUT_SUBDIR
-    todo = [name for name in plan if known.get(name) != keys[name]
+    layout = _recent_layout(root, current, known, made, drops or {}) if made is not None \
+        else None
+    layout = layout or _clean_layout(current)
+    todo = [name for name in layout.keys if known.get(name) != layout.keys[name]
             or not (root / name / "pagefind-entry.json").is_file()]
     # Bundles beside the output (moved in by rename); the pages Pagefind reads in scratch.
     work = temp_folder(".pagefind-", out_dir.resolve().parent)
     try:
         side_by_side = _JOBS > 1 and len(todo) > 1
+        pages = {**layout.plan, recent.RECENT: _recent_pages(layout, current)}
         with scratch() as sites, ThreadPoolExecutor(max_workers=_JOBS) as pool:
-            made = list(pool.map(lambda name: _make_bundle(
-                out_dir, sites / (name or "primary"), work / (name or "primary"), plan[name],
+            made_now = list(pool.map(lambda name: _make_bundle(
+                out_dir, sites / (name or "primary"), work / (name or "primary"), pages[name],
                 len(indexed), not name, docs, side_by_side), todo))
-        for name, bundle in zip(todo, made):
+        if layout.drops and not recent.unique_drops(
+                [root / name for name in layout.plan if name not in todo]
+                + made_now + ([root / recent.RECENT] if recent.RECENT in layout.keys
+                              and recent.RECENT not in todo else []),
+                layout.drops):
+            return update_index(out_dir, indexed, known, docs)  # an id in two bundles
+        for name, bundle in zip(todo, made_now):
             sync_tree(bundle, root / name, keep=_shard_paths if name == "" else None)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    _remove_stale_shards(root, plan)
-    _write_if_changed(root / SHARDS_FILE, _shards_json(plan))
-    return IndexUpdate(keys, tuple(todo), sum(len(pages) for pages in plan.values()))
+    _remove_stale_shards(root, layout.keys)
+    _write_if_changed(root / SHARDS_FILE, _shards_json(layout))
+    _write_if_changed(root / MERGED_SCRIPT, _merged_script())
+    return IndexUpdate(layout.keys, tuple(todo), len(current), layout.made, layout.drops)
+
+
+def _clean_layout(current: Mapping[str, str]) -> _Layout:
+    """Every page in its shard, no recent bundle: what a clean build makes."""
+    plan = plan_bundles(current)
+    return _Layout(plan, bundle_keys(plan, current), current, {})
+
+
+def _recent_layout(root: Path, current: Mapping[str, str], known: Mapping[str, str],
+                   made: Mapping[str, str], drops: Mapping[str, str]) -> _Layout | None:
+    """The shards left as the last update made them and the pending pages in the recent
+    bundle, or None when the shards must be made again: a shard not as ``made`` says, the
+    site past a shard-count threshold, a shard emptied or a new one needed, more than
+    ``RECENT_LIMIT`` pending pages, or a fragment to set aside not found."""
+    if not made or shard_count(len(made)) != shard_count(len(current)):
+        return None
+    plan = plan_bundles(made)
+    if set(plan) != set(plan_bundles(current)):
+        return None  # a shard emptied, or a first page for an empty one
+    keys = bundle_keys(plan, made)
+    if any(known.get(name) != key or not (root / name / "pagefind-entry.json").is_file()
+           for name, key in keys.items()):
+        return None
+    pending = recent.pending_pages(made, current)
+    if len(pending) > recent.RECENT_LIMIT:
+        return None
+    where = {page: name for name, pages in plan.items() for page in pages}
+    found = recent.find_drops(root, where, pending, drops)
+    if found is None:
+        return None
+    fresh = [(p, current[p]) for p in pending if p in current]
+    if fresh:
+        keys = {**keys, recent.RECENT: page_key(pagefind_version(), recent.RECENT, fresh)}
+    return _Layout(plan, keys, made, found)
+
+
+def _recent_pages(layout: _Layout, current: Mapping[str, str]) -> tuple[str, ...]:
+    return tuple(p for p in recent.pending_pages(layout.made, current) if p in current)
 
 
 def _make_bundle(out_dir: Path, site: Path, bundle: Path, pages: tuple[str, ...], total: int,
@@ -250,7 +321,8 @@ def _scratch_dir() -> str | None:
 
 def _shard_paths(rel: str) -> bool:
     """Files in ``pagefind/`` that belong to the shards, not to the primary bundle."""
-    return rel.startswith(SHARD_PREFIX) or rel == SHARDS_FILE
+    return rel.startswith((SHARD_PREFIX, recent.RECENT + "/", MERGED_DIR + "/")) \
+        or rel == SHARDS_FILE
 
 
 def _prune_shard(bundle: Path) -> None:
@@ -266,16 +338,27 @@ def _prune_shard(bundle: Path) -> None:
             path.rename(pruned / path.name)
 
 
-def _remove_stale_shards(root: Path, plan: Mapping[str, tuple[str, ...]]) -> None:
+def _remove_stale_shards(root: Path, bundles: Mapping[str, str]) -> None:
     if root.is_dir():
         for path in root.iterdir():
-            if path.name.startswith(SHARD_PREFIX) and path.name not in plan:
+            if (path.name.startswith(SHARD_PREFIX) or path.name == recent.RECENT) \
+                    and path.name not in bundles:
                 shutil.rmtree(path)
 
 
-def _shards_json(plan: Mapping[str, tuple[str, ...]]) -> bytes:
-    paths = [f"/{OUTPUT_SUBDIR}/{name}/" for name in sorted(plan) if name]
-    return (json.dumps(paths) + "\n").encode("utf-8")
+def _shards_json(layout: _Layout) -> bytes:
+    """The list the browser merges: every bundle but the primary, the recent one last, and
+    the fragments of the shards to set aside (``site_builder.search.recent``)."""
+    names = sorted(name for name in layout.plan if name)
+    names += [recent.RECENT] if recent.RECENT in layout.keys else []
+    listed = {"bundles": [f"/{OUTPUT_SUBDIR}/{name}/" for name in names],
+              "drop": sorted(layout.drops.values())}
+    return (json.dumps(listed) + "\n").encode("utf-8")
+
+
+def _merged_script() -> bytes:
+    """The module the site's search loads instead of ``pagefind.js`` (see its comment)."""
+    return (Path(__file__).resolve().parent / "merged.js").read_bytes()
 
 
 def _write_if_changed(path: Path, data: bytes) -> None:

@@ -32,14 +32,15 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from site_builder.core.errors import NotesError
+from site_builder.core.versions import installed_version
 
 CACHE_DIRNAME = ".notes-cache"
-FORMAT = 5  # 2: note bodies in pack files; 3: search_pages; 4: search_bundles; 5: weight
+FORMAT = 6  # 2: note bodies in pack files; 3: search_pages; 4: search_bundles; 5: weight;
+# 6: search_pending
 STATE_FILE = "state.bin"  # the state file, whose stamp tells a reader another process saved
 _LOCK = "lock"
 BLOBS_DIRNAME = "html"
@@ -94,11 +95,15 @@ class CacheState:
     search_pages: dict[str, tuple] = field(default_factory=dict)
     # search index bundle ("" primary, "shard-NN") -> key it was made from (search_shards)
     search_bundles: dict[str, str] = field(default_factory=dict)
+    # html output path -> (digest its shard's bundle holds, its fragment id there) for each
+    # page changed since its shard was made (site_builder.search.recent)
+    search_pending: dict[str, tuple] = field(default_factory=dict)
 
     def pack(self) -> tuple:
         return (self.notes, self.renders, {k: tuple(v) for k, v in self.outputs.items()},
                 self.out_dir, self.search_key, self.index_key, self.inputs_key, self.summary,
-                self.saved_ns, self.blobs, self.search_pages, self.search_bundles)
+                self.saved_ns, self.blobs, self.search_pages, self.search_bundles,
+                self.search_pending)
 
     @classmethod
     def unpack(cls, data: Any) -> CacheState:
@@ -108,7 +113,7 @@ class CacheState:
         if not _shaped(data, _STATE_SHAPE):
             raise ValueError("unexpected content")
         notes, renders, outputs, out_dir, search_key, index_key, inputs_key, summary, \
-            saved_ns, blobs, search_pages, search_bundles = data
+            saved_ns, blobs, search_pages, search_bundles, search_pending = data
         checks = ((notes, _NOTE_SHAPE), (renders, _RENDER_SHAPE), (outputs, _OUTPUT_SHAPE),
                   (blobs, _BLOB_SHAPE))
         for table, shape in checks:
@@ -118,13 +123,13 @@ class CacheState:
             raise ValueError("unexpected summary")
         return cls(notes, renders, {k: OutputEntry(*v) for k, v in outputs.items()}, out_dir,
                    search_key, index_key, inputs_key, summary, saved_ns, blobs, search_pages,
-                   search_bundles)
+                   search_bundles, search_pending)
 
 
 _OPT_STR = (str, type(None))
 _OPT_INT = (int, type(None))
 _STATE_SHAPE = (dict, dict, dict, str, _OPT_STR, _OPT_STR, _OPT_STR, tuple, int, dict, dict,
-                dict)
+                dict, dict)
 # content.pack_note: source, shown, title, url, section, body_line, date, updated, tags,
 # draft, summary, is_index, warnings, aliases, anchors, cssclasses, properties, redirects,
 # weight
@@ -185,12 +190,7 @@ def fingerprint(project_dir: Path, content_dir: Path) -> dict[str, Any]:
     """What a cache must have been made with to be trusted by this build."""
     from site_builder import __version__
 
-    versions = {}
-    for name in _LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
+    versions = {name: installed_version(name) for name in _LIBRARIES}
     return {
         "format": FORMAT,
         "notes-publisher": __version__,

@@ -1,8 +1,8 @@
 /* Search extras, loaded by site.js only when used, so other pages do not pay for them.
    box(form, css): the header box becomes Pagefind's component searchbox (results as you
      type); Enter still opens the full results page, arrow keys then Enter open one result.
-     The index comes in shards: /pagefind/ plus the bundles /pagefind/shards.json lists,
-     merged into one search (Pagefind's mergeIndex; results sorted by score across them).
+     The index comes in bundles: /pagefind/ plus those /pagefind/shards.json lists, merged
+     into one search by /pagefind/merged/pagefind.js (results sorted by score across them).
    mark(): the terms of ?highlight= (added to result links) are marked in the note. */
 (function () {
   "use strict";
@@ -23,25 +23,20 @@
       }
     }, true);
     form.addEventListener("input", function () { picked = false; });
-    var merged = fetch("/pagefind/shards.json")
-      .then(function (r) { return r.ok ? r.json() : []; })
-      .catch(function () { return []; });
     var js = document.createElement("script");
     js.src = "/pagefind/pagefind-component-ui.js";
-    js.onload = function () { merged.then(adopt); };
-    function adopt(shards) {
-      // Pagefind gives the options of <pagefind-config> to the first bundle only.
+    js.onload = adopt;
+    function adopt() {
+      // Pagefind's API over every bundle of the index, merged (see search/merged.js).
       window.PagefindComponents.configureInstance("default", {
-        bundlePath: "/pagefind/",
-        mergeIndex: shards.map(function (path) {
-          return { bundlePath: path, highlightParam: "highlight" };
-        })
+        bundlePath: "/pagefind/merged/"
       });
       var old = form.querySelector("input");
       var typed = old ? old.value : "";
       var focused = document.activeElement === old;
-      form.innerHTML = '<pagefind-config bundle-path="/pagefind/" highlight-param="highlight">' +
-        '</pagefind-config><pagefind-searchbox placeholder="Search notes" hide-shortcut>' +
+      form.innerHTML = '<pagefind-config bundle-path="/pagefind/merged/" ' +
+        'highlight-param="highlight"></pagefind-config>' +
+        '<pagefind-searchbox placeholder="Search notes" hide-shortcut>' +
         "</pagefind-searchbox>";
       var tries = 0;
       (function ready() {
