@@ -54,6 +54,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws_credentials) ->
     (["build", "--out", "/etc/passwd"],
      ("refusing to build into /etc/passwd: it is a file, not a folder (pass --out with a new "
      "or empty folder)")),
+    (["build", "--no-search", "--out", "0", "--content", "a\x1e\nb\u2028"],
+     "a\\x1e\\x0ab\\u2028: content folder not found"),  # found by the property below
     (["build", "--out", "/proc/nope"],
      ("cannot write the output folder /proc/nope: No such file or directory (pass --out with "
      "a folder you can write)")),

@@ -141,3 +141,30 @@ def test_indexed_part_of_an_unclosed_body_runs_to_the_end_and_unmarked_pages_are
     assert part is not None and part.endswith(b"<footer>Site</footer></body></html>")
     assert indexed_part(PAGE.replace(b" data-pagefind-body", b"")) is None
     assert indexed_part(b"<p>mentions data-pagefind-body in text</p>") is None
+
+
+IGNORED = PAGE.replace(b"<p>text</p>", b'<p>text</p><div class="base" data-pagefind-ignore>'
+                       b'<table><tr><td>41 words</td></tr></table><div>x</div></div>'
+                       b'<img data-pagefind-ignore src="a.png"><p>after</p>')
+
+
+def test_what_pagefind_ignores_does_not_change_the_key_but_what_it_reads_does(
+        tmp_path: Path) -> None:
+    """A Base's table is ignored by Pagefind: a listed note's new size changes the table but
+    not the page's fragment, so it must not change the page's key (an edit would otherwise
+    send the page to the recent bundle with a fragment id its shard already holds)."""
+    from site_builder.search.pagefind import run_pagefind
+    from site_builder.search.recent import fragment_urls
+
+    changed = IGNORED.replace(b"41 words", b"38 words")
+    assert indexed_part(changed) == indexed_part(IGNORED)
+    assert b"<p>after</p>" in indexed_part(IGNORED)  # a void element hides nothing after it
+    for edit in (b"<p>after</p>", b"<p>afterwards</p>"), (b"<div>x</div></div>", b"<div>x</div>"):
+        assert indexed_part(IGNORED.replace(*edit)) != indexed_part(IGNORED)  # read, or unclosed
+    ids = []
+    for name, page in ("before", IGNORED), ("after", changed):
+        (tmp_path / name / "p").mkdir(parents=True)
+        (tmp_path / name / "p" / "index.html").write_bytes(page)
+        run_pagefind(tmp_path / name, tmp_path / name / "pagefind")
+        ids.append(fragment_urls(tmp_path / name / "pagefind"))
+    assert ids[0] == ids[1] and list(ids[0]) == ["/p/"]

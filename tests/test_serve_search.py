@@ -7,12 +7,12 @@ opens it), so "before" and "after" are orders of events, never timings."""
 
 from __future__ import annotations
 
-import gzip
 import json
 import threading
 from pathlib import Path
 
 import pytest
+from searchview import search_view
 from test_cli_serve import free_port, get, sse_state, wait_until
 
 from site_builder.pipeline import search as search_module
@@ -58,13 +58,10 @@ class Latch:
 
 
 def indexed_texts(site: Path) -> dict[str, str]:
-    """URL -> indexed text of every page in the index on disk (Pagefind's fragments)."""
-    found = {}
-    for path in (site / "pagefind").glob("**/fragment/*.pf_fragment"):
-        raw = gzip.decompress(path.read_bytes())
-        record = json.loads(raw[raw.index(b"{"):])
-        found[record["url"]] = record["content"]
-    return found
+    """URL -> indexed text of every page the index on disk shows the browser (Pagefind's
+    fragments over every bundle, without those ``shards.json`` drops)."""
+    return {url: json.loads(data[data.index(b"{"):])["content"]
+            for url, data in search_view(site / "pagefind").items()}
 
 
 @pytest.fixture

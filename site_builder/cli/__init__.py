@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from site_builder import __version__
 from site_builder.cli._help import apply_help
 from site_builder.core import regexcache
-from site_builder.core.errors import NotesError
+from site_builder.core.errors import NotesError, one_line
 
 _COMMAND_MODULES: tuple[str, ...] = ("init", "build", "deploy", "history", "serve")
 # Commands registered by a module of their own name, alone: the parser for one of them needs
@@ -55,7 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a closed pipe shows up here, not in the interpreter's exit
         return code
     except NotesError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        lines = exc.lines or (str(exc),)
+        print("Error: " + "\n".join(map(one_line, lines)), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)

@@ -49,7 +49,9 @@ def link_stage(content: Content, rendered: Mapping[str, RenderMeta], index: Link
         if len(lines) > 1:
             lines.append(f"{len(broken)} link problems; fix them or {hint}" if hint
                          else f"{len(broken)} link problems")
-        raise ContentError("\n".join(lines))
+        error = ContentError("\n".join(lines))
+        error.lines = tuple(lines)
+        raise error
     warnings = [str(p) for p in broken]
     return backlinks(by_note, index), warnings
 

@@ -102,7 +102,43 @@ def indexed_part(page: bytes, span: tuple[int, int] | None = _UNSET) -> bytes | 
         return None
     html_tag, h1 = _HTML_TAG.search(page), _FIRST_H1.search(page)
     return b"\0".join((html_tag.group(0) if html_tag else b"", h1.group(0) if h1 else b"",
-                       b"".join(pagefind_tags(page)), page[span[0]:span[1]]))
+                       b"".join(pagefind_tags(page)), _without_ignored(page[span[0]:span[1]])))
+
+
+_IGNORE = b"data-pagefind-ignore"
+_VOID = frozenset(b"area base br col embed hr img input link meta source track wbr".split())
+
+
+def _without_ignored(part: bytes) -> bytes:
+    """``part`` with the content of each ``data-pagefind-ignore`` element left out (its opening
+    tag kept): Pagefind indexes none of it, and the ``data-pagefind-*`` tags inside it are in
+    ``pagefind_tags`` anyway.  Without this a Base's table (ignored: it lists other notes)
+    changed a page's key when a listed note's size changed, though its fragment did not, and
+    the edit's recent bundle then held a fragment id its shard held too."""
+    at = part.find(_IGNORE)
+    if at < 0:
+        return part
+    pieces, last = [], 0
+    while at >= 0:
+        start = part.rfind(b"<", last, at)
+        name = _TAG_NAME.match(part, start) if start >= 0 else None
+        if name is None or part[at - 1] not in _SPACE or b">" in part[start:at]:
+            at = part.find(_IGNORE, at + 1)
+            continue
+        open_end = part.find(b">", at)
+        if open_end < 0:
+            break
+        if name.group(1).lower() in _VOID or part[open_end - 1:open_end] == b"/":
+            at = part.find(_IGNORE, open_end)  # no content to leave out
+            continue
+        end = _tag_end(part, start, name.group(1))
+        if not re.search(rb"</" + re.escape(name.group(1)) + rb"\s*>\Z",
+                         part[max(start, end - 64):end], re.IGNORECASE):
+            break  # not closed: keep the rest, erring on the side of more
+        pieces += [part[last:open_end + 1]]
+        last = end
+        at = part.find(_IGNORE, last)
+    return b"".join(pieces) + part[last:]
 
 
 def pagefind_tags(page: bytes) -> list[bytes]:

@@ -17,8 +17,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from site_builder.core.errors import ContentError
 from site_builder.bases.shelf import BaseShelf
+from site_builder.core.errors import ContentError
 from site_builder.markdown.render import RenderMeta
 from site_builder.site.graph import Layout, graph_svg
 from site_builder.site.page_maker import PageMaker
