@@ -72,7 +72,7 @@ run: install
 	$(BIN)/notes up $(UP_ARGS)
 
 test: install-dev chromium node
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 DOCS_ARGS ?=
 

@@ -169,6 +169,8 @@ def run_serve(opts: DevOptions, *, stop: threading.Event | None = None, out: Say
             _save(dev)  # while Pagefind runs
 
         _run_watch(opts, stop, on_change, since=since)
+    except KeyboardInterrupt:  # Ctrl+C once the server is up, before the watch began
+        pass
     finally:
         if indexer is not None:
             indexer.close()
@@ -303,6 +305,8 @@ def run_up(opts: DevOptions, *, stop: threading.Event | None = None, out: Say = 
                     lr.reloaded()
 
             _run_watch(opts, stop, on_change, on_tick, since=since)
+        except KeyboardInterrupt:  # Ctrl+C once the server is up, before the watch began
+            pass
         finally:
             server.close()
     out("Stopped.")
