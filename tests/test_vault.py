@@ -196,6 +196,28 @@ def test_properties_are_shown_and_their_wiki_links_are_backlinks(built: BuildRes
     assert '<article class="note wide cards">' in html
 
 
+def test_the_properties_view_can_be_turned_off_and_on_again(tmp_path: Path) -> None:
+    """``[markdown] properties = false``: no view, and its links are no backlinks; turned on
+    again, the cached build shows it (the setting keys the cached renders)."""
+    links = '[links]\nunresolved = "warn"\n'
+    off = build_vault(tmp_path, VAULT, toml=links + "[markdown]\nproperties = false\n")
+    assert 'class="properties"' not in page(off, "about/properties")
+    assert "/about/properties/" not in _backlinks(page(off, "Links"))
+    (tmp_path / "notes.toml").write_text(f'content = "vault"\n{links}', "utf-8")
+    on = build_site(BuildOptions(project_dir=tmp_path, search=False, jobs=1))
+    assert '<dl class="properties"><dt>' in page(on, "about/properties")
+    assert "/about/properties/" in _backlinks(page(on, "Links"))
+    (tmp_path / "notes.toml").write_text('[markdown]\nproperties = "no"\n', "utf-8")
+    with pytest.raises(ContentError) as caught:
+        build_site(BuildOptions(project_dir=tmp_path, search=False, jobs=1))
+    assert str(caught.value) == "notes.toml:2: [markdown] properties must be true or false, not 'no'"
+
+
+def _backlinks(html: str) -> str:
+    return html.split("Linked from", 1)[1].split("</section>", 1)[0] if "Linked from" in html \
+        else ""
+
+
 def test_permalink_and_aliases_leave_redirects(built: BuildResult) -> None:
     for old in ("Properties", "Privacy-policy"):
         html = page(built, old)

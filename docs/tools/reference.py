@@ -47,6 +47,9 @@ TOML_MEANINGS = {
     "raw_html": "`\"keep\"` publishes raw HTML in notes as written; `\"escape\"` shows every "
                 "raw HTML tag as text and drops `javascript:`-style link addresses (for notes "
                 "you did not write)",
+    "properties": "in `[markdown]`: `true` (the default) shows a note's own properties above "
+                  "its text as Obsidian's properties view does, wiki links in them live; "
+                  "`false` leaves them out of the page",
     "site_id": "which project's site a bucket holds (`notes init` writes a new one): every "
                "deploy record keeps it, and a deploy of another site id into a bucket whose "
                "latest record has one is refused unless `--adopt`; without it a deploy is not "
@@ -258,7 +261,9 @@ def toml_page(facts: dict[str, Any]) -> str:
                 modes = facts["raw_html_modes"] if key == "raw_html" else ()
                 meaning = TOML_MEANINGS[key] + (
                     f" (one of {', '.join(f'`{m}`' for m in modes)})" if modes else "")
-                lines.append(f'| `{key}` | `"{default}"` | {_cell(meaning)} |')
+                shown = f"`{str(default).lower()}`" if isinstance(default, bool) \
+                    else f'`"{default}"`'
+                lines.append(f"| `{key}` | {shown} | {_cell(meaning)} |")
     return "\n".join(lines) + "\n"
 
 

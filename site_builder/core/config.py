@@ -27,7 +27,7 @@ _SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 KNOWN_KEYS = {
     "": (*_STRING_KEYS, "deploy", "markdown", "links"),
     "deploy": ("bucket", "stack", "region", "endpoint_url", "site", "distribution"),
-    "markdown": ("raw_html",),
+    "markdown": ("raw_html", "properties"),
     "links": ("unresolved",),
 }
 RAW_HTML_MODES = ("keep", "escape")
@@ -49,6 +49,7 @@ class Settings:
     site_id: str | None = field(default=None, compare=False, repr=False)  # not on any page
     deploy: dict[str, Any] = field(default_factory=dict)
     raw_html: str = "keep"  # [markdown] raw_html: "keep" passes HTML in notes through
+    properties: bool = True  # [markdown] properties: a note's properties shown above its text
     content: str | None = None  # the folder of notes as written (None: content/)
     unresolved: str = "error"  # [links] unresolved
     # One line each, "notes.toml:N: ..."; not part of what pages show (nor of their keys).
@@ -107,6 +108,10 @@ def load_settings(project_dir: Path) -> Settings:
     if raw_html not in RAW_HTML_MODES:
         raise ContentError(f"[markdown] raw_html must be \"keep\" or \"escape\", not {raw_html!r}",
                            SHOWN, _key_line(lines, "markdown", "raw_html"))
+    properties = tables["markdown"].get("properties", True)
+    if not isinstance(properties, bool):
+        raise ContentError(f"[markdown] properties must be true or false, not {properties!r}",
+                           SHOWN, _key_line(lines, "markdown", "properties"))
     unresolved = tables["links"].get("unresolved", "error")
     if unresolved not in UNRESOLVED_MODES:
         raise ContentError(f"[links] unresolved must be \"error\" or \"warn\", not "
@@ -116,7 +121,7 @@ def load_settings(project_dir: Path) -> Settings:
     if not values.get("content"):
         values.pop("content", None)
     return Settings(**values, deploy=dict(tables["deploy"]), raw_html=raw_html,
-                    unresolved=unresolved, warnings=_unknown_keys(data, lines, SHOWN))
+                    properties=properties, unresolved=unresolved, warnings=_unknown_keys(data, lines, SHOWN))
 
 
 def content_folder(project_dir: Path) -> Path:

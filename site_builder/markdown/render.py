@@ -50,11 +50,16 @@ WORDS_PER_MINUTE = 220
 LINE_BREAKS = "breaks"
 
 
-def markdown_mode(raw_html: str, strict_line_breaks: bool) -> str:
+NO_PROPERTIES = "noproperties"
+
+
+def markdown_mode(raw_html: str, strict_line_breaks: bool, properties: bool = True) -> str:
     """The one string that says how notes render (it keys renderers and cached renders):
-    the raw HTML mode, and ``+breaks`` for an Obsidian vault that keeps its default of a
-    line break at every newline (``strictLineBreaks`` off)."""
-    return raw_html if strict_line_breaks else f"{raw_html}+{LINE_BREAKS}"
+    the raw HTML mode, ``+breaks`` for an Obsidian vault that keeps its default of a line
+    break at every newline (``strictLineBreaks`` off), and ``+noproperties`` when notes.toml
+    turns the properties view off (``[markdown] properties = false``)."""
+    flags = ([] if strict_line_breaks else [LINE_BREAKS]) + ([] if properties else [NO_PROPERTIES])
+    return "+".join([raw_html, *flags])
 _TAGS = re.compile(r"<[^>]+>")
 _IDS = re.compile(r'\sid="([^"]+)"')  # what element_ids finds, as a regex (for the tests)
 _FIRST_P = re.compile(r"<p>(.*?)</p>", re.DOTALL)
@@ -223,9 +228,10 @@ class Renderer:
         self.obsidian = ObsidianExtension()
         self.obsidian.state.nested = render_nested  # embeds render their targets with it
         self.math = MathExtension()
-        html_mode, _, breaks = raw_html.partition("+")
+        html_mode, *flags = raw_html.split("+")
+        self.properties = NO_PROPERTIES not in flags
         safety = [EscapeRawHtml()] if html_mode == "escape" else []
-        safety += [Nl2BrExtension()] if breaks == LINE_BREAKS else []
+        safety += [Nl2BrExtension()] if LINE_BREAKS in flags else []
         self.md = _Markdown(
             extensions=[*(markdown_extensions() if extensions is None else extensions),
                         self.links, self.obsidian, self.math, *safety],
@@ -247,7 +253,8 @@ class Renderer:
         toc = self.md.toc if self.md.toc_tokens else ""  # type: ignore[attr-defined]
         text = html.unescape(_TAGS.sub(" ", body))
         summary = note.summary or _summary(body)
-        shown, property_links = properties_html(note, index) if not stack else ("", [])
+        shown, property_links = properties_html(note, index) \
+            if self.properties and not stack else ("", [])
         return RenderedNote(
             source=note.source,
             html=shown + body,

@@ -69,7 +69,8 @@ def _build(opts: BuildOptions, session: CacheSession, out: Path) -> BuildResult:
     state.inputs_key = None  # until this build succeeds
     warnings = [w for w in (session.warning, *settings.warnings, *content.warnings) if w]
     index = link_index(content, static)
-    mode = markdown_mode(settings.raw_html, content.vault.strict_line_breaks)
+    mode = markdown_mode(settings.raw_html, content.vault.strict_line_breaks,
+                         settings.properties)
     rendered, rendered_notes = render_stage(opts, content, index, state, session.blobs, mode)
     state.notes = notes_for_cache(content, state)
     content = without_bodies(content)
