@@ -190,7 +190,13 @@ for _rule, _op in _BINARY.items():
     setattr(_ToNodes, _rule, v_args(inline=True)(
         lambda self, left, right, _op=_op: Binary(_op, left, right)))
 
-_PARSER = Lark(GRAMMAR, parser="lalr", maybe_placeholders=False)
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    """The LALR parser, made on first use: making it takes 0.2-0.3 s (lark computes the
+    tables), which every build paid at import, Bases or not."""
+    return Lark(GRAMMAR, parser="lalr", maybe_placeholders=False)
 
 
 @lru_cache(maxsize=4096)
@@ -198,7 +204,7 @@ def parse(text: str) -> Any:
     """The expression ``text`` as nodes; raises Unsupported for a syntax error or a function
     or method the evaluator does not have (so the caller can say so and leave it out)."""
     try:
-        tree = _PARSER.parse(text)
+        tree = _parser().parse(text)
     except LarkError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
         raise Unsupported(f"cannot parse it ({first})") from None

@@ -19,7 +19,7 @@ from site_builder.markdown.render import RenderMeta, pygments_css
 from site_builder.pipeline.options import BuildOptions
 from site_builder.site import feeds
 from site_builder.site.assets import static_assets
-from site_builder.site.explorer import TREE_PATH, branch_html, tree_json
+from site_builder.site.explorer import TREE_PATH, Explorer, tree_json
 from site_builder.site.favicon import favicon_ico
 from site_builder.site.graph import local_graphs
 from site_builder.site.page_maker import PageMaker, make_env
@@ -126,7 +126,7 @@ def page_stage(opts: BuildOptions, settings: Settings, content: Content,
     nav = [(sections[k].title, sections[k].url) for k in sections[""].children]
     # The header lists the sections while they fit on one line; the explorer has them all.
     nav = nav if sum(len(t) + 3 for t, _ in nav) <= NAV_CHARACTERS else []
-    branch = partial(branch_html, sections)
+    branch = Explorer(sections).branch
     asset_urls = {name: "/" + a.path for name, a in assets.items()}
     project = Path(opts.project_dir)
     # Packaged templates show only what each page's key covers; a user's templates/ may show
