@@ -257,3 +257,19 @@ def test_broken_anchor_names_the_anchor_that_works(tmp_path: Path) -> None:
 ])
 def test_every_broken_link_says_why(tmp_path: Path, files: dict, expected: str) -> None:
     assert failure(tmp_path, files) == [expected]
+
+
+def test_an_obsidian_app_address_is_the_note_it_names(tmp_path: Path) -> None:
+    """Obsidian's app copies a note's address as ``app://obsidian.md/Note%20name``; writers
+    paste it as a Markdown link (the Obsidian Help vault does): a browser cannot follow it,
+    so it is the wiki link it stands for, heading included, and reported when it is broken."""
+    files = {"Sync/Security and privacy.md": "# Security and privacy\n\n## Encryption\n\nx\n",
+             "Intro to Sync.md": "hi\n",
+             "a.md": "[x](app://obsidian.md/Intro%20to%20Sync) "
+                     "[y](app://obsidian.md/Sync/Security%20and%20privacy#Encryption)\n"}
+    out = site(tmp_path, files)
+    assert [a["href"] for a, _ in body_links(out, "a/index.html")] == [
+        "/Intro-to-Sync/", "/Sync/Security-and-privacy/#encryption"]
+    assert failure(tmp_path / "broken", {"a.md": "x\n[z](APP://obsidian.md/Nope)\n"}) == [
+        ("content/a.md:2: broken link to 'APP://obsidian.md/Nope' (no note titled or named "
+        "'Nope')")]

@@ -30,6 +30,7 @@ from site_builder.vault.linkpath import first_linkpath_dest, link_key, name_tabl
 from site_builder.vault.vaultconfig import VaultConfig
 
 _EXTERNAL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
+APP_PREFIX = "app://obsidian.md/"  # a note's address inside Obsidian, as its app copies it
 DRAFT_REASON = "it is a draft; build with --drafts to include it"
 TEMPLATE_REASON = "it is in the vault's templates folder, which is never published"
 EMBED = "embed"  # Link.kind of an ![[embed]], which may show a template
@@ -166,7 +167,14 @@ def _found(index: LinkIndex, line: int | None, raw: str, key: str, anchor: str,
 
 def resolve_href(index: LinkIndex, source: str, href: str, line: int | None) -> Link | None:
     """Resolve a Markdown link or image address; None for external and mail links.  A path
-    that is not there relative to the note resolves as Obsidian resolves it (by name)."""
+    that is not there relative to the note resolves as Obsidian resolves it (by name), and
+    an address Obsidian's app copies (``app://obsidian.md/Note%20name#Heading``) as the wiki
+    link it stands for: a browser cannot follow it, Obsidian opens the note."""
+    if href[:len(APP_PREFIX)].lower() == APP_PREFIX:
+        path, _, anchor = href[len(APP_PREFIX):].partition("#")
+        wiki = unquote(path.split("?", 1)[0]) + (f"#{unquote(anchor)}" if anchor else "")
+        return resolve_wiki(index, source, wiki, line)._replace(raw=href, kind="") \
+            if wiki.strip("#") else Link(line, href, problem="it names no note")
     if _EXTERNAL.match(href):
         return None
     path, _, anchor = href.partition("#")
