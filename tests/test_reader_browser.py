@@ -40,6 +40,8 @@ PAGES = {
     # A Base (reading-guide.md embeds notes.base): its views as tabs, tables and cards.
     "base": ("/reading-guide/", ".base-tabs"),
     "base file": ("/notes/", ".base-tabs"),
+    # A note's own properties above its text (Obsidian's properties view).
+    "properties": ("/kubernetes/services/", "dl.properties"),
 }
 # Moderate (or minor) findings kept on purpose, with the reason; none today.  Serious and
 # critical findings are never allowed.

@@ -53,7 +53,7 @@ class Explorer:
     def __init__(self, sections: Mapping[str, SectionInfo]) -> None:
         self.sections = sections
         self._frames: dict[tuple[str, ...], tuple[str, str]] = {}
-        self._notes: dict[str, tuple[list[Card], list[str]]] = {}
+        self._notes: dict[str, tuple[list[Card], list[str], dict[str, int]]] = {}
 
     def branch(self, folder: str, here: str | None) -> str:
         """The explorer a page carries: the tree down to ``folder`` (the page's own, "" for
@@ -82,9 +82,10 @@ class Explorer:
         if known is None:
             notes = _notes(self.sections[key])
             known = self._notes[key] = (notes, [f"<li>{_link(c.title, c.url, None)}</li>"
-                                                for c in notes])
-        notes, items = known
-        at = next((i for i, c in enumerate(notes) if c.url == here), None)
+                                                for c in notes],
+                                        {c.url: i for i, c in reversed(list(enumerate(notes)))})
+        notes, items, where = known
+        at = where.get(here) if here is not None else None
         shown = list(range(min(len(notes), SHOWN)))
         if at is not None and at >= SHOWN:
             shown = [*shown[:SHOWN - 1], at]
