@@ -28,15 +28,15 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))
 from _corpus import corpus
 from latency_proxy import wait_for_port
+from requestcount import RequestCounter
 
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
@@ -56,23 +56,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-class RequestCounter:
-    def __init__(self, client):
-        self.ops: Counter[str] = Counter()
-        self._lock = threading.Lock()
-        client.meta.events.register("before-send.s3", self._hook)
-
-    def _hook(self, request, **kwargs):
-        name = kwargs.get("event_name", "").rsplit(".", 1)[-1]
-        with self._lock:
-            self.ops[name] += 1
-
-    def take(self) -> Counter[str]:
-        with self._lock:
-            ops, self.ops = self.ops, Counter()
-        return ops
 
 
 def edit_one_note(content: Path) -> Path:

@@ -23,14 +23,15 @@ import shutil
 import socket
 import statistics
 import sys
-import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
+from requestcount import RequestCounter
+
 WORK = HERE / ".work" / "listing"
 BUCKET = "bench-listing"
 
@@ -39,22 +40,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-class Requests:
-    def __init__(self, client):
-        self.ops: Counter[str] = Counter()
-        self._lock = threading.Lock()
-        client.meta.events.register("before-send.s3", self._hook)
-
-    def _hook(self, request, **kwargs):
-        with self._lock:
-            self.ops[kwargs.get("event_name", "").rsplit(".", 1)[-1]] += 1
-
-    def take(self) -> int:
-        with self._lock:
-            n, self.ops = sum(self.ops.values()), Counter()
-        return n
 
 
 def walked(client) -> tuple[int, int]:
@@ -74,14 +59,14 @@ def list_v2(client) -> int:
     return keys
 
 
-def timed(fn, requests: Requests, repeat: int) -> tuple[float, int, object]:
+def timed(fn, requests: RequestCounter, repeat: int) -> tuple[float, int, object]:
     times = []
     for _ in range(repeat):
         requests.take()
         start = time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - start)
-        calls = requests.take()
+        calls = sum(requests.take().values())
     return statistics.median(times), calls, out
 
 
@@ -99,7 +84,7 @@ def edit(content: Path, n: int) -> None:
     note.write_text(note.read_text() + f"\n\nBenchmark edit {n}.\n")
 
 
-def measure(client, requests: Requests, repeat: int) -> dict:
+def measure(client, requests: RequestCounter, repeat: int) -> dict:
     from site_builder.deploy.remote import list_live
 
     live_t, live_calls, live = timed(lambda: list_live(client, BUCKET), requests, repeat)
@@ -139,7 +124,7 @@ def main() -> None:
             config=Config(max_pool_connections=32, s3={"addressing_style": "path"}))
         client.create_bucket(Bucket=BUCKET)
         client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        requests = Requests(client)
+        requests = RequestCounter(client)
         for n in range(1, args.deploys + 1):
             if n > 1:
                 edit(WORK / "content", n)

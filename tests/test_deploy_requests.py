@@ -12,11 +12,10 @@ that changed and its record; a deploy from a machine with no cached record adds 
 from __future__ import annotations
 
 import math
-import threading
-from collections import Counter
 from pathlib import Path
 
 import pytest
+from requestcount import RequestCounter
 from test_deploy_publish import page
 
 from site_builder.deploy import publish, recordstore, verify
@@ -60,24 +59,6 @@ def synthetic_site(root: Path, notes: int, edited: int | None = None) -> dict[st
     return files
 
 
-class Requests:
-    """Every request the client sends, by operation (a ``before-send`` hook: retries count)."""
-
-    def __init__(self, client):
-        self.ops: Counter[str] = Counter()
-        self._lock = threading.Lock()
-        client.meta.events.register_first("before-send.s3", self._hook)
-
-    def _hook(self, request, **kwargs):
-        with self._lock:
-            self.ops[kwargs["event_name"].rsplit(".", 1)[-1]] += 1
-
-    def take(self) -> Counter[str]:
-        with self._lock:
-            ops, self.ops = self.ops, Counter()
-        return ops
-
-
 @pytest.fixture
 def deploy_s3(s3):
     """A client made as ``notes deploy`` makes it (fast listing, pool, checksums)."""
@@ -93,7 +74,7 @@ def test_a_deploy_costs_what_changed(deploy_s3, bucket, tmp_path, notes):
     client, site = deploy_s3, tmp_path / "site"
     files = synthetic_site(site, notes)
     cache = FileRecordCache(cache_dir(site), "moto", bucket)
-    requests = Requests(client)
+    requests = RequestCounter(client)
     first = publish(client, bucket, site, record_cache=cache).record
     assert first.counts["uploaded"] == len(files)
     assert requests.take()["ListObjectVersions"] == 1  # a first deploy lists every version
