@@ -123,11 +123,10 @@ def _start_server(app: WebsiteApp, opts: DevOptions) -> WebsiteServer:
 
 def _run_watch(opts: DevOptions, stop: threading.Event, on_change, on_tick=None,
                since: Snapshot | None = None) -> None:
-    try:
-        watch_project(opts.project, stop, on_change, content=opts.content_dir(), on_tick=on_tick,
-                      since=since)
-    except KeyboardInterrupt:
-        pass
+    """Until ``stop`` is set or Ctrl+C: the callers catch KeyboardInterrupt around the whole
+    time their server is up, not only around the watch."""
+    watch_project(opts.project, stop, on_change, content=opts.content_dir(), on_tick=on_tick,
+                  since=since)
 
 
 def run_serve(opts: DevOptions, *, stop: threading.Event | None = None, out: Say = say) -> int:
