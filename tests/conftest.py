@@ -46,14 +46,14 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def s3(aws_credentials: None) -> Iterator[object]:
     """A boto3 S3 client inside moto's in-process mock, deciding conditional writes atomically
-    as S3 does (``atomic_conditional_puts``: the lock tests race threads on one ETag)."""
+    as S3 does (``atomic_object_requests``: the lock tests race threads on one ETag)."""
     import boto3
     from moto import mock_aws
 
-    from site_builder.serve.embedded import atomic_conditional_puts
+    from site_builder.serve.embedded import atomic_object_requests
     from site_builder.serve.leans3 import lean_version_listing
 
-    atomic_conditional_puts()
+    atomic_object_requests()
     lean_version_listing()  # notes up's listing: every deploy test checks it against S3's rules
     with mock_aws():
         yield boto3.client("s3", region_name="us-east-1")

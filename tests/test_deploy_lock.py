@@ -270,7 +270,7 @@ def test_a_break_by_a_failed_deploy_is_noted_by_the_next_one(s3, bucket, tmp_pat
 
 def test_racing_breakers_of_one_stale_lock_exactly_one_wins(s3, bucket):
     """Six threads break one stale lock, in rounds, switching threads every microsecond so the
-    conditional writes interleave (moto without ``atomic_conditional_puts`` lets two win in
+    conditional writes interleave (moto without ``atomic_object_requests`` lets two win in
     about one round of three)."""
     old_interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)

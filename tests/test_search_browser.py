@@ -113,8 +113,19 @@ def hand_site(tmp_path: Path) -> Path:
 
 
 def result_titles(page) -> list[str]:
+    """The titles of the results shown, once every result has loaded: Pagefind's UI first
+    draws a placeholder title (``pagefind-ui__loading``, ". . . .") per result, and under load
+    a test could read those."""
     page.wait_for_selector(RESULT_TITLE, timeout=10_000)
+    wait_for_loaded_results(page)
     return [t.strip() for t in page.locator(RESULT_TITLE).all_inner_texts()]
+
+
+def wait_for_loaded_results(page) -> None:
+    """Until no result shows Pagefind's placeholder (its data not loaded yet)."""
+    page.wait_for_function(
+        "(sel) => !document.querySelector(sel + '.pagefind-ui__loading')", arg=RESULT_TITLE,
+        timeout=10_000)
 
 
 def wait_for_no_results(page) -> str:
@@ -307,6 +318,7 @@ def test_sample_site_search_never_finds_a_draft(page, serve, site: str,
         "() => /result/i.test(document.querySelector('.pagefind-ui__message')?.textContent || '')",
         timeout=10_000,
     )
+    wait_for_loaded_results(page)
     hrefs = page.locator(".pagefind-ui__result-link").evaluate_all("els => els.map(e => e.href)")
     titles = [t.strip() for t in page.locator(RESULT_TITLE).all_inner_texts()]
     for draft in drafts:

@@ -50,14 +50,16 @@ def test_embedded_bucket_is_configured_like_the_stack_and_accepts_owner_writes(
 
 def test_embedded_s3_decides_conditional_puts_atomically(aws_credentials) -> None:
     """`notes up` serves other terminals, and two deploys racing to break a stale lock must not
-    both hold it: the embedded server runs PutObject under ``atomic_conditional_puts`` (whose
+    both hold it: the embedded server runs PutObject under ``atomic_object_requests`` (whose
     race the lock tests prove in-process).  Checked in a clean interpreter, where nothing else
     has applied it."""
     code = ("from moto.s3.responses import S3Response\n"
             "from site_builder.serve.embedded import EmbeddedS3\n"
-            "assert not getattr(S3Response.put_object, 'atomic', False)\n"
+            "names = ('put_object', 'get_object', 'head_object', 'delete_object', "
+            "'copy_object')\n"
+            "assert not any(getattr(getattr(S3Response, n), 'atomic', False) for n in names)\n"
             "with EmbeddedS3(port=0):\n"
-            "    print(getattr(S3Response.put_object, 'atomic', False))\n")
+            "    print(all(getattr(getattr(S3Response, n), 'atomic', False) for n in names))\n")
     done = subprocess.run([sys.executable, "-c", code], check=False, cwd=REPO,
                           capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout) == (0, "True\n"), done.stderr

@@ -38,31 +38,38 @@ def use_dummy_credentials() -> None:
         os.environ.pop(name, None)
 
 
-_PUT_MUTEX = threading.Lock()
+_OBJECT_MUTEX = threading.RLock()
+# moto's handlers of the requests on one object: run one at a time (see below).
+_OBJECT_REQUESTS = ("put_object", "get_object", "head_object", "delete_object", "copy_object")
 
 
-def atomic_conditional_puts() -> None:
-    """Make moto decide each PutObject (its If-Match / If-None-Match check and its write) at once.
+def atomic_object_requests() -> None:
+    """Make moto answer each request on an object as S3 does: at once, never half-way.
 
     S3 evaluates a conditional write atomically: of two writers conditional on one ETag, one
     gets 412, and the deploy lock rests on that.  moto 5.2 checks the condition, then writes;
     a thread switch between the two lets two racing lock breakers both win (with a 1 µs switch
-    interval: 15 rounds in 40 in-process, 2-3 in 40 over HTTP).  Two terminals deploying to
-    ``notes up`` race like that, so the embedded S3 keeps S3's promise; the tests' in-process
-    mock calls this too.  Idempotent.
+    interval: 15 rounds in 40 in-process, 2-3 in 40 over HTTP).  Likewise a GET that found a
+    version reads its bytes after another thread deleted that version (moto closes its buffer:
+    ValueError, where S3 returns the object): a lock breaker reading the lock while the winner
+    deletes the broken version.  Two terminals deploying to ``notes up`` race like that, so
+    the embedded S3 keeps S3's promises; the tests' in-process mock calls this too.
+    Idempotent.
     """
     from moto.s3.responses import S3Response
 
-    original = S3Response.put_object
-    if getattr(original, "atomic", False):
-        return
+    for name in _OBJECT_REQUESTS:
+        original = getattr(S3Response, name)
+        if getattr(original, "atomic", False):
+            continue
 
-    def put_object(self: S3Response) -> Any:
-        with _PUT_MUTEX:
-            return original(self)
+        def one_at_a_time(self: S3Response, *args: Any, _original: Any = original,
+                          **kwargs: Any) -> Any:
+            with _OBJECT_MUTEX:
+                return _original(self, *args, **kwargs)
 
-    put_object.atomic = True  # type: ignore[attr-defined]
-    S3Response.put_object = put_object  # type: ignore[method-assign]
+        one_at_a_time.atomic = True  # type: ignore[attr-defined]
+        setattr(S3Response, name, one_at_a_time)
 
 
 class EmbeddedS3:
@@ -76,7 +83,7 @@ class EmbeddedS3:
     def start(self) -> Self:
         from moto.server import ThreadedMotoServer
 
-        atomic_conditional_puts()
+        atomic_object_requests()
         lean_version_listing()
         check_port_free(self.host, self.requested_port, "--s3-port")
         werkzeug = logging.getLogger("werkzeug")  # one log line per request otherwise
