@@ -11,6 +11,7 @@ import functools
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -337,8 +338,17 @@ def test_graph_page_pans_and_zooms(page, base_url: str):
 
 
 def test_long_press_previews_on_touch_and_a_tap_does_not(chromium_browser, base_url: str):
+    """The first touch loads preview.js; it is held back here longer than the tap lasts, as
+    a slow network (or a loaded CI machine) does.  A tap whose finger was lifted before the
+    script arrived once became a long press when it did: the preview opened by itself."""
     context = chromium_browser.new_context(viewport={"width": 390, "height": 800},
                                            is_mobile=True, has_touch=True)
+
+    def slow(route) -> None:
+        time.sleep(0.4)
+        route.continue_()
+
+    context.route("**/preview*.js", slow)
     pg = context.new_page()
     press = """([sel, ms]) => new Promise(done => {
         const a = document.querySelector(sel);

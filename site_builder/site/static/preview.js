@@ -4,7 +4,8 @@
    link names.  Taken from the static page (fetched once per page), so it is what the reader
    would see there; cut after LIMIT characters with a link to the rest.  The pointer may move
    into the preview to scroll it or follow its links.  Loaded by site.js on first use:
-   notesPreview(LINKS, event) installs the listeners and previews that first event's link. */
+   notesPreview(LINKS, event, held) installs the listeners and previews that first event's link
+   (a first touch only if the finger is still down, held). */
 (function () {
   "use strict";
   var LIMIT = 12000;
@@ -97,7 +98,7 @@
     }, delay === undefined ? 300 : delay);
   }
 
-  window.notesPreview = function (LINKS, first) {
+  window.notesPreview = function (LINKS, first, held) {
     document.addEventListener("pointerover", function (event) {
       var link = event.pointerType === "mouse" && event.target.closest(LINKS);
       if (link && !tip.contains(link)) { show(link); }
@@ -145,6 +146,6 @@
       if (!tip.hidden && !tip.contains(event.target)) { hide(); }
     }, true);
     var link = first.target.closest(LINKS);
-    if (first.type === "pointerdown") { down(first); } else if (link) { show(link); }
+    if (first.type === "pointerdown") { if (held) { down(first); } } else if (link) { show(link); }
   };
 })();

@@ -85,9 +85,17 @@
     css.rel = "stylesheet";
     css.href = me.getAttribute("data-preview-css");
     document.head.appendChild(css);
+    // A finger lifted before preview.js arrives was a tap: it must not become a long press.
+    var held = event.type === "pointerdown";
+    function lift() { held = false; }
+    if (held) {
+      ["pointerup", "pointercancel"].forEach(function (type) {
+        document.addEventListener(type, lift, {once: true});
+      });
+    }
     previews = document.createElement("script");
     previews.src = me.getAttribute("data-preview");
-    previews.onload = function () { window.notesPreview(LINKS, event); };
+    previews.onload = function () { window.notesPreview(LINKS, event, held); };
     document.head.appendChild(previews);
   }
   ["pointerover", "focusin", "pointerdown"].forEach(function (type) {
