@@ -337,6 +337,32 @@ def test_graph_page_pans_and_zooms(page, base_url: str):
     assert page.locator(".site-graph a", has_text="CNI plugins").count() == 1
 
 
+def test_a_pointer_gone_before_previews_load_opens_none(chromium_browser, base_url: str):
+    """The first hover loads preview.js (held back here, as a slow network does); a mouse
+    that has left the link by the time it arrives gets no preview, and the next hover does."""
+    context = chromium_browser.new_context()
+
+    def slow(route) -> None:
+        time.sleep(0.5)
+        route.continue_()
+
+    context.route("**/preview*.js", slow)
+    pg = context.new_page()
+    link = pg.locator(".prose a.wikilink[href^='/kubernetes/services/']").first
+    try:
+        pg.goto(base_url + "/kubernetes/networking/cni/")
+        link.hover()
+        pg.mouse.move(1, 1)
+        pg.wait_for_function("typeof window.notesPreview === 'function'", timeout=5000)
+        pg.wait_for_timeout(800)
+        assert pg.locator(".preview").is_hidden()
+        link.hover()
+        pg.wait_for_selector(".preview:not([hidden])", timeout=5000)
+        assert pg.inner_text(".preview-title") == "Kubernetes services"
+    finally:
+        context.close()
+
+
 def test_long_press_previews_on_touch_and_a_tap_does_not(chromium_browser, base_url: str):
     """The first touch loads preview.js; it is held back here longer than the tap lasts, as
     a slow network (or a loaded CI machine) does.  A tap whose finger was lifted before the

@@ -5,7 +5,7 @@
    would see there; cut after LIMIT characters with a link to the rest.  The pointer may move
    into the preview to scroll it or follow its links.  Loaded by site.js on first use:
    notesPreview(LINKS, event, held) installs the listeners and previews that first event's link
-   (a first touch only if the finger is still down, held). */
+   (only while it lasts, held: the finger down, the mouse or the focus on the link). */
 (function () {
   "use strict";
   var LIMIT = 12000;
@@ -146,6 +146,7 @@
       if (!tip.hidden && !tip.contains(event.target)) { hide(); }
     }, true);
     var link = first.target.closest(LINKS);
-    if (first.type === "pointerdown") { if (held) { down(first); } } else if (link) { show(link); }
+    if (!held) { return; }
+    if (first.type === "pointerdown") { down(first); } else if (link) { show(link); }
   };
 })();

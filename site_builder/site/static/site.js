@@ -85,14 +85,18 @@
     css.rel = "stylesheet";
     css.href = me.getAttribute("data-preview-css");
     document.head.appendChild(css);
-    // A finger lifted before preview.js arrives was a tap: it must not become a long press.
-    var held = event.type === "pointerdown";
-    function lift() { held = false; }
-    if (held) {
-      ["pointerup", "pointercancel"].forEach(function (type) {
-        document.addEventListener(type, lift, {once: true});
+    // Whatever ended before preview.js arrived is not previewed when it does: a finger lifted
+    // (a tap, not a long press), a mouse gone from the link, a focus moved on.
+    var held = true;
+    var ends = {pointerdown: ["pointerup", "pointercancel"], pointerover: ["pointerout"],
+                focusin: ["focusout"]}[event.type];
+    ends.forEach(function (type) {
+      document.addEventListener(type, function end(e) {
+        if (type === "pointerout" && link.contains(e.relatedTarget)) { return; }
+        held = false;
+        document.removeEventListener(type, end);
       });
-    }
+    });
     previews = document.createElement("script");
     previews.src = me.getAttribute("data-preview");
     previews.onload = function () { window.notesPreview(LINKS, event, held); };
