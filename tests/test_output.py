@@ -39,8 +39,10 @@ def test_static_assets_are_hashed_and_include_extra_css() -> None:
 
 
 def test_minify_css_keeps_descendant_combinators_and_strings() -> None:
-    css = '/* note */\nhtml :is(.a, .b) > p {\n  font: 1rem "Segoe UI";\n  margin: 0 auto;\n}\n'
-    assert minify_css(css) == 'html :is(.a,.b) > p{font:1rem "Segoe UI";margin:0 auto;}\n'
+    css = ('/* note */\nhtml :is(.a, .b) > p {\n  font: 1rem "Segoe UI";\n  margin: 0 auto;\n}\n'
+           'q::before { content: ";}"; }\n')
+    assert minify_css(css) == ('html :is(.a,.b) > p{font:1rem "Segoe UI";margin:0 auto}'
+                               'q::before{content:";}"}\n')
 
 
 def test_minify_js_drops_comment_lines_and_indentation_only() -> None:

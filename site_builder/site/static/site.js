@@ -85,17 +85,11 @@
     css.rel = "stylesheet";
     css.href = me.getAttribute("data-preview-css");
     document.head.appendChild(css);
-    // Whatever ended before preview.js arrived is not previewed when it does: a finger lifted
-    // (a tap, not a long press), a mouse gone from the link, a focus moved on.
+    // What ends before preview.js comes is not previewed: a lifted finger, a mouse gone, a blur.
     var held = true;
-    var ends = {pointerdown: ["pointerup", "pointercancel"], pointerover: ["pointerout"],
-                focusin: ["focusout"]}[event.type];
-    ends.forEach(function (type) {
-      document.addEventListener(type, function end(e) {
-        if (type === "pointerout" && link.contains(e.relatedTarget)) { return; }
-        held = false;
-        document.removeEventListener(type, end);
-      });
+    ({pointerdown: ["pointerup", "pointercancel"], pointerover: ["pointerout"],
+      focusin: ["focusout"]})[event.type].forEach(function (type) {
+      document.addEventListener(type, function (e) { held = held && link.contains(e.relatedTarget); });
     });
     previews = document.createElement("script");
     previews.src = me.getAttribute("data-preview");
