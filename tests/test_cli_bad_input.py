@@ -148,7 +148,9 @@ def _written_by(argv: list[str], root: Path) -> tuple[str, ...]:
     allowed = ["project/.notes-cache/", "project/build/"]
     if argv[:1] in (["build"], ["init"]):
         target = argv[1] if argv[0] == "init" else argv[argv.index("--out") + 1]
-        path = Path(os.path.normpath(root / os.path.expanduser(target)))
+        # "~" reaches the command only quoted (a shell expands it): a folder named "~", as
+        # mkdir and cp make one.
+        path = Path(os.path.normpath(root / target))
         try:
             rel = path.relative_to(root.parent).as_posix()
         except ValueError:

@@ -119,10 +119,19 @@ def make_client(service: str, args: argparse.Namespace) -> Any:
                           "check --region, --endpoint-url and your AWS configuration") from None
 
 
-def setup(args: argparse.Namespace) -> tuple[Any, str]:
-    """(S3 client, bucket name) from the flags, notes.toml and --stack."""
+def check_target(args: argparse.Namespace) -> None:
+    """The flags and notes.toml name a bucket (or a stack) and a usable connection: checked
+    without a request, before any work that would be wasted without them."""
     apply_settings(args, Path.cwd())
     check_connection(args)
+    if not args.bucket and not args.stack:
+        raise DeployError("no bucket given", "pass --bucket NAME or --stack NAME, or set "
+                          "bucket in the [deploy] table of notes.toml")
+
+
+def setup(args: argparse.Namespace) -> tuple[Any, str]:
+    """(S3 client, bucket name) from the flags, notes.toml and --stack."""
+    check_target(args)
     if not args.bucket and args.stack:
         from site_builder.deploy.stack import BUCKET_OUTPUT, stack_outputs
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from site_builder.cli.connect import (
     ProgressBar,
+    check_target,
     confirm_force,
     connection_flags,
     distribution_flag,
@@ -88,16 +89,21 @@ def _website(client: Any, bucket: str) -> str:
     return website_url(bucket, region)
 
 
-def _build_site(args: argparse.Namespace) -> Path:
+def _build(args: argparse.Namespace) -> Any:
     """Build the project in the current folder, as `notes build` does with the same flags.
 
     A ContentError (bad front matter, broken links, ...) propagates before any S3 call that
-    writes, so a broken build publishes nothing.
+    writes, so a broken build publishes nothing.  Prints nothing: it may run in a forked
+    child (``_start_build``), whose output would not be flushed; ``_built`` reports.
     """
     from site_builder.cli.build import build_options
     from site_builder.pipeline.build import build_site
 
-    result = build_site(build_options(args, "deploy", Path.cwd()))
+    return build_site(build_options(args, "deploy", Path.cwd()))
+
+
+def _built(result: Any) -> Path:
+    """Report a finished build as `notes build` does; the site's folder."""
     for warning in result.warnings:
         print(f"Warning: {warning}", file=sys.stderr)
     out = Path(result.out_dir)
@@ -109,10 +115,23 @@ def _build_site(args: argparse.Namespace) -> Path:
     return out
 
 
-def _site_and_cache(args: argparse.Namespace, client: Any, bucket: str) -> tuple[Any, Any]:
-    """(what to publish: the --site path, or a function that builds the project while the
-    deploy takes the lock and reads the bucket; the local copy of the latest deploy record,
-    beside the site)."""
+def _start_build(args: argparse.Namespace) -> Any:
+    """The build, started in a forked child before the S3 client exists (``background``):
+    it runs on its own core while this process makes the client, takes the lock and lists
+    the bucket.  None when there is nothing to build (``--site``), when a person may be
+    asked a question first (``--force-unlock``), or where this process cannot fork."""
+    if args.site or getattr(args, "force_unlock", False):
+        return None
+    from site_builder.core.background import ForkedCall
+
+    return ForkedCall.start(lambda: _build(args), "notes deploy")
+
+
+def _site_and_cache(args: argparse.Namespace, client: Any, bucket: str,
+                    build: Any) -> tuple[Any, Any]:
+    """(what to publish: the --site path, or a function that returns the built folder (the
+    forked ``build``'s, else built then) while the deploy takes the lock and reads the
+    bucket; the local copy of the latest deploy record, beside the site)."""
     from site_builder.deploy.recordcache import FileRecordCache, cache_dir
 
     if args.site:
@@ -122,18 +141,28 @@ def _site_and_cache(args: argparse.Namespace, client: Any, bucket: str) -> tuple
         from site_builder.cli.build import build_options
 
         out = build_options(args, "deploy", Path.cwd()).out
-        site = lambda: _build_site(args)  # called by publish, once
+        site = lambda: _built(build.result() if build else _build(args))  # called once
     return site, FileRecordCache(cache_dir(out), str(client.meta.endpoint_url), bucket)
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
+    check_target(args)
+    build = _start_build(args)
+    try:
+        return _deploy(args, build)
+    finally:
+        if build is not None:
+            build.cancel()  # a deploy that failed before it needed the build
+
+
+def _deploy(args: argparse.Namespace, build: Any) -> int:
     from site_builder.core.config import load_settings
     from site_builder.deploy import publish
 
     client, bucket = setup(args)
     force = not args.dry_run and confirm_force(args, client, bucket)  # dry runs take no lock
     dist, cloudfront = find_distribution(args)
-    site, cache = _site_and_cache(args, client, bucket)
+    site, cache = _site_and_cache(args, client, bucket, build)
     bar = ProgressBar()
     try:
         result = publish(client, bucket, site, check_headers=args.check_headers,

@@ -87,14 +87,18 @@ def _compile(p: object, flags: int = 0) -> re.Pattern:
     return _sre.compile(p, final, code, groups, dict(names), indexgroup)
 
 
-def save() -> None:
+def save(forked: bool = False) -> None:
     """Write the table back if it grew, from the process that installed it (not from its
-    forked workers), atomically; a folder that cannot be written is left alone."""
+    forked workers) or from a ``forked`` child that does work of its own (``background``),
+    atomically; a folder that cannot be written is left alone.  The file's entries are kept
+    (merged), so a parent and its child, each saving what it compiled, lose nothing."""
     path, table = _state["path"], _state["table"]
-    if not _state["grew"] or path is None or table is None or os.getpid() != _state["pid"]:
+    if not _state["grew"] or path is None or table is None or (
+            os.getpid() != _state["pid"] and not forked):
         return
     temp = None
     try:
+        table = {**_load(path), **table}
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".regex-")
         with os.fdopen(fd, "wb") as f:
