@@ -15,9 +15,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import LarkError
-
 GRAMMAR = r"""
 ?start: expr
 ?expr: or_
@@ -146,69 +143,72 @@ def _unquote(token: str) -> str:
     return "".join(out)
 
 
-@v_args(inline=True)
-class _ToNodes(Transformer):
-    """lark's parse tree -> the frozen nodes above."""
-
-    def number(self, token: Token) -> Lit:
-        text = str(token)
-        return Lit(float(text) if "." in text else int(text))
-
-    def string(self, token: Token) -> Lit:
-        return Lit(_unquote(str(token)))
-
-    def name(self, token: Token) -> Lit | Name:
-        text = str(token)
-        return Lit(_KEYWORDS[text]) if text in _KEYWORDS else Name(text)
-
-    def args(self, *items: Any) -> tuple:
-        return tuple(i for i in items if i is not None)
-
-    def call(self, func: Token, args: tuple) -> Call:
-        return Call(str(func), args)
-
-    def method(self, obj: Any, name: Token, args: tuple) -> Method:
-        return Method(obj, str(name), args)
-
-    def attr(self, obj: Any, name: Token) -> Attr:
-        return Attr(obj, str(name))
-
-    def index(self, obj: Any, index: Any) -> Index:
-        return Index(obj, index)
-
-    def list_(self, args: tuple) -> ListLit:
-        return ListLit(args)
-
-    def not_op(self, operand: Any) -> Unary:
-        return Unary("!", operand)
-
-    def neg(self, operand: Any) -> Unary:
-        return Unary("-", operand)
-
-
-for _rule, _op in _BINARY.items():
-    setattr(_ToNodes, _rule, v_args(inline=True)(
-        lambda self, left, right, _op=_op: Binary(_op, left, right)))
-
-
-
 @lru_cache(maxsize=1)
-def _parser() -> Lark:
-    """The LALR parser, made on first use: making it takes 0.2-0.3 s (lark computes the
-    tables), which every build paid at import, Bases or not."""
-    return Lark(GRAMMAR, parser="lalr", maybe_placeholders=False)
+def _lark() -> tuple[Any, Any]:
+    """(the LALR parser, the tree -> nodes transformer), made on first use: importing lark
+    costs 40-70 ms and making the parser 0.2-0.3 s (lark computes the tables), which every
+    build paid at import, Bases or not."""
+    from lark import Lark, Token, Transformer, v_args
+
+    @v_args(inline=True)
+    class _ToNodes(Transformer):
+        """lark's parse tree -> the frozen nodes above."""
+
+        def number(self, token: Token) -> Lit:
+            text = str(token)
+            return Lit(float(text) if "." in text else int(text))
+
+        def string(self, token: Token) -> Lit:
+            return Lit(_unquote(str(token)))
+
+        def name(self, token: Token) -> Lit | Name:
+            text = str(token)
+            return Lit(_KEYWORDS[text]) if text in _KEYWORDS else Name(text)
+
+        def args(self, *items: Any) -> tuple:
+            return tuple(i for i in items if i is not None)
+
+        def call(self, func: Token, args: tuple) -> Call:
+            return Call(str(func), args)
+
+        def method(self, obj: Any, name: Token, args: tuple) -> Method:
+            return Method(obj, str(name), args)
+
+        def attr(self, obj: Any, name: Token) -> Attr:
+            return Attr(obj, str(name))
+
+        def index(self, obj: Any, index: Any) -> Index:
+            return Index(obj, index)
+
+        def list_(self, args: tuple) -> ListLit:
+            return ListLit(args)
+
+        def not_op(self, operand: Any) -> Unary:
+            return Unary("!", operand)
+
+        def neg(self, operand: Any) -> Unary:
+            return Unary("-", operand)
+
+
+    for _rule, _op in _BINARY.items():
+        setattr(_ToNodes, _rule, v_args(inline=True)(
+            lambda self, left, right, _op=_op: Binary(_op, left, right)))
+    return Lark(GRAMMAR, parser="lalr", maybe_placeholders=False), _ToNodes()
 
 
 @lru_cache(maxsize=4096)
 def parse(text: str) -> Any:
     """The expression ``text`` as nodes; raises Unsupported for a syntax error or a function
     or method the evaluator does not have (so the caller can say so and leave it out)."""
+    parser, to_nodes = _lark()
+    from lark.exceptions import LarkError
+
     try:
-        tree = _parser().parse(text)
+        tree = parser.parse(text)
     except LarkError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
         raise Unsupported(f"cannot parse it ({first})") from None
-    node = _ToNodes().transform(tree)
+    node = to_nodes.transform(tree)
     check(node)
     return node
 
