@@ -103,9 +103,10 @@ def with_fast_listing(client: Any) -> Any:
 
 
 def deploy_client(session: Any, workers: int = DEFAULT_WORKERS, **kwargs: Any) -> Any:
-    """An S3 client from a boto3 ``session`` (or the ``boto3`` module) set up for deploys;
-    ``kwargs`` go to ``session.client`` (region, endpoint, credentials; ``config_extra`` to
-    the Config)."""
+    """An S3 client from a boto3 ``session`` (or the ``boto3`` module, or a botocore session)
+    set up for deploys; ``kwargs`` go to its ``client`` (``create_client``): region,
+    endpoint, credentials; ``config_extra`` to the Config."""
     extra = kwargs.pop("config_extra", {}) or {}
+    make = getattr(session, "create_client", None) or session.client
     return with_fast_listing(without_expect_continue(
-        session.client("s3", config=client_config(workers, **extra), **kwargs)))
+        make("s3", config=client_config(workers, **extra), **kwargs)))
