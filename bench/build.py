@@ -61,6 +61,24 @@ def tree_memory_kb(pid: int) -> tuple[int, int]:
     return rss, pss
 
 
+def communicate_sampled(proc: subprocess.Popen) -> tuple[str, str, list[int]]:
+    """``proc.communicate()`` while its process tree's memory is sampled every 0.2 s:
+    (stdout, stderr, [peak RSS KiB, peak PSS KiB])."""
+    peak = [0, 0]
+
+    def sample() -> None:
+        while proc.poll() is None:
+            rss, pss = tree_memory_kb(proc.pid)
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
+            time.sleep(0.2)  # reading smaps costs CPU the build should have
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = proc.communicate()
+    sampler.join()
+    return stdout, stderr, peak
+
+
 def timed(mode: str, project: Path, content: Path, out: Path, opts: dict | None = None) -> dict:
     cmd = [sys.executable, str(HERE / "_build_once.py"), mode, str(project), str(content),
            str(out), json.dumps(opts or {})]
@@ -73,19 +91,8 @@ def timed(mode: str, project: Path, content: Path, out: Path, opts: dict | None 
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=REPO)
-    peak = [0, 0]
-
-    def sample() -> None:
-        while proc.poll() is None:
-            rss, pss = tree_memory_kb(proc.pid)
-            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
-            time.sleep(0.2)  # reading smaps costs CPU the build should have
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    stdout, stderr = proc.communicate()
+    stdout, stderr, peak = communicate_sampled(proc)
     wall = time.perf_counter() - started
-    sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"{mode} failed:\n{stderr[-3000:]}")
     result = json.loads(stdout.strip().splitlines()[-1])

@@ -24,14 +24,13 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _corpus import corpus
-from build import tree_memory_kb
+from build import communicate_sampled
 from deploy import Server
 
 WORK = HERE / ".work" / "scale"
@@ -50,19 +49,8 @@ def measured(cmd: list[str], cwd: Path) -> tuple[float, float, float]:
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=ENV, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    peak = [0, 0]
-
-    def sample() -> None:
-        while proc.poll() is None:
-            rss, pss = tree_memory_kb(proc.pid)
-            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
-            time.sleep(0.2)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, err = proc.communicate()
+    out, err, peak = communicate_sampled(proc)
     wall = time.perf_counter() - started
-    sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{out[-2000:]}\n{err[-3000:]}")
     return wall, peak[1] / 1024, peak[0] / 1024

@@ -59,6 +59,19 @@ def s3(aws_credentials: None) -> Iterator[object]:
         yield boto3.client("s3", region_name="us-east-1")
 
 
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """moto's S3 server on a free local port, for code that runs in another process (the
+    staged Lambda asset, a `notes` process)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
 @pytest.fixture
 def bucket(s3) -> str:
     """A versioned bucket, as the CDK stack provisions it."""

@@ -13,8 +13,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -127,17 +125,6 @@ def test_no_fork_while_another_thread_runs() -> None:
 # --- notes deploy, building in the child ------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def endpoint():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}
 
@@ -163,7 +150,8 @@ def notes(project: Path, *argv: str) -> subprocess.CompletedProcess:
 
 
 def test_deploy_builds_in_a_child_and_a_broken_build_publishes_nothing(
-        endpoint: str, tmp_path: Path) -> None:
+        moto_endpoint: str, tmp_path: Path) -> None:
+    endpoint = moto_endpoint
     import boto3
 
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",

@@ -31,17 +31,6 @@ SITE_BUCKET = "notessite-sitebucket397a1860-1x2y3z"
 FAST = {"LOCK_LEASE_SECONDS": 3.0, "LOCK_WAIT_SECONDS": 12.0, "INVALIDATION_DELAYS": [0.05, 0.05]}
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
 def aws(moto_endpoint: str):
     """boto3 clients on moto's server (reset for each test)."""
