@@ -200,3 +200,16 @@ def test_deploy_with_no_bucket_fails_before_it_builds(tmp_path: Path) -> None:
     assert "forked:" not in proc.stderr  # refused before a build started
     assert proc.stderr.splitlines()[-1].startswith("Error: no bucket given")
     assert not (project / "build").exists()
+
+
+def test_what_the_child_prints_itself_reaches_the_terminal() -> None:
+    proc = run_python(PRELUDE + """
+    def build():
+        print("from the child", file=sys.stderr, end="")  # buffered, no newline
+        print("child's stdout", end="")
+        return 1
+    print(ForkedCall.start(build, "notes deploy").result())
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "from the child"
+    assert proc.stdout == "child's stdout1\n"

@@ -130,6 +130,11 @@ def _child(fn: Callable[[], Any], writer: int, command: str) -> None:  # pragma:
     except BaseException:  # noqa: BLE001 - SIGTERM (cancel) or a pipe the parent closed
         code = 1
     finally:
+        for stream in (sys.stdout, sys.stderr):  # what the call printed itself, not lost
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
         os._exit(code)
 
 
