@@ -18,9 +18,30 @@ REPO = Path(__file__).resolve().parents[1]
 
 def run_python(code: str, cwd: Path | None = None, env: dict | None = None,
                timeout: float = 60) -> subprocess.CompletedProcess:
+    """``code`` in a fresh interpreter, in a process group of its own (so a signal it sends
+    its group reaches nothing of the test run's)."""
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd,
                           env={**os.environ, **(env or {})}, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+                          timeout=timeout, check=False, start_new_session=True)
+
+
+def gone(pid: int, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        try:  # a child of ours that ended is a zombie until reaped
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return True
+        except ChildProcessError:
+            pass
+        if Path(f"/proc/{pid}/stat").is_file() and \
+                Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z":
+            return True
+        time.sleep(0.05)
+    return False
 
 
 PRELUDE = """
@@ -213,3 +234,46 @@ def test_what_the_child_prints_itself_reaches_the_terminal() -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == "from the child"
     assert proc.stdout == "child's stdout1\n"
+
+
+def test_ctrl_c_reaches_the_parent_which_ends_the_child() -> None:
+    """Ctrl+C goes to the whole process group: the child ignores it, the parent's
+    KeyboardInterrupt (the CLI's "Interrupted.") ends the child."""
+    proc = run_python(PRELUDE + """
+    import signal
+    call = ForkedCall.start(lambda: time.sleep(60), "notes deploy")
+    child = call._pid
+    time.sleep(0.3)
+    try:
+        os.killpg(os.getpgid(0), signal.SIGINT)  # the parent's KeyboardInterrupt: here or below
+        call.result()
+    except KeyboardInterrupt:
+        call.cancel()
+        print("interrupted", child)
+    """)
+    assert proc.returncode == 0, proc.stderr
+    word, child = proc.stdout.split()
+    assert word == "interrupted" and gone(int(child))
+
+
+def test_a_parent_killed_outright_takes_its_build_with_it(tmp_path: Path) -> None:
+    """Linux's parent-death signal: a `notes deploy` killed with SIGKILL (a cancelled CI job)
+    does not leave its build child running on."""
+    pid_file = tmp_path / "child.pid"
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(PRELUDE + f"""
+    def build():
+        open({str(pid_file)!r}, "w").write(str(os.getpid()))
+        time.sleep(60)
+    call = ForkedCall.start(build, "notes deploy")
+    call.result()
+    """)], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not (pid_file.is_file() and pid_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        child = int(pid_file.read_text())
+        proc.kill()
+        proc.wait()
+        assert gone(child), "the build child outlived its killed parent"
+    finally:
+        proc.kill()

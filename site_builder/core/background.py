@@ -51,10 +51,11 @@ class ForkedCall(Generic[T]):
         sys.stdout.flush()
         sys.stderr.flush()
         reader, writer = os.pipe()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child's coverage is not collected
             os.close(reader)
-            _child(fn, writer, command)
+            _child(fn, writer, command, parent)
         os.close(writer)
         return cls(pid, reader)
 
@@ -107,13 +108,15 @@ def _how(status: int) -> str:
     return f"exit status {os.waitstatus_to_exitcode(status)}"
 
 
-def _child(fn: Callable[[], Any], writer: int, command: str) -> None:  # pragma: no cover
+def _child(fn: Callable[[], Any], writer: int, command: str,
+           parent: int) -> None:  # pragma: no cover - runs in the child
     """The forked child: run ``fn``, send ``(ok, value)``, exit without running the parent's
     exit handlers (they belong to the parent: its temporary files, its atexit hooks)."""
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, _exit_on_term)
+        _end_with(parent)
         try:
             payload = pickle.dumps((True, fn()))
         except NotesError as exc:
@@ -140,6 +143,20 @@ def _child(fn: Callable[[], Any], writer: int, command: str) -> None:  # pragma:
 
 def _exit_on_term(*_: object) -> None:  # pragma: no cover - runs in the child
     raise SystemExit(143)
+
+
+def _end_with(parent: int) -> None:  # pragma: no cover - runs in the child
+    """Linux: the kernel sends this child SIGTERM when its parent dies (``prctl``'s
+    ``PR_SET_PDEATHSIG``), so a `notes deploy` killed outright (``kill``, a CI job cancelled)
+    does not leave its build running on.  A parent already gone is seen at once."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the build ends when it ends
+        return
+    if os.getppid() != parent:
+        raise SystemExit(143)
 
 
 def _error(exc: NotesError) -> bytes:
