@@ -8,6 +8,7 @@ here, and moto intercepts every call (or runs as a server on 127.0.0.1).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,6 +44,30 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
 
 
+_URL_RELOADS = threading.Lock()
+
+
+def serial_url_reloads() -> None:
+    """moto's in-process mock reloads ``moto.s3.urls`` on every S3 request
+    (``S3Backend._url_module``), and ``importlib.reload`` takes the module out of
+    ``sys.modules`` for a moment while it runs: a second thread's reload in that moment fails
+    with ``ImportError: module moto.s3.urls not in sys.modules`` (a racing lock breaker lost
+    its thread to it once in CI).  One reload at a time.  (moto's server builds its routes
+    once; only the in-process mock does this.)  Idempotent."""
+    from moto.s3.models import S3Backend
+
+    reload_urls = S3Backend.__dict__["_url_module"].fget
+    if getattr(reload_urls, "serial", False):
+        return
+
+    def one_at_a_time(self: object) -> object:
+        with _URL_RELOADS:
+            return reload_urls(self)
+
+    one_at_a_time.serial = True  # type: ignore[attr-defined]
+    S3Backend._url_module = property(one_at_a_time)
+
+
 @pytest.fixture
 def s3(aws_credentials: None) -> Iterator[object]:
     """A boto3 S3 client inside moto's in-process mock, deciding conditional writes atomically
@@ -55,6 +80,7 @@ def s3(aws_credentials: None) -> Iterator[object]:
 
     atomic_object_requests()
     lean_version_listing()  # notes up's listing: every deploy test checks it against S3's rules
+    serial_url_reloads()
     with mock_aws():
         yield boto3.client("s3", region_name="us-east-1")
 
