@@ -13,6 +13,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from site_builder.core.processes import pid_alive
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -26,22 +28,14 @@ def run_python(code: str, cwd: Path | None = None, env: dict | None = None,
 
 
 def gone(pid: int, seconds: float = 10) -> bool:
+    """Whether ``pid`` (not a child of this process) ends within ``seconds``; a zombie
+    waiting for its reaper counts as ended, as the lock's ``pid_alive`` counts it."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        try:  # a child of ours that ended is a zombie until reaped
-            if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                return True
-        except ChildProcessError:
-            pass
-        if Path(f"/proc/{pid}/stat").is_file() and \
-                Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z":
-            return True
+    while pid_alive(pid):
+        if time.monotonic() > deadline:
+            return False
         time.sleep(0.05)
-    return False
+    return True
 
 
 PRELUDE = """

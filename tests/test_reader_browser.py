@@ -337,16 +337,21 @@ def test_graph_page_pans_and_zooms(page, base_url: str):
     assert page.locator(".site-graph a", has_text="CNI plugins").count() == 1
 
 
+def previews_held_back(context, seconds: float) -> None:
+    """preview.js answered ``seconds`` late in ``context``, as a slow network answers it."""
+
+    def slow(route) -> None:
+        time.sleep(seconds)
+        route.continue_()
+
+    context.route("**/preview*.js", slow)
+
+
 def test_a_pointer_gone_before_previews_load_opens_none(chromium_browser, base_url: str):
     """The first hover loads preview.js (held back here, as a slow network does); a mouse
     that has left the link by the time it arrives gets no preview, and the next hover does."""
     context = chromium_browser.new_context()
-
-    def slow(route) -> None:
-        time.sleep(0.5)
-        route.continue_()
-
-    context.route("**/preview*.js", slow)
+    previews_held_back(context, 0.5)
     pg = context.new_page()
     link = pg.locator(".prose a.wikilink[href^='/kubernetes/services/']").first
     try:
@@ -369,12 +374,7 @@ def test_long_press_previews_on_touch_and_a_tap_does_not(chromium_browser, base_
     script arrived once became a long press when it did: the preview opened by itself."""
     context = chromium_browser.new_context(viewport={"width": 390, "height": 800},
                                            is_mobile=True, has_touch=True)
-
-    def slow(route) -> None:
-        time.sleep(0.4)
-        route.continue_()
-
-    context.route("**/preview*.js", slow)
+    previews_held_back(context, 0.4)
     pg = context.new_page()
     press = """([sel, ms]) => new Promise(done => {
         const a = document.querySelector(sel);

@@ -189,7 +189,6 @@ def _lark() -> tuple[Any, Any]:
         def neg(self, operand: Any) -> Unary:
             return Unary("-", operand)
 
-
     for _rule, _op in _BINARY.items():
         setattr(_ToNodes, _rule, v_args(inline=True)(
             lambda self, left, right, _op=_op: Binary(_op, left, right)))

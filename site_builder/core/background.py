@@ -1,8 +1,8 @@
 """One call run in a forked child process, its result (or its error) brought back later.
 
 ``notes deploy`` builds while it reads the bucket.  On a thread, the two shared one core: the
-build and the deploy's start (importing boto3 and making the S3 client, about 0.3 s of Python,
-then parsing the listing) are both Python work under one interpreter lock.  A forked child
+build and the deploy's start (importing botocore and making the S3 client, about 0.3 s of
+Python, then parsing the listing) are both Python work under one interpreter lock.  A forked child
 builds on the other core while the parent process makes its client, takes the lock and lists
 the bucket; the child inherits everything the parent holds (the parsed flags, the installed
 regular-expression cache) and sends back only the small picklable result.
@@ -40,7 +40,7 @@ class ForkedCall(Generic[T]):
 
     def __init__(self, pid: int, reader: int):
         self._pid: int | None = pid
-        self._reader = reader
+        self._reader: int | None = reader  # None once closed: its number may be reused
 
     @classmethod
     def start(cls, fn: Callable[[], T], command: str) -> ForkedCall[T] | None:
@@ -62,7 +62,9 @@ class ForkedCall(Generic[T]):
     def result(self) -> T:
         """The call's value, or its error raised here."""
         chunks = []
-        with os.fdopen(self._reader, "rb") as pipe:
+        reader, self._reader = self._reader, None
+        assert reader is not None, "result() collects a call once"
+        with os.fdopen(reader, "rb") as pipe:
             while chunk := pipe.read(1 << 16):
                 chunks.append(chunk)
         status = self._reap()
@@ -84,10 +86,9 @@ class ForkedCall(Generic[T]):
         except ProcessLookupError:
             pass
         self._reap()
-        try:
+        if self._reader is not None:
             os.close(self._reader)
-        except OSError:
-            pass
+            self._reader = None
 
     def _reap(self) -> int:
         pid, self._pid = self._pid, None
