@@ -88,7 +88,7 @@ def test_history_rollback_verify(two_deploys, s3, bucket, capsys):
     code, out, _ = run(capsys, "verify", "--bucket", bucket)
     assert (code, out) == (1, ["unexpected  extra.html",
                                (f"Drift: 1 difference from deploy {back.id}; "
-                               "`notes deploy` repairs them.")])
+                               "`notes deploy --check-drift` repairs them.")])
 
 
 @pytest.mark.parametrize(("setup", "message"), [
@@ -403,8 +403,13 @@ def test_first_deploy_into_a_used_bucket_needs_adopt(s3, bucket, tmp_path, capsy
     code, out, _ = run(capsys, "deploy", "--bucket", bucket, "--site", site, "--adopt")
     assert code == 0 and out[0] == "15 to upload, 4 to delete, 0 unchanged"
     # later deploys have a record: objects added by hand are drift, deleted without --adopt
+    # once the bucket is listed (within the hour after a listing: asked for by --check-drift)
     s3.put_object(Bucket=bucket, Key="stray.html", Body=b"x")
     code, out, _ = run(capsys, "deploy", "--bucket", bucket, "--site", site)
+    assert code == 0 and out[0] == "0 to upload, 0 to delete, 15 unchanged"
+    code, out, _ = run(capsys, "verify", "--bucket", bucket)
+    assert code == 1 and "unexpected  stray.html" in out
+    code, out, _ = run(capsys, "deploy", "--bucket", bucket, "--site", site, "--check-drift")
     assert code == 0 and out[0] == "0 to upload, 1 to delete, 15 unchanged"
 
 

@@ -26,6 +26,7 @@ from site_builder.core.errors import DeployError
 from site_builder.deploy import lock, lock_body, publish, rollback, verify
 from site_builder.deploy.lock import LOCK_KEY, LockOptions, Owner
 from site_builder.deploy.record import hydrate
+from site_builder.deploy.recordcache import FileRecordCache
 from site_builder.deploy.recordstore import latest_record, record_ids
 from site_builder.deploy.remote import list_live
 
@@ -208,3 +209,40 @@ def test_a_killed_holder_on_another_host_is_broken_once_its_lease_expires(s3, bu
     record = publish(s3, bucket, tmp_path / "b", lock_options=LockOptions(clock=later)).record
     assert record.broke_lock["reason"] == "lease expired"
     assert_recovered(s3, bucket, b)
+
+
+def trusting_cache(s3, bucket, site, folder):
+    """A machine's cached record, trusted: a deploy from it just listed the bucket."""
+    cache = FileRecordCache(folder, "moto", bucket)
+    assert publish(s3, bucket, site, record_cache=cache, check_drift=True).record is None
+    assert cache.checked() is not None
+    return cache
+
+
+@pytest.mark.parametrize("then", ["retry", "revert"])
+@pytest.mark.parametrize("machine", ["same", "other"])
+@pytest.mark.parametrize("mode", ["kill", "lose"])
+@pytest.mark.parametrize("seed", SEEDS[:2] if not DEEP else SEEDS)
+def test_a_trusted_deploy_under_faults_then_the_next_deploy_recovers(
+        s3, bucket, tmp_path, seed, mode, machine, then, as_dead_process):
+    """The faulted deploy plans from its trusted record and uploads conditionally (a retried
+    PUT that had been applied fails its condition: the deploy lists and carries on); the
+    next deploy, from the same machine or from one whose record is trusted too, lists the
+    bucket because the faulted one left its lock (stale, or saying it did not finish) or
+    dropped its cached record, and recovers: also when it deploys the old site again, whose
+    plan against the record alone would leave the faulted deploy's uploads live."""
+    a, b = site_a(), site_b()
+    site = write_site(tmp_path / "a", a)
+    publish(s3, bucket, site)
+    here = trusting_cache(s3, bucket, site, tmp_path / "here")
+    there = trusting_cache(s3, bucket, site, tmp_path / "there")
+    client = faulty(s3, seed + 30_000, mode)
+    outcome = run_faulted(lambda: publish(client, bucket, write_site(tmp_path / "b", b),
+                                          record_cache=here))
+    assert outcome in (("killed", "ok") if mode == "kill" else ("failed", "ok"))
+    check_consistent(s3, bucket, a, b)
+    check_truthful(s3, bucket)
+    as_dead_process()
+    publish(s3, bucket, tmp_path / ("b" if then == "retry" else "a"),
+            record_cache=here if machine == "same" else there)
+    assert_recovered(s3, bucket, b if then == "retry" else a)

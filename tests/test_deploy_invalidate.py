@@ -23,6 +23,7 @@ from site_builder.deploy.invalidate import (
     key_paths,
     plan_paths,
 )
+from site_builder.deploy.lock_body import read_lock
 from site_builder.deploy.plan import Plan, Upload
 from site_builder.deploy.record import DeployRecord, FileEntry, Invalidation
 from site_builder.deploy.recordstore import latest_record, record_ids
@@ -292,7 +293,7 @@ def test_failed_invalidation_writes_no_record_and_the_rerun_catches_up(
         "files are live but no deploy record was written; run the command again to "
         "invalidate them and record the deploy)")
     assert record_ids(s3, bucket) == ids
-    assert not s3.list_objects_v2(Bucket=bucket, Prefix="_notes/lock").get("Contents")
+    assert read_lock(s3, bucket).body.released  # free, saying the deploy did not finish
     # The re-run has nothing left to upload, yet invalidates what the failed run changed.
     again = publish(s3, bucket, site, invalidator=run)
     assert again.plan.is_noop and again.record is not None

@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from site_builder.core.errors import DeployError
 from site_builder.deploy import history, publish, rollback, verify
 from site_builder.deploy.lock import LOCK_KEY
+from site_builder.deploy.lock_body import read_lock
 from site_builder.deploy.record import hydrate
 from site_builder.deploy.recordstore import record_ids
 from site_builder.deploy.remote import list_live, list_versions
@@ -227,13 +228,17 @@ def test_failed_upload_no_record_lock_released_then_recovers(s3, bucket, tmp_pat
     assert record_ids(s3, bucket) == [good.id]  # no record
     assert calls.count("DeleteObjects") == 0  # deletions never started
     assert "docker/networking/index.html" in list_live(s3, bucket)
-    with pytest.raises(ClientError, match="NoSuchKey"):
-        s3.get_object(Bucket=bucket, Key=LOCK_KEY)
+    held = read_lock(s3, bucket)  # released, saying the deploy did not finish
+    assert held is not None and held.body.released and held.body.lease_seconds == 0
+    assert held.body.broke["reason"] == "did not finish"
 
     calls.fail_after = None
     done = publish(s3, bucket, site).record
     assert {k: v[0] for k, v in snapshot(s3, bucket).items()} == expected(many)
     assert done.parent == good.id and verify(s3, bucket).clean
+    assert done.broke_lock["reason"] == "did not finish"  # history says so
+    with pytest.raises(ClientError, match="NoSuchKey"):
+        s3.get_object(Bucket=bucket, Key=LOCK_KEY)
 
     rollback(s3, bucket, to=good.id)
     assert snapshot(s3, bucket) == v1

@@ -413,7 +413,8 @@ def test_rollback_update_after_failed_update_restores_a_exactly(s3, bucket, asse
         index.handle(_event("Update", b, old=a, physical=physical), faulty)
     assert faulty.puts >= 100
     assert len(history(s3, bucket)) == 1  # no record for the failed update
-    assert lock.read_lock(s3, bucket) is None  # released on the failure path
+    held = lock.read_lock(s3, bucket)  # released on the failure path, saying so
+    assert held.body.released and held.body.broke["reason"] == "did not finish"
     half = _live(s3, bucket)
     added = set(half) - set(site_a)
     assert len(added) >= 60

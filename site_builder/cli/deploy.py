@@ -10,6 +10,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +51,9 @@ def register(subparsers: Any) -> None:
                    "instead of building")
     p.add_argument("--message", default="", metavar="TEXT",
                    help="a note stored in the deploy record")
+    p.add_argument("--check-drift", action="store_true",
+                   help="list the bucket and repair objects changed outside notes, even if "
+                   "a deploy from here checked it in the last hour")
     p.add_argument("--check-headers", action="store_true",
                    help="HEAD every live object and repair headers the record has wrong")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
@@ -163,6 +169,8 @@ def _deploy(args: argparse.Namespace, build: Any) -> int:
     force = not args.dry_run and confirm_force(args, client, bucket)  # dry runs take no lock
     dist, cloudfront = find_distribution(args)
     site, cache = _site_and_cache(args, client, bucket, build)
+    website = None if args.dry_run else _in_background(
+        lambda: _website_line(args, client, bucket, cloudfront, dist))
     bar = ProgressBar()
     try:
         result = publish(client, bucket, site, check_headers=args.check_headers,
@@ -170,7 +178,8 @@ def _deploy(args: argparse.Namespace, build: Any) -> int:
                          max_deletes=args.max_deletes, allow_mass_delete=args.allow_mass_delete,
                          force_unlock=force, progress=bar, adopt=args.adopt,
                          invalidator=make_invalidator(cloudfront, dist), record_cache=cache,
-                         site_id=load_settings(Path.cwd()).site_id)
+                         site_id=load_settings(Path.cwd()).site_id,
+                         check_drift=args.check_drift)
     finally:
         bar.close()
     print(result.plan.summary())
@@ -184,11 +193,31 @@ def _deploy(args: argparse.Namespace, build: Any) -> int:
     else:
         print(f"Deployed {result.record.id}.")
     print_invalidation(result, dist)
-    if args.endpoint_url:
-        print(_endpoint_website_line(client, bucket, args.endpoint_url))
-    else:
-        print(f"Website: {_reader_url(args, cloudfront, dist, bucket, client)}")
+    if website is not None:
+        print(website.result())
     return 0
+
+
+def _in_background(work: Callable[[], str]) -> Future[str]:
+    """``work`` on a daemon thread, started now: the ``Website:`` line asks S3 or CloudFront
+    where readers go, a round trip that overlaps the deploy instead of following it."""
+    future: Future[str] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for it
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="notes-website", daemon=True).start()
+    return future
+
+
+def _website_line(args: argparse.Namespace, client: Any, bucket: str, cloudfront: Any,
+                  dist: str | None) -> str:
+    if args.endpoint_url:
+        return _endpoint_website_line(client, bucket, args.endpoint_url)
+    return f"Website: {_reader_url(args, cloudfront, dist, bucket, client)}"
 
 
 def _endpoint_website_line(client: Any, bucket: str, endpoint_url: str) -> str:

@@ -24,15 +24,33 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import Any, Protocol
 
+from botocore.exceptions import ClientError
+
 from site_builder.core.errors import DeployError
+from site_builder.deploy.errors import client_error_code
 from site_builder.deploy.local import SiteSource
-from site_builder.deploy.plan import Plan, Upload
+from site_builder.deploy.plan import NEW, Plan, Upload
 from site_builder.deploy.record import DeployRecord
 from site_builder.deploy.recordstore import write_record
 
 Progress = Callable[[int, int], None]
 DEFAULT_WORKERS = 16
 _DELETE_BATCH = 1000  # DeleteObjects limit
+# What S3 answers a conditional PUT whose condition failed: another ETag (412), no object for
+# If-Match (404), or a racing conditional write (409).
+_DRIFT_CODES = frozenset({"PreconditionFailed", "412", "NoSuchKey", "404",
+                          "ConditionalRequestConflict", "409"})
+
+
+class Drifted(DeployError):
+    """A conditional upload found another object than the record names (``Upload.expect``):
+    the bucket changed outside this deploy (or a retried PUT had already been applied).  The
+    deploy lists the bucket and plans again (``publish``); users never see this."""
+
+    def __init__(self, key: str):
+        self.key = key
+        super().__init__(f"{key} is not the object the last deploy record names",
+                         "run `notes deploy --check-drift`")
 
 
 class Store(Protocol):
@@ -54,10 +72,17 @@ class S3Store:
 
     def put(self, upload: Upload, body: bytes) -> str:
         md5_b64 = base64.b64encode(binascii.unhexlify(upload.md5)).decode()
-        response = self.client.put_object(
-            Bucket=self.bucket, Key=upload.key, Body=body, ContentMD5=md5_b64,
-            ContentType=upload.content_type, CacheControl=upload.cache_control,
-        )
+        condition = ({} if upload.expect is None else {"IfNoneMatch": "*"}
+                     if upload.expect == NEW else {"IfMatch": f'"{upload.expect}"'})
+        try:
+            response = self.client.put_object(
+                Bucket=self.bucket, Key=upload.key, Body=body, ContentMD5=md5_b64,
+                ContentType=upload.content_type, CacheControl=upload.cache_control,
+                **condition)
+        except ClientError as exc:
+            if condition and client_error_code(exc) in _DRIFT_CODES:
+                raise Drifted(upload.key) from exc
+            raise
         return response.get("VersionId") or "null"
 
     def copy(self, upload: Upload) -> str:

@@ -15,6 +15,12 @@ record (S3 gives LastModified to the second), or before it while that deploy ran
 version listing tells those apart: ``notes verify`` reports them ("same bytes, new version"),
 and rollback plans from the full listing anyway.
 
+Within ``TRUST_SECONDS`` of a listing that showed the bucket as the latest record says, the
+machine that saw it (``RecordCache.checked``) need not list again: the record itself is the
+state (``record_live``, ``BucketState.trusted``), and the deploy's uploads are conditional on
+it (``plan.conditional``), so drift on any key it writes is still caught; drift elsewhere waits
+for the next listing (``notes deploy --check-drift`` asks for one).
+
 The listing is split into key ranges of about a page each, listed in parallel: the latest
 record says which keys to expect, so range boundaries fall on its keys and a bucket that matches
 it costs one page per 1,000 objects, all in one round trip.  The private area ``_notes/``
@@ -23,8 +29,9 @@ it costs one page per 1,000 objects, all in one round trip.  The private area ``
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +43,7 @@ from site_builder.deploy.recordstore import RecordCache, latest_stored
 from site_builder.deploy.remote import RemoteObject, list_live
 
 PAGE = 1000  # ListObjectsV2's largest page
+TRUST_SECONDS = 3600.0  # a listing confirms the record for this long (on that machine)
 UNKNOWN = "(not listed)"  # the version of a live object the cheap check cannot name
 _PRIVATE_END = PRIVATE_PREFIX + "\U0010ffff"  # sorts after every key under _notes/
 Range = tuple[str | None, str | None, int]  # (list after this key, up to this key, first page)
@@ -132,15 +140,40 @@ class BucketState:
     parent: DeployRecord | None  # the latest valid record
     live: dict[str, RemoteObject]  # every live site object; UNKNOWN versions are drift
     full: bool  # from a full version listing (every version id exact)
+    trusted: bool = False  # ``live`` is the record itself, unlisted: upload conditionally
+    checked: float | None = None  # when a listing last showed the bucket (time.time())
+
+
+def record_live(record: DeployRecord) -> dict[str, RemoteObject]:
+    """The live objects as ``record`` left them (single-part uploads: ETag = MD5)."""
+    return {key: RemoteObject(key, e.md5, e.size, e.version_id)
+            for key, e in record.files.items()}
+
+
+def _trusted_since(cache: RecordCache | None, now: float) -> float | None:
+    """When this machine last saw the cached record's bucket listed, if that is recent enough
+    to plan from the record alone (``TRUST_SECONDS``) and the record has full MD5s."""
+    record = cache.peek() if cache is not None else None
+    checked = cache.checked() if cache is not None else None
+    if record is None or checked is None or not 0 <= now - checked < TRUST_SECONDS:
+        return None
+    return checked if all(len(e.md5) == 32 for e in record.files.values()) else None
 
 
 def read_state(client: Any, bucket: str, cache: RecordCache | None = None, *,
-               full: bool = False, workers: int = 16) -> BucketState:
+               full: bool = False, workers: int = 16, trust: bool = False,
+               clock: Callable[[], float] = time.time) -> BucketState:
     """The latest record and the live objects: the cheap check (``trusted_live``) when there
     is a record, a full version listing for a first deploy or when ``full`` is asked for.
     With a ``cache``, the record listing and the object listing run side by side (the cached
-    record's keys place the ranges; they partition the key space whatever the bucket holds)."""
-    guess = cache.peek() if cache is not None and not full else None
+    record's keys place the ranges; they partition the key space whatever the bucket holds).
+
+    ``trust`` (the caller holds a lock that nobody left unfinished): when the cache holds the
+    latest stored record itself and a listing confirmed it less than ``TRUST_SECONDS`` ago, the
+    bucket is not listed at all; the deploy then writes conditionally (``plan.conditional``)."""
+    now = clock()
+    since = _trusted_since(cache, now) if trust and not full else None
+    guess = cache.peek() if cache is not None and not full and since is None else None
     if guess is None:
         found = latest_stored(client, bucket, cache)
         listed = None
@@ -150,8 +183,13 @@ def read_state(client: Any, bucket: str, cache: RecordCache | None = None, *,
             found = latest_stored(client, bucket, cache)
             listed = listing.result()
     if found is None or full:
-        return BucketState(found[0] if found else None, list_live(client, bucket), True)
+        return BucketState(found[0] if found else None, list_live(client, bucket), True,
+                           checked=now)
     parent, stored = found
+    if since is not None and cache is not None and cache.checked(stored) == since:
+        return BucketState(parent, record_live(parent), False, trusted=True, checked=since)
     if listed is None:
+        now = clock()
         listed = list_current(client, bucket, sorted(parent.files), workers)
-    return BucketState(parent, trusted_live(listed, parent, stored.modified), False)
+    return BucketState(parent, trusted_live(listed, parent, stored.modified), False,
+                       checked=now)

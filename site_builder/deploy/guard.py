@@ -6,7 +6,9 @@ deleted and no record written; after a failed deletion every upload is done; aft
 record write the new site is live and only its record is missing.  Wrapping the store gives
 each write its phase's message at the point of failure (in the worker thread), without the
 writer having to know about messages.  Each write also first checks that the lock is still
-ours (:meth:`Lease.check`): an operation whose lock was broken stops before its next write.
+ours (:meth:`Lease.check`): an operation whose lock was broken stops before its next write;
+and marks the lease as having written (``Lease.wrote``): an operation that wrote but recorded
+nothing leaves that fact in the lock at release, so the next one checks the whole bucket.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class GuardedStore:
     def _check(self) -> None:
         if self.lease is not None:
             self.lease.check()
+            self.lease.wrote = True
 
     def put(self, upload: Any, body: bytes) -> str:
         self._check()

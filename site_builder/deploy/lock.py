@@ -15,7 +15,10 @@
   ``notes unlock`` breaks one the same way, writing a *released* body that the next acquire
   takes over (and notes).  A live lock is broken only on request (``--force-unlock``).
 * **Release** deletes exactly the versions this lease wrote (by VersionId), so a lock broken
-  and re-taken by someone else survives, and no delete markers pile up in the listing.
+  and re-taken by someone else survives, and no delete markers pile up in the listing.  An
+  operation that wrote site objects but no record (it failed half-way) leaves a *released*
+  lock saying so instead, like a break: the next operation takes it over, records it, and
+  does not trust the last record to describe the bucket (``publish``).
 * **Waiting**: ``wait_seconds`` polls a live lock for a bounded time (the CloudFormation Lambda
   uses it) and then fails naming the holder and the command that frees it.
 """
@@ -93,6 +96,7 @@ class Lease:
         self.broke = broke  # what this acquire (or an earlier `notes unlock`) broke
         self.lost: str | None = None  # set when someone broke our lock
         self.recorded = False  # set once a deploy record (which notes ``broke``) is written
+        self.wrote = False  # set before the operation's first write (``guard.GuardedStore``)
         self._stop = threading.Event()
         self._mutex = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -135,7 +139,11 @@ class Lease:
                 self._forget(version)
 
     def _hand_over(self) -> None:
-        body = replace(self.body, lease_seconds=0.0, released=True)
+        note = self.broke or {"holder": self.body.owner.describe(),
+                              "acquired": self.body.acquired, "reason": "did not finish",
+                              "broken_by": self.body.owner.describe(),
+                              "broken_at": datetime.now(UTC).isoformat()}
+        body = replace(self.body, lease_seconds=0.0, released=True, broke=note)
         try:
             response = _put(self.client, self.bucket, body, IfMatch=self.etag)
         except (ClientError, BotoCoreError) as exc:
@@ -162,14 +170,15 @@ class Lease:
     def release(self) -> None:
         """Stop the heartbeat; delete exactly the lock versions we wrote (best effort).
 
-        A lease that broke a lock but wrote no record (its operation failed) leaves a
-        *released* lock carrying the break instead, so the next operation records it.
+        A lease that broke a lock, or wrote, but wrote no record (its operation failed) leaves
+        a *released* lock carrying the break (or "did not finish") instead, so the next
+        operation records it and checks the whole bucket.
         """
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
         with self._mutex:
-            if self.broke and not self.recorded and self.lost is None:
+            if (self.broke or self.wrote) and not self.recorded and self.lost is None:
                 self._hand_over()
             for version in reversed(self.versions):
                 try:

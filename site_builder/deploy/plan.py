@@ -45,6 +45,7 @@ from site_builder.deploy.pagelinks import is_html, resolve
 from site_builder.deploy.record import DeployRecord, FileEntry, md5_match
 from site_builder.deploy.remote import Headers, RemoteObject
 
+NEW = ""  # ``Upload.expect``: the key must have no live object
 Known = Mapping[tuple[str, str], FileEntry]  # (key, version_id) -> what a record saw
 Links = Mapping[str, frozenset[str]]  # page key -> the site keys it links to
 Wave = tuple["Upload", ...]
@@ -62,6 +63,7 @@ class Upload:
     content_type: str
     cache_control: str
     copy_version: str | None = None  # restore this VersionId of the same key
+    expect: str | None = None  # write only if the live ETag is this (NEW: if no object is live)
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,20 @@ def ordered_plan(uploads: Iterable[Upload], deletes: Iterable[str], unchanged: I
     waves, cycles = order_waves(uploads, links, live)
     return Plan(tuple(u for wave in waves for u in wave), tuple(sorted(deletes)),
                 tuple(sorted(unchanged)), waves, cycles)
+
+
+def conditional(plan: Plan, live: Mapping[str, RemoteObject]) -> Plan:
+    """The plan with each upload's ``expect`` set from ``live`` (the latest record, trusted
+    without a listing): a PUT that finds another object than the record names fails instead
+    of overwriting it (``apply.Drifted``), so drift on every key a deploy touches is caught by
+    the writes themselves.  Order and waves are kept."""
+
+    def expecting(u: Upload) -> Upload:
+        remote = live.get(u.key)
+        return replace(u, expect=NEW if remote is None else remote.etag)
+
+    return replace(plan, uploads=tuple(expecting(u) for u in plan.uploads),
+                   waves=tuple(tuple(expecting(u) for u in wave) for wave in plan.waves))
 
 
 def expected_headers(f: LocalFile | FileEntry) -> Headers:

@@ -4,13 +4,16 @@ Steps: on a thread, at once (``_Prelude``, overlapping the build or the scan of 
 the lease lock (``lock.acquire``: renewed while it runs; a stale lock is broken and the break
 recorded; its PUT also tells whether the bucket is versioned), then read the latest record and
 what is live (``current.read_state``: the record checked against a ListObjectsV2 pass, in
-parallel key ranges; a full version listing only for a first deploy or ``check_headers``).
-Meanwhile: scan the site (folder or zip; the build's manifest spares reading files).  Then plan
-(pure) -> safety checks (mass delete, ``adopt``) -> apply (uploads, deletions, CloudFront
-invalidation when an ``invalidator`` is given, record).  The lock is released on every path.
-An unchanged deploy makes four requests plus one listing page per 1,000 live objects: the lock,
-the record listing (one page: it starts at the cached record's id), the listing's first range
-(keys before ``_notes/``), and the lock's release; the record itself comes from
+parallel key ranges; or, within an hour of such a pass on this machine and with a lock nobody
+left unfinished, the record alone, *trusted*; a full version listing only for a first deploy or
+``check_headers``).  Meanwhile: scan the site (folder or zip; the build's manifest spares
+reading files).  Then plan (pure) -> safety checks (mass delete, ``adopt``) -> apply (uploads,
+deletions, CloudFront invalidation when an ``invalidator`` is given, record).  A trusted plan
+uploads conditionally (``plan.conditional``): a failed condition (``apply.Drifted``) means the
+bucket changed outside notes, and the deploy lists it, plans and applies again.  The lock is
+released on every path.  An unchanged deploy makes three requests when trusted (the lock, the
+record listing: one page, it starts at the cached record's id, and the lock's release), and
+with a listing one more plus one page per 1,000 live objects; the record itself comes from
 ``record_cache`` (``recordcache``) when the bucket still holds that very object.
 
 The parent is the newest *valid* record: an invalid newer one is skipped with a warning, which
@@ -28,6 +31,7 @@ is written so that rollback and verify keep an exact picture.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -37,7 +41,14 @@ from pathlib import Path
 from typing import Any, Self
 
 from site_builder.core.errors import DeployError
-from site_builder.deploy.apply import DEFAULT_WORKERS, DryRunStore, Progress, S3Store, apply_plan
+from site_builder.deploy.apply import (
+    DEFAULT_WORKERS,
+    Drifted,
+    DryRunStore,
+    Progress,
+    S3Store,
+    apply_plan,
+)
 from site_builder.deploy.current import BucketState, read_state
 from site_builder.deploy.errors import aws_errors, check_versioning
 from site_builder.deploy.guard import GuardedStore
@@ -45,13 +56,21 @@ from site_builder.deploy.invalidate import Invalidator, changed_keys, with_inval
 from site_builder.deploy.local import LocalFile, SiteSource, open_site
 from site_builder.deploy.lock import Lease, LockOptions, acquire
 from site_builder.deploy.pagelinks import read_links
-from site_builder.deploy.plan import Plan, known_versions, make_plan, needs_head, ordered_plan
-from site_builder.deploy.record import DeployRecord, FileEntry, new_id
+from site_builder.deploy.plan import (
+    Plan,
+    conditional,
+    known_versions,
+    make_plan,
+    needs_head,
+    ordered_plan,
+)
+from site_builder.deploy.record import DeployRecord, FileEntry, hydrate, new_id
 from site_builder.deploy.recordstore import RecordCache
 from site_builder.deploy.remote import RemoteObject, head_live
 from site_builder.deploy.siteid import check_site, record_site
 
 MIN_DELETE_LIMIT = 10
+log = logging.getLogger("site_builder.deploy")
 
 
 @dataclass(frozen=True)
@@ -163,10 +182,10 @@ class _Prelude:
 
     def __init__(self, client: Any, bucket: str, *, lock: bool, force_unlock: bool,
                  lock_options: LockOptions | None, cache: RecordCache | None, full: bool,
-                 workers: int):
+                 workers: int, trust: bool = True):
         self.client, self.bucket, self.lock = client, bucket, lock
         self.force_unlock, self.lock_options = force_unlock, lock_options or LockOptions()
-        self.cache, self.full, self.workers = cache, full, workers
+        self.cache, self.full, self.workers, self.trust = cache, full, workers, trust
         self.lease: Lease | None = None
         self._given_up = threading.Event()  # the deploy failed first (a broken build)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notes-prelude")
@@ -189,8 +208,9 @@ class _Prelude:
                 check_versioning(self.client, self.bucket)
             if self._given_up.is_set():  # nobody will plan: do not list the bucket
                 return BucketState(None, {}, False)
+            clean = self.lease is not None and self.lease.broke is None  # nothing unfinished
             return read_state(self.client, self.bucket, self.cache, full=self.full,
-                              workers=self.workers)
+                              workers=self.workers, trust=self.trust and clean)
 
     def result(self) -> BucketState:
         assert self._future is not None
@@ -211,8 +231,8 @@ def publish(client: Any, bucket: str, site: Path | str | Callable[[], Path], *,
             progress: Progress | None = None, workers: int = DEFAULT_WORKERS,
             adopt: bool = False, lock_options: LockOptions | None = None,
             asset_hash: str | None = None, invalidator: Invalidator | None = None,
-            record_cache: RecordCache | None = None, site_id: str | None = None
-            ) -> DeployResult:
+            record_cache: RecordCache | None = None, site_id: str | None = None,
+            check_drift: bool = False) -> DeployResult:
     """Publish the built site at ``site`` (folder or .zip) to ``bucket``.
 
     ``site`` may also be a function that builds the site and returns its folder: the lock and
@@ -222,13 +242,14 @@ def publish(client: Any, bucket: str, site: Path | str | Callable[[], Path], *,
     the uploads and deletions, before the record, which lists its invalidation (see
     ``invalidate``).  ``record_cache`` (``recordcache``): where the latest record is kept
     between deploys from this machine.  ``site_id``: the project's (notes.toml); another
-    project's site is not replaced unless ``adopt`` (``siteid``).
+    project's site is not replaced unless ``adopt`` (``siteid``).  ``check_drift``: list the
+    bucket even when the cached record may be trusted (``current.read_state``).
     """
     if not callable(site):
         open_site(Path(site)).close()  # a wrong path fails before any request
     with _Prelude(client, bucket, lock=not dry_run, force_unlock=force_unlock,
                   lock_options=lock_options, cache=record_cache, full=check_headers,
-                  workers=workers) as prelude:
+                  workers=workers, trust=not check_drift) as prelude:
         source_files = open_site(Path(site() if callable(site) else site))
         try:
             files = source_files.scan()
@@ -265,7 +286,22 @@ class _Options:
 
 def _deploy(client: Any, bucket: str, source: SiteSource, files: list[LocalFile],
             state: BucketState, lease: Lease | None, opts: _Options) -> DeployResult:
-    """Plan, check, apply and record (with the lock held, unless a dry run)."""
+    """Plan, check, apply and record (with the lock held, unless a dry run).  A plan made from
+    the trusted record alone uploads conditionally; when a condition fails (the bucket changed
+    outside notes), the bucket is listed and the deploy planned and applied again."""
+    if not state.trusted or opts.dry_run:
+        return _apply(client, bucket, source, files, state, lease, opts)
+    try:
+        return _apply(client, bucket, source, files, state, lease, opts)
+    except Drifted as drift:
+        log.warning("%s changed outside notes since deploy %s: checking the whole bucket",
+                    drift.key, state.parent.id if state.parent else "(none)")
+    listed = read_state(client, bucket, None, workers=opts.workers)
+    return _apply(client, bucket, source, files, listed, lease, opts)
+
+
+def _apply(client: Any, bucket: str, source: SiteSource, files: list[LocalFile],
+           state: BucketState, lease: Lease | None, opts: _Options) -> DeployResult:
     parent = state.parent
     check_site(parent, opts.site_id, bucket, opts.adopt)
     plan, live = _plan(client, bucket, source, files, state, opts.workers, opts.check_headers)
@@ -273,8 +309,17 @@ def _deploy(client: Any, bucket: str, source: SiteSource, files: list[LocalFile]
     check_deletes(plan, live, opts.max_deletes, opts.allow_mass_delete)
     broke = lease.broke if lease else None  # a break is history: always recorded
     claims = parent is not None and record_site(parent, opts.site_id) != parent.site_id
+    cache = None if opts.dry_run else opts.record_cache
     if plan.is_noop and record_matches_live(parent, live) and not broke and not claims:
+        if cache is not None and parent is not None and not state.trusted \
+                and state.checked is not None:  # the listing showed the record: trust it a while
+            etags = {(key, obj.version_id): obj.etag for key, obj in live.items()}
+            cache.mark_checked(state.checked, hydrate(parent, etags))
         return DeployResult(plan, None, parent.id if parent else None, opts.dry_run)
+    if state.trusted:
+        plan = conditional(plan, live)
+    if cache is not None:
+        cache.forget()  # until the new record is stored, the cached one may be wrong
     s3 = DryRunStore() if opts.dry_run else S3Store(client, bucket)
     make = record_factory(kind="deploy", source=opts.source, message=opts.message,
                           parent=parent, plan=plan, broke_lock=broke,
@@ -286,6 +331,6 @@ def _deploy(client: Any, bucket: str, source: SiteSource, files: list[LocalFile]
                         workers=opts.workers, progress=opts.progress)
     if opts.dry_run:
         return DeployResult(plan, None, parent.id if parent else None, True)
-    if opts.record_cache is not None and isinstance(s3, S3Store) and s3.written is not None:
-        opts.record_cache.put(*s3.written)
+    if cache is not None and isinstance(s3, S3Store) and s3.written is not None:
+        cache.put(*s3.written, checked=state.checked)
     return DeployResult(plan, record, record.id, False)

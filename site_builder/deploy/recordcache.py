@@ -83,17 +83,51 @@ class FileRecordCache:
             return None
         return self.peek()
 
-    def put(self, record: DeployRecord, etag: str) -> None:
+    def checked(self, stored: StoredRecord | None = None) -> float | None:
+        """When a listing last showed the bucket as the cached record describes it (on this
+        machine's clock), if ever; with ``stored``, only while it is that very object."""
+        data = self._load()
+        if stored is not None and (data.get("id"), data.get("etag")) != (stored.id, stored.etag):
+            return None
+        value = data.get("checked")
+        return float(value) if isinstance(value, (int, float)) else None
+
+    def mark_checked(self, at: float, record: DeployRecord | None = None) -> None:
+        """A listing at ``at`` showed the bucket as the cached record describes it;
+        ``record``: that record with what the listing added (full MD5s, ``record.hydrate``)."""
+        data = self._load()
+        if data.get("id") is None or (record is not None and record.id != data["id"]):
+            return
+        if record is not None:
+            self.put(record, data["etag"], at)
+        else:
+            self._data = dict(data, checked=at)
+            self._write()
+
+    def forget(self) -> None:
+        """Before a deploy writes: until its record is stored, the cached one may no longer
+        describe the bucket (a deploy killed half-way must not be trusted next time)."""
+        self._data, self._record = {}, None
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+    def put(self, record: DeployRecord, etag: str, checked: float | None = None) -> None:
+        """Keep ``record`` (stored with ``etag``); ``checked``: see :meth:`checked`."""
         inv = record.invalidation
         self._record = record
         self._data = {
             "format": FORMAT, "where": [self.endpoint, self.bucket], "id": record.id,
-            "etag": etag, "chain": record.chain,
+            "etag": etag, "chain": record.chain, "checked": checked,
             "header": [getattr(record, name) for name in _HEADER],
             "invalidation": [inv.distribution_id, inv.id, list(inv.paths)] if inv else None,
             "files": {k: (e.size, e.md5, e.version_id, e.content_type, e.cache_control,
                           e.group) for k, e in record.files.items()},
         }
+        self._write()
+
+    def _write(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError:
