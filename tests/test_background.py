@@ -205,6 +205,20 @@ def test_deploy_builds_in_a_child_and_a_broken_build_publishes_nothing(
     assert again.returncode == 0, again.stderr
     assert b"again." in s3.get_object(Bucket=bucket, Key="a/index.html")["Body"].read()
 
+    # --site: the child scans the built folder while the parent connects
+    (project / "build" / "site" / "extra.txt").write_text("by hand\n")
+    given = notes(project, *flags, "--site", "build/site")
+    assert given.returncode == 0 and "forked: True" in given.stderr, given.stderr
+    assert given.stdout.splitlines()[0].startswith("1 to upload, 0 to delete, ")
+    assert s3.get_object(Bucket=bucket, Key="extra.txt")["Body"].read() == b"by hand\n"
+    (project / "build" / "site" / "_notes").mkdir()
+    (project / "build" / "site" / "_notes" / "x.json").write_text("{}")
+    private = notes(project, *flags, "--site", "build/site")
+    assert private.returncode == 1 and "forked: True" in private.stderr
+    assert private.stderr.splitlines()[-1] == (
+        "Error: build/site: the site contains '_notes/x.json' (_notes/ is the bucket's "
+        "private area; remove it from the site)")
+
 
 def test_deploy_with_no_bucket_fails_before_it_builds(tmp_path: Path) -> None:
     project = tmp_path / "project"

@@ -122,27 +122,35 @@ def _built(result: Any) -> Path:
 
 
 def _start_build(args: argparse.Namespace) -> Any:
-    """The build, started in a forked child before the S3 client exists (``background``):
-    it runs on its own core while this process makes the client, takes the lock and lists
-    the bucket.  None when there is nothing to build (``--site``), when a person may be
-    asked a question first (``--force-unlock``), or where this process cannot fork."""
-    if args.site or getattr(args, "force_unlock", False):
+    """The build (or with ``--site``, the scan of the built folder), started in a forked child
+    before the S3 client exists (``background``): it runs on its own core while this process
+    makes the client, takes the lock and lists the bucket.  None when a person may be asked a
+    question first (``--force-unlock``), or where this process cannot fork."""
+    if getattr(args, "force_unlock", False):
         return None
     from site_builder.core.background import ForkedCall
 
+    if args.site:
+        from site_builder.deploy.local import open_site, scan_site
+
+        open_site(Path(args.site)).close()  # a wrong path fails before anything starts
+        return ForkedCall.start(lambda: scan_site(Path(args.site)), "notes deploy")
     return ForkedCall.start(lambda: _build(args), "notes deploy")
 
 
 def _site_and_cache(args: argparse.Namespace, client: Any, bucket: str,
                     build: Any) -> tuple[Any, Any]:
     """(what to publish: the --site path, or a function that returns the built folder (the
-    forked ``build``'s, else built then) while the deploy takes the lock and reads the
-    bucket; the local copy of the latest deploy record, beside the site)."""
+    forked ``build``'s, else built then) or the --site folder with the child's scan of it,
+    while the deploy takes the lock and reads the bucket; the local copy of the latest deploy
+    record, beside the site)."""
     from site_builder.deploy.recordcache import FileRecordCache, cache_dir
 
     if args.site:
-        site: Any = Path(args.site)
-        out = site
+        from site_builder.deploy.local import Scanned, open_site
+
+        out = Path(args.site)
+        site: Any = (lambda: Scanned(open_site(out), build.result())) if build else out
     else:
         from site_builder.cli.build import build_options
 

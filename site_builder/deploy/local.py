@@ -178,6 +178,33 @@ class ZipSource:
         self._zip.close()
 
 
+class Scanned:
+    """A site source whose ``scan`` was done elsewhere: ``notes deploy --site`` scans the
+    folder in a forked child (``core.background``) on the other core while it makes its S3
+    client; a 5,000-note site's walk and stats take ~0.3 s.  Bytes still come from ``source``."""
+
+    def __init__(self, source: SiteSource, files: list[LocalFile]):
+        self.source, self.files = source, files
+
+    def scan(self) -> list[LocalFile]:
+        return list(self.files)
+
+    def read(self, key: str) -> bytes:
+        return self.source.read(key)
+
+    def close(self) -> None:
+        self.source.close()
+
+
+def scan_site(site: Path) -> list[LocalFile]:
+    """``open_site(site).scan()``, closing what it opened."""
+    source = open_site(site)
+    try:
+        return source.scan()
+    finally:
+        source.close()
+
+
 def open_site(site: Path) -> SiteSource:
     """A folder or a ``.zip``; anything else is a one-line error naming the path."""
     if site.is_dir():

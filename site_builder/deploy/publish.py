@@ -224,7 +224,7 @@ class _Prelude:
             self.lease.release()
 
 
-def publish(client: Any, bucket: str, site: Path | str | Callable[[], Path], *,
+def publish(client: Any, bucket: str, site: Path | str | Callable[[], Path | SiteSource], *,
             message: str = "", source: str = "cli", max_deletes: int | None = None,
             check_headers: bool = False, allow_mass_delete: bool = False,
             dry_run: bool = False, force_unlock: bool = False,
@@ -235,8 +235,8 @@ def publish(client: Any, bucket: str, site: Path | str | Callable[[], Path], *,
             check_drift: bool = False) -> DeployResult:
     """Publish the built site at ``site`` (folder or .zip) to ``bucket``.
 
-    ``site`` may also be a function that builds the site and returns its folder: the lock and
-    the bucket's reads run while it does (a failed build takes the lock and releases it,
+    ``site`` may also be a function that builds the site and returns its folder (or a
+    ``SiteSource``, e.g. ``local.Scanned``): the lock and the bucket's reads run while it does (a failed build takes the lock and releases it,
     writing nothing else).  ``asset_hash``: the CDK asset being published, kept in the record
     (see handler).  ``invalidator`` (``invalidate.invalidator(cloudfront, id)``) runs after
     the uploads and deletions, before the record, which lists its invalidation (see
@@ -250,7 +250,8 @@ def publish(client: Any, bucket: str, site: Path | str | Callable[[], Path], *,
     with _Prelude(client, bucket, lock=not dry_run, force_unlock=force_unlock,
                   lock_options=lock_options, cache=record_cache, full=check_headers,
                   workers=workers, trust=not check_drift) as prelude:
-        source_files = open_site(Path(site() if callable(site) else site))
+        given = site() if callable(site) else site
+        source_files = open_site(Path(given)) if isinstance(given, (str, Path)) else given
         try:
             files = source_files.scan()
             if not files:
