@@ -150,7 +150,7 @@ def _site_and_cache(args: argparse.Namespace, client: Any, bucket: str,
         from site_builder.deploy.local import Scanned, open_site
 
         out = Path(args.site)
-        site: Any = (lambda: Scanned(open_site(out), build.result())) if build else out
+        site: Any = (lambda: Scanned(open_site(out), build.result(), out)) if build else out
     else:
         from site_builder.cli.build import build_options
 

@@ -183,8 +183,8 @@ class Scanned:
     folder in a forked child (``core.background``) on the other core while it makes its S3
     client; a 5,000-note site's walk and stats take ~0.3 s.  Bytes still come from ``source``."""
 
-    def __init__(self, source: SiteSource, files: list[LocalFile]):
-        self.source, self.files = source, files
+    def __init__(self, source: SiteSource, files: list[LocalFile], where: Path):
+        self.source, self.files, self.where = source, files, where  # where: as the user said
 
     def scan(self) -> list[LocalFile]:
         return list(self.files)

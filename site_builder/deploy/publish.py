@@ -255,7 +255,8 @@ def publish(client: Any, bucket: str, site: Path | str | Callable[[], Path | Sit
         try:
             files = source_files.scan()
             if not files:
-                raise DeployError(f"{site}: the site is empty", "build it first (`notes build`)")
+                where = getattr(given, "where", given)  # a Scanned folder: its path
+                raise DeployError(f"{where}: the site is empty", "build it first (`notes build`)")
             state = prelude.result()
             with aws_errors(bucket):
                 return _deploy(client, bucket, source_files, files, state, prelude.lease,

@@ -195,9 +195,11 @@ def _warn_once(warning: str) -> None:
 def _deploy(client: Any, bucket: str, site: Path, message: str, out: Say,
             site_id: str | None = None) -> str | None:
     from site_builder.deploy import publish
+    from site_builder.deploy.recordcache import FileRecordCache, cache_dir
 
+    cache = FileRecordCache(cache_dir(site), str(client.meta.endpoint_url), bucket)
     result = publish(client, bucket, site, message=message, source="notes up",
-                     site_id=site_id)
+                     site_id=site_id, record_cache=cache)  # as `notes deploy` keeps it
     if result.record is None:
         out(f"Deploy: nothing changed ({result.plan.summary()}); live deploy {result.live_id}")
     else:
