@@ -236,8 +236,8 @@ def publish(client: Any, bucket: str, site: Path | str | Callable[[], Path | Sit
     """Publish the built site at ``site`` (folder or .zip) to ``bucket``.
 
     ``site`` may also be a function that builds the site and returns its folder (or a
-    ``SiteSource``, e.g. ``local.Scanned``): the lock and the bucket's reads run while it does (a failed build takes the lock and releases it,
-    writing nothing else).  ``asset_hash``: the CDK asset being published, kept in the record
+    ``SiteSource``, e.g. ``local.Scanned``): the lock and the bucket's reads run while it
+    does (a failed build takes the lock and releases it, writing nothing else).  ``asset_hash``: the CDK asset being published, kept in the record
     (see handler).  ``invalidator`` (``invalidate.invalidator(cloudfront, id)``) runs after
     the uploads and deletions, before the record, which lists its invalidation (see
     ``invalidate``).  ``record_cache`` (``recordcache``): where the latest record is kept
