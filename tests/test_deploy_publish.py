@@ -284,6 +284,20 @@ def test_same_bytes_new_version_is_drift_and_gets_recorded(s3, bucket, tmp_path)
     assert verify(s3, bucket).clean
 
 
+def test_replaced_search_fragments_do_not_count_as_a_mass_delete(s3, bucket, tmp_path):
+    """Editing 60 of 60 notes renames 60 Pagefind fragments (content-hashed): 60 deletions,
+    none of them a page, so the default limit (15 pages -> 17) lets them through."""
+    frags = {f"pagefind/fragment/en_{i:07x}.pf_fragment": f"f{i}" for i in range(60)}
+    site = write_site(tmp_path / "s", dict(SITE_V1, **frags))
+    publish(s3, bucket, site)
+    renamed = {f"pagefind/fragment/en_{i:07x}e.pf_fragment": f"f{i}e" for i in range(60)}
+    result = publish(s3, bucket, write_site(site, dict(SITE_V1, **renamed)))
+    assert len(result.plan.deletes) == 60 and result.record is not None
+    smaller = {k: v for k, v in SITE_V1.items() if k != "robots.txt"}  # and no fragments
+    with pytest.raises(DeployError, match=r"would delete 1 of 75 live objects \(limit 0\)"):
+        publish(s3, bucket, write_site(site, smaller), max_deletes=0)
+
+
 def test_refuses_empty_site_and_mass_delete(s3, bucket, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DeployError, match="the site is empty"):

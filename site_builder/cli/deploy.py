@@ -59,7 +59,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     limit = p.add_mutually_exclusive_group()
     limit.add_argument("--max-deletes", type=_not_negative, metavar="N",
-                       help="refuse to delete more than N objects (default: 25%% of the live "
+                       help="refuse to delete more than N objects, not counting "
+                       "content-hashed files an edit replaces (default: 25%% of the live "
                        "pages, at least 10)")
     limit.add_argument("--allow-mass-delete", action="store_true",
                        help="no limit on deletions")
@@ -73,7 +74,8 @@ def register(subparsers: Any) -> None:
 
 
 def _not_negative(text: str) -> int:
-    """--max-deletes 0 refuses every deletion; a negative limit would refuse them all too,
+    """--max-deletes 0 refuses every deletion but of replaced content-hashed files (search
+    chunks, hashed assets); a negative limit would refuse them all too,
     with a confusing "limit -1" in the error."""
     try:
         value = int(text)

@@ -52,6 +52,7 @@ from site_builder.deploy.apply import (
 from site_builder.deploy.current import BucketState, read_state
 from site_builder.deploy.errors import aws_errors, check_versioning
 from site_builder.deploy.guard import GuardedStore
+from site_builder.deploy.headers import is_content_hashed
 from site_builder.deploy.invalidate import Invalidator, changed_keys, with_invalidation
 from site_builder.deploy.local import LocalFile, SiteSource, open_site
 from site_builder.deploy.lock import Lease, LockOptions, acquire
@@ -92,12 +93,16 @@ def delete_limit(live: Mapping[str, RemoteObject], max_deletes: int | None) -> i
 
 def check_deletes(plan: Plan, live: Mapping[str, RemoteObject], max_deletes: int | None,
                   allow_mass_delete: bool) -> None:
-    """A half-built or wrong --site folder must not wipe the published site."""
+    """A half-built or wrong --site folder must not wipe the published site.  Content-hashed
+    files (Pagefind's chunks, the builder's hashed assets) are not counted: their names change
+    with their bytes, so editing 300 of 1,000 notes replaces 300 search fragments, which is
+    not a site being wiped."""
     limit = delete_limit(live, max_deletes)
-    if allow_mass_delete or len(plan.deletes) <= limit:
+    counted = [key for key in plan.deletes if not is_content_hashed(key)]
+    if allow_mass_delete or len(counted) <= limit:
         return
     raise DeployError(
-        f"this deploy would delete {len(plan.deletes)} of {len(live)} live objects "
+        f"this deploy would delete {len(counted)} of {len(live)} live objects "
         f"(limit {limit})",
         "check that --site is the complete site; allow it with --max-deletes N or "
         "--allow-mass-delete",
