@@ -136,7 +136,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for line in report.lines():
         print(line)
     n = len(report.lines())
-    fix = "`notes deploy --check-headers`" if report.misrecorded else "`notes deploy --check-drift`"
+    flag = "--check-headers" if report.misrecorded else "--check-drift"
+    fix = f"`notes deploy {flag}`"
     print(f"Drift: {n} difference{'s' if n != 1 else ''} from deploy {report.record_id}; "
           f"{fix} repairs them.")
     return 1

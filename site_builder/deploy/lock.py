@@ -139,10 +139,8 @@ class Lease:
                 self._forget(version)
 
     def _hand_over(self) -> None:
-        note = self.broke or {"holder": self.body.owner.describe(),
-                              "acquired": self.body.acquired, "reason": "did not finish",
-                              "broken_by": self.body.owner.describe(),
-                              "broken_at": datetime.now(UTC).isoformat()}
+        note = self.broke or _lock_note(self.body, "did not finish", self.body.owner,
+                                        datetime.now(UTC))
         body = replace(self.body, lease_seconds=0.0, released=True, broke=note)
         try:
             response = _put(self.client, self.bucket, body, IfMatch=self.etag)
@@ -195,13 +193,19 @@ class Lease:
                     return
 
 
+def _lock_note(held: LockBody, reason: str, by: Owner, now: datetime) -> dict[str, Any]:
+    """What a deploy record says about a lock that ended without its holder's record: broken
+    (by another operation) or left unfinished (by its own holder, ``Lease._hand_over``)."""
+    return {"holder": held.owner.describe(), "acquired": held.acquired, "reason": reason,
+            "broken_by": by.describe(), "broken_at": now.isoformat()}
+
+
 def _break_note(held: Held, by: Owner, now: datetime) -> dict[str, Any]:
     if held.body.released and held.body.broke:
         return held.body.broke
     reason = ("lease expired" if held.expired else
               "holder's process is gone" if held.dead_here else "forced")
-    return {"holder": held.body.owner.describe(), "acquired": held.body.acquired,
-            "reason": reason, "broken_by": by.describe(), "broken_at": now.isoformat()}
+    return _lock_note(held.body, reason, by, now)
 
 
 def acquire(client: Any, bucket: str, command: str, *, force_unlock: bool = False,

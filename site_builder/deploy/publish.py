@@ -242,8 +242,8 @@ def publish(client: Any, bucket: str, site: Path | str | Callable[[], Path | Sit
 
     ``site`` may also be a function that builds the site and returns its folder (or a
     ``SiteSource``, e.g. ``local.Scanned``): the lock and the bucket's reads run while it
-    does (a failed build takes the lock and releases it, writing nothing else).  ``asset_hash``: the CDK asset being published, kept in the record
-    (see handler).  ``invalidator`` (``invalidate.invalidator(cloudfront, id)``) runs after
+    does (a failed build takes the lock and releases it, writing nothing else).
+    ``asset_hash``: the CDK asset being published, kept in the record (see handler).  ``invalidator`` (``invalidate.invalidator(cloudfront, id)``) runs after
     the uploads and deletions, before the record, which lists its invalidation (see
     ``invalidate``).  ``record_cache`` (``recordcache``): where the latest record is kept
     between deploys from this machine.  ``site_id``: the project's (notes.toml); another
@@ -296,11 +296,9 @@ def _deploy(client: Any, bucket: str, source: SiteSource, files: list[LocalFile]
     """Plan, check, apply and record (with the lock held, unless a dry run).  A plan made from
     the trusted record alone uploads conditionally; when a condition fails (the bucket changed
     outside notes), the bucket is listed and the deploy planned and applied again."""
-    if not state.trusted or opts.dry_run:
-        return _apply(client, bucket, source, files, state, lease, opts)
     try:
         return _apply(client, bucket, source, files, state, lease, opts)
-    except Drifted as drift:
+    except Drifted as drift:  # only a trusted plan's uploads are conditional
         log.warning("%s changed outside notes since deploy %s: checking the whole bucket",
                     drift.key, state.parent.id if state.parent else "(none)")
     listed = read_state(client, bucket, None, workers=opts.workers)

@@ -92,17 +92,12 @@ class FileRecordCache:
         value = data.get("checked")
         return float(value) if isinstance(value, (int, float)) else None
 
-    def mark_checked(self, at: float, record: DeployRecord | None = None) -> None:
-        """A listing at ``at`` showed the bucket as the cached record describes it;
-        ``record``: that record with what the listing added (full MD5s, ``record.hydrate``)."""
+    def mark_checked(self, at: float, record: DeployRecord) -> None:
+        """A listing at ``at`` showed the bucket as the cached record describes it; ``record``
+        is that record with what the listing added (full MD5s, ``record.hydrate``)."""
         data = self._load()
-        if data.get("id") is None or (record is not None and record.id != data["id"]):
-            return
-        if record is not None:
+        if data.get("id") == record.id:
             self.put(record, data["etag"], at)
-        else:
-            self._data = dict(data, checked=at)
-            self._write()
 
     def forget(self) -> None:
         """Before a deploy writes: until its record is stored, the cached one may no longer
